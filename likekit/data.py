@@ -14,14 +14,18 @@ exact below 1,000; above, one decimal, truncated, a trailing ".0" dropped, with 
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
-import math
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -170,3 +174,378 @@ def sample_path(name: str = "creator") -> Path:
         known = sorted(p.stem for p in _SAMPLES.glob("*.csv") if not p.stem.endswith("_events"))
         raise FileNotFoundError(f"no sample {name!r} in {_SAMPLES}; known: {', '.join(known)}")
     return path
+
+
+class _Source:
+    """Where a table came from, for error messages (rows numbered as a spreadsheet shows)."""
+
+    def __init__(self, name: str, is_file: bool) -> None:
+        self.name = name
+        self.is_file = is_file
+
+    def error(self, what: str, *, row: int | None = None, column: str | None = None) -> NoReturn:
+        where = [self.name]
+        if row is not None:
+            # a file's header is row 1; a DataFrame's rows are counted from 1
+            where.append(f"row {row + 2}" if self.is_file else f"row {row + 1}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        raise LikekitInputError(f"{', '.join(where)}: {what}")
+
+
+def load_counts(
+    source: str | Path | pd.DataFrame,
+    *,
+    duplicates: Literal["error", "last"] = "error",
+    rounding: Rounding = "truncate",
+) -> pd.DataFrame:
+    """Read a like-count table into the data contract, or say exactly what is wrong with it.
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        A CSV file (UTF-8, a BOM is tolerated), a Parquet file (``.parquet``/``.pq``) or a
+        DataFrame whose columns may hold strings just like a CSV's. Never modified.
+    duplicates : {"error", "last"}
+        Two rows of the same video and timestamp with different values are an error naming
+        both rows; ``"last"`` keeps the later row instead (re-scrapes). Exact duplicate rows
+        are always dropped.
+    rounding : {"truncate", "round"}
+        How the app turned counts into display strings (see :func:`parse_count`).
+
+    Returns
+    -------
+    DataFrame
+        ``video_id`` (str), ``timestamp`` (datetime64[us, UTC]; values without an offset are
+        taken as UTC), ``likes`` (Int64, missing where the snapshot has no value),
+        ``resolution`` (int64: the display step, 1 for exact counts; if the input has its own
+        ``resolution`` column the coarser of the two is kept), ``views``/``comments``/
+        ``shares`` (Int64) when present, then every other column unchanged (a CSV's as text).
+        Sorted by video and time.
+
+    Raises
+    ------
+    LikekitInputError
+        Naming the source, the row (a CSV's header is row 1, its first data row row 2) and the
+        column, and what was expected.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"video_id": ["a", "a"], "likes": ["1.2K", "999"],
+    ...                       "timestamp": ["2026-01-05 01:00", "2026-01-05T00:00+01:00"]})
+    >>> load_counts(table)[["timestamp", "likes", "resolution"]]
+                      timestamp  likes  resolution
+    0 2026-01-04 23:00:00+00:00    999           1
+    1 2026-01-05 01:00:00+00:00   1200         100
+    """
+    if duplicates not in ("error", "last"):
+        raise ValueError(f"duplicates must be 'error' or 'last', got {duplicates!r}")
+    _check_rounding(rounding)
+    if isinstance(source, pd.DataFrame):
+        src = _Source("<DataFrame>", is_file=False)
+        table = source.copy(deep=False)  # columns are replaced, never written into
+    elif isinstance(source, (str, Path)):
+        table, src = _read_file(Path(source))
+    else:
+        raise LikekitInputError(f"expected a file path or a DataFrame, got {type(source).__name__}")
+    return _normalise(table, src, duplicates=duplicates, rounding=rounding)
+
+
+def _read_file(path: Path) -> tuple[pd.DataFrame, _Source]:
+    src = _Source(str(path), is_file=True)
+    if not path.exists():
+        src.error("no such file")
+    if path.is_dir():
+        src.error("is a directory, not a table file (expected a .csv or .parquet file)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        src.error(f"cannot be read ({exc.strerror})")
+    if not data[:65536].strip() and not data.strip():
+        src.error("is empty (expected a header row with video_id, timestamp, likes)")
+    if data[:4] == b"PAR1" or path.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(data, src), src
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        src.error("is UTF-16 text; save it as UTF-8 CSV")
+    if b"\x00" in data[:65536]:
+        src.error("is binary data, not a CSV text file")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    if data.lstrip()[:1] in (b"{", b"["):
+        src.error("looks like JSON, not CSV (expected a header row: video_id,timestamp,likes)")
+    return _read_csv_bytes(data, src), src
+
+
+def _read_parquet(data: bytes, src: _Source) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        src.error(f"is not a readable Parquet file ({type(exc).__name__}: {exc})")
+
+
+def _not_utf8(data: bytes, src: _Source) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        src.error(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8 CSV"
+        )
+
+
+def _read_csv_bytes(data: bytes, src: _Source) -> pd.DataFrame:
+    """Arrow reads the file; counts and times may be typed by it, the rest is kept as text."""
+    first_line = data[: data.find(b"\n") + 1 or None]
+    _not_utf8(first_line, src)
+    header = next(csv.reader(io.StringIO(first_line.decode())), [])
+    if len(set(header)) != len(header):
+        src.error(f"has repeated column names in its header: {header}")
+    typed = {"timestamp", *COUNT_COLUMNS}
+    as_text = {name: pa.string() for name in header if name.strip().lower() not in typed}
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            convert_options=pacsv.ConvertOptions(
+                column_types=as_text, null_values=[""], strings_can_be_null=True
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        _not_utf8(data, src)
+        _ragged_row(data.decode(), len(header), src)
+        src.error(f"is not a well-formed CSV ({exc})")
+    if table.num_rows == 0:
+        src.error("has a header but no data rows")
+    return table.to_pandas()
+
+
+def _ragged_row(text: str, width: int, src: _Source) -> None:
+    """Name the first row whose number of fields differs from the header's."""
+    for index, row in enumerate(csv.reader(io.StringIO(text)), start=-1):
+        if row and len(row) != width:
+            src.error(f"expected {width} fields as in the header, found {len(row)}", row=index)
+
+
+def _normalise(
+    table: pd.DataFrame, src: _Source, *, duplicates: str, rounding: Rounding
+) -> pd.DataFrame:
+    table = _contract_names(table)
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        found = ", ".join(map(str, table.columns)) or "none"
+        src.error(
+            f"has no {' or '.join(repr(c) for c in missing)} column "
+            f"(columns found: {found}; required: {', '.join(REQUIRED_COLUMNS)})"
+        )
+    if len(table) == 0:
+        src.error("has no rows")
+    counts, resolution = {}, None
+    for column in COUNT_COLUMNS:
+        if column in table.columns:
+            counts[column], steps = _count_column(table[column], src, column, rounding)
+            if column == "likes":
+                resolution = steps
+    if "resolution" in table.columns:  # the coarser of the stated and the displayed step
+        resolution = np.maximum(resolution, _resolution_column(table["resolution"], src))
+    out = {
+        "video_id": _video_ids(table["video_id"], src),
+        "timestamp": _timestamps(table, src),
+        "likes": counts.pop("likes"),
+        "resolution": resolution,
+        **counts,
+    }
+    frame = pd.DataFrame(out)
+    for column in table.columns:
+        if column not in frame.columns:
+            frame[column] = table[column].to_numpy()
+    return _sort_and_dedupe(frame, src, duplicates)
+
+
+def _contract_names(table: pd.DataFrame) -> pd.DataFrame:
+    """Accept " Likes" for "likes": contract columns match whatever their case and blanks."""
+    contract = {*REQUIRED_COLUMNS, *COUNT_COLUMNS, "resolution"}
+    renames = {}
+    for column in table.columns:
+        key = str(column).strip().lower()
+        if key in contract and column != key and key not in table.columns:
+            renames[column] = key
+    return table.rename(columns=renames) if renames else table
+
+
+def _as_text(column: pd.Series) -> pa.Array:
+    """A column as stripped Arrow text, empty cells as nulls (missing)."""
+    array = pa.array(column.astype("str"), type=pa.string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    text = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.argmax(mask))
+
+
+def _video_ids(column: pd.Series, src: _Source) -> pd.Series:
+    empty = _as_text(column).is_null().to_numpy(zero_copy_only=False)
+    if empty.any():
+        src.error("missing video id", row=_first(empty), column="video_id")
+    return column.astype("str")
+
+
+def _timestamps(table: pd.DataFrame, src: _Source) -> pd.DatetimeIndex:
+    column = table["timestamp"]
+    text = None
+    if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
+        stamps = pd.DatetimeIndex(column)
+        stamps = stamps.tz_localize("UTC") if stamps.tz is None else stamps.tz_convert("UTC")
+    else:
+        text = _as_text(column)
+        stamps = _parse_timestamps(text)
+    bad = np.asarray(stamps.isna())
+    if bad.any():
+        row = _first(bad)
+        value = None if text is None else text[row].as_py()
+        what = (
+            "missing timestamp (every snapshot needs a date and time)"
+            if value is None
+            else f"expected a date and time such as 2026-01-05T13:00:00Z, got {value!r}"
+        )
+        src.error(what, row=row, column="timestamp")
+    return stamps.as_unit("us")
+
+
+def _parse_timestamps(text: pa.Array) -> pd.DatetimeIndex:
+    """ISO 8601 with any offset (fast path in Arrow); without an offset a time is UTC."""
+    for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+        try:
+            index = pd.DatetimeIndex(pc.cast(text, target).to_pandas())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return index.tz_localize("UTC") if index.tz is None else index
+    # mixed offsets, naive and aware together, or other layouts: pandas, value by value
+    values = pd.Series(text.to_pandas(), dtype="str")
+    iso = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    if iso.isna().sum() > text.null_count:
+        iso = iso.fillna(pd.to_datetime(values, utc=True, format="mixed", errors="coerce"))
+    return pd.DatetimeIndex(iso)
+
+
+def _count_column(
+    column: pd.Series, src: _Source, name: str, rounding: Rounding
+) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
+    """Parse a counter column: (lower bounds as Int64, display resolution per row)."""
+    n = len(column)
+    if pd.api.types.is_bool_dtype(column):
+        src.error(f"expected counts, got true/false values ({column.dtype})", column=name)
+    if pd.api.types.is_numeric_dtype(column):
+        values = column.to_numpy(dtype="float64", na_value=np.nan)
+        missing = np.isnan(values)
+        bad = ~missing & ((values != np.floor(values)) | ~np.isfinite(values))
+        if bad.any():
+            row = _first(bad)
+            src.error(f"expected a whole count, got {float(values[row])}", row=row, column=name)
+        lower = np.where(missing, 0, values).astype(np.int64)
+        steps = np.ones(n, dtype=np.int64)
+    else:
+        text = _as_text(column)
+        missing = text.is_null().to_numpy(zero_copy_only=False)
+        lower, steps = _parse_text_counts(text, missing, src, name, rounding)
+    negative = ~missing & (lower < 0)
+    if negative.any():
+        row = _first(negative)
+        src.error(f"a count cannot be negative, got {lower[row]}", row=row, column=name)
+    absurd = ~missing & (lower > MAX_COUNT)
+    if absurd.any():
+        row = _first(absurd)
+        src.error(
+            f"{lower[row]:,} is beyond any real count (more than 10^12)", row=row, column=name
+        )
+    return pd.arrays.IntegerArray(lower, missing), np.where(missing, 1, steps)
+
+
+def _parse_text_counts(
+    text: pa.Array, missing: np.ndarray, src: _Source, name: str, rounding: Rounding
+) -> tuple[np.ndarray, np.ndarray]:
+    n = len(text)
+    ones = np.ones(n, dtype=np.int64)
+    if pc.all(pc.utf8_is_digit(text)).as_py() is not False:  # exact integers: one Arrow cast
+        if (pc.max(pc.utf8_length(text)).as_py() or 0) > 13:  # past int64, certainly absurd
+            lengths = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+            row = _first(np.nan_to_num(lengths, nan=0) > 13)
+            src.error(
+                f"{text[row].as_py()} is beyond any real count (more than 10^12)",
+                row=row,
+                column=name,
+            )
+        exact = pc.fill_null(pc.cast(text, pa.int64()), 0)
+        return exact.to_numpy(), ones
+    # display strings repeat ("12.3K"): parse each distinct value once
+    encoded = pc.dictionary_encode(text)
+    codes = pc.fill_null(encoded.indices, 0).to_numpy()
+    parsed = np.zeros((max(len(encoded.dictionary), 1), 2), dtype=np.int64)
+    for i, value in enumerate(encoded.dictionary.to_pylist()):
+        try:
+            parsed[i] = parse_count(value, rounding=rounding)
+        except ValueError:
+            row = _first((codes == i) & ~missing)
+            what = (
+                f"a count cannot be negative, got {value!r}"
+                if value.startswith("-")
+                else f"expected a count such as 1234, 1,234, 12.3K or 1.2M, got {value!r}"
+            )
+            src.error(what, row=row, column=name)
+    taken = parsed[codes]
+    return taken[:, 0], np.where(missing, 1, taken[:, 1])
+
+
+def _resolution_column(column: pd.Series, src: _Source) -> np.ndarray:
+    values, _ = _count_column(column, src, "resolution", "truncate")
+    steps = values.to_numpy(dtype=np.int64, na_value=1)
+    if (steps < 1).any():
+        row = int(np.argmax(steps < 1))
+        src.error(
+            f"a resolution is a step of at least 1, got {steps[row]}", row=row, column="resolution"
+        )
+    return steps
+
+
+def _keys(frame: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
+    ids = pa.array(frame["video_id"], type=pa.string())
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    return ids, frame["timestamp"].to_numpy(dtype="datetime64[us]").view(np.int64)
+
+
+def _sort_and_dedupe(frame: pd.DataFrame, src: _Source, duplicates: str) -> pd.DataFrame:
+    position = np.arange(len(frame))
+    ids, times = _keys(frame)
+    same_id = pc.equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+    later = pc.greater(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+    if not (later | (same_id & (times[1:] >= times[:-1]))).all():
+        vid_codes, _ = pd.factorize(frame["video_id"], sort=True)
+        order = np.lexsort((position, times, vid_codes))
+        frame = frame.iloc[order].reset_index(drop=True)
+        position = position[order]
+        ids, times = _keys(frame)
+        same_id = pc.equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+    same_key = same_id & (times[1:] == times[:-1])
+    if not same_key.any():
+        return frame
+    counters = [c for c in ("likes", "resolution", *COUNT_COLUMNS[1:]) if c in frame.columns]
+    values = frame[counters]
+    equal = np.ones(len(same_key), dtype=bool)
+    for column in counters:
+        a, b = values[column].iloc[1:].to_numpy(), values[column].iloc[:-1].to_numpy()
+        equal &= (pd.isna(a) & pd.isna(b)) | (a == b)
+    conflict = same_key & ~equal
+    if conflict.any() and duplicates == "error":
+        i = int(np.argmax(conflict))
+        first, second = sorted((position[i], position[i + 1]))
+        offset = 2 if src.is_file else 1
+        raise LikekitInputError(
+            f"{src.name}, rows {first + offset} and {second + offset}: both are video "
+            f"{frame['video_id'].iloc[i]!r} at {frame['timestamp'].iloc[i].isoformat()} but "
+            f"the counts differ; pass duplicates='last' to keep the later row (re-scrapes)"
+        )
+    # keep the last of each run of equal keys (file order); exact repeats drop either way
+    drop = np.append(same_key, False)
+    return frame.loc[~drop].reset_index(drop=True)

@@ -48,6 +48,39 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from likekit import report
+
+    if args.list:
+        for name, title, params in report.list_notebooks():
+            print(f"{name:<24} {title}")
+            print(f"{'':<24} parameters: {', '.join(params) or 'none'}")
+        return 0
+    if args.help_notebook:
+        path = report.notebook_path(args.help_notebook)
+        print(f"parameters of {path.stem} ({path}):")
+        for p in report.notebook_parameters(path).values():
+            print(f"  {p.name}: {p.type} (default {p.default!r})  {p.help}".rstrip())
+        return 0
+    try:
+        done = report.run_report(
+            args.input,
+            args.notebook,
+            text_parameters=args.param,
+            parameters_file=args.param_file,
+            out_dir=args.out,
+            progress=not args.no_progress_bar,
+        )
+    except report.ReportError as exc:
+        print(f"likekit: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {done.html}")
+    print(f"wrote {done.executed}")
+    if done.results is not None:
+        print(f"wrote {done.out_dir / 'results.json'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="likekit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"likekit {__version__}")
@@ -64,6 +97,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter"
     )
     sim.set_defaults(func=_cmd_simulate)
+
+    rep = sub.add_parser(
+        "report",
+        help="run a notebook on a table and write executed.ipynb and report.html",
+        description="Run a notebook with papermill and write executed.ipynb and report.html "
+        "(code hidden, figures embedded, stamped with parameters, input checksum and versions). "
+        "Default output directory: reports/<notebook>-<input stem>/.",
+    )
+    rep.add_argument("input", nargs="?", help="like-count table (default: the bundled sample)")
+    rep.add_argument("--notebook", default="03_diagnose", help="notebook name or path")
+    rep.add_argument(
+        "-p",
+        dest="param",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="set a parameter (read as its declared type)",
+    )
+    rep.add_argument("-f", dest="param_file", metavar="PARAMS.yaml", help="YAML parameters")
+    rep.add_argument("--out", help="output directory")
+    rep.add_argument("--list", action="store_true", help="list the bundled notebooks")
+    rep.add_argument("--help-notebook", metavar="NAME", help="show a notebook's parameters")
+    rep.add_argument("--no-progress-bar", action="store_true", help="no progress bar")
+    rep.set_defaults(func=_cmd_report)
     return parser
 
 

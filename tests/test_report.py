@@ -1,0 +1,278 @@
+"""The report runner and ``likekit report``, on a tiny probe notebook (tests/data).
+
+Two kernel runs in all (one good report, one failing cell); everything else is checked
+before a kernel would start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from likekit import report
+from likekit.cli import main
+from likekit.data import LikekitInputError
+
+PROBE = Path(__file__).parent / "data" / "report_probe.ipynb"
+HOSTILE_ID = '<img src=x onerror="alert(1)">'
+HOSTILE_FILE = "<b onclick=x>counts.csv"
+
+
+def _table(path: Path, video: str = HOSTILE_ID) -> Path:
+    path.write_text(
+        "video_id,timestamp,likes\n"
+        f'"{video.replace(chr(34), chr(34) * 2)}",2026-01-05 00:00,1.2K\n'
+        f'"{video.replace(chr(34), chr(34) * 2)}",2026-01-05 01:00,1.3K\n'
+        "v01,2026-01-05 00:00,10\n"
+        "v01,2026-01-05 01:00,12\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _cli(*args: str) -> int:
+    return main(["report", *args, "--no-progress-bar"])
+
+
+# ---------------------------------------------------------------------------------------
+# before any kernel
+
+
+def test_parameters_are_read_from_the_parameters_cell():
+    params = report.notebook_parameters(PROBE)
+    assert list(params) == [
+        "input_path", "title", "n", "scale", "flag", "tags", "fail", "results_path"
+    ]  # fmt: skip
+    assert [params[k].type for k in ("n", "scale", "flag", "tags")] == [
+        "int", "float", "bool", "list"
+    ]  # fmt: skip
+    assert params["scale"].default == 1.5
+    assert params["input_path"].help == "like-count table (empty: the bundled sample)"
+
+
+def test_text_parameters_are_read_as_their_declared_type():
+    got = report.resolve_parameters(
+        PROBE,
+        text_parameters=[
+            ("n", "7"),
+            ("scale", "2"),
+            ("flag", "yes"),
+            ("title", "12"),
+            ("tags", "[a, 1]"),
+        ],  # fmt: skip
+    )
+    assert got == {"n": 7, "scale": 2.0, "flag": True, "title": "12", "tags": ["a", 1]}
+    assert isinstance(got["scale"], float)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-p", "nope", "1"], "unknown parameter(s) nope"),
+        (["-p", "n", "many"], "parameter 'n' expects int, got 'many'"),
+        (["-p", "flag", "maybe"], "parameter 'flag' expects bool"),
+        (["-p", "tags", "{a: 1}"], "parameter 'tags' expects list, got dict"),
+    ],
+)
+def test_bad_parameters_exit_2_listing_the_valid_ones(tmp_path, capsys, args, expected):
+    out = tmp_path / "out"
+    code = _cli(str(_table(tmp_path / "t.csv")), "--notebook", str(PROBE), *args, "--out", str(out))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expected in err
+    assert "valid: input_path (str), title (str), n (int), scale (float)" in err
+    assert "Traceback" not in err
+    assert not out.exists()  # nothing ran, nothing written
+
+
+def test_parameters_file_is_typed_checked(tmp_path, capsys):
+    good = tmp_path / "good.yaml"
+    good.write_text("n: 5\nscale: 3\ntags: [x]\n")
+    assert report.resolve_parameters(PROBE, {"n": 6}, parameters_file=good) == {
+        "n": 6, "scale": 3.0, "tags": ["x"]
+    }  # fmt: skip
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: 2026-01-05\n")  # YAML reads an unquoted date as a date
+    assert _cli("--notebook", str(PROBE), "-f", str(bad), "--out", str(tmp_path / "o")) == 2
+    assert "parameter 'title' expects str, got date" in capsys.readouterr().err
+
+
+def test_non_literal_parameters_cell_is_rejected(tmp_path):
+    nb = nbformat.read(PROBE, as_version=4)
+    nb.cells[1].source = "import os\nn = os.cpu_count()"
+    path = tmp_path / "computed.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(LikekitInputError, match="line 1 of the parameters cell is not NAME"):
+        report.notebook_parameters(path)
+    nb.cells[1].source = "n = len('abc')"
+    nbformat.write(nb, path)
+    with pytest.raises(LikekitInputError, match="parameter 'n' is not a plain literal"):
+        report.notebook_parameters(path)
+
+
+def test_unknown_notebook_lists_the_bundled_ones(capsys):
+    assert _cli("--notebook", "no_such_notebook") == 2
+    assert "no notebook 'no_such_notebook'; available:" in capsys.readouterr().err
+
+
+def test_bad_table_fails_fast_with_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("video_id,timestamp,likes\nv00,2026-01-05 00:00,lots\n")
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "likekit.cli", "report", str(bad), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("likekit: error: ") and "bad.csv" in lines[0]
+    assert "row 2" in lines[0] and "'likes'" in lines[0]
+    assert not out.exists()
+
+
+def test_input_for_a_notebook_without_one_is_refused(tmp_path):
+    nb = nbformat.read(PROBE, as_version=4)
+    nb.cells[1].source = "n = 3"
+    nb.cells[2:] = []
+    path = tmp_path / "no_input.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(LikekitInputError, match="takes no input table"):
+        report.run_report(_table(tmp_path / "t.csv"), path, out_dir=tmp_path / "o")
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "report.html"
+    report._atomic_write(target, "old")
+    with pytest.raises(TypeError):
+        report._atomic_write(target, 12345)  # type: ignore[arg-type]
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+# ---------------------------------------------------------------------------------------
+# with a kernel
+
+
+@pytest.fixture(scope="module")
+def good_report(tmp_path_factory):
+    """One report, run while a decoy ``python3`` kernelspec points at a missing interpreter.
+
+    The runner must still use the current interpreter (ipykernel's native spec).
+    """
+    base = tmp_path_factory.mktemp("report")
+    decoy = base / "jupyter" / "kernels" / "python3"
+    decoy.mkdir(parents=True)
+    (decoy / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [
+                    "/nonexistent/python",
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                ],
+                "display_name": "decoy",
+                "language": "python",
+            }
+        )
+    )
+    table = _table(base / HOSTILE_FILE)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("JUPYTER_PATH", str(base / "jupyter"))
+    mp.chdir(base)  # the default output directory is relative to the caller
+    try:
+        code = _cli(str(table), "--notebook", str(PROBE), "-p", "n", "4", "-p", "tags", "[a, b]",
+                    "-p", "title", "Report <for> & 'me'")  # fmt: skip
+    finally:
+        mp.undo()
+    assert code == 0
+    return base / "reports" / f"report_probe-{Path(HOSTILE_FILE).stem}", table
+
+
+def test_report_runs_with_the_current_interpreter_and_given_parameters(good_report):
+    out, _ = good_report
+    results = json.loads((out / "results.json").read_text())
+    assert results["executable"] == sys.executable
+    assert results["product"] == pytest.approx(4 * 1.5)
+    assert results["tags"] == ["a", "b"]
+    assert results["rows"] == 4
+    assert sorted(p.name for p in out.iterdir()) == [
+        "executed.ipynb",
+        "report.html",
+        "results.json",
+    ]
+
+
+def test_report_is_stamped(good_report):
+    out, table = good_report
+    stamp = nbformat.read(out / "executed.ipynb", as_version=4).metadata["likekit"]
+    assert stamp["input"] == {
+        "name": HOSTILE_FILE,
+        "sha256": hashlib.sha256(table.read_bytes()).hexdigest(),
+        "rows": 4,
+        "videos": 2,
+    }
+    assert stamp["parameters"]["n"] == 4
+    assert stamp["versions"]["pandas"] == metadata.version("pandas")
+    assert stamp["versions"]["likekit"] == metadata.version("likekit")
+    page = (out / "report.html").read_text()
+    assert stamp["input"]["sha256"] in page
+    assert f"pandas {metadata.version('pandas')}" in page
+    assert "<title>Report &lt;for&gt; &amp; &#39;me&#39;</title>" in page or (
+        "<title>Report &lt;for&gt; &amp; 'me'</title>" in page
+    )
+
+
+def test_report_html_hides_code_embeds_figures_and_escapes_input(good_report):
+    out, _ = good_report
+    page = (out / "report.html").read_text()
+    assert "data:image/png;base64," in page  # the figure travels inside the file
+    assert "import likekit as lk" not in page  # no code
+    assert "Traceback" not in page
+    # the hostile id and file name appear, but only as text
+    assert HOSTILE_ID not in page and "<b onclick=x>" not in page
+    assert "&lt;img src=x onerror=" in page
+    assert "&lt;b onclick=x&gt;counts.csv" in page
+
+
+def test_failing_cell_keeps_last_good_report(good_report, tmp_path, capsys):
+    good, table = good_report
+    out = tmp_path / "out"
+    shutil.copytree(good, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code = _cli(str(table), "--notebook", str(PROBE), "-p", "fail", "true", "-p", "n", "9",
+                "--out", str(out))  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "ZeroDivisionError: probe failure requested" in err
+    assert 'raise ZeroDivisionError("probe failure requested")' in err  # the failing cell
+    assert str(out / "executed-failed.ipynb") in err
+    failed = nbformat.read(out / "executed-failed.ipynb", as_version=4)
+    assert any(
+        o.get("ename") == "ZeroDivisionError" for c in failed.cells for o in c.get("outputs", [])
+    )
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "executed-failed.ipynb"}
+    assert after == before  # report, executed notebook and results untouched, no temp files
+
+
+def test_list_and_help_notebook(capsys):
+    assert _cli("--help-notebook", str(PROBE)) == 0
+    text = capsys.readouterr().out
+    assert "n: int (default 3)  an int" in text
+    assert "input_path: str (default '')  like-count table" in text
+    assert _cli("--list") == 0
+    listed = capsys.readouterr().out
+    for path in sorted(report.NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")):
+        assert path.stem in listed

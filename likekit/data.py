@@ -33,6 +33,7 @@ __all__ = [
     "format_count",
     "load_counts",
     "parse_count",
+    "parse_displays",
     "sample_path",
 ]
 
@@ -45,7 +46,9 @@ REQUIRED_COLUMNS = ("video_id", "timestamp", "likes")
 MAX_COUNT = 10**12
 _SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9}
 _UNITS = ((10**3, "K"), (10**6, "M"), (10**9, "B"))
-_DISPLAY = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?([KMB]?)$", re.IGNORECASE)
+_DISPLAY = re.compile(
+    r"^(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<decimals>\d+))?(?P<suffix>[KMB]?)$"
+)
 _SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 
@@ -138,21 +141,44 @@ def parse_count(s: str | int, *, rounding: Rounding = "truncate") -> tuple[int, 
         if s < 0:
             raise ValueError(f"a count cannot be negative, got {s}")
         return int(s), 1
-    m = _DISPLAY.match(str(s).strip())
-    if m is None:
+    lower, resolution, valid = parse_displays(pa.array([str(s).strip()]), rounding=rounding)
+    if not valid[0]:
         raise ValueError(f"not a count display: {s!r}")
-    digits, decimals, suffix = m.group(1).replace(",", ""), m.group(2) or "", m.group(3).upper()
-    unit = _SUFFIXES[suffix]
-    if not suffix:
-        if decimals.strip("0"):
-            raise ValueError(f"a count is a whole number, got {s!r}")
-        return int(digits), 1
-    places = max(len(decimals), 1)
-    resolution = max(unit // 10**places, 1)
-    lower = int(digits) * unit + int(decimals or 0) * (unit // 10 ** len(decimals or "0"))
+    return int(lower[0]), int(resolution[0])
+
+
+def parse_displays(
+    text: pa.Array, *, rounding: Rounding = "truncate"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised :func:`parse_count` over Arrow strings (already stripped).
+
+    Returns
+    -------
+    lower, resolution, valid : ndarray
+        int64 lower bounds and resolutions (0 where invalid or null) and a boolean mask of
+        the values that are count displays. Values beyond ``MAX_COUNT`` are computed in floats
+        (and capped at 2**62) rather than wrapped around in int64, so callers can reject them.
+    """
+    parts = pc.extract_regex(pc.utf8_upper(text), _DISPLAY.pattern)
+    valid = parts.is_valid().to_numpy(zero_copy_only=False)
+    digits = pc.replace_substring(pc.struct_field(parts, "digits"), ",", "")
+    whole = pc.fill_null(pc.cast(digits, pa.float64()), 0).to_numpy()
+    decimals = pc.fill_null(pc.struct_field(parts, "decimals"), "")
+    places = pc.utf8_length(decimals).to_numpy().astype(np.int64)
+    padded = pc.utf8_rpad(decimals, width=1, padding="0")  # "" -> "0"
+    fraction = pc.cast(padded, pa.int64()).to_numpy()
+    suffix = pc.fill_null(pc.struct_field(parts, "suffix"), "")
+    power = pc.index_in(suffix, pa.array(list(_SUFFIXES))).to_numpy(zero_copy_only=False)
+    unit = np.array(list(_SUFFIXES.values()), dtype=np.int64)[np.nan_to_num(power).astype(int)]
+    valid &= (unit > 1) | (fraction == 0)  # a plain count is whole: "12.0" yes, "12.5" no
+    too_big = whole * unit > MAX_COUNT  # checked in floats, before int64 could wrap
+    exact = np.where(too_big, 0, whole).astype(np.int64) * unit
+    exact += fraction * (unit // 10**places)
+    lower = np.where(too_big, np.minimum(whole * unit, 2.0**62).astype(np.int64), exact)
+    resolution = np.where(unit > 1, np.maximum(unit // 10 ** np.maximum(places, 1), 1), 1)
     if rounding == "round":
-        lower = max(lower - resolution // 2, 0)
-    return lower, resolution
+        lower = np.where(unit > 1, np.maximum(lower - resolution // 2, 0), lower)
+    return np.where(valid, lower, 0), np.where(valid, resolution, 0), valid
 
 
 # ---------------------------------------------------------------------------------------
@@ -481,20 +507,19 @@ def _parse_text_counts(
     # display strings repeat ("12.3K"): parse each distinct value once
     encoded = pc.dictionary_encode(text)
     codes = pc.fill_null(encoded.indices, 0).to_numpy()
-    parsed = np.zeros((max(len(encoded.dictionary), 1), 2), dtype=np.int64)
-    for i, value in enumerate(encoded.dictionary.to_pylist()):
-        try:
-            parsed[i] = parse_count(value, rounding=rounding)
-        except ValueError:
-            row = _first((codes == i) & ~missing)
-            what = (
-                f"a count cannot be negative, got {value!r}"
-                if value.startswith("-")
-                else f"expected a count such as 1234, 1,234, 12.3K or 1.2M, got {value!r}"
-            )
-            src.error(what, row=row, column=name)
-    taken = parsed[codes]
-    return taken[:, 0], np.where(missing, 1, taken[:, 1])
+    lower, steps, valid = parse_displays(encoded.dictionary, rounding=rounding)
+    if not valid.all():
+        first = int(np.argmin(valid))
+        value = encoded.dictionary[first].as_py()
+        what = (
+            f"a count cannot be negative, got {value!r}"
+            if value.startswith("-")
+            else f"expected a count such as 1234, 1,234, 12.3K or 1.2M, got {value!r}"
+        )
+        src.error(what, row=_first((codes == first) & ~missing), column=name)
+    if len(lower) == 0:  # every value missing
+        return np.zeros(n, dtype=np.int64), ones
+    return lower[codes], np.where(missing, 1, steps[codes])
 
 
 def _resolution_column(column: pd.Series, src: _Source) -> np.ndarray:

@@ -1,0 +1,852 @@
+"""Simulate the causes of disappearing likes, with full ground truth.
+
+:func:`simulate` draws a creator's panel of videos in discrete steps (hourly by default) with
+one ``numpy.random.default_rng(seed)``, vectorized over videos and steps (only the un-likes,
+which depend on the likes still standing, are drawn step by step, vectorized over videos):
+
+- attention: views per step follow a trend curve that rises linearly, peaks and relaxes
+  (exponentially or as a power law) toward a baseline; several videos can share one curve;
+- organic likes: each view likes with probability ``like_prob`` (drawn by Poisson thinning:
+  likes and the other views are independent Poisson counts);
+- un-likes: a share ``fickle_share`` of organic likes can be withdrawn, each with an hourly
+  hazard ``unlike_hazard`` times how far the trend has faded (zero up to the peak);
+- bot likes: bought bursts (blocks of accounts from a farm) and spam bots (accounts that like
+  many of the creator's videos), every like owned by one account;
+- purge waves: at platform-wide times each surviving bot account is removed with probability
+  ``purge_prob``; all its likes on every video vanish at that step, and it likes no more;
+- glitches: server outages shared by the videos (counts frozen, partly dropped or missing)
+  that recover when they end; an out-of-date app that under-counts some snapshots until an
+  update;
+- status changes: the creator hides the like count, or the video is removed;
+- observation: snapshots every ``snapshot_hours``, some missing, shown the way the app shows
+  them (:func:`likekit.data.format_count`): ``likes`` is the lower bound of the display.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from likekit.catalog import SCENARIOS
+from likekit.data import format_count
+
+__all__ = ["SimParams", "Simulation", "display_bounds", "simulate"]
+
+_HOUR = pd.Timedelta(hours=1)
+_UTC_US = pd.DatetimeTZDtype(unit="us", tz="UTC")
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's default ``str`` dtype
+_CHOICES = {
+    "fade": ("exponential", "power_law"),
+    "outage_kind": ("mixed", "stale", "partial", "missing"),
+    "hidden_as": ("na", "zero"),
+    "removed_as": ("zero", "drop"),
+    "display_rounding": ("truncate", "round"),
+}
+_OUTAGE_KINDS = ("stale", "partial", "missing")
+#: video-steps above which a progress bar is shown (a couple of seconds of work)
+_PROGRESS_MIN = 2_000_000
+
+
+@dataclass(frozen=True)
+class SimParams:
+    """Parameters of the generative model; rates and hazards are per hour.
+
+    Attributes
+    ----------
+    n_videos : int
+        Videos of the creator.
+    days : float
+        Length of the observed window.
+    start : str
+        Time of the first step (UTC).
+    peak_views : float
+        Median views per hour of a video at its trend's peak.
+    video_scale_sigma : float
+        Log-normal spread of the videos' peak views around ``peak_views``.
+    baseline_share : float
+        Views before the trend and after it has faded, as a share of the peak.
+    videos_per_trend : int
+        Videos that share one trend curve (same start, peak and fade).
+    trend_start_max_days : float
+        Trend starts are uniform between the window's start and this many days later.
+    rise_hours : float
+        Hours from a trend's start to its peak (linear rise).
+    fade : {"exponential", "power_law"}
+        Relaxation after the peak: ``exp(-s / fade_hours)`` or
+        ``(1 + s / fade_hours) ** -fade_exponent``, ``s`` hours since the peak.
+    fade_hours, fade_exponent : float
+        Time scale and power-law exponent of the relaxation.
+    like_prob : float
+        Probability that a view likes.
+    comment_prob, share_prob : float
+        Comments and shares per view.
+    fickle_share : float
+        Share of organic likes that can be withdrawn (the others stay for good); the net
+        count relaxes toward a plateau that keeps ``1 - fickle_share`` of the likes.
+    unlike_hazard : float
+        Hourly hazard that a standing fickle like is withdrawn once the trend has fully
+        faded; it grows from 0 at the peak as ``1 - relaxation``.
+    n_farm_accounts : int
+        Bot accounts of the farm that sells bursts of likes.
+    burst_prob : float
+        Probability that a video buys a burst of bot likes.
+    burst_size : float
+        Mean number of likes in a burst (Poisson), one per farm account, a block of
+        consecutive accounts from a random position of the farm.
+    burst_hours : float
+        Hours over which a burst's likes arrive; bursts start in the first half of the window.
+    n_spam_accounts : int
+        Spam bot accounts that like many of the creator's videos.
+    spam_like_prob : float
+        Probability that a spam account likes a given video.
+    spam_delay_hours : float
+        Mean delay (exponential) of a spam like after the video's trend starts.
+    purge_waves : int
+        Platform-wide purge waves, one at a random time in each of equal slots of the last
+        three quarters of the window.
+    purge_prob : float
+        Probability that a wave removes a surviving bot account.
+    outages : int
+        Server outages, one in each of equal slots of the window, hitting every affected
+        video at the same steps.
+    outage_hours : float
+        Mean length of an outage (uniform between half and one and a half times it).
+    outage_kind : {"mixed", "stale", "partial", "missing"}
+        Stale: counts frozen at the last value before the outage; partial: likes shown
+        short by a share uniform in ``[partial_drop_min, partial_drop_max]`` per video;
+        missing: no snapshot values. Mixed draws one kind per outage.
+    outage_share : float
+        Share of the videos an outage hits.
+    partial_drop_min, partial_drop_max : float
+        Range of the share of likes a partial outage drops.
+    client_glitch : bool
+        Whether an out-of-date app under-counts snapshots from the start until an update.
+    client_update_days : float
+        Days from the start until the app is updated.
+    client_undercount : float
+        Share of the likes the old app leaves out.
+    client_share : float
+        Share of the snapshots before the update taken with the old app.
+    hide_prob, remove_prob : float
+        Probability that the creator hides a video's like count, or that the video is
+        removed (at a uniform time in the 30-90 % part of the window; exclusive).
+    hidden_as : {"na", "zero"}
+        What a hidden like count shows: nothing (NA) or 0. Views go on.
+    removed_as : {"zero", "drop"}
+        A removed video shows 0 for every counter, or its rows stop. It gets no more views.
+    snapshot_hours : float
+        Hours between snapshots (a multiple of the step).
+    missing_prob : float
+        Probability that a snapshot is missing (every counter NA), independently.
+    display_rounding : {"truncate", "round"}
+        How the app reduces counts above 1,000 to one decimal ("12.3K").
+    decline_min_share : float
+        A ``trend_decline`` event is recorded when a video's organic net count
+        (organic given - un-liked) falls after its peak by at least this share of the peak.
+    """
+
+    n_videos: int = 20
+    days: float = 30.0
+    start: str = "2026-01-05T00:00:00Z"
+    peak_views: float = 400.0
+    video_scale_sigma: float = 0.5
+    baseline_share: float = 0.03
+    videos_per_trend: int = 1
+    trend_start_max_days: float = 10.0
+    rise_hours: float = 12.0
+    fade: str = "exponential"
+    fade_hours: float = 36.0
+    fade_exponent: float = 1.5
+    like_prob: float = 0.05
+    comment_prob: float = 0.002
+    share_prob: float = 0.003
+    fickle_share: float = 0.0
+    unlike_hazard: float = 0.01
+    n_farm_accounts: int = 5000
+    burst_prob: float = 0.0
+    burst_size: float = 150.0
+    burst_hours: float = 6.0
+    n_spam_accounts: int = 0
+    spam_like_prob: float = 0.5
+    spam_delay_hours: float = 24.0
+    purge_waves: int = 0
+    purge_prob: float = 0.5
+    outages: int = 0
+    outage_hours: float = 6.0
+    outage_kind: str = "mixed"
+    outage_share: float = 1.0
+    partial_drop_min: float = 0.1
+    partial_drop_max: float = 0.5
+    client_glitch: bool = False
+    client_update_days: float = 7.0
+    client_undercount: float = 0.2
+    client_share: float = 0.5
+    hide_prob: float = 0.0
+    remove_prob: float = 0.0
+    hidden_as: str = "na"
+    removed_as: str = "zero"
+    snapshot_hours: float = 1.0
+    missing_prob: float = 0.0
+    display_rounding: str = "truncate"
+    decline_min_share: float = 0.05
+
+    def __post_init__(self) -> None:
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
+        probs = [f.name for f in fields(self) if f.name.endswith(("_prob", "_share"))]
+        probs += ["partial_drop_min", "partial_drop_max", "client_undercount"]
+        for name in probs:
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+        if self.partial_drop_min > self.partial_drop_max:
+            raise ValueError("partial_drop_min must not exceed partial_drop_max")
+        if self.hide_prob + self.remove_prob > 1:
+            raise ValueError("hide_prob + remove_prob must not exceed 1")
+        positive = ("n_videos", "days", "peak_views", "videos_per_trend", "rise_hours")
+        positive += ("fade_hours", "snapshot_hours", "outage_hours", "burst_hours")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        counts = ("n_farm_accounts", "n_spam_accounts", "purge_waves", "outages")
+        for name in counts:
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """Names of the parameters, in the order of the documentation."""
+        return [f.name for f in fields(cls)]
+
+
+def _params_for(scenario: str, sizes: dict[str, Any], overrides: dict[str, Any]) -> SimParams:
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; valid: {', '.join(SCENARIOS)}")
+    valid = SimParams.names()
+    unknown = sorted(set(overrides) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; valid: {', '.join(valid)}")
+    given = {k: v for k, v in sizes.items() if v is not None}
+    return replace(SimParams(), **SCENARIOS[scenario].overrides, **overrides, **given)
+
+
+# ---------------------------------------------------------------------------------------
+# display
+
+
+def display_bounds(n: np.ndarray, rounding: str = "truncate") -> tuple[np.ndarray, np.ndarray]:
+    """Vectorized ``parse_count(format_count(n))``: lower bound and resolution of a display.
+
+    Parameters
+    ----------
+    n : array of int
+        Non-negative counts.
+    rounding : {"truncate", "round"}
+        As in :func:`likekit.data.format_count`.
+
+    Returns
+    -------
+    lower, resolution : arrays of int64
+
+    Examples
+    --------
+    >>> lower, res = display_bounds(np.array([999, 1_299, 12_000, 1_250_000]))
+    >>> lower.tolist(), res.tolist()
+    ([999, 1200, 12000, 1200000], [1, 100, 100, 100000])
+    """
+    n = np.asarray(n, dtype=np.int64)
+    lower = n.copy()
+    resolution = np.ones_like(n)
+    todo = n >= 1000
+    for unit in (10**3, 10**6, 10**9):
+        step = unit // 10
+        tenths = n // step if rounding == "truncate" else (n + step // 2) // step
+        # same rule as format_count: the first unit showing fewer than 1000.0 of it
+        here = todo & ((tenths < 10_000) | (unit == 10**9))
+        shown = tenths * step
+        lower[here] = shown[here] if rounding == "truncate" else shown[here] - step // 2
+        resolution[here] = step
+        todo &= ~here
+    return lower, resolution
+
+
+def _render(values: np.ndarray, rounding: str) -> np.ndarray:
+    """Display strings of counts: ``format_count`` applied once per distinct value."""
+    uniq, inverse = np.unique(values, return_inverse=True)
+    shown = np.array([format_count(int(v), rounding=rounding) for v in uniq], dtype=object)
+    return shown[inverse]
+
+
+# ---------------------------------------------------------------------------------------
+# the result
+
+
+@dataclass
+class Simulation:
+    """A simulated creator's panel with everything the simulation knows.
+
+    Attributes
+    ----------
+    counts : DataFrame
+        The observed table in likekit's data contract: ``video_id``, ``timestamp``,
+        ``likes`` (Int64, NA when missing or hidden), ``resolution``, ``views``,
+        ``comments``, ``shares`` (Int64) and ``display`` (the string the app shows; only
+        with ``display=True``). Sorted by video and time.
+    truth : DataFrame
+        Per video and step: ``likes`` (true) = ``organic_given - unliked + bot_given -
+        bot_purged`` (cumulative counts), ``glitch_offset`` (served - true before display
+        rounding, 0 outside glitches and for missing values), ``views`` (true, cumulative)
+        and ``unlike_hazard`` (probability that a standing fickle like is withdrawn in the
+        step).
+    events : DataFrame
+        Ground truth: ``video_id``, ``cause`` ("glitch", "purge", "trend_decline",
+        "status"), ``start``, ``end`` (first and last step affected; a purge has
+        ``end == start``, a status change lasts to the end), ``likes_delta`` (purge: minus
+        the likes it removed from the video; glitch: served - true at its largest, 0 for
+        missing values; status: minus the true likes when it starts; trend decline: organic
+        net count at its lowest after the peak minus at the peak), ``detail`` and ``wave``
+        (id of the platform-wide purge wave, outage or app bug shared by several videos).
+    videos : DataFrame
+        Per video: its trend, peak views per hour, trend start and peak, status and its time.
+    accounts : DataFrame
+        Per bot account: ``kind`` ("farm" or "spam"), ``removed`` (time of its purge,
+        NaT if never) and ``wave``.
+    bot_likes : DataFrame
+        Every bot like given in the window: ``account``, ``video_id``, ``given`` and
+        ``removed`` (NaT unless a purge took it).
+    params : SimParams
+    scenario : str
+    seed : int
+        The seed used (drawn from the OS when ``simulate`` got none).
+    """
+
+    counts: pd.DataFrame
+    truth: pd.DataFrame
+    events: pd.DataFrame
+    videos: pd.DataFrame
+    accounts: pd.DataFrame
+    bot_likes: pd.DataFrame
+    params: SimParams
+    scenario: str
+    seed: int
+
+    def __repr__(self) -> str:
+        p = self.params
+        return (
+            f"Simulation(scenario={self.scenario!r}, n_videos={p.n_videos}, days={p.days}, "
+            f"seed={self.seed}, rows={len(self.counts)}, events={len(self.events)})"
+        )
+
+    def write(self, path: str | Path) -> dict[str, Path]:
+        """Write ``counts`` to ``path`` and ``truth``, ``events`` beside it.
+
+        Parameters
+        ----------
+        path : str or Path
+            A ``.csv`` or ``.parquet`` file; the ground truth goes to ``STEM_truth`` and
+            ``STEM_events`` with the same suffix.
+
+        Returns
+        -------
+        dict
+            ``{"counts": path, "truth": ..., "events": ...}``.
+        """
+        path = Path(path)
+        if path.suffix not in (".csv", ".parquet"):
+            raise ValueError(f"write to a .csv or .parquet file, got {path.name!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        out = {
+            "counts": path,
+            "truth": path.with_name(f"{path.stem}_truth{path.suffix}"),
+            "events": path.with_name(f"{path.stem}_events{path.suffix}"),
+        }
+        for kind, target in out.items():
+            frame: pd.DataFrame = getattr(self, kind)
+            if path.suffix == ".csv":
+                frame.to_csv(target, index=False)
+            else:
+                frame.to_parquet(target, index=False)
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# simulate
+
+
+def simulate(
+    scenario: str = "mixed",
+    *,
+    n_videos: int | None = None,
+    days: float | None = None,
+    step: str | pd.Timedelta = "1h",
+    seed: int | None = None,
+    display: bool = True,
+    progress: bool | None = None,
+    **overrides: Any,
+) -> Simulation:
+    """Simulate a creator's like counts under a named scenario.
+
+    Parameters
+    ----------
+    scenario : str
+        A name from :func:`likekit.scenarios`.
+    n_videos, days : optional
+        Size of the panel (default: the scenario's, 20 videos over 30 days).
+    step : str or Timedelta
+        Simulation step ("1h", "30min", ...); rates and hazards are per hour.
+    seed : int, optional
+        Seed of the one ``numpy.random.default_rng``; the same seed and parameters give the
+        same tables. Without one a seed is drawn and kept in ``Simulation.seed``.
+    display : bool
+        Render the ``display`` strings ("12.3K"); ``False`` skips that slow step.
+    progress : bool, optional
+        Show a progress bar (default: on large runs only).
+    **overrides
+        Any field of :class:`SimParams`, e.g. ``purge_prob=0.8``.
+
+    Returns
+    -------
+    Simulation
+
+    Raises
+    ------
+    ValueError
+        On an unknown scenario or parameter (the message lists the valid ones) or an
+        invalid value.
+
+    Examples
+    --------
+    >>> import likekit as lk
+    >>> sim = lk.simulate("purge_waves", n_videos=5, days=10, seed=7)
+    >>> sorted(set(sim.events["cause"]))
+    ['purge']
+    """
+    params = _params_for(scenario, {"n_videos": n_videos, "days": days}, overrides)
+    step_td = pd.Timedelta(step)
+    if step_td <= pd.Timedelta(0):
+        raise ValueError(f"step must be positive, got {step!r}")
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**63)
+    sim = _Simulator(params, step_td, np.random.default_rng(seed), progress)
+    return sim.run(scenario, seed, display)
+
+
+class _Simulator:
+    """One run: the arrays are (steps, videos), so each step is a contiguous row."""
+
+    def __init__(
+        self, p: SimParams, step: pd.Timedelta, rng: np.random.Generator, progress: bool | None
+    ) -> None:
+        self.p, self.rng = p, rng
+        self.h = step / _HOUR  # hours per step
+        self.T = int(round(p.days * 24 / self.h))
+        self.V = int(p.n_videos)
+        if self.T < 2:
+            raise ValueError(f"days={p.days} with step={step} gives fewer than 2 steps")
+        every = p.snapshot_hours / self.h
+        if abs(every - round(every)) > 1e-9 or round(every) < 1:
+            raise ValueError(f"snapshot_hours={p.snapshot_hours} is not a multiple of {step}")
+        self.every = int(round(every))
+        self.start = pd.Timestamp(p.start)
+        self.start = (
+            self.start.tz_localize("UTC")
+            if self.start.tzinfo is None
+            else self.start.tz_convert("UTC")
+        ).as_unit("us")
+        self.step_us = int(step / pd.Timedelta(microseconds=1))
+        self.progress = self.T * self.V >= _PROGRESS_MIN if progress is None else progress
+        width = max(2, len(str(self.V - 1)))
+        self.ids = np.array([f"v{i:0{width}d}" for i in range(self.V)])
+        self.wave_id = 0
+        self.events: list[pd.DataFrame] = []
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def times(self, steps: np.ndarray) -> pd.DatetimeIndex:
+        us = self.start.value // 1000 + np.asarray(steps, dtype=np.int64) * self.step_us
+        return pd.DatetimeIndex(us.astype("M8[us]")).tz_localize("UTC")
+
+    def time_column(self, steps: np.ndarray) -> pd.Series:
+        """Timestamps of ``steps``, repeated for every video."""
+        return pd.Series(self.times(np.tile(steps, self.V)), copy=False)
+
+    def steps_of_hours(self, hours: np.ndarray | float) -> np.ndarray:
+        return np.floor(np.asarray(hours) / self.h).astype(np.int64)
+
+    def next_wave(self) -> int:
+        self.wave_id += 1
+        return self.wave_id
+
+    def add_events(self, videos, cause, start, end, delta, detail, wave=None) -> None:
+        videos = np.asarray(videos, dtype=np.int64)
+        n = len(videos)
+        if n == 0:
+            return
+        full = np.broadcast_to
+        self.events.append(
+            pd.DataFrame(
+                {
+                    "video": videos,
+                    "cause": full(cause, n),
+                    "start": full(np.asarray(start, dtype=np.int64), n),
+                    "end": full(np.asarray(end, dtype=np.int64), n),
+                    "likes_delta": full(np.asarray(delta, dtype=np.int64), n),
+                    "detail": full(np.asarray(detail, dtype=object), n),
+                    "wave": pd.array(full(pd.NA if wave is None else wave, n), dtype="Int64"),
+                }
+            )
+        )
+
+    def slots(self, n: int, lo: float, hi: float, length: np.ndarray | int = 0) -> np.ndarray:
+        """One random step in each of ``n`` equal slots of ``[lo, hi)`` (shares of T)."""
+        edges = np.linspace(lo * self.T, hi * self.T, n + 1)
+        room = np.maximum(np.diff(edges) - length, 1)
+        return (edges[:-1] + self.rng.random(n) * room).astype(np.int64)
+
+    # -- mechanisms ----------------------------------------------------------------------
+
+    def attention(self) -> None:
+        """Expected views per step (T, V), un-like hazard per step, trend starts, status."""
+        p, rng, T, V = self.p, self.rng, self.T, self.V
+        n_trends = math.ceil(V / p.videos_per_trend)
+        self.trend = rng.permutation(V) // p.videos_per_trend
+        self.trend_start = rng.random(n_trends) * p.trend_start_max_days * 24  # hours
+        self.scale = p.peak_views * np.exp(p.video_scale_sigma * rng.standard_normal(V))
+        # trend curves in hours since each trend started, (T, n_trends)
+        tau = np.arange(T)[:, None] * self.h - self.trend_start[None, :]
+        since_peak = np.maximum(tau - p.rise_hours, 0)
+        if p.fade == "exponential":
+            relax = np.exp(-since_peak / p.fade_hours)
+        else:
+            relax = (1 + since_peak / p.fade_hours) ** -p.fade_exponent
+        shape = np.where(tau < p.rise_hours, np.clip(tau / p.rise_hours, 0, 1), relax)
+        level = p.baseline_share + (1 - p.baseline_share) * shape
+        hazard = 1 - (1 - p.unlike_hazard) ** self.h
+        fade = np.where(tau < p.rise_hours, 0.0, 1 - relax) * hazard
+        # status: hidden (views go on) or removed (no more views, no un-likes)
+        u = rng.random(V)
+        self.status = np.where(u < p.hide_prob, 1, np.where(u < p.hide_prob + p.remove_prob, 2, 0))
+        self.status_step = np.full(V, T, dtype=np.int64)
+        changed = self.status > 0
+        self.status_step[changed] = (T * (0.3 + 0.6 * rng.random(changed.sum()))).astype(int)
+        alive = np.arange(T)[:, None] < np.where(self.status == 2, self.status_step, T)[None, :]
+        self.rate = level[:, self.trend] * (self.scale * self.h)[None, :] * alive
+        self.hazard = fade[:, self.trend] * alive
+
+    def organic(self) -> None:
+        """Organic likes, un-likes, views, comments and shares, cumulative (T, V)."""
+        p, rng = self.p, self.rng
+        rate = self.rate
+        loyal = rng.poisson(rate * (p.like_prob * (1 - p.fickle_share)))
+        others = rng.poisson(rate * (1 - p.like_prob))
+        self.comments = np.cumsum(rng.poisson(rate * p.comment_prob), axis=0)
+        self.shares = np.cumsum(rng.poisson(rate * p.share_prob), axis=0)
+        unliked = np.zeros_like(loyal)
+        if p.fickle_share > 0:
+            fickle = rng.poisson(rate * (p.like_prob * p.fickle_share))
+            standing = np.zeros(self.V, dtype=np.int64)
+            steps = range(self.T)
+            if self.progress:
+                from tqdm.auto import tqdm
+
+                steps = tqdm(steps, desc="simulate", unit="step", leave=False)
+            for t in steps:
+                unliked[t] = rng.binomial(standing, self.hazard[t])
+                standing += fickle[t] - unliked[t]
+            loyal += fickle
+            del fickle
+        others += loyal
+        self.views = np.cumsum(others, axis=0, out=others)
+        self.organic_given = np.cumsum(loyal, axis=0, out=loyal)
+        self.unliked = np.cumsum(unliked, axis=0, out=unliked)
+
+    def bots(self) -> None:
+        """Bot likes (bursts, spam) owned by accounts; purge waves remove accounts."""
+        p, rng, T, V = self.p, self.rng, self.T, self.V
+        n_spam, n_farm = p.n_spam_accounts, p.n_farm_accounts
+        # spam accounts 0..n_spam-1 like each video with a probability, a while after its
+        # trend starts
+        acc_s, vid_s = np.nonzero(rng.random((n_spam, V)) < p.spam_like_prob)
+        delay = rng.exponential(p.spam_delay_hours, len(vid_s))
+        step_s = self.steps_of_hours(self.trend_start[self.trend[vid_s]] + delay)
+        # bursts: a block of consecutive farm accounts from a random position
+        buyers = np.flatnonzero(rng.random(V) < p.burst_prob) if n_farm else np.array([], int)
+        size = np.minimum(rng.poisson(p.burst_size, len(buyers)), n_farm)
+        first = rng.integers(0, max(n_farm, 1), len(buyers))
+        begin = (rng.random(len(buyers)) * T / 2).astype(np.int64)
+        k = np.repeat(np.arange(len(buyers)), size)
+        rank = np.arange(len(k)) - np.repeat(np.cumsum(size) - size, size)
+        acc_b = n_spam + (first[k] + rank) % max(n_farm, 1)
+        step_b = begin[k] + self.steps_of_hours(rng.random(len(k)) * p.burst_hours)
+        account = np.concatenate([acc_s, acc_b]).astype(np.int64)
+        video = np.concatenate([vid_s, buyers[k]]).astype(np.int64)
+        given = np.concatenate([step_s, step_b])
+        # purge waves: each surviving account is removed with purge_prob
+        n_acc = n_spam + n_farm
+        removed = np.full(n_acc, T, dtype=np.int64)
+        wave_of = np.zeros(n_acc, dtype=np.int64)
+        wave_steps = np.sort(self.slots(p.purge_waves, 0.25, 0.95))
+        wave_ids = np.array([self.next_wave() for _ in wave_steps], dtype=np.int64)
+        for w, s in zip(wave_ids, wave_steps, strict=True):
+            hit = (removed == T) & (rng.random(n_acc) < p.purge_prob)
+            removed[hit], wave_of[hit] = s, w
+        # a like happens in the window, on a video still up, from an account not yet removed
+        keep = (given < T) & (given < removed[account])
+        keep &= (self.status[video] != 2) | (given < self.status_step[video])
+        account, video, given = account[keep], video[keep], given[keep]
+        order = np.lexsort((account, given, video))
+        account, video, given = account[order], video[order], given[order]
+        gone = removed[account]
+        self.bot_given = np.bincount(given * V + video, minlength=T * V).reshape(T, V)
+        purged = gone < T
+        self.bot_purged = np.bincount(gone[purged] * V + video[purged], minlength=T * V).reshape(
+            T, V
+        )
+        np.cumsum(self.bot_given, axis=0, out=self.bot_given)
+        np.cumsum(self.bot_purged, axis=0, out=self.bot_purged)
+        # one purge event per wave and video it took likes from
+        for w, s in zip(wave_ids, wave_steps, strict=True):
+            lost = np.bincount(video[purged & (gone == s)], minlength=V)
+            hit = np.flatnonzero(lost)
+            self.add_events(hit, "purge", s, s, -lost[hit], "purge", w)
+        self.wave_steps = wave_steps
+        self.account_removed, self.account_wave = removed, wave_of
+        self.bot_records = (account, video, given, gone)
+
+    def glitches(self, true: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Served-minus-true offsets, frozen-view steps and missing values from glitches."""
+        p, rng, T, V = self.p, self.rng, self.T, self.V
+        offset = np.zeros((T, V), dtype=np.int64)
+        missing = np.zeros((T, V), dtype=bool)
+        frozen_from = np.full((T, V), -1, dtype=np.int64)  # stale: step whose values show
+        lengths = np.maximum(
+            np.round(p.outage_hours * (0.5 + rng.random(p.outages)) / self.h), 1
+        ).astype(np.int64)
+        starts = self.slots(p.outages, 0.1, 0.95, lengths)
+        if p.outage_kind == "mixed":
+            kinds = rng.choice(_OUTAGE_KINDS, p.outages)
+        else:
+            kinds = np.full(p.outages, p.outage_kind)
+        for s, n, kind in zip(starts, lengths, kinds, strict=True):
+            e = min(s + n, T)
+            hit = np.flatnonzero((rng.random(V) < p.outage_share) & (self.status_step > s))
+            drop = p.partial_drop_min + (p.partial_drop_max - p.partial_drop_min) * rng.random(
+                len(hit)
+            )
+            window = true[s:e, hit]
+            if kind == "stale":
+                last = max(s - 1, 0)
+                off = true[last, hit][None, :] - window
+                frozen_from[s:e, hit] = last
+            elif kind == "partial":
+                off = np.floor(window * (1 - drop)[None, :]).astype(np.int64) - window
+            else:
+                off = np.zeros_like(window)
+                missing[s:e, hit] = True
+            offset[s:e, hit] = off
+            deepest = off[np.abs(off).argmax(axis=0), np.arange(len(hit))]
+            self.add_events(hit, "glitch", s, e - 1, deepest, f"server_{kind}", self.next_wave())
+        if p.client_glitch:
+            # old app on a share of the snapshots until the update, on every video
+            update = min(int(round(p.client_update_days * 24 / self.h)), T)
+            old = rng.random((update, V)) < p.client_share
+            old[np.arange(update) % self.every != 0] = False
+            old &= np.arange(update)[:, None] < self.status_step[None, :]
+            window = true[:update]
+            off = np.where(
+                old, np.floor(window * (1 - p.client_undercount)).astype(np.int64) - window, 0
+            )
+            offset[:update] = np.where(old, off, offset[:update])
+            hit = np.flatnonzero(old.any(axis=0))
+            if len(hit):
+                first = old[:, hit].argmax(axis=0)
+                last = update - 1 - old[::-1, hit].argmax(axis=0)
+                deepest = off[np.abs(off[:, hit]).argmax(axis=0), hit]
+                wave = self.next_wave()
+                self.add_events(hit, "glitch", first, last, deepest, "client_undercount", wave)
+        return offset, frozen_from, missing
+
+    def trend_declines(self) -> None:
+        """``trend_decline`` events: the organic net count falls materially after its peak."""
+        net = self.organic_given - self.unliked
+        peak_step = net.argmax(axis=0)
+        peak = net[peak_step, np.arange(self.V)]
+        after = np.where(np.arange(self.T)[:, None] >= peak_step[None, :], net, np.iinfo(int).max)
+        low_step = after.argmin(axis=0)
+        low = net[low_step, np.arange(self.V)]
+        hit = np.flatnonzero((peak - low >= self.p.decline_min_share * peak) & (peak > low))
+        self.add_events(
+            hit, "trend_decline", peak_step[hit], low_step[hit], (low - peak)[hit], "unlikes"
+        )
+
+    # -- assembly ------------------------------------------------------------------------
+
+    def run(self, scenario: str, seed: int, display: bool) -> Simulation:
+        p, T, V = self.p, self.T, self.V
+        self.attention()
+        self.organic()
+        self.bots()
+        likes = self.organic_given - self.unliked + self.bot_given - self.bot_purged
+        offset, frozen_from, missing = self.glitches(likes)
+        self.trend_declines()
+
+        # status events: the change in shown likes is minus the true likes at that step
+        changed = np.flatnonzero(self.status > 0)
+        at = self.status_step[changed]
+        detail = np.where(self.status[changed] == 1, "likes_hidden", "video_removed")
+        self.add_events(changed, "status", at, T - 1, -likes[at, changed], detail)
+
+        truth = self.truth_table(likes, offset)
+
+        # observation at snapshot steps, V-major (sorted by video, then time)
+        snap = np.arange(0, T, self.every)
+
+        def observed(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a[snap].T).ravel()
+
+        served = likes + offset
+        stale = frozen_from >= 0
+        col = np.broadcast_to(np.arange(V), (T, V))
+        views, comments, shares = (
+            np.where(stale, a[np.maximum(frozen_from, 0), col], a)
+            for a in (self.views, self.comments, self.shares)
+        )
+        del col, stale, frozen_from
+        rows_status = np.broadcast_to(self.status, (T, V))
+        after = np.arange(T)[:, None] >= self.status_step[None, :]
+        hidden = after & (rows_status == 1)
+        removed = after & (rows_status == 2)
+        if p.missing_prob > 0:
+            missing |= self.rng.random((T, V)) < p.missing_prob
+        likes_na = missing | (hidden & (p.hidden_as == "na"))
+        served = np.where(hidden | removed, 0, served)
+        views, comments, shares = (np.where(removed, 0, a) for a in (views, comments, shares))
+
+        served, likes_na, missing = observed(served), observed(likes_na), observed(missing)
+        views, comments, shares = (observed(a) for a in (views, comments, shares))
+        lower, resolution = display_bounds(served, p.display_rounding)
+        resolution[likes_na] = 1
+        counts = pd.DataFrame(
+            {
+                "video_id": self.video_column(len(snap)),
+                "timestamp": self.time_column(snap),
+                "likes": pd.arrays.IntegerArray(lower, likes_na),
+                "resolution": resolution,
+                "views": pd.arrays.IntegerArray(views, missing.copy()),
+                "comments": pd.arrays.IntegerArray(comments, missing.copy()),
+                "shares": pd.arrays.IntegerArray(shares, missing),
+            }
+        )
+        if display:
+            shown = np.full(len(served), np.nan, dtype=object)
+            shown[~likes_na] = _render(served[~likes_na], p.display_rounding)
+            counts["display"] = pd.array(shown, dtype=_STR)
+        if p.removed_as == "drop":
+            counts = counts[~observed(removed)].reset_index(drop=True)
+
+        return Simulation(
+            counts=counts,
+            truth=truth,
+            events=self.events_table(),
+            videos=self.videos_table(),
+            accounts=self.accounts_table(),
+            bot_likes=self.bot_likes_table(),
+            params=p,
+            scenario=scenario,
+            seed=seed,
+        )
+
+    def video_column(self, per_video: int, videos: np.ndarray | None = None) -> pd.Series:
+        """``video_id`` as ``str`` built through a dictionary array (fast for millions)."""
+        if videos is None:
+            videos = np.repeat(np.arange(self.V, dtype=np.int32), per_video)
+        arr = pa.DictionaryArray.from_arrays(pa.array(videos, pa.int32()), pa.array(self.ids))
+        return pd.Series(pd.array(arr.cast(pa.large_string()), dtype=_STR), copy=False)
+
+    def truth_table(self, likes: np.ndarray, offset: np.ndarray) -> pd.DataFrame:
+        def flat(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a.T).ravel()
+
+        return pd.DataFrame(
+            {
+                "video_id": self.video_column(self.T),
+                "timestamp": self.time_column(np.arange(self.T)),
+                "likes": flat(likes),
+                "organic_given": flat(self.organic_given),
+                "unliked": flat(self.unliked),
+                "bot_given": flat(self.bot_given),
+                "bot_purged": flat(self.bot_purged),
+                "glitch_offset": flat(offset),
+                "views": flat(self.views),
+                "unlike_hazard": flat(self.hazard),
+            }
+        )
+
+    def events_table(self) -> pd.DataFrame:
+        columns = ["video_id", "cause", "start", "end", "likes_delta", "detail", "wave"]
+        if not self.events:
+            return pd.DataFrame(
+                {
+                    "video_id": pd.Series([], dtype=_STR),
+                    "cause": pd.Series([], dtype=_STR),
+                    "start": pd.Series([], dtype=_UTC_US),
+                    "end": pd.Series([], dtype=_UTC_US),
+                    "likes_delta": pd.Series([], dtype=np.int64),
+                    "detail": pd.Series([], dtype=_STR),
+                    "wave": pd.Series([], dtype="Int64"),
+                }
+            )
+        ev = pd.concat(self.events, ignore_index=True)
+        ev = ev.sort_values(["video", "start", "cause"], kind="stable", ignore_index=True)
+        ev["video_id"] = pd.array(self.ids[ev["video"].to_numpy()], dtype=_STR)
+        ev["start"] = self.times(ev["start"].to_numpy())
+        ev["end"] = self.times(ev["end"].to_numpy())
+        ev["cause"] = ev["cause"].astype(_STR)
+        ev["detail"] = ev["detail"].astype(_STR)
+        return ev[columns]
+
+    def videos_table(self) -> pd.DataFrame:
+        peak_hours = self.trend_start[self.trend] + self.p.rise_hours
+        status = np.array(["", "likes_hidden", "video_removed"])[self.status]
+        return pd.DataFrame(
+            {
+                "video_id": pd.array(self.ids, dtype=_STR),
+                "trend": self.trend,
+                "peak_views": self.scale,
+                "trend_start": self.start + pd.to_timedelta(self.trend_start[self.trend], "h"),
+                "peak": self.start + pd.to_timedelta(peak_hours, "h"),
+                "status": pd.array(status, dtype=_STR),
+                "status_time": self.times(self.status_step).where(self.status > 0),
+            }
+        )
+
+    def accounts_table(self) -> pd.DataFrame:
+        n_spam = self.p.n_spam_accounts
+        removed = self.account_removed
+        kind = np.where(np.arange(len(removed)) < n_spam, "spam", "farm")
+        purged = removed < self.T
+        return pd.DataFrame(
+            {
+                "account": np.arange(len(removed)),
+                "kind": pd.array(kind, dtype=_STR),
+                "removed": self.times(removed).where(purged),
+                "wave": pd.arrays.IntegerArray(self.account_wave, ~purged),
+            }
+        )
+
+    def bot_likes_table(self) -> pd.DataFrame:
+        account, video, given, gone = self.bot_records
+        return pd.DataFrame(
+            {
+                "account": account,
+                "video_id": self.video_column(0, video.astype(np.int32)),
+                "given": self.times(given),
+                "removed": self.times(gone).where(gone < self.T),
+            }
+        )

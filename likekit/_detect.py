@@ -1,0 +1,170 @@
+"""Per-video pieces of :func:`likekit.diagnose`: local noise, standardized increments, status.
+
+Everything here works on the long contract table sorted by video and time, vectorized over
+videos with grouped rolling windows; only the few candidate jumps are handled one by one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: MAD -> standard deviation for a normal distribution
+MAD_TO_SD = 1.4826
+#: fewest increments a noise window must hold; sparser series (daily snapshots) use their
+#: last MIN_INCREMENTS increments instead of the previous day
+MIN_INCREMENTS = 5
+#: sparse videos (fewer than MIN_INCREMENTS snapshots a day): the detector's noise window
+#: holds this many increments either side
+DETECT_SPARSE = 5
+#: a MAD-based SD from n values varies like a chi-square SD with n / DF_PER_VALUE degrees of
+#: freedom (asymptotic variance 1.36 sigma^2 / n, i.e. 1 / (2 df))
+DF_PER_VALUE = 2.72
+#: increments further than this many robust SDs from the median trend are left out of the
+#: mean trend (3 SDs: a normal increment is left out 0.3% of the time)
+OUTLIER_Z = 3.0
+#: z-scores are capped here (beyond it the normal tail underflows; nothing depends on more)
+Z_MAX = 37.0
+_HOUR = pd.Timedelta(hours=1)
+
+
+def _rolling(
+    frame: pd.DataFrame, column: str, window: str | int, how: str, center: bool = False
+) -> pd.Series:
+    """``how`` ("median" or "count") of ``column`` over a window per video: the window
+    before each row (the row excluded), or centred on it (the row included)."""
+    roll = frame.groupby("video_id", sort=False).rolling(
+        window,
+        on="timestamp",
+        closed="both" if center else "left",
+        min_periods=1,
+        center=center,
+    )[column]
+    return pd.Series(getattr(roll, how)().to_numpy(), index=frame.index)
+
+
+def _windowed_median(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Median over the previous day, or over the last MIN_INCREMENTS values when the day
+    holds fewer (sparse snapshots). Rows without that much history take the first value
+    computed later in their video; videos too short for any window, their overall median.
+    """
+    enough_day = _rolling(frame, column, "1D", "count") >= MIN_INCREMENTS
+    enough_last = _rolling(frame, column, MIN_INCREMENTS, "count") >= MIN_INCREMENTS
+    out = _rolling(frame, column, "1D", "median").where(enough_day)
+    out = out.fillna(_rolling(frame, column, MIN_INCREMENTS, "median").where(enough_last))
+    out = out.groupby(frame["video_id"], sort=False).bfill()
+    return out.fillna(frame.groupby("video_id", sort=False)[column].transform("median"))
+
+
+def _centred(
+    frame: pd.DataFrame, column: str, sparse: pd.Series, how: str
+) -> tuple[pd.Series, pd.Series]:
+    """``how`` (median, mean) and count of ``column`` in a window centred on each row: one
+    day either side, or (sparse videos) DETECT_SPARSE increments either side."""
+    med = _rolling(frame, column, "2D", how, center=True)
+    n = _rolling(frame, column, "2D", "count", center=True)
+    if sparse.any():
+        w = 2 * DETECT_SPARSE + 1
+        med = med.where(~sparse, _rolling(frame, column, w, how, center=True))
+        n = n.where(~sparse, _rolling(frame, column, w, "count", center=True))
+    return med, n
+
+
+def increments(table: pd.DataFrame) -> pd.DataFrame:
+    """Snapshot-to-snapshot increments with their local trend and noise.
+
+    One row per observed snapshot that has an earlier observed snapshot in its video.
+    ``step_h`` is the video's median snapshot interval (hours) and ``gap`` the interval in
+    those steps, so an increment across missing snapshots is compared with ``gap`` steps of
+    trend and noise. Columns: video_id, timestamp, prev_timestamp, likes, prev_likes,
+    delta, gap, trend (median per-step increment over the previous day), resid (delta minus
+    the trend over the gap, per sqrt step), s (robust SD of resid over the previous day),
+    resolution, noise (sqrt(gap s^2 + (r_prev^2 + r^2)/12)), z (resid over its noise).
+    """
+    obs = table.loc[table["likes"].notna(), ["video_id", "timestamp", "likes", "resolution"]]
+    obs = obs.reset_index(drop=True)
+    vid = obs["video_id"].to_numpy()
+    first = np.ones(len(obs), dtype=bool)
+    first[1:] = vid[1:] != vid[:-1]
+    likes = obs["likes"].to_numpy(dtype=float)
+    res = obs["resolution"].to_numpy(dtype=float)
+    hours = (obs["timestamp"] - obs["timestamp"].iloc[0]) / _HOUR if len(obs) else obs["likes"]
+    hours = np.asarray(hours, dtype=float)
+    prev = np.roll(np.arange(len(obs)), 1)
+    dt = np.where(first, np.nan, hours - hours[prev])
+    inc = pd.DataFrame(
+        {
+            "video_id": obs["video_id"],
+            "timestamp": obs["timestamp"],
+            "prev_timestamp": obs["timestamp"].shift(1),
+            "likes": likes,
+            "prev_likes": likes[prev],
+            "delta": likes - likes[prev],
+            "dt": dt,
+            "resolution": res,
+            "prev_resolution": res[prev],
+        }
+    )[~first].reset_index(drop=True)
+    step = inc.groupby("video_id", sort=False)["dt"].transform("median")
+    inc["step_h"] = step
+    inc["gap"] = inc["dt"] / step
+    # trend and noise are per nominal step, so a gap of g steps has g times the trend and
+    # sqrt(g) times the noise of one step
+    inc["rate"] = inc["delta"] / inc["gap"]
+    inc["trend"] = _windowed_median(inc, "rate")
+    inc["resid"] = (inc["delta"] - inc["trend"] * inc["gap"]) / np.sqrt(inc["gap"])
+    inc["abs_resid"] = inc["resid"].abs()
+    inc["s"] = MAD_TO_SD * _windowed_median(inc, "abs_resid")
+    rounding = (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
+    inc["noise"] = np.sqrt(inc["gap"] * inc["s"] ** 2 + rounding)
+    # the detector: same statistics over a window centred on each increment (two days, so
+    # twice the values and no lag behind a changing trend), with a z-score calibrated for
+    # the uncertainty of the noise estimate (Student t -> normal scale)
+    sparse = 24.0 / inc["step_h"] < MIN_INCREMENTS
+    trend_c, _ = _centred(inc, "rate", sparse, "median")
+    inc["abs_resid"] = ((inc["delta"] - trend_c * inc["gap"]) / np.sqrt(inc["gap"])).abs()
+    mad, n = _centred(inc, "abs_resid", sparse, "median")
+    # second pass: the trend as the mean of the increments that are not outliers, so that
+    # sums of excess increments over long spans do not drift (the median of skewed counts
+    # is biased low), while events do not pull it
+    inc["clean_rate"] = inc["rate"].where(inc["abs_resid"] <= OUTLIER_Z * MAD_TO_SD * mad)
+    trend_m, _ = _centred(inc, "clean_rate", sparse, "mean")
+    inc["excess"] = inc["delta"] - trend_m.fillna(trend_c) * inc["gap"]
+    inc["noise_det"] = np.sqrt(inc["gap"] * (MAD_TO_SD * mad) ** 2 + rounding)
+    raw = (inc["excess"] / inc["noise_det"]).to_numpy()
+    df = np.maximum(n.to_numpy() / DF_PER_VALUE, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        calibrated = stats.norm.isf(stats.t.sf(np.abs(raw), df))
+    inc["z"] = np.sign(raw) * np.minimum(calibrated, Z_MAX)
+    return inc.drop(columns=["rate", "abs_resid", "clean_rate", "dt"])
+
+
+def local_noise_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per-snapshot local noise sqrt(s^2 + r^2/6) of issue 5 §4 (see ``local_noise``)."""
+    inc = increments(table)
+    out = table[["video_id", "timestamp", "resolution"]].copy()
+    keys = ["video_id", "timestamp"]
+    out = out.merge(inc[[*keys, "delta", "trend", "s"]], on=keys, how="left")
+    # the first snapshot of a video (and missing ones) take the next known noise level
+    out["s"] = out.groupby("video_id", sort=False)["s"].transform(lambda x: x.bfill().ffill())
+    out["noise"] = np.sqrt(out["s"] ** 2 + out["resolution"].astype(float) ** 2 / 6.0)
+    return out
+
+
+def status_mask(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Snapshots under a status change, and whether each is a removal.
+
+    Likes at zero after having been positive are a status change: a removal when views are
+    at zero (or unknown) too, hidden likes when views go on. Returns two boolean arrays over
+    the rows of ``table``.
+    """
+    likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    seen = pd.Series(np.nan_to_num(likes, nan=0.0)).groupby(table["video_id"].to_numpy()).cummax()
+    zero = (likes == 0) & (seen.to_numpy() > 0)
+    if "views" in table:
+        views = table["views"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        removed = zero & ~(views > 0)
+    else:
+        removed = np.zeros(len(table), dtype=bool)
+    return zero, removed

@@ -1,0 +1,784 @@
+"""Diagnose disappearing likes: find every drop in a creator's table and name its cause.
+
+The detector works on snapshot-to-snapshot increments, each compared with its video's local
+trend (median increment over the previous day) and standardized by its local noise (robust
+SD of the increments around that trend, combined with the display resolution; see
+:func:`local_noise`). Thresholds are not tuned constants but come from error rates:
+
+* one video alone raises an alarm at the z-score whose normal tail, times the number of
+  increments in a month, is ``false_alarms`` (expected false alarms per video-month);
+* the panel is scanned bin by bin for synchronized drops (see ``likekit._waves``); a wave's
+  p-value is corrected for every bin scanned and must be below ``wave_alpha``;
+* once a wave says *when*, each video is tested at that time alone at level ``video_alpha``.
+
+A drop that a later jump brings back (at least half way) is a glitch; a drop that stays is a
+purge; a run of stalled increments ended by a catch-up jump is a (freeze) glitch; likes at zero
+after being positive are a status change; a sustained decline of the purge- and
+glitch-corrected level after its peak is a trend decline.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from likekit import _detect, _waves
+from likekit.data import LikekitInputError, format_count, load_counts
+
+__all__ = ["Diagnosis", "diagnose", "local_noise", "score_events"]
+
+CAUSES = ("glitch", "purge", "trend_decline", "status")
+EVENT_COLUMNS = [
+    "video_id",
+    "cause",
+    "start",
+    "end",
+    "likes_delta",
+    "delta_low",
+    "delta_high",
+    "recovered",
+    "score",
+    "detail",
+    "wave",
+    "evidence",
+]
+WAVE_COLUMNS = ["wave", "time", "end", "cause", "n_videos", "likes_delta", "recovered", "z"]
+_MONTH_H = 30 * 24.0
+_Z95 = float(stats.norm.isf(0.025))
+
+
+def local_noise(counts: Any) -> pd.DataFrame:
+    """Local noise of every snapshot, as defined in issue 5 §4.
+
+    ``noise = sqrt(s^2 + r^2 / 6)`` where ``r`` is the display resolution of the snapshot
+    and ``s`` the robust standard deviation of the video's snapshot-to-snapshot increments
+    around their local trend over the previous day: each increment minus the median
+    increment of the day before it, then ``1.4826 x`` the median absolute value of those
+    residuals over the previous day (the current increment excluded). ``r^2 / 6`` is the
+    variance of the difference of two counts each truncated to a step of ``r``.
+
+    Increments across missing snapshots count per step of the video's median interval (a
+    gap of g steps: g times the trend, sqrt(g) times the noise). When the previous day holds
+    fewer than 5 increments (daily snapshots), the last 5 increments are used; the first
+    snapshots of a video, before any window is full, take the first value computed after
+    them; a video too short for any window takes its whole-series median.
+
+    Parameters
+    ----------
+    counts : DataFrame, str or Path
+        A like-count table in the data contract (anything :func:`likekit.load_counts` reads).
+
+    Returns
+    -------
+    DataFrame
+        One row per input snapshot: video_id, timestamp, resolution, delta (increment from
+        the previous observed snapshot), trend (median increment per step over the previous
+        day), s, noise.
+    """
+    return _detect.local_noise_table(load_counts(counts))
+
+
+# ---------------------------------------------------------------------------------------
+# per-video quality
+
+
+def _video_status(table: pd.DataFrame) -> pd.DataFrame:
+    """Per video: snapshots, observed likes and a status for degenerate input."""
+    g = table.groupby("video_id", sort=False)
+    likes = table["likes"].astype("Float64")
+    hours = table["timestamp"].diff() / pd.Timedelta(hours=1)
+    hours = hours.where(table["video_id"].eq(table["video_id"].shift()))
+    info = pd.DataFrame(
+        {
+            "snapshots": g.size(),
+            "observed": likes.notna().groupby(table["video_id"], sort=False).sum(),
+            "distinct": likes.groupby(table["video_id"], sort=False).nunique(),
+            "median_step_h": hours.groupby(table["video_id"], sort=False).median(),
+            "max_step_h": hours.groupby(table["video_id"], sort=False).max(),
+        }
+    )
+    status = np.select(
+        [
+            info["observed"] == 0,
+            info["observed"] == 1,
+            info["observed"] < _detect.MIN_INCREMENTS + 1,
+            info["distinct"] == 1,
+            info["max_step_h"] > 10 * info["median_step_h"],
+        ],
+        ["all_missing", "one_snapshot", "too_short", "constant", "large_gaps"],
+        default="ok",
+    )
+    info["status"] = status
+    return info
+
+
+# ---------------------------------------------------------------------------------------
+# events
+
+
+def _event(video, cause, start, end, delta, sd, recovered, score, detail, evidence, wave=None):
+    half = _Z95 * sd if np.isfinite(sd) else np.nan
+    return {
+        "video_id": video,
+        "cause": cause,
+        "start": start,
+        "end": end,
+        "likes_delta": delta,
+        "delta_low": delta - half,
+        "delta_high": delta + half,
+        "recovered": recovered,
+        "score": score,
+        "detail": detail,
+        "wave": wave,
+        "evidence": evidence,
+    }
+
+
+def _n(x: float) -> str:
+    return f"{x:+,.0f}"
+
+
+def _status_events(table: pd.DataFrame, zero: np.ndarray, removed: np.ndarray) -> list[dict]:
+    """One status event per run of status snapshots."""
+    rows = []
+    vid = table["video_id"].to_numpy(dtype=object)
+    ts = table["timestamp"].to_numpy()
+    likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    idx = np.flatnonzero(zero)
+    if not len(idx):
+        return rows
+    new_run = np.r_[True, (np.diff(idx) > 1) | (vid[idx[1:]] != vid[idx[:-1]])]
+    for run in np.split(idx, np.flatnonzero(new_run)[1:]):
+        first, last = run[0], run[-1]
+        before = likes[:first][vid[:first] == vid[first]]
+        level = float(before[~np.isnan(before)][-1]) if np.any(~np.isnan(before)) else np.nan
+        after = (last + 1 < len(vid)) and vid[last + 1] == vid[first]
+        kind = "video_removed" if removed[run].all() else "likes_hidden"
+        text = (
+            "likes and views at zero: the video was removed"
+            if kind == "video_removed"
+            else ("likes at zero while views go on: the like count was hidden")
+        )
+        text += "; shown again later" if after else ""
+        rows.append(
+            _event(
+                vid[first],
+                "status",
+                pd.Timestamp(ts[first]),
+                pd.Timestamp(ts[last]),
+                -level,
+                0.0,
+                bool(after),
+                np.inf,
+                kind,
+                text,
+            )
+        )
+    return rows
+
+
+def _single_video(v: str, rows: pd.DataFrame, z_alarm: float, z_video: float) -> list[dict]:
+    """Glitches and purges of one video from its own increments (no panel information)."""
+    out: list[dict] = []
+    ts = rows["timestamp"].to_numpy()
+    excess = rows["excess"].to_numpy()
+    z = rows["z"].to_numpy()
+    noise = rows["noise_det"].to_numpy()
+    delta = rows["delta"].to_numpy()
+    used = np.zeros(len(rows), dtype=bool)
+    cum = np.cumsum(excess)
+    for j in np.flatnonzero(z >= z_alarm):
+        # a catch-up jump after a run of stalled (or below-trend) increments: a freeze
+        stalled = delta == 0 if j > 0 and delta[j - 1] == 0 else excess < 0
+        stalled &= z > -z_alarm  # a big drop before a jump is a drop, not a stall
+        k = j
+        while k > 0 and not used[k - 1] and stalled[k - 1]:
+            k -= 1
+        deficit = excess[k:j].sum()
+        if k < j and deficit <= -excess[j] / 2:
+            used[k : j + 1] = True
+            out.append(
+                _event(
+                    v,
+                    "glitch",
+                    pd.Timestamp(ts[k]),
+                    pd.Timestamp(ts[j]),
+                    -excess[j],
+                    noise[j],
+                    True,
+                    excess[j] / noise[j],
+                    "freeze",
+                    f"count stalled for {j - k} snapshots, then caught up by "
+                    f"{_n(excess[j])} likes ({excess[j] / noise[j]:.1f}x noise)",
+                )
+            )
+    for i in np.flatnonzero(z <= -z_alarm):
+        if used[i]:
+            continue
+        drop = excess[i]
+        # a recovery is a later jump worth half the drop that brings the level back half way
+        later = np.flatnonzero(
+            (np.arange(len(z)) > i) & (z >= z_video) & (excess >= -drop / 2) & ~used
+        )
+        back = later[cum[later] - (cum[i] - drop) >= drop / 2] if len(later) else later
+        if len(back):
+            j = back[0]
+            used[i : j + 1] = True
+            hours = (ts[j] - ts[i]) / np.timedelta64(1, "h")
+            out.append(
+                _event(
+                    v,
+                    "glitch",
+                    pd.Timestamp(ts[i]),
+                    pd.Timestamp(ts[j]),
+                    drop,
+                    noise[i],
+                    True,
+                    abs(drop) / noise[i],
+                    "drop",
+                    f"drop of {_n(drop)} likes ({abs(drop) / noise[i]:.1f}x noise) "
+                    f"recovered {hours:g} h later by {_n(excess[j])}",
+                )
+            )
+        else:
+            used[i] = True
+            out.append(
+                _event(
+                    v,
+                    "purge",
+                    pd.Timestamp(ts[i]),
+                    pd.Timestamp(ts[i]),
+                    drop,
+                    noise[i],
+                    False,
+                    abs(drop) / noise[i],
+                    "step",
+                    f"permanent step of {_n(drop)} likes ({abs(drop) / noise[i]:.1f}x "
+                    "noise), never recovered",
+                )
+            )
+    return out
+
+
+def _trend_declines(inc: pd.DataFrame, events: pd.DataFrame, z_alarm: float) -> list[dict]:
+    """A significant decline of the corrected level after its peak, per video."""
+    out = []
+    steps = events.loc[events["cause"].isin(["purge", "glitch"])]
+    for v, rows in inc.groupby("video_id", sort=False):
+        ts = rows["timestamp"]
+        inc_v = rows["delta"].to_numpy().copy()
+        expected = (rows["trend"] * rows["gap"]).to_numpy()
+        for ev in steps.loc[steps["video_id"] == v].itertuples():
+            inside = ((ts >= ev.start) & (ts <= ev.end)).to_numpy()
+            inc_v[inside] = expected[inside]
+        level = np.cumsum(inc_v)
+        peak = int(np.argmax(level))
+        if peak >= len(level) - 1:
+            continue
+        decline = level[-1] - level[peak]
+        sd = float(np.sqrt((rows["noise_det"].to_numpy()[peak + 1 :] ** 2).sum()))
+        # the peak is chosen as the maximum: a driftless walk falls that far from its
+        # maximum with twice the one-sided tail probability, hence the alarm level on alpha/2
+        hours = (ts.iloc[-1] - ts.iloc[peak]) / pd.Timedelta(hours=1)
+        if sd > 0 and decline <= -z_alarm * sd and hours >= 24:
+            out.append(
+                _event(
+                    v,
+                    "trend_decline",
+                    ts.iloc[peak],
+                    ts.iloc[-1],
+                    float(decline),
+                    sd,
+                    False,
+                    -decline / sd,
+                    "decline",
+                    f"after its peak the count fell by {_n(decline)} likes over "
+                    f"{hours / 24:.1f} days, not explained by purges or glitches",
+                )
+            )
+    return out
+
+
+def _scan_waves(
+    inc: pd.DataFrame, single: pd.DataFrame, z_alarm: float, z_video: float, alpha: float
+) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
+    """Creator-wide waves; per-video events they reveal; ``single`` with wave ids set."""
+    grid = _waves.Grid.build(inc)
+    single = single.copy()
+    waves: list[dict] = []
+    extra: list[dict] = []
+    if grid.excess.shape[1] == 0 or len(grid.videos) < 2:
+        return pd.DataFrame(columns=WAVE_COLUMNS), extra, single
+    t0, step = grid.times[0], (grid.times[1] - grid.times[0] if len(grid.times) > 1 else None)
+    p_down, z_down = _waves.bin_pvalues(grid, z_alarm, -1)
+    p_up, _ = _waves.bin_pvalues(grid, z_alarm, +1)
+    ups = _waves.significant_runs(p_up, alpha)
+    up_used = set()
+
+    def to_bin(col):
+        if step is None or not len(single):
+            return np.zeros(len(single), dtype=int)
+        return np.rint(((single[col] - t0) / step).to_numpy(dtype=float)).astype(int)
+
+    single_bin, single_end = to_bin("start"), to_bin("end")
+    row_of = {v: k for k, v in enumerate(grid.videos)}
+    single_row = single["video_id"].map(row_of).to_numpy()
+
+    def attach(wave_id, b0, b1, hit, cause, recovered, end_bin, detail):
+        """Tag single-video events of ``hit`` videos at the wave; add the faint ones."""
+        for r in np.flatnonzero(hit):
+            near = (single_row == r) & (single_bin <= b1 + 1) & (single_end >= b0 - 1)
+            near &= single["cause"].isin(["purge", "glitch"]).to_numpy()
+            if near.any():
+                single.loc[near, "wave"] = wave_id
+                continue
+            # a drop is measured where it happened; a freeze by the catch-up that ends it
+            cols = slice(end_bin, end_bin + 1) if detail == "freeze" else slice(b0, b1 + 1)
+            ex = grid.excess[r, cols].sum() * (-1 if detail == "freeze" else 1)
+            sd = math.sqrt(grid.noise2[r, cols].sum())
+            what = "outage" if recovered else "purge wave"
+            extra.append(
+                _event(
+                    grid.videos[r],
+                    cause,
+                    grid.times[b0],
+                    grid.times[end_bin],
+                    ex,
+                    sd,
+                    recovered,
+                    abs(ex) / sd,
+                    detail,
+                    f"{_n(ex)} likes ({abs(ex) / sd:.1f}x noise) at the time of {what} "
+                    f"{wave_id}, found by synchrony across the panel",
+                    wave_id,
+                )
+            )
+
+    for b0, b1 in _waves.significant_runs(p_down, alpha):
+        seen = grid.seen[:, b0 : b1 + 1].any(axis=1)
+        ex = grid.excess[:, b0 : b1 + 1].sum(axis=1)
+        sd = np.sqrt(grid.noise2[:, b0 : b1 + 1].sum(axis=1))
+        hit = seen & (ex <= -z_video * sd)
+        if hit.sum() < 2:
+            continue
+        drop = ex[hit].sum()
+        recovered_at = None
+        for c0, c1 in ups:
+            if c0 <= b1 or (c0, c1) in up_used:
+                continue
+            jump = grid.excess[hit, c0 : c1 + 1].sum()
+            if jump >= -drop / 2 and grid.excess[hit, b0 : c1 + 1].sum() >= drop / 2:
+                recovered_at = c0
+                up_used.add((c0, c1))
+                break
+        wave_id = len(waves) + 1
+        recovered = recovered_at is not None
+        cause = "glitch" if recovered else "purge"
+        waves.append(
+            {
+                "wave": wave_id,
+                "time": grid.times[b0],
+                "end": grid.times[recovered_at if recovered else b1],
+                "cause": cause,
+                "n_videos": int(hit.sum()),
+                "likes_delta": float(drop),
+                "recovered": recovered,
+                "z": float(z_down[b0 : b1 + 1].min()),
+                "p_value": float(p_down[b0 : b1 + 1].min()),
+            }
+        )
+        attach(
+            wave_id,
+            b0,
+            b1,
+            hit,
+            cause,
+            recovered,
+            recovered_at if recovered else b0,
+            "drop" if recovered else "step",
+        )
+    for c0, c1 in ups:
+        if (c0, c1) in up_used:
+            continue
+        seen = grid.seen[:, c0 : c1 + 1].any(axis=1)
+        ex = grid.excess[:, c0 : c1 + 1].sum(axis=1)
+        sd = np.sqrt(grid.noise2[:, c0 : c1 + 1].sum(axis=1))
+        hit = seen & (ex >= z_video * sd)
+        if hit.sum() < 2:
+            continue
+        comb = grid.excess[hit].sum(axis=0)
+        k = c0
+        while k > 0 and comb[k - 1] < 0:
+            k -= 1
+        if k == c0 or comb[k:c0].sum() > -ex[hit].sum() / 2:
+            continue  # a synchronized rise without a deficit before it: bought likes
+        wave_id = len(waves) + 1
+        waves.append(
+            {
+                "wave": wave_id,
+                "time": grid.times[k],
+                "end": grid.times[c0],
+                "cause": "glitch",
+                "n_videos": int(hit.sum()),
+                "likes_delta": float(comb[k:c0].sum()),
+                "recovered": True,
+                "z": float(-_waves.bin_pvalues(grid, z_alarm, 1)[1][c0]),
+                "p_value": float(p_up[c0 : c1 + 1].min()),
+            }
+        )
+        attach(wave_id, k, c0, hit, "glitch", True, c0, "freeze")
+    cols = [*WAVE_COLUMNS, "p_value"]
+    return pd.DataFrame(waves, columns=cols), extra, single
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    df["video_id"] = df["video_id"].astype("str")
+    df["cause"] = df["cause"].astype("str")
+    for c in ("start", "end"):
+        df[c] = pd.to_datetime(df[c], utc=True).astype("datetime64[us, UTC]")
+    for c in ("likes_delta", "delta_low", "delta_high", "score"):
+        df[c] = df[c].astype(float)
+    df["recovered"] = df["recovered"].astype(bool)
+    df["wave"] = df["wave"].astype("Int64")
+    df["detail"] = df["detail"].astype("str")
+    df["evidence"] = df["evidence"].astype("str")
+    return df
+
+
+def _alarm_z(false_alarms: float, step_h: float) -> float:
+    """z whose one-sided normal tail gives ``false_alarms`` per month of increments."""
+    per_month = _MONTH_H / step_h
+    return float(stats.norm.isf(min(false_alarms / per_month, 0.5)))
+
+
+def diagnose(
+    counts: Any,
+    *,
+    false_alarms: float = 0.01,
+    wave_alpha: float = 0.01,
+    video_alpha: float = 0.05,
+) -> Diagnosis:
+    """Find every drop in a creator's like counts and attribute it to its cause.
+
+    Parameters
+    ----------
+    counts : DataFrame, str or Path
+        A like-count table in the data contract (anything :func:`likekit.load_counts`
+        reads); never modified.
+    false_alarms : float
+        Expected false single-video events per video-month of healthy data; sets the
+        single-video alarm level (about 4.2 sigma for hourly snapshots).
+    wave_alpha : float
+        Chance that a panel without any wave shows one (p-values are corrected for every
+        window scanned).
+    video_alpha : float
+        Once a wave is found, the level at which each video is tested at the wave time (the
+        rate at which a video the wave did not touch is called hit).
+
+    Returns
+    -------
+    Diagnosis
+    """
+    for name, value in (
+        ("false_alarms", false_alarms),
+        ("wave_alpha", wave_alpha),
+        ("video_alpha", video_alpha),
+    ):
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+    table = load_counts(counts)
+    videos = _video_status(table)
+    zero, removed = _detect.status_mask(table)
+    events = _status_events(table, zero, removed)
+    work = table.assign(likes=table["likes"].mask(zero))
+    usable = videos.index[~videos["status"].isin(["all_missing", "one_snapshot"])]
+    work = work.loc[work["video_id"].isin(usable)]
+    inc = _detect.increments(work)
+    step_h = float(np.nanmedian(inc["step_h"])) if len(inc) else 1.0
+    z_alarm = _alarm_z(false_alarms, step_h)
+    z_video = float(stats.norm.isf(video_alpha))
+    inc = inc.loc[np.isfinite(inc["z"])]
+    flagged = inc.loc[inc["z"].abs() >= z_alarm, "video_id"].unique()
+    for v, rows in inc.loc[inc["video_id"].isin(flagged)].groupby("video_id", sort=False):
+        events += _single_video(str(v), rows, z_alarm, z_video)
+    single = _frame(events)
+    waves, extra, single = _scan_waves(inc, single, z_alarm, z_video, wave_alpha)
+    events = pd.concat([single, _frame(extra)], ignore_index=True) if extra else single
+    events = pd.concat(
+        [events, _frame(_trend_declines(inc, events, z_alarm / 1.0))], ignore_index=True
+    )
+    events = events.sort_values(["video_id", "start"], ignore_index=True)
+    return Diagnosis(table, events, waves, videos, inc, z_alarm=z_alarm, z_video=z_video)
+
+
+class Diagnosis:
+    """What :func:`diagnose` found: events per video, creator-wide waves, a summary.
+
+    Attributes
+    ----------
+    events : DataFrame
+        One row per event: video_id, cause ("glitch", "purge", "trend_decline", "status"),
+        start, end (UTC; a purge has end == start), likes_delta (negative for a loss) with
+        its 95% interval delta_low/delta_high, recovered, score, detail (kind of event:
+        "step", "drop", "freeze", "decline", "likes_hidden", "video_removed"), wave (id in
+        ``waves`` when the event is part of one) and a plain-language evidence string.
+        ``score`` is the size of the event in units of its local noise (|likes_delta| over
+        the standard deviation of the increment, or for a trend decline of the level change,
+        that it was measured on); status changes, which are certain, score infinity.
+    waves : DataFrame
+        Creator-wide events found by synchrony: wave, time, end, cause ("purge" for a
+        permanent wave, "glitch" for an outage that recovered), n_videos, likes_delta (sum
+        over the videos hit), recovered, z (combined z-score) and p_value (against videos
+        dropping independently, corrected for every window scanned).
+    videos : DataFrame
+        Per video: snapshots, observed likes, status ("ok", "all_missing", "one_snapshot",
+        "too_short", "constant", "large_gaps").
+    """
+
+    def __init__(self, counts, events, waves, videos, increments, *, z_alarm, z_video):
+        self.counts = counts
+        self.events = events
+        self.waves = waves
+        self.videos = videos
+        self.increments = increments
+        self.z_alarm = z_alarm
+        self.z_video = z_video
+        self._fits: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        by = self.events["cause"].value_counts().to_dict()
+        return (
+            f"<Diagnosis: {len(self.videos)} videos, {len(self.events)} events {by}, "
+            f"{len(self.waves)} waves>"
+        )
+
+    # -- trend declines, fitted lazily -----------------------------------------------
+
+    def fit(self, video_id: str):
+        """The decay fit (:func:`likekit.fit_decay`) of a video's decline, computed once.
+
+        Its detected glitches, purges and status changes are excluded from the fit. Returns
+        None when the decay module is not available.
+        """
+        if video_id not in self._fits:
+            try:
+                from likekit.decay import fit_decay
+            except ImportError:
+                return None
+            one = self.counts.loc[self.counts["video_id"] == video_id]
+            if one.empty:
+                raise KeyError(f"no video {video_id!r} in this diagnosis")
+            exclude = self.events.loc[
+                (self.events["video_id"] == video_id) & (self.events["cause"] != "trend_decline")
+            ]
+            self._fits[video_id] = fit_decay(one, model="auto", exclude=exclude)
+        return self._fits[video_id]
+
+    @cached_property
+    def trend_declines(self) -> pd.DataFrame:
+        """The trend-decline events with their decay fit: model, half_life, plateau."""
+        out = self.events.loc[self.events["cause"] == "trend_decline"].copy()
+        fits = [self.fit(v) for v in out["video_id"]]
+        out["model"] = [getattr(f, "model", None) for f in fits]
+        out["half_life"] = [getattr(f, "half_life", np.nan) for f in fits]
+        out["plateau"] = [getattr(f, "plateau", np.nan) for f in fits]
+        return out
+
+    # -- summary -------------------------------------------------------------------------
+
+    def summary(self) -> pd.DataFrame:
+        """One row per video: what happened to its likes, in numbers and in one sentence.
+
+        Columns: likes_peak, likes_now (last observed), purge_loss (sum of purge steps,
+        negative), decline (change since the peak not explained by purges after it: the net
+        of un-likes over new likes), glitch_hours (time under glitches), status, verdict.
+        """
+        t = self.counts
+        obs = t.loc[t["likes"].notna()]
+        ev = self.events
+        rows = []
+        for v, info in self.videos.iterrows():
+            one = obs.loc[obs["video_id"] == v]
+            e = ev.loc[ev["video_id"] == v]
+            if one.empty:
+                rows.append(
+                    {
+                        "video_id": v,
+                        "status": info["status"],
+                        "verdict": "no like count was observed for this video",
+                    }
+                )
+                continue
+            likes = one["likes"].astype(float).to_numpy()
+            peak_at = one["timestamp"].to_numpy()[int(np.argmax(likes))]
+            purges = e.loc[e["cause"] == "purge"]
+            purge_loss = float(purges["likes_delta"].sum())
+            after = float(purges.loc[purges["start"] > peak_at, "likes_delta"].sum())
+            decline = float(likes[-1] - likes.max() - after)
+            glitch = e.loc[e["cause"] == "glitch"]
+            glitch_h = float(((glitch["end"] - glitch["start"]) / pd.Timedelta(hours=1)).sum())
+            rows.append(
+                {
+                    "video_id": v,
+                    "likes_peak": likes.max(),
+                    "likes_now": likes[-1],
+                    "purge_loss": purge_loss,
+                    "decline": min(decline, 0.0),
+                    "glitch_hours": glitch_h,
+                    "status": info["status"],
+                    "verdict": _verdict(info["status"], e, likes, purge_loss, decline),
+                }
+            )
+        return pd.DataFrame(rows).set_index("video_id")
+
+    # -- plots ---------------------------------------------------------------------------
+
+    def plot(self, video_id: str | None = None, ax=None):
+        """One video's series with its events shaded by cause, or (None) the whole panel.
+
+        The panel view shows every video's likes as a share of its peak, aligned in time,
+        with the waves marked. Returns the matplotlib Axes.
+        """
+        import matplotlib.pyplot as plt
+
+        from likekit.plots import CAUSE_COLORS
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4))
+        obs = self.counts.loc[self.counts["likes"].notna()]
+        if video_id is None:
+            for _, one in obs.groupby("video_id", sort=False):
+                y = one["likes"].astype(float)
+                ax.plot(one["timestamp"], y / max(y.max(), 1), lw=0.8, alpha=0.6, color="0.3")
+            for w in self.waves.itertuples():
+                ax.axvline(w.time, color=CAUSE_COLORS[w.cause], lw=1.5, alpha=0.8)
+                ax.annotate(
+                    f"wave {w.wave}: {w.n_videos} videos",
+                    (w.time, 1.02),
+                    xycoords=("data", "axes fraction"),
+                    fontsize=7,
+                    rotation=30,
+                )
+            ax.set_ylabel("likes / peak")
+            ax.set_title(f"{obs['video_id'].nunique()} videos, {len(self.waves)} waves")
+            return ax
+        one = obs.loc[obs["video_id"] == video_id]
+        if one.empty and video_id not in self.videos.index:
+            raise KeyError(f"no video {video_id!r} in this diagnosis")
+        ax.plot(one["timestamp"], one["likes"].astype(float), color="0.2", lw=1)
+        seen = set()
+        for e in self.events.loc[self.events["video_id"] == video_id].itertuples():
+            label = None if e.cause in seen else e.cause
+            seen.add(e.cause)
+            if e.end > e.start:
+                ax.axvspan(e.start, e.end, color=CAUSE_COLORS[e.cause], alpha=0.3, label=label)
+            else:
+                ax.axvline(e.start, color=CAUSE_COLORS[e.cause], lw=2, label=label)
+        if seen:
+            ax.legend(loc="best", fontsize=8)
+        ax.set_ylabel("likes")
+        ax.set_title(str(video_id))
+        return ax
+
+
+def _verdict(status: str, e: pd.DataFrame, likes: np.ndarray, purge: float, decline: float):
+    if status in ("one_snapshot", "too_short"):
+        return "too few snapshots to say anything"
+    st = e.loc[e["cause"] == "status"]
+    if len(st):
+        return (
+            "the video was removed"
+            if (st["detail"] == "video_removed").any()
+            else "the like count was hidden"
+        )
+    parts = []
+    if purge < 0:
+        parts.append(f"{format_count(int(-purge))} likes were removed by purges")
+    if (e["cause"] == "trend_decline").any():
+        parts.append(f"un-likes outweigh new likes since the peak ({decline:+,.0f})")
+    if (e["cause"] == "glitch").any():
+        parts.append(f"{(e['cause'] == 'glitch').sum()} glitch(es) came and went")
+    if not parts:
+        return "nothing lost: no purge, glitch or lasting decline was found"
+    return "; ".join(parts)[:1].upper() + "; ".join(parts)[1:]
+
+
+# ---------------------------------------------------------------------------------------
+# scoring against a simulation's ground truth
+
+
+def score_events(
+    detected: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    tolerance: str | pd.Timedelta = "2h",
+    evaluate: pd.Series | np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Precision, recall and F1 per cause of detected events against true events.
+
+    A detection matches a true event of the same video and cause whose start is within
+    ``tolerance`` of its own (each true event matched at most once, nearest first).
+
+    Parameters
+    ----------
+    detected, truth : DataFrame
+        Events with video_id, cause, start, likes_delta (``Diagnosis.events``,
+        ``Simulation.events``).
+    tolerance : str or Timedelta
+        Largest start difference of a match.
+    evaluate : boolean array over ``truth``, optional
+        The true events to score (e.g. only the clear ones). A detection that matches a true
+        event left out is neither a hit nor a false alarm.
+
+    Returns
+    -------
+    DataFrame
+        Index cause; columns tp, fp, fn, precision, recall, f1 and rel_error (median
+        |detected - true| / |true| of likes_delta over the matches).
+    """
+    tol = pd.Timedelta(tolerance)
+    keep = np.ones(len(truth), dtype=bool) if evaluate is None else np.asarray(evaluate, bool)
+    rows = {}
+    for cause in CAUSES:
+        d = detected.loc[detected["cause"] == cause]
+        t = truth.loc[truth["cause"] == cause]
+        tkeep = keep[(truth["cause"] == cause).to_numpy()]
+        tp = fp = 0
+        errors = []
+        taken = np.zeros(len(t), dtype=bool)
+        t_vid = t["video_id"].astype(str).to_numpy()
+        t_start = pd.to_datetime(t["start"], utc=True).to_numpy()
+        t_delta = t["likes_delta"].to_numpy(dtype=float)
+        for row in d.itertuples():
+            cand = np.flatnonzero((t_vid == str(row.video_id)) & ~taken)
+            if len(cand):
+                gaps = np.abs(t_start[cand] - np.datetime64(pd.Timestamp(row.start)))
+                best = cand[np.argmin(gaps)]
+                if gaps.min() <= tol.to_timedelta64():
+                    taken[best] = True
+                    if tkeep[best]:
+                        tp += 1
+                        if t_delta[best] != 0:
+                            errors.append(abs(row.likes_delta - t_delta[best]) / abs(t_delta[best]))
+                    continue
+            fp += 1
+        fn = int((~taken & tkeep).sum())
+        precision = tp / (tp + fp) if tp + fp else np.nan
+        recall = tp / (tp + fn) if tp + fn else np.nan
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan
+        rows[cause] = {
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "rel_error": float(np.median(errors)) if errors else np.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("cause")

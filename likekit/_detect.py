@@ -87,8 +87,9 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     vid = obs["video_id"].to_numpy()
     first = np.ones(len(obs), dtype=bool)
     first[1:] = vid[1:] != vid[:-1]
-    likes = obs["likes"].to_numpy(dtype=float)
     res = obs["resolution"].to_numpy(dtype=float)
+    # a displayed count is the lower bound of a step of r: its mid-value is the best level
+    likes = obs["likes"].to_numpy(dtype=float) + (res - 1) / 2
     hours = (obs["timestamp"] - obs["timestamp"].iloc[0]) / _HOUR if len(obs) else obs["likes"]
     hours = np.asarray(hours, dtype=float)
     prev = np.roll(np.arange(len(obs)), 1)
@@ -131,7 +132,10 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     inc["clean_rate"] = inc["rate"].where(inc["abs_resid"] <= OUTLIER_Z * MAD_TO_SD * mad)
     trend_m, _ = _centred(inc, "clean_rate", sparse, "mean")
     inc["excess"] = inc["delta"] - trend_m.fillna(trend_c) * inc["gap"]
-    inc["noise_det"] = np.sqrt(inc["gap"] * (MAD_TO_SD * mad) ** 2 + rounding)
+    # counts are integers: an increment varies at least like a Poisson count of the likes
+    # given and withdrawn in it, whatever a MAD of mostly equal values says
+    spread = np.maximum((MAD_TO_SD * mad) ** 2, trend_m.fillna(trend_c).abs())
+    inc["noise_det"] = np.sqrt(inc["gap"] * spread + rounding)
     raw = (inc["excess"] / inc["noise_det"]).to_numpy()
     df = np.maximum(n.to_numpy() / DF_PER_VALUE, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -155,16 +159,37 @@ def local_noise_table(table: pd.DataFrame) -> pd.DataFrame:
 def status_mask(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Snapshots under a status change, and whether each is a removal.
 
-    Likes at zero after having been positive are a status change: a removal when views are
-    at zero (or unknown) too, hidden likes when views go on. Returns two boolean arrays over
-    the rows of ``table``.
+    Likes at zero after having been positive, or missing while views are still reported,
+    are a status change: a removal when views are at zero too, hidden likes when views go
+    on. A video whose every counter is missing from some time to the end of the table, for
+    at least a day, was removed. Returns two boolean arrays over the rows of ``table``.
     """
     likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    seen = pd.Series(np.nan_to_num(likes, nan=0.0)).groupby(table["video_id"].to_numpy()).cummax()
-    zero = (likes == 0) & (seen.to_numpy() > 0)
-    if "views" in table:
-        views = table["views"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        removed = zero & ~(views > 0)
-    else:
-        removed = np.zeros(len(table), dtype=bool)
-    return zero, removed
+    vid = table["video_id"].to_numpy()
+    seen = pd.Series(np.nan_to_num(likes, nan=0.0)).groupby(vid).cummax().to_numpy() > 0
+    zero = (likes == 0) & seen
+    if "views" not in table:
+        return zero, np.zeros(len(table), dtype=bool)
+    views = table["views"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    hidden = np.isnan(likes) & ~np.isnan(views) & seen
+    blank = pd.Series(np.isnan(likes) & np.isnan(views))
+    # trailing run of blank snapshots: blank here and at every later snapshot of the video
+    trailing = blank[::-1].groupby(vid[::-1]).cummin()[::-1].to_numpy(dtype=bool)
+    start = (
+        pd.Series(np.where(trailing, table["timestamp"], pd.NaT), dtype=table["timestamp"].dtype)
+        .groupby(vid)
+        .transform("min")
+    )
+    last = table.groupby(vid)["timestamp"].transform("max")
+    gone = trailing & ((last - start) >= pd.Timedelta(days=1)).to_numpy() & seen
+    removed = (zero & ~(views > 0)) | gone
+    return zero | hidden | gone, removed
+
+
+def blank_mask(table: pd.DataFrame) -> np.ndarray:
+    """Snapshots where every counter is missing (no snapshot value at all)."""
+    blank = table["likes"].isna().to_numpy().copy()
+    for c in ("views", "comments", "shares"):
+        if c in table:
+            blank &= table[c].isna().to_numpy()
+    return blank

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from likekit import _detect, _waves
-from likekit.data import LikekitInputError, format_count, load_counts
+from likekit.data import format_count, load_counts
 
 __all__ = ["Diagnosis", "diagnose", "local_noise", "score_events"]
 
@@ -186,6 +186,7 @@ def _single_video(v: str, rows: pd.DataFrame, z_alarm: float, z_video: float) ->
     """Glitches and purges of one video from its own increments (no panel information)."""
     out: list[dict] = []
     ts = rows["timestamp"].to_numpy()
+    last_bad = rows["prev_timestamp"].to_numpy()  # at a recovery: the last affected snapshot
     excess = rows["excess"].to_numpy()
     z = rows["z"].to_numpy()
     noise = rows["noise_det"].to_numpy()
@@ -207,7 +208,7 @@ def _single_video(v: str, rows: pd.DataFrame, z_alarm: float, z_video: float) ->
                     v,
                     "glitch",
                     pd.Timestamp(ts[k]),
-                    pd.Timestamp(ts[j]),
+                    pd.Timestamp(last_bad[j]),
                     -excess[j],
                     noise[j],
                     True,
@@ -235,7 +236,7 @@ def _single_video(v: str, rows: pd.DataFrame, z_alarm: float, z_video: float) ->
                     v,
                     "glitch",
                     pd.Timestamp(ts[i]),
-                    pd.Timestamp(ts[j]),
+                    pd.Timestamp(last_bad[j]),
                     drop,
                     noise[i],
                     True,
@@ -280,11 +281,12 @@ def _trend_declines(inc: pd.DataFrame, events: pd.DataFrame, z_alarm: float) -> 
         peak = int(np.argmax(level))
         if peak >= len(level) - 1:
             continue
-        decline = level[-1] - level[peak]
-        sd = float(np.sqrt((rows["noise_det"].to_numpy()[peak + 1 :] ** 2).sum()))
+        low = peak + int(np.argmin(level[peak:]))
+        decline = level[low] - level[peak]
+        sd = float(np.sqrt((rows["noise_det"].to_numpy()[peak + 1 : low + 1] ** 2).sum()))
         # the peak is chosen as the maximum: a driftless walk falls that far from its
         # maximum with twice the one-sided tail probability, hence the alarm level on alpha/2
-        hours = (ts.iloc[-1] - ts.iloc[peak]) / pd.Timedelta(hours=1)
+        hours = (ts.iloc[low] - ts.iloc[peak]) / pd.Timedelta(hours=1)
         if sd > 0 and decline <= -z_alarm * sd and hours >= 24:
             out.append(
                 _event(
@@ -329,25 +331,24 @@ def _scan_waves(
     row_of = {v: k for k, v in enumerate(grid.videos)}
     single_row = single["video_id"].map(row_of).to_numpy()
 
-    def attach(wave_id, b0, b1, hit, cause, recovered, end_bin, detail):
-        """Tag single-video events of ``hit`` videos at the wave; add the faint ones."""
+    def attach(wave_id, b0, b_last, hit, cause, recovered, detail, m0, m1, sign):
+        """Tag single-video events of ``hit`` videos at the wave [b0, b_last]; add the faint
+        ones, measured over bins m0..m1 (a freeze by the catch-up that ends it, sign -1)."""
         for r in np.flatnonzero(hit):
-            near = (single_row == r) & (single_bin <= b1 + 1) & (single_end >= b0 - 1)
+            near = (single_row == r) & (single_bin <= b_last + 1) & (single_end >= b0 - 1)
             near &= single["cause"].isin(["purge", "glitch"]).to_numpy()
             if near.any():
                 single.loc[near, "wave"] = wave_id
                 continue
-            # a drop is measured where it happened; a freeze by the catch-up that ends it
-            cols = slice(end_bin, end_bin + 1) if detail == "freeze" else slice(b0, b1 + 1)
-            ex = grid.excess[r, cols].sum() * (-1 if detail == "freeze" else 1)
-            sd = math.sqrt(grid.noise2[r, cols].sum())
+            ex = sign * grid.excess[r, m0 : m1 + 1].sum()
+            sd = math.sqrt(grid.noise2[r, m0 : m1 + 1].sum())
             what = "outage" if recovered else "purge wave"
             extra.append(
                 _event(
                     grid.videos[r],
                     cause,
                     grid.times[b0],
-                    grid.times[end_bin],
+                    grid.times[b_last],
                     ex,
                     sd,
                     recovered,
@@ -392,16 +393,9 @@ def _scan_waves(
                 "p_value": float(p_down[b0 : b1 + 1].min()),
             }
         )
-        attach(
-            wave_id,
-            b0,
-            b1,
-            hit,
-            cause,
-            recovered,
-            recovered_at if recovered else b0,
-            "drop" if recovered else "step",
-        )
+        last = recovered_at - 1 if recovered else b0
+        detail = "drop" if recovered else "step"
+        attach(wave_id, b0, last, hit, cause, recovered, detail, b0, b1, 1)
     for c0, c1 in ups:
         if (c0, c1) in up_used:
             continue
@@ -431,9 +425,99 @@ def _scan_waves(
                 "p_value": float(p_up[c0 : c1 + 1].min()),
             }
         )
-        attach(wave_id, k, c0, hit, "glitch", True, c0, "freeze")
+        attach(wave_id, k, c0 - 1, hit, "glitch", True, "freeze", c0, c1, -1)
     cols = [*WAVE_COLUMNS, "p_value"]
     return pd.DataFrame(waves, columns=cols), extra, single
+
+
+def _missing_outages(
+    table: pd.DataFrame, blank: np.ndarray, step_h: float, alpha: float, first_wave: int
+) -> tuple[list[dict], list[dict]]:
+    """Outages seen as snapshots missing on many videos at once (binomial scan over bins,
+    against the panel's own rate of missing snapshots, corrected for every bin)."""
+    if blank.sum() < 2 or table["video_id"].nunique() < 2:
+        return [], []
+    t0 = table["timestamp"].min()
+    col = np.rint(((table["timestamp"] - t0) / pd.Timedelta(hours=step_h)).to_numpy(float))
+    col = col.astype(int)
+    n = np.bincount(col)
+    k = np.bincount(col, weights=blank.astype(float))
+    rate = (blank.sum() + 1) / (len(blank) + 1)
+    p = np.where(k >= 2, stats.binom.sf(k - 1, n, rate) * max(int((n >= 2).sum()), 1), 1.0)
+    waves, events = [], []
+    vid = table["video_id"].to_numpy(dtype=object)
+    ts = table["timestamp"]
+    for b0, b1 in _waves.significant_runs(np.minimum(p, 1.0), alpha):
+        inside = blank & (col >= b0) & (col <= b1)
+        wave_id = first_wave + len(waves)
+        frame = pd.DataFrame({"video_id": vid[inside], "timestamp": ts[inside].to_numpy()})
+        spans = frame.groupby("video_id")["timestamp"].agg(["min", "max", "size"])
+        for v, span in spans.iterrows():
+            events.append(
+                _event(
+                    v,
+                    "glitch",
+                    span["min"],
+                    span["max"],
+                    0.0,
+                    0.0,
+                    True,
+                    np.nan,
+                    "missing",
+                    f"{span['size']} snapshots missing during outage "
+                    f"{wave_id}, which left {len(spans)} videos without counts",
+                    wave_id,
+                )
+            )
+        waves.append(
+            {
+                "wave": wave_id,
+                "time": ts[inside].min(),
+                "end": ts[inside].max(),
+                "cause": "glitch",
+                "n_videos": len(spans),
+                "likes_delta": 0.0,
+                "recovered": True,
+                "z": float(stats.norm.isf(max(p[b0 : b1 + 1].min(), 1e-300))),
+                "p_value": float(p[b0 : b1 + 1].min()),
+            }
+        )
+    return waves, events
+
+
+def _merge_glitches(events: pd.DataFrame, gap: pd.Timedelta) -> pd.DataFrame:
+    """Glitches of a video less than ``gap`` apart are one episode (an app that under-counts
+    every other snapshot until it is updated is one glitch, not dozens)."""
+    g = events.loc[events["cause"] == "glitch"].sort_values(["video_id", "start"])
+    if g.empty:
+        return events
+    prev_end = g.groupby("video_id")["end"].shift().groupby(g["video_id"]).cummax()
+    episode = ((g["start"] - prev_end > gap) | prev_end.isna()).cumsum()
+    merged = g.groupby(episode).agg(
+        video_id=("video_id", "first"),
+        cause=("cause", "first"),
+        start=("start", "min"),
+        end=("end", "max"),
+        likes_delta=("likes_delta", "min"),
+        recovered=("recovered", "all"),
+        score=("score", "max"),
+        detail=("detail", "first"),
+        wave=("wave", "first"),
+        evidence=("evidence", "first"),
+        n=("start", "size"),
+    )
+    deepest = g.loc[g.groupby(episode)["likes_delta"].idxmin()].set_index(episode.unique())
+    merged["delta_low"] = deepest["delta_low"].to_numpy()
+    merged["delta_high"] = deepest["delta_high"].to_numpy()
+    several = merged["n"] > 1
+    hours = gap / pd.Timedelta(hours=1)
+    merged.loc[several, "evidence"] = [
+        f"{n} drops that recovered, less than {hours:g} h apart (one episode); deepest "
+        f"{_n(d)} likes"
+        for n, d in zip(merged.loc[several, "n"], merged.loc[several, "likes_delta"], strict=True)
+    ]
+    rest = events.loc[events["cause"] != "glitch"]
+    return pd.concat([rest, merged[EVENT_COLUMNS]], ignore_index=True)
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -509,10 +593,13 @@ def diagnose(
         events += _single_video(str(v), rows, z_alarm, z_video)
     single = _frame(events)
     waves, extra, single = _scan_waves(inc, single, z_alarm, z_video, wave_alpha)
-    events = pd.concat([single, _frame(extra)], ignore_index=True) if extra else single
-    events = pd.concat(
-        [events, _frame(_trend_declines(inc, events, z_alarm / 1.0))], ignore_index=True
-    )
+    blank = _detect.blank_mask(table) & ~zero
+    gone_waves, gone = _missing_outages(table, blank, step_h, wave_alpha, len(waves) + 1)
+    events = pd.concat([single, _frame(extra + gone)], ignore_index=True)
+    events = _merge_glitches(events, pd.Timedelta(days=1))
+    events = pd.concat([events, _frame(_trend_declines(inc, events, z_alarm))], ignore_index=True)
+    if gone_waves:
+        waves = pd.concat([waves, pd.DataFrame(gone_waves)], ignore_index=True)
     events = events.sort_values(["video_id", "start"], ignore_index=True)
     return Diagnosis(table, events, waves, videos, inc, z_alarm=z_alarm, z_video=z_video)
 
@@ -713,6 +800,16 @@ def _verdict(status: str, e: pd.DataFrame, likes: np.ndarray, purge: float, decl
 # scoring against a simulation's ground truth
 
 
+def _micros(times: pd.Series) -> np.ndarray:
+    """UTC times as integer microseconds (comparable whatever their zone or unit)."""
+    return (
+        pd.to_datetime(times, utc=True)
+        .dt.tz_convert(None)
+        .to_numpy("datetime64[us]")
+        .astype(np.int64)
+    )
+
+
 def score_events(
     detected: pd.DataFrame,
     truth: pd.DataFrame,
@@ -753,14 +850,15 @@ def score_events(
         errors = []
         taken = np.zeros(len(t), dtype=bool)
         t_vid = t["video_id"].astype(str).to_numpy()
-        t_start = pd.to_datetime(t["start"], utc=True).to_numpy()
+        t_start = _micros(t["start"])
         t_delta = t["likes_delta"].to_numpy(dtype=float)
-        for row in d.itertuples():
+        d_start = _micros(d["start"])
+        for row, start in zip(d.itertuples(), d_start, strict=True):
             cand = np.flatnonzero((t_vid == str(row.video_id)) & ~taken)
             if len(cand):
-                gaps = np.abs(t_start[cand] - np.datetime64(pd.Timestamp(row.start)))
+                gaps = np.abs(t_start[cand] - start)
                 best = cand[np.argmin(gaps)]
-                if gaps.min() <= tol.to_timedelta64():
+                if gaps.min() <= tol / pd.Timedelta(microseconds=1):
                     taken[best] = True
                     if tkeep[best]:
                         tp += 1

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from tqdm.auto import tqdm
 
 from likekit.catalog import SCENARIOS
 from likekit.data import format_count
@@ -51,6 +52,8 @@ _CHOICES = {
 _OUTAGE_KINDS = ("stale", "partial", "missing")
 #: video-steps above which a progress bar is shown (a couple of seconds of work)
 _PROGRESS_MIN = 2_000_000
+#: per cent of a typical run's time spent in each stage, for the progress bar
+_WORK = {"attention": 5, "organic": 40, "un-likes": 15, "bots": 5, "glitches": 5, "tables": 30}
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ def _params_for(scenario: str, sizes: dict[str, Any], overrides: dict[str, Any])
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown}; valid: {', '.join(valid)}")
     given = {k: v for k, v in sizes.items() if v is not None}
-    return replace(SimParams(), **SCENARIOS[scenario].overrides, **overrides, **given)
+    return replace(SimParams(), **{**SCENARIOS[scenario].overrides, **overrides, **given})
 
 
 # ---------------------------------------------------------------------------------------
@@ -276,11 +279,11 @@ def display_bounds(n: np.ndarray, rounding: str = "truncate") -> tuple[np.ndarra
     return lower, resolution
 
 
-def _render(values: np.ndarray, rounding: str) -> np.ndarray:
-    """Display strings of counts: ``format_count`` applied once per distinct value."""
-    uniq, inverse = np.unique(values, return_inverse=True)
-    shown = np.array([format_count(int(v), rounding=rounding) for v in uniq], dtype=object)
-    return shown[inverse]
+def _render(values: np.ndarray, na: np.ndarray, rounding: str) -> pd.Series:
+    """Display strings of counts (NA where ``na``): ``format_count`` once per distinct value."""
+    codes = np.zeros(len(values), dtype=np.int64)
+    uniq, codes[~na] = np.unique(values[~na], return_inverse=True)
+    return _strings(codes, [format_count(int(v), rounding=rounding) for v in uniq], na)
 
 
 # ---------------------------------------------------------------------------------------
@@ -437,8 +440,28 @@ def simulate(
     return sim.run(scenario, seed, display)
 
 
+_TRUTH_COUNTS = (
+    "likes",
+    "organic_given",
+    "unliked",
+    "bot_given",
+    "bot_purged",
+    "glitch_offset",
+    "views",
+)
+
+
+def _strings(codes: np.ndarray, labels: list[str], na: np.ndarray | None = None) -> pd.Series:
+    """A ``str`` column from integer codes into ``labels`` (fast for millions of rows)."""
+    arr = pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(np.int32, copy=False), mask=na), pa.array(labels, pa.large_string())
+    )
+    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype=_STR), copy=False)
+
+
 class _Simulator:
-    """One run: the arrays are (steps, videos), so each step is a contiguous row."""
+    """One run. Arrays are (videos, steps): a video's series is contiguous and the tables are
+    their flattening. Only the un-like recursion walks the steps (over a transposed copy)."""
 
     def __init__(
         self, p: SimParams, step: pd.Timedelta, rng: np.random.Generator, progress: bool | None
@@ -453,28 +476,32 @@ class _Simulator:
         if abs(every - round(every)) > 1e-9 or round(every) < 1:
             raise ValueError(f"snapshot_hours={p.snapshot_hours} is not a multiple of {step}")
         self.every = int(round(every))
-        self.start = pd.Timestamp(p.start)
-        self.start = (
-            self.start.tz_localize("UTC")
-            if self.start.tzinfo is None
-            else self.start.tz_convert("UTC")
-        ).as_unit("us")
+        start = pd.Timestamp(p.start)
+        start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+        self.start = start.as_unit("us")
         self.step_us = int(step / pd.Timedelta(microseconds=1))
-        self.progress = self.T * self.V >= _PROGRESS_MIN if progress is None else progress
+        show = self.T * self.V >= _PROGRESS_MIN if progress is None else progress
+        self.bar = tqdm(total=100, desc="simulate", unit="%", disable=not show, leave=False)
         width = max(2, len(str(self.V - 1)))
-        self.ids = np.array([f"v{i:0{width}d}" for i in range(self.V)])
+        self.ids = [f"v{i:0{width}d}" for i in range(self.V)]
         self.wave_id = 0
         self.events: list[pd.DataFrame] = []
+        # the truth's integer columns, filled in place and handed to pandas without a copy
+        self.block = np.zeros((len(_TRUTH_COUNTS), self.V * self.T), dtype=np.int64)
 
     # -- helpers -------------------------------------------------------------------------
 
+    def col(self, name: str) -> np.ndarray:
+        return self.block[_TRUTH_COUNTS.index(name)].reshape(self.V, self.T)
+
+    def stage(self, name: str, share: int) -> None:
+        """Progress: ``name`` is done, ``share`` per cent of a typical run's time."""
+        self.bar.set_postfix_str(name, refresh=False)
+        self.bar.update(share)
+
     def times(self, steps: np.ndarray) -> pd.DatetimeIndex:
         us = self.start.value // 1000 + np.asarray(steps, dtype=np.int64) * self.step_us
-        return pd.DatetimeIndex(us.astype("M8[us]")).tz_localize("UTC")
-
-    def time_column(self, steps: np.ndarray) -> pd.Series:
-        """Timestamps of ``steps``, repeated for every video."""
-        return pd.Series(self.times(np.tile(steps, self.V)), copy=False)
+        return pd.DatetimeIndex(us.view("M8[us]")).tz_localize("UTC")
 
     def steps_of_hours(self, hours: np.ndarray | float) -> np.ndarray:
         return np.floor(np.asarray(hours) / self.h).astype(np.int64)
@@ -509,62 +536,86 @@ class _Simulator:
         room = np.maximum(np.diff(edges) - length, 1)
         return (edges[:-1] + self.rng.random(n) * room).astype(np.int64)
 
+    def after(self, steps: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """(videos, len(steps)) mask: the step is at or after the video's ``at``."""
+        return np.asarray(steps)[None, :] >= at[:, None]
+
     # -- mechanisms ----------------------------------------------------------------------
 
     def attention(self) -> None:
-        """Expected views per step (T, V), un-like hazard per step, trend starts, status."""
+        """Expected views per step and un-like hazard per step (V, T); status changes."""
         p, rng, T, V = self.p, self.rng, self.T, self.V
         n_trends = math.ceil(V / p.videos_per_trend)
         self.trend = rng.permutation(V) // p.videos_per_trend
         self.trend_start = rng.random(n_trends) * p.trend_start_max_days * 24  # hours
         self.scale = p.peak_views * np.exp(p.video_scale_sigma * rng.standard_normal(V))
-        # trend curves in hours since each trend started, (T, n_trends)
-        tau = np.arange(T)[:, None] * self.h - self.trend_start[None, :]
+        # one curve per trend, (n_trends, T), in hours since the trend started
+        tau = np.arange(T)[None, :] * self.h - self.trend_start[:, None]
         since_peak = np.maximum(tau - p.rise_hours, 0)
         if p.fade == "exponential":
             relax = np.exp(-since_peak / p.fade_hours)
         else:
             relax = (1 + since_peak / p.fade_hours) ** -p.fade_exponent
-        shape = np.where(tau < p.rise_hours, np.clip(tau / p.rise_hours, 0, 1), relax)
-        level = p.baseline_share + (1 - p.baseline_share) * shape
-        hazard = 1 - (1 - p.unlike_hazard) ** self.h
-        fade = np.where(tau < p.rise_hours, 0.0, 1 - relax) * hazard
-        # status: hidden (views go on) or removed (no more views, no un-likes)
+        rising = tau < p.rise_hours
+        level = p.baseline_share + (1 - p.baseline_share) * np.where(
+            rising, np.clip(tau / p.rise_hours, 0, 1), relax
+        )
+        fade = np.where(rising, 0.0, 1 - relax) * (1 - (1 - p.unlike_hazard) ** self.h)
+        # status: hidden (views go on) or removed (no more views, likes or un-likes)
         u = rng.random(V)
         self.status = np.where(u < p.hide_prob, 1, np.where(u < p.hide_prob + p.remove_prob, 2, 0))
         self.status_step = np.full(V, T, dtype=np.int64)
         changed = self.status > 0
         self.status_step[changed] = (T * (0.3 + 0.6 * rng.random(changed.sum()))).astype(int)
-        alive = np.arange(T)[:, None] < np.where(self.status == 2, self.status_step, T)[None, :]
-        self.rate = level[:, self.trend] * (self.scale * self.h)[None, :] * alive
-        self.hazard = fade[:, self.trend] * alive
+        self.rate = level[self.trend]
+        self.rate *= (self.scale * self.h)[:, None]
+        self.hazard = fade[self.trend]
+        if (self.status == 2).any():
+            gone = self.after(np.arange(T), np.where(self.status == 2, self.status_step, T))
+            self.rate[gone] = 0
+            self.hazard[gone] = 0
+        self.stage("attention", _WORK["attention"])
 
     def organic(self) -> None:
-        """Organic likes, un-likes, views, comments and shares, cumulative (T, V)."""
-        p, rng = self.p, self.rng
-        rate = self.rate
-        loyal = rng.poisson(rate * (p.like_prob * (1 - p.fickle_share)))
+        """Organic likes, un-likes, views, comments and shares, cumulative (V, T)."""
+        p, rng, rate = self.p, self.rng, self.rate
+        fickle_share = p.fickle_share if p.unlike_hazard > 0 else 0.0
+        loyal = rng.poisson(rate * (p.like_prob * (1 - fickle_share)))
         others = rng.poisson(rate * (1 - p.like_prob))
-        self.comments = np.cumsum(rng.poisson(rate * p.comment_prob), axis=0)
-        self.shares = np.cumsum(rng.poisson(rate * p.share_prob), axis=0)
-        unliked = np.zeros_like(loyal)
-        if p.fickle_share > 0:
-            fickle = rng.poisson(rate * (p.like_prob * p.fickle_share))
-            standing = np.zeros(self.V, dtype=np.int64)
-            steps = range(self.T)
-            if self.progress:
-                from tqdm.auto import tqdm
-
-                steps = tqdm(steps, desc="simulate", unit="step", leave=False)
-            for t in steps:
-                unliked[t] = rng.binomial(standing, self.hazard[t])
-                standing += fickle[t] - unliked[t]
+        comments = rng.poisson(rate * p.comment_prob)
+        shares = rng.poisson(rate * p.share_prob)
+        self.comments = np.cumsum(comments, axis=1, out=comments)
+        self.shares = np.cumsum(shares, axis=1, out=shares)
+        if fickle_share > 0:
+            fickle = rng.poisson(rate * (p.like_prob * fickle_share))
+            self.stage("organic", _WORK["organic"])
+            self.unlikes(fickle)
             loyal += fickle
             del fickle
+        else:
+            self.stage("organic", _WORK["organic"] + _WORK["un-likes"])
         others += loyal
-        self.views = np.cumsum(others, axis=0, out=others)
-        self.organic_given = np.cumsum(loyal, axis=0, out=loyal)
-        self.unliked = np.cumsum(unliked, axis=0, out=unliked)
+        np.cumsum(others, axis=1, out=self.col("views"))
+        np.cumsum(loyal, axis=1, out=self.col("organic_given"))
+
+    def unlikes(self, fickle: np.ndarray) -> None:
+        """Each standing fickle like is withdrawn with the step's hazard: step by step."""
+        fickle_t = np.ascontiguousarray(fickle.T)
+        hazard_t = np.ascontiguousarray(self.hazard.T)
+        total_t = np.empty_like(fickle_t)
+        standing = np.zeros(self.V, dtype=np.int64)
+        total = np.zeros(self.V, dtype=np.int64)
+        for t in range(self.T):
+            gone = self.rng.binomial(standing, hazard_t[t])
+            standing -= gone
+            standing += fickle_t[t]  # likes given in step t can be withdrawn from t + 1
+            total += gone
+            total_t[t] = total
+            # whole per cents, summing to the stage's share
+            self.stage(
+                "un-likes", (t + 1) * _WORK["un-likes"] // self.T - t * _WORK["un-likes"] // self.T
+            )
+        self.col("unliked")[:] = total_t.T
 
     def bots(self) -> None:
         """Bot likes (bursts, spam) owned by accounts; purge waves remove accounts."""
@@ -603,28 +654,26 @@ class _Simulator:
         order = np.lexsort((account, given, video))
         account, video, given = account[order], video[order], given[order]
         gone = removed[account]
-        self.bot_given = np.bincount(given * V + video, minlength=T * V).reshape(T, V)
         purged = gone < T
-        self.bot_purged = np.bincount(gone[purged] * V + video[purged], minlength=T * V).reshape(
-            T, V
-        )
-        np.cumsum(self.bot_given, axis=0, out=self.bot_given)
-        np.cumsum(self.bot_purged, axis=0, out=self.bot_purged)
+        flat = np.bincount(video * T + given, minlength=T * V).reshape(V, T)
+        np.cumsum(flat, axis=1, out=self.col("bot_given"))
+        flat = np.bincount(video[purged] * T + gone[purged], minlength=T * V).reshape(V, T)
+        np.cumsum(flat, axis=1, out=self.col("bot_purged"))
         # one purge event per wave and video it took likes from
         for w, s in zip(wave_ids, wave_steps, strict=True):
             lost = np.bincount(video[purged & (gone == s)], minlength=V)
             hit = np.flatnonzero(lost)
             self.add_events(hit, "purge", s, s, -lost[hit], "purge", w)
-        self.wave_steps = wave_steps
         self.account_removed, self.account_wave = removed, wave_of
         self.bot_records = (account, video, given, gone)
+        self.stage("bots", _WORK["bots"])
 
-    def glitches(self, true: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Served-minus-true offsets, frozen-view steps and missing values from glitches."""
+    def glitches(self) -> None:
+        """Served-minus-true offsets, stale windows and missing values from glitches."""
         p, rng, T, V = self.p, self.rng, self.T, self.V
-        offset = np.zeros((T, V), dtype=np.int64)
-        missing = np.zeros((T, V), dtype=bool)
-        frozen_from = np.full((T, V), -1, dtype=np.int64)  # stale: step whose values show
+        true, offset = self.col("likes"), self.col("glitch_offset")
+        self.missing = np.zeros((V, T), dtype=bool)
+        self.stale: list[tuple[np.ndarray, int, int, int]] = []  # videos, start, end, shown
         lengths = np.maximum(
             np.round(p.outage_hours * (0.5 + rng.random(p.outages)) / self.h), 1
         ).astype(np.int64)
@@ -639,47 +688,47 @@ class _Simulator:
             drop = p.partial_drop_min + (p.partial_drop_max - p.partial_drop_min) * rng.random(
                 len(hit)
             )
-            window = true[s:e, hit]
-            if kind == "stale":
-                last = max(s - 1, 0)
-                off = true[last, hit][None, :] - window
-                frozen_from[s:e, hit] = last
+            window = true[hit, s:e]
+            if kind == "stale":  # every counter shows its value from before the outage
+                shown = max(s - 1, 0)
+                off = true[hit, shown][:, None] - window
+                self.stale.append((hit, s, e, shown))
             elif kind == "partial":
-                off = np.floor(window * (1 - drop)[None, :]).astype(np.int64) - window
+                off = np.floor(window * (1 - drop)[:, None]).astype(np.int64) - window
             else:
                 off = np.zeros_like(window)
-                missing[s:e, hit] = True
-            offset[s:e, hit] = off
-            deepest = off[np.abs(off).argmax(axis=0), np.arange(len(hit))]
+                self.missing[hit, s:e] = True
+            offset[hit, s:e] = off
+            deepest = off[np.arange(len(hit)), np.abs(off).argmax(axis=1)]
             self.add_events(hit, "glitch", s, e - 1, deepest, f"server_{kind}", self.next_wave())
         if p.client_glitch:
-            # old app on a share of the snapshots until the update, on every video
+            # the old app takes a share of the snapshots until the update, on every video
             update = min(int(round(p.client_update_days * 24 / self.h)), T)
-            old = rng.random((update, V)) < p.client_share
-            old[np.arange(update) % self.every != 0] = False
-            old &= np.arange(update)[:, None] < self.status_step[None, :]
-            window = true[:update]
-            off = np.where(
-                old, np.floor(window * (1 - p.client_undercount)).astype(np.int64) - window, 0
-            )
-            offset[:update] = np.where(old, off, offset[:update])
-            hit = np.flatnonzero(old.any(axis=0))
+            steps = np.arange(update)
+            old = (rng.random((V, update)) < p.client_share) & (steps % self.every == 0)
+            old &= ~self.after(steps, self.status_step)
+            window = true[:, :update]
+            off = np.floor(window * (1 - p.client_undercount)).astype(np.int64) - window
+            off[~old] = 0
+            offset[:, :update] = np.where(old, off, offset[:, :update])
+            hit = np.flatnonzero(old.any(axis=1))
             if len(hit):
-                first = old[:, hit].argmax(axis=0)
-                last = update - 1 - old[::-1, hit].argmax(axis=0)
-                deepest = off[np.abs(off[:, hit]).argmax(axis=0), hit]
+                first = old[hit].argmax(axis=1)
+                last = update - 1 - old[hit, ::-1].argmax(axis=1)
+                deepest = off[hit, np.abs(off[hit]).argmax(axis=1)]
                 wave = self.next_wave()
                 self.add_events(hit, "glitch", first, last, deepest, "client_undercount", wave)
-        return offset, frozen_from, missing
+        self.stage("glitches", _WORK["glitches"])
 
     def trend_declines(self) -> None:
         """``trend_decline`` events: the organic net count falls materially after its peak."""
-        net = self.organic_given - self.unliked
-        peak_step = net.argmax(axis=0)
-        peak = net[peak_step, np.arange(self.V)]
-        after = np.where(np.arange(self.T)[:, None] >= peak_step[None, :], net, np.iinfo(int).max)
-        low_step = after.argmin(axis=0)
-        low = net[low_step, np.arange(self.V)]
+        net = self.col("organic_given") - self.col("unliked")
+        rows = np.arange(self.V)
+        peak_step = net.argmax(axis=1)
+        peak = net[rows, peak_step]
+        net[~self.after(np.arange(self.T), peak_step)] = np.iinfo(np.int64).max
+        low_step = net.argmin(axis=1)
+        low = net[rows, low_step]
         hit = np.flatnonzero((peak - low >= self.p.decline_min_share * peak) & (peak > low))
         self.add_events(
             hit, "trend_decline", peak_step[hit], low_step[hit], (low - peak)[hit], "unlikes"
@@ -688,105 +737,87 @@ class _Simulator:
     # -- assembly ------------------------------------------------------------------------
 
     def run(self, scenario: str, seed: int, display: bool) -> Simulation:
-        p, T, V = self.p, self.T, self.V
-        self.attention()
-        self.organic()
-        self.bots()
-        likes = self.organic_given - self.unliked + self.bot_given - self.bot_purged
-        offset, frozen_from, missing = self.glitches(likes)
-        self.trend_declines()
+        with self.bar:
+            self.attention()
+            self.organic()
+            self.bots()
+            likes = self.col("likes")
+            np.subtract(self.col("organic_given"), self.col("unliked"), out=likes)
+            likes += self.col("bot_given")
+            likes -= self.col("bot_purged")
+            self.glitches()
+            self.trend_declines()
+            # status: the change in shown likes is minus the true likes when it starts
+            changed = np.flatnonzero(self.status > 0)
+            at = self.status_step[changed]
+            detail = np.where(self.status[changed] == 1, "likes_hidden", "video_removed")
+            self.add_events(changed, "status", at, self.T - 1, -likes[changed, at], detail)
+            counts = self.counts_table(display)
+            self.stage("tables", _WORK["tables"])
+            return Simulation(
+                counts=counts,
+                truth=self.truth_table(),
+                events=self.events_table(),
+                videos=self.videos_table(),
+                accounts=self.accounts_table(),
+                bot_likes=self.bot_likes_table(),
+                params=self.p,
+                scenario=scenario,
+                seed=seed,
+            )
 
-        # status events: the change in shown likes is minus the true likes at that step
-        changed = np.flatnonzero(self.status > 0)
-        at = self.status_step[changed]
-        detail = np.where(self.status[changed] == 1, "likes_hidden", "video_removed")
-        self.add_events(changed, "status", at, T - 1, -likes[at, changed], detail)
-
-        truth = self.truth_table(likes, offset)
-
-        # observation at snapshot steps, V-major (sorted by video, then time)
-        snap = np.arange(0, T, self.every)
-
-        def observed(a: np.ndarray) -> np.ndarray:
-            return np.ascontiguousarray(a[snap].T).ravel()
-
-        served = likes + offset
-        stale = frozen_from >= 0
-        col = np.broadcast_to(np.arange(V), (T, V))
+    def counts_table(self, display: bool) -> pd.DataFrame:
+        """What the app shows at the snapshot steps, sorted by video and time."""
+        p, V = self.p, self.V
+        snap = np.arange(0, self.T, self.every)
+        served = self.col("likes")[:, snap] + self.col("glitch_offset")[:, snap]
         views, comments, shares = (
-            np.where(stale, a[np.maximum(frozen_from, 0), col], a)
-            for a in (self.views, self.comments, self.shares)
+            a[:, snap] for a in (self.col("views"), self.comments, self.shares)
         )
-        del col, stale, frozen_from
-        rows_status = np.broadcast_to(self.status, (T, V))
-        after = np.arange(T)[:, None] >= self.status_step[None, :]
-        hidden = after & (rows_status == 1)
-        removed = after & (rows_status == 2)
+        for hit, s, e, shown in self.stale:
+            cols = np.flatnonzero((snap >= s) & (snap < e))
+            for a, full in zip(
+                (views, comments, shares),
+                (self.col("views"), self.comments, self.shares),
+                strict=True,
+            ):
+                a[np.ix_(hit, cols)] = full[hit, shown][:, None]
+        after = self.after(snap, self.status_step)
+        hidden = after & (self.status == 1)[:, None]
+        removed = after & (self.status == 2)[:, None]
+        served[hidden | removed] = 0
+        for a in (views, comments, shares):
+            a[removed] = 0
+        missing = self.missing[:, snap]
         if p.missing_prob > 0:
-            missing |= self.rng.random((T, V)) < p.missing_prob
-        likes_na = missing | (hidden & (p.hidden_as == "na"))
-        served = np.where(hidden | removed, 0, served)
-        views, comments, shares = (np.where(removed, 0, a) for a in (views, comments, shares))
-
-        served, likes_na, missing = observed(served), observed(likes_na), observed(missing)
-        views, comments, shares = (observed(a) for a in (views, comments, shares))
-        lower, resolution = display_bounds(served, p.display_rounding)
-        resolution[likes_na] = 1
+            missing |= self.rng.random(missing.shape) < p.missing_prob
+        likes_na = missing | hidden if p.hidden_as == "na" else missing
+        lower, resolution = display_bounds(served.ravel(), p.display_rounding)
+        resolution[likes_na.ravel()] = 1
         counts = pd.DataFrame(
             {
-                "video_id": self.video_column(len(snap)),
-                "timestamp": self.time_column(snap),
-                "likes": pd.arrays.IntegerArray(lower, likes_na),
+                "video_id": _strings(np.repeat(np.arange(V), len(snap)), self.ids),
+                "timestamp": pd.Series(self.times(np.tile(snap, V)), copy=False),
+                "likes": pd.arrays.IntegerArray(lower, likes_na.ravel()),
                 "resolution": resolution,
-                "views": pd.arrays.IntegerArray(views, missing.copy()),
-                "comments": pd.arrays.IntegerArray(comments, missing.copy()),
-                "shares": pd.arrays.IntegerArray(shares, missing),
-            }
+                "views": pd.arrays.IntegerArray(views.ravel(), missing.ravel()),
+                "comments": pd.arrays.IntegerArray(comments.ravel(), missing.ravel()),
+                "shares": pd.arrays.IntegerArray(shares.ravel(), missing.ravel()),
+            },
+            copy=False,
         )
         if display:
-            shown = np.full(len(served), np.nan, dtype=object)
-            shown[~likes_na] = _render(served[~likes_na], p.display_rounding)
-            counts["display"] = pd.array(shown, dtype=_STR)
+            counts["display"] = _render(served.ravel(), likes_na.ravel(), p.display_rounding)
         if p.removed_as == "drop":
-            counts = counts[~observed(removed)].reset_index(drop=True)
+            counts = counts[~removed.ravel()].reset_index(drop=True)
+        return counts
 
-        return Simulation(
-            counts=counts,
-            truth=truth,
-            events=self.events_table(),
-            videos=self.videos_table(),
-            accounts=self.accounts_table(),
-            bot_likes=self.bot_likes_table(),
-            params=p,
-            scenario=scenario,
-            seed=seed,
-        )
-
-    def video_column(self, per_video: int, videos: np.ndarray | None = None) -> pd.Series:
-        """``video_id`` as ``str`` built through a dictionary array (fast for millions)."""
-        if videos is None:
-            videos = np.repeat(np.arange(self.V, dtype=np.int32), per_video)
-        arr = pa.DictionaryArray.from_arrays(pa.array(videos, pa.int32()), pa.array(self.ids))
-        return pd.Series(pd.array(arr.cast(pa.large_string()), dtype=_STR), copy=False)
-
-    def truth_table(self, likes: np.ndarray, offset: np.ndarray) -> pd.DataFrame:
-        def flat(a: np.ndarray) -> np.ndarray:
-            return np.ascontiguousarray(a.T).ravel()
-
-        return pd.DataFrame(
-            {
-                "video_id": self.video_column(self.T),
-                "timestamp": self.time_column(np.arange(self.T)),
-                "likes": flat(likes),
-                "organic_given": flat(self.organic_given),
-                "unliked": flat(self.unliked),
-                "bot_given": flat(self.bot_given),
-                "bot_purged": flat(self.bot_purged),
-                "glitch_offset": flat(offset),
-                "views": flat(self.views),
-                "unlike_hazard": flat(self.hazard),
-            }
-        )
+    def truth_table(self) -> pd.DataFrame:
+        truth = pd.DataFrame(self.block.T, columns=list(_TRUTH_COUNTS), copy=False)
+        truth.insert(0, "video_id", _strings(np.repeat(np.arange(self.V), self.T), self.ids))
+        truth.insert(1, "timestamp", self.times(np.tile(np.arange(self.T), self.V)))
+        truth["unlike_hazard"] = self.hazard.ravel()
+        return truth
 
     def events_table(self) -> pd.DataFrame:
         columns = ["video_id", "cause", "start", "end", "likes_delta", "detail", "wave"]
@@ -804,7 +835,7 @@ class _Simulator:
             )
         ev = pd.concat(self.events, ignore_index=True)
         ev = ev.sort_values(["video", "start", "cause"], kind="stable", ignore_index=True)
-        ev["video_id"] = pd.array(self.ids[ev["video"].to_numpy()], dtype=_STR)
+        ev["video_id"] = _strings(ev["video"].to_numpy(), self.ids)
         ev["start"] = self.times(ev["start"].to_numpy())
         ev["end"] = self.times(ev["end"].to_numpy())
         ev["cause"] = ev["cause"].astype(_STR)
@@ -827,9 +858,8 @@ class _Simulator:
         )
 
     def accounts_table(self) -> pd.DataFrame:
-        n_spam = self.p.n_spam_accounts
         removed = self.account_removed
-        kind = np.where(np.arange(len(removed)) < n_spam, "spam", "farm")
+        kind = np.where(np.arange(len(removed)) < self.p.n_spam_accounts, "spam", "farm")
         purged = removed < self.T
         return pd.DataFrame(
             {
@@ -845,7 +875,7 @@ class _Simulator:
         return pd.DataFrame(
             {
                 "account": account,
-                "video_id": self.video_column(0, video.astype(np.int32)),
+                "video_id": _strings(video, self.ids),
                 "given": self.times(given),
                 "removed": self.times(gone).where(gone < self.T),
             }

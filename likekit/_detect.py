@@ -156,17 +156,18 @@ def local_noise_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def status_mask(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def status_mask(table: pd.DataFrame, min_level: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Snapshots under a status change, and whether each is a removal.
 
     Likes at zero after having been positive, or missing while views are still reported,
     are a status change: a removal when views are at zero too, hidden likes when views go
-    on. A video whose every counter is missing from some time to the end of the table, for
-    at least a day, was removed. Returns two boolean arrays over the rows of ``table``.
+    on; only once the count has reached ``min_level`` (below it, a fall to zero can be
+    counting noise). A video whose every counter is missing from some time to the end of
+    the table, for at least a day, was removed. Returns two boolean arrays over the rows.
     """
     likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     vid = table["video_id"].to_numpy()
-    seen = pd.Series(np.nan_to_num(likes, nan=0.0)).groupby(vid).cummax().to_numpy() > 0
+    seen = pd.Series(np.nan_to_num(likes, nan=0.0)).groupby(vid).cummax().to_numpy() >= min_level
     zero = (likes == 0) & seen
     if "views" not in table:
         return zero, np.zeros(len(table), dtype=bool)

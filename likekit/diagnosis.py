@@ -30,7 +30,7 @@ from scipy import stats
 from likekit import _detect, _waves
 from likekit.data import format_count, load_counts
 
-__all__ = ["Diagnosis", "diagnose", "local_noise", "score_events"]
+__all__ = ["Diagnosis", "diagnose", "event_sizes", "local_noise", "score_events"]
 
 CAUSES = ("glitch", "purge", "trend_decline", "status")
 EVENT_COLUMNS = [
@@ -535,6 +535,12 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
+def _typical_step_h(table: pd.DataFrame) -> float:
+    same = table["video_id"].eq(table["video_id"].shift())
+    hours = (table["timestamp"].diff() / pd.Timedelta(hours=1))[same]
+    return float(hours.median()) if len(hours) and hours.median() > 0 else 1.0
+
+
 def _alarm_z(false_alarms: float, step_h: float) -> float:
     """z whose one-sided normal tail gives ``false_alarms`` per month of increments."""
     per_month = _MONTH_H / step_h
@@ -578,14 +584,16 @@ def diagnose(
             raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
     table = load_counts(counts)
     videos = _video_status(table)
-    zero, removed = _detect.status_mask(table)
+    z_alarm = _alarm_z(false_alarms, _typical_step_h(table))
+    # a fall to zero from L likes is beyond Poisson counting noise at the alarm level when
+    # sqrt(L) >= z_alarm
+    zero, removed = _detect.status_mask(table, min_level=z_alarm**2)
     events = _status_events(table, zero, removed)
     work = table.assign(likes=table["likes"].mask(zero))
     usable = videos.index[~videos["status"].isin(["all_missing", "one_snapshot"])]
     work = work.loc[work["video_id"].isin(usable)]
     inc = _detect.increments(work)
     step_h = float(np.nanmedian(inc["step_h"])) if len(inc) else 1.0
-    z_alarm = _alarm_z(false_alarms, step_h)
     z_video = float(stats.norm.isf(video_alpha))
     inc = inc.loc[np.isfinite(inc["z"])]
     flagged = inc.loc[inc["z"].abs() >= z_alarm, "video_id"].unique()
@@ -807,6 +815,31 @@ def _micros(times: pd.Series) -> np.ndarray:
         .dt.tz_convert(None)
         .to_numpy("datetime64[us]")
         .astype(np.int64)
+    )
+
+
+def event_sizes(events: pd.DataFrame, counts: Any) -> pd.Series:
+    """Size of each event in units of the local noise (issue 5 §4) at its start.
+
+    ``|likes_delta| / noise`` with the noise of the video's first snapshot at or after the
+    event's start; used to split true events into clear (>= 5) and faint ones.
+    """
+    noise = local_noise(counts)[["video_id", "timestamp", "noise"]].dropna()
+    keyed = events.reset_index(drop=True).assign(_row=lambda e: np.arange(len(e)))
+    keyed = keyed.assign(
+        timestamp=pd.to_datetime(keyed["start"], utc=True).astype(noise["timestamp"].dtype),
+        video_id=keyed["video_id"].astype(str),
+    )
+    merged = pd.merge_asof(
+        keyed.sort_values("timestamp"),
+        noise.sort_values("timestamp"),
+        on="timestamp",
+        by="video_id",
+        direction="forward",
+    ).sort_values("_row")
+    return pd.Series(
+        np.abs(merged["likes_delta"].to_numpy(float)) / merged["noise"].to_numpy(float),
+        index=events.index,
     )
 
 

@@ -1,0 +1,460 @@
+"""The simulator: contract, exact identities of the ground truth, statistics vs parameters."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import likekit as lk
+from likekit.catalog import SCENARIOS
+from likekit.simulation import SimParams, display_bounds
+
+CAUSES = {"glitch", "purge", "trend_decline", "status"}
+COUNTS_DTYPES = {
+    "video_id": "str",
+    "timestamp": "datetime64[us, UTC]",
+    "likes": "Int64",
+    "resolution": "int64",
+    "views": "Int64",
+    "comments": "Int64",
+    "shares": "Int64",
+    "display": "str",
+}
+TRUTH_COMPONENTS = ["organic_given", "unliked", "bot_given", "bot_purged", "views"]
+
+
+@pytest.fixture(scope="module")
+def sims() -> dict[str, lk.Simulation]:
+    return {name: lk.simulate(name, seed=11) for name in SCENARIOS}
+
+
+def by_video(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """(videos, steps) array of a truth column (the truth is rectangular)."""
+    n = frame["video_id"].nunique()
+    return frame[column].to_numpy().reshape(n, -1)
+
+
+# ---------------------------------------------------------------------------------------
+# contract
+
+
+def test_counts_truth_events_follow_the_contract(sims):
+    sim = sims["mixed"]
+    assert {c: str(t) for c, t in sim.counts.dtypes.items()} == COUNTS_DTYPES
+    assert list(sim.truth.columns[:2]) == ["video_id", "timestamp"]
+    for column in ["likes", "glitch_offset", *TRUTH_COMPONENTS]:
+        assert sim.truth[column].dtype == np.int64
+    assert list(sim.events.columns) == [
+        "video_id",
+        "cause",
+        "start",
+        "end",
+        "likes_delta",
+        "detail",
+        "wave",
+    ]
+    assert str(sim.events["start"].dtype) == "datetime64[us, UTC]"
+    assert str(sim.events["wave"].dtype) == "Int64"
+    assert sim.events["likes_delta"].dtype == np.int64
+    ids = sim.counts["video_id"].unique()
+    assert list(ids) == [f"v{i:02d}" for i in range(20)]
+    assert sim.counts["timestamp"].min() == pd.Timestamp("2026-01-05", tz="UTC")
+    keys = sim.counts[["video_id", "timestamp"]]
+    assert keys.equals(keys.sort_values(["video_id", "timestamp"], ignore_index=True))
+    assert not keys.duplicated().any()
+    assert (sim.events["end"] >= sim.events["start"]).all()
+    assert set(sim.events["cause"]) <= CAUSES
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"hidden_as": "zero", "removed_as": "drop", "display_rounding": "round"},
+        {"snapshot_hours": 3.0, "missing_prob": 0.1},
+    ],
+)
+def test_load_counts_returns_the_counts_unchanged(overrides):
+    sim = lk.simulate("mixed", seed=3, hide_prob=0.2, remove_prob=0.2, **overrides)
+    rounding = sim.params.display_rounding
+    pd.testing.assert_frame_equal(lk.load_counts(sim.counts, rounding=rounding), sim.counts)
+    bare = sim.counts.drop(columns="display")
+    pd.testing.assert_frame_equal(lk.load_counts(bare, rounding=rounding), bare)
+
+
+def test_display_strings_parse_to_likes_and_resolution(sims):
+    counts = sims["mixed"].counts
+    shown = counts.dropna(subset=["display"])
+    parsed = {s: lk.parse_count(s) for s in shown["display"].unique()}
+    assert shown["display"].map(lambda s: parsed[s][0]).tolist() == shown["likes"].tolist()
+    assert shown["display"].map(lambda s: parsed[s][1]).tolist() == shown["resolution"].tolist()
+    assert (counts["display"].isna() == counts["likes"].isna()).all()
+    assert (counts["resolution"] > 1).any(), "the sample should exercise display rounding"
+
+
+@given(st.integers(0, 10**11), st.sampled_from(["truncate", "round"]))
+def test_display_bounds_equal_parse_of_format(n, rounding):
+    lower, resolution = display_bounds(np.array([n]), rounding)
+    expected = lk.parse_count(lk.format_count(n, rounding=rounding), rounding=rounding)
+    assert (int(lower[0]), int(resolution[0])) == expected
+
+
+def test_display_bounds_at_unit_edges():
+    edges = [0, 999, 1000, 1099, 999_949, 999_950, 999_999, 10**6, 10**9 - 1, 10**9]
+    for rounding in ("truncate", "round"):
+        lower, resolution = display_bounds(np.array(edges), rounding)
+        expected = [
+            lk.parse_count(lk.format_count(n, rounding=rounding), rounding=rounding) for n in edges
+        ]
+        assert list(zip(lower.tolist(), resolution.tolist(), strict=True)) == expected
+
+
+def test_display_false_skips_only_the_strings():
+    with_strings = lk.simulate("mixed", seed=5)
+    without = lk.simulate("mixed", seed=5, display=False)
+    pd.testing.assert_frame_equal(without.counts, with_strings.counts.drop(columns="display"))
+
+
+def test_scenario_catalogue(sims):
+    table = lk.scenarios()
+    assert list(table.columns[:3]) == ["name", "claim", "causes"]
+    assert set(table["name"]) == {
+        "healthy",
+        "server_glitch",
+        "app_glitch",
+        "bot_purge",
+        "purge_waves",
+        "spam_bots",
+        "trend_unlikes",
+        "status_change",
+        "mixed",
+    }
+    assert (table["claim"].str.len() > 30).all()
+    for row in table.itertuples():
+        causes = set(row.causes.split(",")) - {""}
+        assert set(sims[row.name].events["cause"]) == causes, row.name
+    assert sims["healthy"].events.empty
+
+
+# ---------------------------------------------------------------------------------------
+# exact identities
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_true_likes_are_the_sum_of_their_components(sims, name):
+    truth = sims[name].truth
+    expected = truth["organic_given"] - truth["unliked"] + truth["bot_given"] - truth["bot_purged"]
+    assert (truth["likes"] == expected).all()
+    for column in TRUTH_COMPONENTS:
+        steps = np.diff(by_video(truth, column), axis=1)
+        assert (steps >= 0).all(), f"{column} is cumulative"
+    assert (truth["unliked"] <= truth["organic_given"]).all()
+    assert (truth["bot_purged"] <= truth["bot_given"]).all()
+
+
+@pytest.mark.parametrize("name", ["bot_purge", "purge_waves", "spam_bots", "mixed"])
+def test_a_purge_removes_exactly_the_likes_of_the_removed_accounts(sims, name):
+    sim = sims[name]
+    truth, likes, events = sim.truth, sim.bot_likes, sim.events
+    removed = likes.dropna(subset=["removed"])
+    expected = removed.groupby(["video_id", "removed"]).size()
+    step = truth.groupby("video_id")["bot_purged"].diff().fillna(truth["bot_purged"])
+    jumps = truth.loc[step > 0].set_index(["video_id", "timestamp"])
+    got = step[step > 0].set_axis(jumps.index)
+    assert got.to_dict() == {k: v for k, v in expected.to_dict().items()}
+    # every removed account's likes go at the same step on every video
+    assert (removed.groupby("account")["removed"].nunique() == 1).all()
+    assert (removed["given"] < removed["removed"]).all()
+    # and the account likes nothing after its removal
+    gone = sim.accounts.dropna(subset=["removed"]).set_index("account")["removed"]
+    after = likes["given"] >= likes["account"].map(gone)
+    assert not after.any()
+    # events: one per wave and video, minus what it took, one start per wave
+    purges = events[events["cause"] == "purge"]
+    assert len(purges) == len(expected)
+    lost = purges.set_index(["video_id", "start"])["likes_delta"]
+    assert (-lost).to_dict() == expected.to_dict()
+    assert (purges["start"] == purges["end"]).all()
+    assert (purges.groupby("wave")["start"].nunique() == 1).all()
+    assert purges.groupby("wave")["video_id"].nunique().max() > 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"outage_kind": "stale"},
+        {"outage_kind": "partial"},
+        {"outage_kind": "missing"},
+        {"outages": 0, "client_glitch": True},
+    ],
+)
+def test_a_glitch_leaves_the_truth_untouched_and_recovers(overrides):
+    clean = lk.simulate("server_glitch", seed=21, outages=0)
+    sim = lk.simulate("server_glitch", seed=21, **overrides)
+    # glitches are drawn after the truth: same seed, same true counts
+    columns = ["video_id", "timestamp", "likes", *TRUTH_COMPONENTS]
+    pd.testing.assert_frame_equal(sim.truth[columns], clean.truth[columns])
+    glitches = sim.events
+    assert len(glitches) > 0 and set(glitches["cause"]) == {"glitch"}
+    counts = sim.counts.set_index(["video_id", "timestamp"])
+    reference = clean.counts.set_index(["video_id", "timestamp"])
+    inside = pd.Series(False, index=counts.index)
+    t = counts.index.get_level_values("timestamp")
+    v = counts.index.get_level_values("video_id")
+    for e in glitches.itertuples():
+        inside |= (v == e.video_id) & (t >= e.start) & (t <= e.end)
+    # outside the glitch windows the observed table is the clean one: it has recovered
+    pd.testing.assert_frame_equal(counts[~inside.to_numpy()], reference[~inside.to_numpy()])
+    assert not counts[inside.to_numpy()].equals(reference[inside.to_numpy()])
+    truth = sim.truth.set_index(["video_id", "timestamp"])
+    offset = truth["glitch_offset"]
+    assert (offset[~truth.index.isin(counts.index[inside.to_numpy()])] == 0).all()
+    # the recorded depth is the largest offset in the window
+    for e in glitches.itertuples():
+        window = offset.loc[e.video_id].loc[e.start : e.end]
+        assert e.likes_delta == window.iloc[np.abs(window.to_numpy()).argmax()]
+    if "outage_kind" in overrides:  # an outage hits every video at the same steps
+        assert (glitches.groupby("wave")["start"].nunique() == 1).all()
+        assert glitches["video_id"].nunique() == sim.params.n_videos
+
+
+def test_stale_outage_freezes_every_counter():
+    sim = lk.simulate("server_glitch", seed=2, outage_kind="stale", outages=1, outage_hours=8)
+    event = sim.events.iloc[0]
+    series = sim.counts[sim.counts["video_id"] == event.video_id].set_index("timestamp")
+    window = series.loc[event.start : event.end]
+    before = series.loc[: event.start].iloc[-2]
+    for column in ("likes", "views", "comments", "shares"):
+        assert (window[column] == before[column]).all()
+
+
+def test_status_changes():
+    sim = lk.simulate("status_change", seed=4, hide_prob=0.4, remove_prob=0.4)
+    counts, truth = sim.counts, sim.truth.set_index(["video_id", "timestamp"])
+    status = sim.events[sim.events["cause"] == "status"]
+    assert set(status["detail"]) == {"likes_hidden", "video_removed"}
+    for e in status.itertuples():
+        series = counts[counts["video_id"] == e.video_id].set_index("timestamp")
+        after, before = series.loc[e.start :], series.loc[: e.start].iloc[:-1]
+        assert e.likes_delta == -truth.loc[(e.video_id, e.start), "likes"]
+        assert e.end == counts["timestamp"].max()
+        assert before["likes"].notna().all()
+        if e.detail == "likes_hidden":
+            assert after["likes"].isna().all()
+            assert after["views"].iloc[-1] > after["views"].iloc[0]
+        else:
+            assert (after[["likes", "views", "comments", "shares"]] == 0).all().all()
+    dropped = lk.simulate(
+        "status_change", seed=4, hide_prob=0.4, remove_prob=0.4, hidden_as="zero", removed_as="drop"
+    )
+    for e in dropped.events.itertuples():
+        series = dropped.counts[dropped.counts["video_id"] == e.video_id]
+        if e.detail == "video_removed":
+            assert series["timestamp"].max() < e.start
+        else:
+            assert (series.loc[series["timestamp"] >= e.start, "likes"] == 0).all()
+
+
+def test_trend_decline_events_match_the_organic_net_count(sims):
+    sim = sims["trend_unlikes"]
+    truth = sim.truth.assign(net=sim.truth["organic_given"] - sim.truth["unliked"])
+    truth = truth.set_index(["video_id", "timestamp"])["net"]
+    declines = sim.events
+    assert set(declines["cause"]) == {"trend_decline"}
+    share = sim.params.decline_min_share
+    for vid, net in truth.groupby(level="video_id"):
+        net = net.droplevel("video_id")
+        peak_time = net.idxmax()
+        loss = net.max() - net.loc[peak_time:].min()
+        rows = declines[declines["video_id"] == vid]
+        if loss >= share * net.max() and loss > 0:
+            (e,) = rows.itertuples()
+            assert e.start == peak_time and e.likes_delta == -loss
+            assert net.loc[e.end] == net.max() - loss
+        else:
+            assert rows.empty
+
+
+def test_spam_bot_purges_are_faint_but_synchronous():
+    """A wave takes ~1.5-5x the hourly noise from each video, on many videos at once."""
+    ratios = []
+    for seed in range(4):
+        sim = lk.simulate("spam_bots", seed=seed)
+        counts = sim.counts.set_index(["video_id", "timestamp"])["likes"].astype(float)
+        purges = sim.events[sim.events["cause"] == "purge"]
+        assert purges.groupby("wave")["video_id"].nunique().min() >= 10
+        for e in purges.itertuples():
+            before = counts.loc[e.video_id].loc[: e.start - pd.Timedelta("1h")].iloc[-25:]
+            noise = before.diff().std()
+            ratios.append(-e.likes_delta / max(noise, 1.0))
+        bot_share = sim.truth.groupby("video_id").last().eval("bot_given / likes")
+        assert 0.01 < bot_share.median() < 0.1  # a few per cent of each video's likes
+    assert 1.5 <= np.median(ratios) <= 5
+
+
+# ---------------------------------------------------------------------------------------
+# reproducibility and errors
+
+
+def test_same_seed_same_tables_other_seed_other_tables():
+    a, b = lk.simulate("mixed", seed=8), lk.simulate("mixed", seed=8)
+    for kind in ("counts", "truth", "events", "bot_likes"):
+        pd.testing.assert_frame_equal(getattr(a, kind), getattr(b, kind))
+    c = lk.simulate("mixed", seed=9)
+    assert not c.truth["likes"].equals(a.truth["likes"])
+    assert not c.events.equals(a.events)
+    drawn = lk.simulate("mixed")
+    again = lk.simulate("mixed", seed=drawn.seed)
+    pd.testing.assert_frame_equal(drawn.counts, again.counts)
+
+
+def test_unknown_scenario_and_parameters_are_clear_errors():
+    with pytest.raises(ValueError, match="unknown scenario 'nope'.*healthy.*spam_bots"):
+        lk.simulate("nope")
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['purge_rate'\].*purge_prob"):
+        lk.simulate("bot_purge", purge_rate=0.5)
+    with pytest.raises(ValueError, match="purge_prob must be between 0 and 1"):
+        lk.simulate("bot_purge", purge_prob=1.5)
+    with pytest.raises(ValueError, match="fade must be one of"):
+        lk.simulate("healthy", fade="linear")
+    with pytest.raises(ValueError, match="not a multiple"):
+        lk.simulate("healthy", snapshot_hours=1.5)
+    with pytest.raises(ValueError, match="n_videos must be positive"):
+        lk.simulate("healthy", n_videos=0)
+
+
+def test_overrides_and_sizes_reach_the_parameters():
+    sim = lk.simulate("spam_bots", n_videos=7, days=3, step="30min", seed=1, purge_prob=0.2)
+    assert sim.params.n_videos == 7 and sim.params.purge_prob == 0.2
+    assert sim.params.n_spam_accounts == SCENARIOS["spam_bots"].overrides["n_spam_accounts"]
+    assert len(sim.truth) == 7 * 3 * 48
+    assert sim.truth["timestamp"].diff().dropna().isin([pd.Timedelta("30min")]).any()
+    assert sim.counts["video_id"].nunique() == 7
+    assert set(SimParams.names()) >= {"purge_prob", "like_prob", "fickle_share"}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_write_round_trip(tmp_path, suffix):
+    sim = lk.simulate("mixed", seed=6, n_videos=5, days=5)
+    paths = sim.write(tmp_path / f"panel{suffix}")
+    assert paths["events"].name == f"panel_events{suffix}"
+    pd.testing.assert_frame_equal(lk.load_counts(paths["counts"]), sim.counts)
+    read = pd.read_csv if suffix == ".csv" else pd.read_parquet
+    events = read(paths["events"])
+    truth = read(paths["truth"])
+    if suffix == ".csv":
+        for column in ("start", "end"):
+            events[column] = pd.to_datetime(events[column]).dt.as_unit("us")
+        events["wave"] = events["wave"].astype("Int64")
+        truth["timestamp"] = pd.to_datetime(truth["timestamp"]).dt.as_unit("us")
+    pd.testing.assert_frame_equal(events, sim.events)
+    pd.testing.assert_frame_equal(truth, sim.truth)
+    with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
+        sim.write(tmp_path / "panel.xlsx")
+
+
+# ---------------------------------------------------------------------------------------
+# statistics against expectations computed from the parameters
+
+
+def expected_views_per_video(p: SimParams, steps: int) -> float:
+    """Views of one video, all trends starting at t=0, no spread, no baseline, hourly."""
+    rise = int(p.rise_hours)
+    ratio = math.exp(-1 / p.fade_hours)
+    fading = steps - rise
+    return p.peak_views * ((rise - 1) / 2 + (1 - ratio**fading) / (1 - ratio))
+
+
+@pytest.mark.slow
+def test_total_views_and_organic_likes_match_the_parameters():
+    fixed = {"trend_start_max_days": 0, "video_scale_sigma": 0, "baseline_share": 0}
+    views, likes = [], []
+    for seed in range(20):
+        sim = lk.simulate("healthy", n_videos=20, days=5, seed=seed, **fixed)
+        last = sim.truth.groupby("video_id").last()
+        views.append(last["views"].sum())
+        likes.append(last["organic_given"].sum())
+    p = sim.params
+    mean_views = 20 * expected_views_per_video(p, 5 * 24)
+    # totals are Poisson: variance = mean
+    z_views = (np.mean(views) - mean_views) / math.sqrt(mean_views / len(views))
+    mean_likes = p.like_prob * mean_views
+    z_likes = (np.mean(likes) - mean_likes) / math.sqrt(mean_likes / len(likes))
+    assert abs(z_views) < 4 and abs(z_likes) < 4
+
+
+@pytest.mark.slow
+def test_organic_likes_are_a_binomial_share_of_views():
+    z = []
+    for seed in range(30):
+        sim = lk.simulate("mixed", n_videos=10, days=10, seed=seed)
+        last = sim.truth.groupby("video_id").last()
+        n, k, p = last["views"].sum(), last["organic_given"].sum(), sim.params.like_prob
+        z.append((k - n * p) / math.sqrt(n * p * (1 - p)))
+    assert abs(np.mean(z)) * math.sqrt(len(z)) < 4
+    assert 0.6 < np.std(z) < 1.5
+
+
+# a fast fade with a high hazard: one step more or less of exposure changes the un-likes by
+# ~4 % of the fickle likes, so an off-by-one in the hazard's timing is caught
+SHARP_UNLIKES = {
+    "trend_start_max_days": 0,
+    "rise_hours": 1,
+    "fade_hours": 2,
+    "baseline_share": 0.5,
+    "fickle_share": 0.5,
+    "unlike_hazard": 0.3,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("size", "overrides"),
+    [({"n_videos": 8, "days": 10}, {}), ({"n_videos": 50, "days": 2}, SHARP_UNLIKES)],
+    ids=["scenario", "sharp"],
+)
+def test_share_unliked_matches_the_hazard(size, overrides):
+    """Each organic like is fickle with ``fickle_share`` and then survives each later step
+    with ``1 - unlike_hazard``: given the likes and hazards, un-likes are a sum of
+    independent Bernoullis with known means and variances."""
+    z = []
+    for seed in range(30):
+        sim = lk.simulate("trend_unlikes", seed=seed, **size, **overrides)
+        truth, f = sim.truth, sim.params.fickle_share
+        given = np.diff(by_video(truth, "organic_given"), axis=1, prepend=0)
+        hazard = by_video(truth, "unlike_hazard")
+        # survival through steps s+1 .. end, for a like given at step s
+        log_keep = np.log1p(-hazard)
+        after = np.cumsum(log_keep[:, ::-1], axis=1)[:, ::-1] - log_keep
+        q = f * (1 - np.exp(after))
+        mean, var = (given * q).sum(), (given * q * (1 - q)).sum()
+        unliked = by_video(truth, "unliked")[:, -1].sum()
+        z.append((unliked - mean) / math.sqrt(var))
+    assert abs(np.mean(z)) * math.sqrt(len(z)) < 4
+    assert 0.6 < np.std(z) < 1.5
+
+
+@pytest.mark.slow
+def test_share_of_bot_accounts_purged_matches_purge_prob():
+    removed, total, per_wave = 0, 0, []
+    for seed in range(20):
+        sim = lk.simulate("purge_waves", n_videos=5, days=10, seed=seed, n_farm_accounts=500)
+        accounts = sim.accounts
+        removed += accounts["removed"].notna().sum()
+        total += len(accounts)
+        alive = len(accounts)
+        for _, hit in accounts.dropna(subset=["wave"]).groupby("wave").size().items():
+            per_wave.append((hit, alive))
+            alive -= hit
+    p, waves = sim.params.purge_prob, sim.params.purge_waves
+    expected = 1 - (1 - p) ** waves
+    z = (removed / total - expected) / math.sqrt(expected * (1 - expected) / total)
+    assert abs(z) < 4
+    hits, exposed = map(np.array, zip(*per_wave, strict=True))
+    z_wave = (hits.sum() - p * exposed.sum()) / math.sqrt(p * (1 - p) * exposed.sum())
+    assert abs(z_wave) < 4

@@ -153,6 +153,7 @@ def local_noise_table(table: pd.DataFrame) -> pd.DataFrame:
     # the first snapshot of a video (and missing ones) take the next known noise level
     out["s"] = out.groupby("video_id", sort=False)["s"].transform(lambda x: x.bfill().ffill())
     out["noise"] = np.sqrt(out["s"] ** 2 + out["resolution"].astype(float) ** 2 / 6.0)
+    out["noise"] = out["noise"].where(table["likes"].notna().to_numpy())  # no value, no noise
     return out
 
 

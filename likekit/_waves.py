@@ -34,27 +34,46 @@ class Grid:
     z: np.ndarray
     seen: np.ndarray  # bool: the video has an increment ending in that bin
     row: np.ndarray  # per increment: its video row
-    col: np.ndarray  # per increment: its bin
+    col: np.ndarray  # per increment: the bin it ends in
+    start: np.ndarray  # per increment: the bin of the snapshot it starts from
+    inc_excess: np.ndarray
+    inc_noise2: np.ndarray
+
+    def window(self, b0: int, b1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per video: excess and noise variance summed over the increments that overlap
+        bins b0..b1 (an increment across missing snapshots counts where it spans), and
+        whether there is any."""
+        hit = (self.col >= b0) & (self.start < b1)
+        n = len(self.videos)
+        ex = np.bincount(self.row[hit], weights=self.inc_excess[hit], minlength=n)
+        n2 = np.bincount(self.row[hit], weights=self.inc_noise2[hit], minlength=n)
+        return ex, n2, np.bincount(self.row[hit], minlength=n) > 0
 
     @classmethod
     def build(cls, inc: pd.DataFrame) -> Grid:
         videos, row = np.unique(inc["video_id"].to_numpy(dtype=object), return_inverse=True)
         step = pd.Timedelta(hours=float(np.nanmedian(inc["step_h"]))) if len(inc) else None
         t0 = inc["timestamp"].min() if len(inc) else None
-        col = (
-            np.rint(((inc["timestamp"] - t0) / step).to_numpy(dtype=float)).astype(int)
-            if len(inc)
-            else np.zeros(0, dtype=int)
-        )
+
+        def to_bin(times: pd.Series) -> np.ndarray:
+            if not len(inc):
+                return np.zeros(0, dtype=int)
+            return np.rint(((times - t0) / step).to_numpy(dtype=float)).astype(int)
+
+        col, start = to_bin(inc["timestamp"]), to_bin(inc["prev_timestamp"])
         n_bins = int(col.max()) + 1 if len(col) else 0
         shape = (len(videos), n_bins)
         excess, noise2, zsum, seen = (np.zeros(shape) for _ in range(4))
-        np.add.at(excess, (row, col), inc["excess"].to_numpy(dtype=float))
-        np.add.at(noise2, (row, col), inc["noise_det"].to_numpy(dtype=float) ** 2)
+        inc_excess = inc["excess"].to_numpy(dtype=float)
+        inc_noise2 = inc["noise_det"].to_numpy(dtype=float) ** 2
+        np.add.at(excess, (row, col), inc_excess)
+        np.add.at(noise2, (row, col), inc_noise2)
         np.add.at(seen, (row, col), 1.0)
         np.add.at(zsum, (row, col), inc["z"].to_numpy(dtype=float))
         times = pd.DatetimeIndex([t0 + k * step for k in range(n_bins)]) if n_bins else None
-        return cls(videos, times, excess, noise2, zsum, seen > 0, row, col)
+        return cls(
+            videos, times, excess, noise2, zsum, seen > 0, row, col, start, inc_excess, inc_noise2
+        )
 
 
 def bin_pvalues(grid: Grid, z_alarm: float, sign: int) -> tuple[np.ndarray, np.ndarray]:

@@ -49,6 +49,8 @@ EVENT_COLUMNS = [
 ]
 WAVE_COLUMNS = ["wave", "time", "end", "cause", "n_videos", "likes_delta", "recovered", "z"]
 _MONTH_H = 30 * 24.0
+#: glitches of a video at most this many snapshot steps apart are one episode
+MERGE_STEPS = 6
 _Z95 = float(stats.norm.isf(0.025))
 
 
@@ -143,28 +145,37 @@ def _n(x: float) -> str:
     return f"{x:+,.0f}"
 
 
-def _status_events(table: pd.DataFrame, zero: np.ndarray, removed: np.ndarray) -> list[dict]:
-    """One status event per run of status snapshots."""
+def _status_events(
+    table: pd.DataFrame, status: np.ndarray, removed: np.ndarray, blank: np.ndarray
+) -> list[dict]:
+    """One status event per run of status snapshots (snapshots with no value at all, which
+    say nothing, neither break nor end a run)."""
     rows = []
     vid = table["video_id"].to_numpy(dtype=object)
     ts = table["timestamp"].to_numpy()
+    res = table["resolution"].to_numpy(dtype=float)
     likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    idx = np.flatnonzero(zero)
+    likes = likes + (res - 1) / 2  # mid-value of what the display means
+    rank = np.cumsum(~blank)  # position among the snapshots that say something
+    idx = np.flatnonzero(status & ~blank)
     if not len(idx):
         return rows
-    new_run = np.r_[True, (np.diff(idx) > 1) | (vid[idx[1:]] != vid[idx[:-1]])]
+    new_run = np.r_[True, (np.diff(rank[idx]) > 1) | (vid[idx[1:]] != vid[idx[:-1]])]
+    # last level shown before each row, and whether a shown level comes later in the video
+    shown = pd.Series(np.where(status | blank, np.nan, likes))
+    level_before = shown.groupby(vid).ffill().groupby(vid).shift().to_numpy()
+    shown_later = shown[::-1].notna().groupby(vid[::-1]).cummax()[::-1].to_numpy()
     for run in np.split(idx, np.flatnonzero(new_run)[1:]):
         first, last = run[0], run[-1]
-        before = likes[:first][vid[:first] == vid[first]]
-        level = float(before[~np.isnan(before)][-1]) if np.any(~np.isnan(before)) else np.nan
-        after = (last + 1 < len(vid)) and vid[last + 1] == vid[first]
+        after = bool(shown_later[last])
         kind = "video_removed" if removed[run].all() else "likes_hidden"
         text = (
-            "likes and views at zero: the video was removed"
+            "likes and views gone: the video was removed"
             if kind == "video_removed"
-            else ("likes at zero while views go on: the like count was hidden")
+            else "likes gone (zero or missing) while views go on: the like count was hidden"
         )
         text += "; shown again later" if after else ""
+        level = level_before[first]
         rows.append(
             _event(
                 vid[first],
@@ -173,7 +184,7 @@ def _status_events(table: pd.DataFrame, zero: np.ndarray, removed: np.ndarray) -
                 pd.Timestamp(ts[last]),
                 -level,
                 0.0,
-                bool(after),
+                after,
                 np.inf,
                 kind,
                 text,
@@ -218,17 +229,27 @@ def _single_video(v: str, rows: pd.DataFrame, z_alarm: float, z_video: float) ->
                     f"{_n(excess[j])} likes ({excess[j] / noise[j]:.1f}x noise)",
                 )
             )
-    for i in np.flatnonzero(z <= -z_alarm):
-        if used[i]:
+    # a recovery closes the most recent open drop (drops nest like brackets) when it is a
+    # jump of matching size (half to twice the drop, within noise) that brings the level
+    # back at least half way
+    open_drops: list[int] = []
+    closed: dict[int, int] = {}
+    for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video)) & ~used):
+        if z[k] <= -z_alarm:
+            open_drops.append(k)
             continue
+        if not open_drops:
+            continue
+        i = open_drops[-1]
+        drop, jump = excess[i], excess[k]
+        tol = z_video * math.hypot(noise[i], noise[k])
+        if -drop / 2 <= jump <= -2 * drop + tol and cum[k] - cum[i] + drop >= drop / 2:
+            closed[i] = k
+            open_drops.pop()
+    for i in np.flatnonzero((z <= -z_alarm) & ~used):
         drop = excess[i]
-        # a recovery is a later jump worth half the drop that brings the level back half way
-        later = np.flatnonzero(
-            (np.arange(len(z)) > i) & (z >= z_video) & (excess >= -drop / 2) & ~used
-        )
-        back = later[cum[later] - (cum[i] - drop) >= drop / 2] if len(later) else later
-        if len(back):
-            j = back[0]
+        if i in closed:
+            j = closed[i]
             used[i : j + 1] = True
             hours = (ts[j] - ts[i]) / np.timedelta64(1, "h")
             out.append(
@@ -334,14 +355,14 @@ def _scan_waves(
     def attach(wave_id, b0, b_last, hit, cause, recovered, detail, m0, m1, sign):
         """Tag single-video events of ``hit`` videos at the wave [b0, b_last]; add the faint
         ones, measured over bins m0..m1 (a freeze by the catch-up that ends it, sign -1)."""
+        window_ex, window_n2, _ = grid.window(m0, m1)
         for r in np.flatnonzero(hit):
             near = (single_row == r) & (single_bin <= b_last + 1) & (single_end >= b0 - 1)
             near &= single["cause"].isin(["purge", "glitch"]).to_numpy()
             if near.any():
                 single.loc[near, "wave"] = wave_id
                 continue
-            ex = sign * grid.excess[r, m0 : m1 + 1].sum()
-            sd = math.sqrt(grid.noise2[r, m0 : m1 + 1].sum())
+            ex, sd = sign * window_ex[r], math.sqrt(window_n2[r])
             what = "outage" if recovered else "purge wave"
             extra.append(
                 _event(
@@ -361,10 +382,8 @@ def _scan_waves(
             )
 
     for b0, b1 in _waves.significant_runs(p_down, alpha):
-        seen = grid.seen[:, b0 : b1 + 1].any(axis=1)
-        ex = grid.excess[:, b0 : b1 + 1].sum(axis=1)
-        sd = np.sqrt(grid.noise2[:, b0 : b1 + 1].sum(axis=1))
-        hit = seen & (ex <= -z_video * sd)
+        ex, n2, seen = grid.window(b0, b1)
+        hit = seen & (ex <= -z_video * np.sqrt(n2))
         if hit.sum() < 2:
             continue
         drop = ex[hit].sum()
@@ -399,10 +418,8 @@ def _scan_waves(
     for c0, c1 in ups:
         if (c0, c1) in up_used:
             continue
-        seen = grid.seen[:, c0 : c1 + 1].any(axis=1)
-        ex = grid.excess[:, c0 : c1 + 1].sum(axis=1)
-        sd = np.sqrt(grid.noise2[:, c0 : c1 + 1].sum(axis=1))
-        hit = seen & (ex >= z_video * sd)
+        ex, n2, seen = grid.window(c0, c1)
+        hit = seen & (ex >= z_video * np.sqrt(n2))
         if hit.sum() < 2:
             continue
         comb = grid.excess[hit].sum(axis=0)
@@ -588,7 +605,8 @@ def diagnose(
     # a fall to zero from L likes is beyond Poisson counting noise at the alarm level when
     # sqrt(L) >= z_alarm
     zero, removed = _detect.status_mask(table, min_level=z_alarm**2)
-    events = _status_events(table, zero, removed)
+    blank = _detect.blank_mask(table)
+    events = _status_events(table, zero, removed, blank)
     work = table.assign(likes=table["likes"].mask(zero))
     usable = videos.index[~videos["status"].isin(["all_missing", "one_snapshot"])]
     work = work.loc[work["video_id"].isin(usable)]
@@ -601,10 +619,9 @@ def diagnose(
         events += _single_video(str(v), rows, z_alarm, z_video)
     single = _frame(events)
     waves, extra, single = _scan_waves(inc, single, z_alarm, z_video, wave_alpha)
-    blank = _detect.blank_mask(table) & ~zero
-    gone_waves, gone = _missing_outages(table, blank, step_h, wave_alpha, len(waves) + 1)
+    gone_waves, gone = _missing_outages(table, blank & ~zero, step_h, wave_alpha, len(waves) + 1)
     events = pd.concat([single, _frame(extra + gone)], ignore_index=True)
-    events = _merge_glitches(events, pd.Timedelta(days=1))
+    events = _merge_glitches(events, pd.Timedelta(hours=MERGE_STEPS * step_h))
     events = pd.concat([events, _frame(_trend_declines(inc, events, z_alarm))], ignore_index=True)
     if gone_waves:
         waves = pd.concat([waves, pd.DataFrame(gone_waves)], ignore_index=True)

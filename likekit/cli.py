@@ -49,6 +49,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    # jsonschema (under nbformat) compiles an IRI grammar at import when rfc3987_syntax is
+    # installed: 2 s of every report, for a format notebook schemas never use. This process
+    # is ours, so it can go without.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     from likekit import report
 
     if args.list:

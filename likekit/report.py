@@ -32,12 +32,14 @@ from __future__ import annotations
 import ast
 import hashlib
 import html
+import importlib
 import io
 import json
 import os
 import re
 import sys
 import tempfile
+import threading
 import tokenize
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -521,6 +523,10 @@ def run_report(
     import nbformat
     import papermill
 
+    # nbconvert takes a second to import: do it on the other core while the kernel works
+    html_import = threading.Thread(target=importlib.import_module, args=("nbconvert",))
+    html_import.start()
+
     token = f"{os.getpid()}-{datetime.now(UTC).strftime('%H%M%S%f')}"
     running = out / f".running-{token}.ipynb"
     results_tmp = out / f".results-{token}.json"
@@ -536,6 +542,7 @@ def run_report(
                 kernel_name="python3",
                 language="python",
                 progress_bar=progress,
+                request_save_on_cell_execute=False,  # written once, at the end
                 kernel_manager_class=_kernel_manager_class(),
             )
         except papermill.PapermillExecutionError as exc:
@@ -546,6 +553,7 @@ def run_report(
                 failed,
             ) from None
         nb = nbformat.read(running, as_version=4)
+        html_import.join()
         nb.metadata["likekit"] = stamp
         report_html = _to_html(nb, stamp)
         executed, html_path = out / "executed.ipynb", out / "report.html"

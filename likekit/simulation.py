@@ -264,18 +264,21 @@ def display_bounds(n: np.ndarray, rounding: str = "truncate") -> tuple[np.ndarra
     ([999, 1200, 12000, 1200000], [1, 100, 100, 100000])
     """
     n = np.asarray(n, dtype=np.int64)
-    lower = n.copy()
-    resolution = np.ones_like(n)
-    todo = n >= 1000
+    lower, resolution = n.copy(), np.ones_like(n)
+    top = n.max(initial=0)
+    low = 1000
     for unit in (10**3, 10**6, 10**9):
+        if top < low:
+            break
         step = unit // 10
-        tenths = n // step if rounding == "truncate" else (n + step // 2) // step
-        # same rule as format_count: the first unit showing fewer than 1000.0 of it
-        here = todo & ((tenths < 10_000) | (unit == 10**9))
-        shown = tenths * step
-        lower[here] = shown[here] if rounding == "truncate" else shown[here] - step // 2
+        half = 0 if rounding == "truncate" else step // 2
+        # as format_count: a unit shows its values while fewer than 1000.0 of it, i.e.
+        # while (n + half) // step < 10,000
+        high = 1000 * unit - half if unit < 10**9 else top + 1
+        here = (n >= low) & (n < high)
+        lower = np.where(here, (n + half) // step * step - half, lower)
         resolution[here] = step
-        todo &= ~here
+        low = high
     return lower, resolution
 
 
@@ -486,6 +489,7 @@ class _Simulator:
         self.ids = [f"v{i:0{width}d}" for i in range(self.V)]
         self.wave_id = 0
         self.events: list[pd.DataFrame] = []
+        self._keys: tuple[pd.Series, pd.Series] | None = None
         # the truth's integer columns, filled in place and handed to pandas without a copy
         self.block = np.zeros((len(_TRUTH_COUNTS), self.V * self.T), dtype=np.int64)
 
@@ -501,7 +505,7 @@ class _Simulator:
 
     def times(self, steps: np.ndarray) -> pd.DatetimeIndex:
         us = self.start.value // 1000 + np.asarray(steps, dtype=np.int64) * self.step_us
-        return pd.DatetimeIndex(us.view("M8[us]")).tz_localize("UTC")
+        return pd.DatetimeIndex(us.view("M8[us]"), tz="UTC")
 
     def steps_of_hours(self, hours: np.ndarray | float) -> np.ndarray:
         return np.floor(np.asarray(hours) / self.h).astype(np.int64)
@@ -580,14 +584,18 @@ class _Simulator:
         """Organic likes, un-likes, views, comments and shares, cumulative (V, T)."""
         p, rng, rate = self.p, self.rng, self.rate
         fickle_share = p.fickle_share if p.unlike_hazard > 0 else 0.0
-        loyal = rng.poisson(rate * (p.like_prob * (1 - fickle_share)))
-        others = rng.poisson(rate * (1 - p.like_prob))
-        comments = rng.poisson(rate * p.comment_prob)
-        shares = rng.poisson(rate * p.share_prob)
-        self.comments = np.cumsum(comments, axis=1, out=comments)
-        self.shares = np.cumsum(shares, axis=1, out=shares)
+        mean = np.empty_like(rate)  # one buffer for the Poisson means
+
+        def draw(share: float) -> np.ndarray:
+            return rng.poisson(np.multiply(rate, share, out=mean))
+
+        loyal = draw(p.like_prob * (1 - fickle_share))
+        others = draw(1 - p.like_prob)
+        self.comments = np.cumsum(draw(p.comment_prob), axis=1)
+        self.shares = np.cumsum(draw(p.share_prob), axis=1)
         if fickle_share > 0:
-            fickle = rng.poisson(rate * (p.like_prob * fickle_share))
+            fickle = draw(p.like_prob * fickle_share)
+            del mean
             self.stage("organic", _WORK["organic"])
             self.unlikes(fickle)
             loyal += fickle
@@ -651,7 +659,7 @@ class _Simulator:
         keep = (given < T) & (given < removed[account])
         keep &= (self.status[video] != 2) | (given < self.status_step[video])
         account, video, given = account[keep], video[keep], given[keep]
-        order = np.lexsort((account, given, video))
+        order = np.argsort((video * T + given) * max(n_acc, 1) + account)
         account, video, given = account[order], video[order], given[order]
         gone = removed[account]
         purged = gone < T
@@ -768,11 +776,11 @@ class _Simulator:
 
     def counts_table(self, display: bool) -> pd.DataFrame:
         """What the app shows at the snapshot steps, sorted by video and time."""
-        p, V = self.p, self.V
-        snap = np.arange(0, self.T, self.every)
-        served = self.col("likes")[:, snap] + self.col("glitch_offset")[:, snap]
+        p, every = self.p, self.every
+        snap = np.arange(0, self.T, every)
+        served = self.col("likes")[:, ::every] + self.col("glitch_offset")[:, ::every]
         views, comments, shares = (
-            a[:, snap] for a in (self.col("views"), self.comments, self.shares)
+            np.array(a[:, ::every]) for a in (self.col("views"), self.comments, self.shares)
         )
         for hit, s, e, shown in self.stale:
             cols = np.flatnonzero((snap >= s) & (snap < e))
@@ -782,40 +790,56 @@ class _Simulator:
                 strict=True,
             ):
                 a[np.ix_(hit, cols)] = full[hit, shown][:, None]
-        after = self.after(snap, self.status_step)
-        hidden = after & (self.status == 1)[:, None]
-        removed = after & (self.status == 2)[:, None]
-        served[hidden | removed] = 0
-        for a in (views, comments, shares):
-            a[removed] = 0
-        missing = self.missing[:, snap]
+        hidden = removed = np.zeros(served.shape, dtype=bool)
+        if self.status.any():
+            after = self.after(snap, self.status_step)
+            hidden = after & (self.status == 1)[:, None]
+            removed = after & (self.status == 2)[:, None]
+            served[hidden | removed] = 0
+            for a in (views, comments, shares):
+                a[removed] = 0
+        missing = np.array(self.missing[:, ::every])
         if p.missing_prob > 0:
             missing |= self.rng.random(missing.shape) < p.missing_prob
-        likes_na = missing | hidden if p.hidden_as == "na" else missing
+        likes_na = (missing | hidden if p.hidden_as == "na" else missing.copy()).ravel()
+        missing = missing.ravel()
         lower, resolution = display_bounds(served.ravel(), p.display_rounding)
-        resolution[likes_na.ravel()] = 1
+        resolution[likes_na] = 1
+        keys = self.keys(snap)
         counts = pd.DataFrame(
             {
-                "video_id": _strings(np.repeat(np.arange(V), len(snap)), self.ids),
-                "timestamp": pd.Series(self.times(np.tile(snap, V)), copy=False),
-                "likes": pd.arrays.IntegerArray(lower, likes_na.ravel()),
+                "video_id": keys[0],
+                "timestamp": keys[1],
+                "likes": pd.arrays.IntegerArray(lower, likes_na),
                 "resolution": resolution,
-                "views": pd.arrays.IntegerArray(views.ravel(), missing.ravel()),
-                "comments": pd.arrays.IntegerArray(comments.ravel(), missing.ravel()),
-                "shares": pd.arrays.IntegerArray(shares.ravel(), missing.ravel()),
+                # each column its own mask: a write into one must not show in another
+                "views": pd.arrays.IntegerArray(views.ravel(), missing.copy()),
+                "comments": pd.arrays.IntegerArray(comments.ravel(), missing.copy()),
+                "shares": pd.arrays.IntegerArray(shares.ravel(), missing),
             },
             copy=False,
         )
         if display:
-            counts["display"] = _render(served.ravel(), likes_na.ravel(), p.display_rounding)
+            counts["display"] = _render(served.ravel(), likes_na, p.display_rounding)
         if p.removed_as == "drop":
             counts = counts[~removed.ravel()].reset_index(drop=True)
         return counts
 
+    def keys(self, steps: np.ndarray) -> tuple[pd.Series, pd.Series]:
+        """``video_id`` and ``timestamp`` columns for ``steps`` of every video (built once
+        when counts and truth share them: pandas' copy-on-write keeps them apart)."""
+        if self._keys is None or len(self._keys[0]) != self.V * len(steps):
+            videos = _strings(np.repeat(np.arange(self.V), len(steps)), self.ids)
+            us = self.start.value // 1000 + np.tile(steps * self.step_us, self.V)
+            times = pd.Series(us.view("M8[us]"), copy=False).dt.tz_localize("UTC")
+            self._keys = (videos, times)
+        return self._keys
+
     def truth_table(self) -> pd.DataFrame:
         truth = pd.DataFrame(self.block.T, columns=list(_TRUTH_COUNTS), copy=False)
-        truth.insert(0, "video_id", _strings(np.repeat(np.arange(self.V), self.T), self.ids))
-        truth.insert(1, "timestamp", self.times(np.tile(np.arange(self.T), self.V)))
+        videos, times = self.keys(np.arange(self.T))
+        truth.insert(0, "video_id", videos)
+        truth.insert(1, "timestamp", times)
         truth["unlike_hazard"] = self.hazard.ravel()
         return truth
 

@@ -1,0 +1,1202 @@
+"""Decay models of trend-driven declines, fitted with statsmodels, with honest intervals.
+
+When a trend passes, new likes dry up while real users keep un-liking: the net count peaks
+and relaxes toward a plateau. :func:`fit_decay` fits the candidate families of
+:mod:`likekit._decay_models` to the net count after its peak and reports half-life, plateau
+and the share of the peak expected to be lost, each with an interval.
+
+The statistical model works on the increments between snapshots, not on the level (whose
+residuals are a random walk, so least squares on it gives far too small standard errors).
+With ``s`` the hours since the start of the decline and ``mu(s) = P + A g(s)``, the observed
+level at snapshot ``i`` (the middle of what its display can mean) is::
+
+    Y_i = mu(s_i) + U(s_i) + e_i
+
+``U`` is the accumulated noise of new likes and un-likes since the start (independent
+increments with variance ``sigma2 * dt + phi * |d mu|``: it does not shrink with the mean,
+since new likes and un-likes both go on) and ``e_i`` the display rounding (uniform on the
+display step: variance ``(r^2 - 1) / 12``, known). The first level anchors ``P + A``; the
+increments after it have a tridiagonal covariance (rounding gives them an MA(1) error). The
+mean parameters are estimated by Gaussian quasi-likelihood with that covariance, the two
+variance parameters by moments (iterated, feasible GLS); statsmodels'
+``GenericLikelihoodModel`` polishes the estimate (Newton with analytic score and information)
+and gives a sandwich covariance, robust to a wrong variance function. Half-life, plateau and
+loss share get delta-method intervals on the log, raw and logit scales. Coverage is checked by
+simulation in ``tests/test_decay.py`` and ``benchmarks/bench_decay.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, optimize, stats
+
+from likekit._decay_models import FAMILIES, LN2, Family
+from likekit.data import LikekitInputError, format_count, parse_count
+
+__all__ = ["MODELS", "DecayFit", "fit_decay", "fit_decay_many", "simulate_decline"]
+
+#: the candidate models, in the order of the comparison table
+MODELS = ("exponential", "power_law", "stretched_exponential", "none")
+#: fewest usable snapshots after the peak for a decay fit
+MIN_SNAPSHOTS = 8
+#: most snapshots used with display-rounded counts (their covariance is dense)
+MAX_DENSE = 150
+#: variance floor of every row: counts are integers, so a flat exact series is not
+#: infinitely precise (and the covariance stays positive definite)
+_FLOOR = 1.0 / 12.0
+_HOUR = pd.Timedelta(hours=1)
+_DERIVED = ("half_life", "plateau", "loss_share")
+
+Criterion = Literal["bic", "aic"]
+
+
+# ---------------------------------------------------------------------------------------
+# input
+
+
+def _as_frame(counts: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    """The one-video table as a frame with timestamp, likes and resolution."""
+    if isinstance(counts, pd.Series):
+        if not isinstance(counts.index, pd.DatetimeIndex):
+            raise LikekitInputError("a Series of likes must be indexed by timestamp")
+        frame = pd.DataFrame({"timestamp": counts.index, "likes": counts.to_numpy()})
+        if counts.name is not None:
+            frame["video_id"] = str(counts.name)
+        return frame
+    if not isinstance(counts, pd.DataFrame):
+        raise LikekitInputError(
+            f"counts must be a DataFrame or a Series, got {type(counts).__name__}"
+        )
+    missing = [c for c in ("timestamp", "likes") if c not in counts.columns]
+    if missing:
+        raise LikekitInputError(f"counts has no column {', '.join(map(repr, missing))}")
+    return counts
+
+
+def _prepare(counts: pd.DataFrame | pd.Series) -> tuple[str | None, pd.DataFrame]:
+    """Validate one video's table; return its id and (timestamp, lower, resolution) rows.
+
+    Rows with missing likes are dropped (a missing snapshot); the input is never modified.
+    """
+    frame = _as_frame(counts)
+    video = None
+    if "video_id" in frame.columns:
+        ids = pd.unique(frame["video_id"].dropna())
+        if len(ids) > 1:
+            raise LikekitInputError(
+                f"fit_decay takes one video, got {len(ids)} ({', '.join(map(str, ids[:3]))}, "
+                "...): use fit_decay_many"
+            )
+        video = str(ids[0]) if len(ids) else None
+    try:
+        ts = pd.to_datetime(frame["timestamp"], utc=True)
+    except (ValueError, TypeError) as err:
+        raise LikekitInputError(f"column 'timestamp' is not a time: {err}") from None
+    likes = pd.to_numeric(frame["likes"], errors="coerce")
+    bad = likes.isna() & frame["likes"].notna()
+    if bad.any():
+        raise LikekitInputError(
+            f"column 'likes' is not a count at row {int(np.flatnonzero(bad)[0])}: "
+            f"{frame['likes'][bad].iloc[0]!r} (load_counts reads display strings)"
+        )
+    if "resolution" in frame.columns:
+        res = pd.to_numeric(frame["resolution"], errors="coerce")
+    else:
+        res = pd.Series(1, index=frame.index)
+    table = pd.DataFrame(
+        {"timestamp": ts.to_numpy(), "lower": likes.to_numpy(float), "res": res.to_numpy(float)}
+    )
+    if table["timestamp"].isna().any():
+        raise LikekitInputError("column 'timestamp' has missing values")
+    table = table[table["lower"].notna()]
+    if (table["lower"] < 0).any():
+        raise LikekitInputError("column 'likes' has negative counts")
+    if table["res"].isna().any() or (table["res"] < 1).any():
+        raise LikekitInputError("column 'resolution' must be an integer >= 1")
+    if table["timestamp"].duplicated().any():
+        first = table["timestamp"][table["timestamp"].duplicated()].iloc[0]
+        raise LikekitInputError(f"duplicated snapshot at {first}: one value per timestamp")
+    return video, table.sort_values("timestamp", ignore_index=True)
+
+
+def _windows(exclude: pd.DataFrame | None, video: str | None) -> list[tuple[Any, Any]]:
+    """Excluded (start, end) windows of this video (an end of NaT means start)."""
+    if exclude is None or len(exclude) == 0:
+        return []
+    if not isinstance(exclude, pd.DataFrame) or "start" not in exclude.columns:
+        raise LikekitInputError("exclude must be a DataFrame with a 'start' (and 'end') column")
+    if "video_id" in exclude.columns and video is not None:
+        exclude = exclude[exclude["video_id"].astype(str) == video]
+    start = pd.to_datetime(exclude["start"], utc=True)
+    end = pd.to_datetime(exclude["end"], utc=True) if "end" in exclude.columns else start
+    end = end.fillna(start)
+    return list(zip(start, end, strict=True))
+
+
+# ---------------------------------------------------------------------------------------
+# design: the anchor level and the increments after the start
+
+
+class _Design:
+    """Observations of the net count from the start of the decline on.
+
+    Row 0 is the level at the start (mean ``P + A``); each later row is the increment between
+    two consecutive usable snapshots (mean ``A (g(s) - g(s_prev))``). An increment that
+    crosses an excluded window is left out, so the level after it is only tied to the model
+    through its own increments: a purge step or a glitch there cannot pull the fit.
+    """
+
+    def __init__(self, t: np.ndarray, y: np.ndarray, r: np.ndarray, keep: np.ndarray):
+        # t: hours since the start (t[0] == 0); y: levels; r: display step of each level;
+        # keep[i]: whether the increment from snapshot i-1 to i is usable (keep[0] stands
+        # for the anchor)
+        v = (r**2 - 1) / 12  # variance of a uniform rounding error on r integers
+        idx = np.flatnonzero(keep)
+        self.anchor = idx == 0
+        self.s_cur = t[idx]
+        self.s_prev = np.where(self.anchor, 0.0, t[np.maximum(idx - 1, 0)])
+        self.dt = self.s_cur - self.s_prev
+        y_prev = np.where(self.anchor, 0.0, y[np.maximum(idx - 1, 0)])
+        self.endog = y[idx] - y_prev
+        v_prev = np.where(self.anchor, 0.0, v[np.maximum(idx - 1, 0)])
+        self.rounding = v[idx] + v_prev
+        self.level_rounding = v[idx]
+        # rows j-1 and j share the level of snapshot idx[j]-1 when they are adjacent
+        adjacent = np.r_[False, np.diff(idx) == 1]
+        self.offdiag = np.where(adjacent, -v_prev, 0.0)
+        # a left-out increment leaves the rounding errors of its two ends in every later
+        # (chained) level: a persistent offset
+        v_before = np.r_[0.0, v[idx[:-1]]]
+        self.break_var = np.where(adjacent | self.anchor, 0.0, v_prev + v_before)
+        #: rounding makes the errors of nearby levels alike: a dense covariance is needed
+        self.dense = bool(np.any(v > 0))
+        self.resolution = float(r.max())
+        self.span = float(t[-1])
+        self.n = len(idx)
+
+    def mean(self, family: Family, x: np.ndarray) -> np.ndarray:
+        p, a, tau, shape = _natural(family, x)
+        g_prev = np.where(self.anchor, 0.0, family.g(self.s_prev, tau, shape))
+        return p * self.anchor + a * (family.g(self.s_cur, tau, shape) - g_prev)
+
+    def jac(self, family: Family, x: np.ndarray) -> np.ndarray:
+        """d mean / d x, shape (n, k), with x = (P, A, log tau[, log shape])."""
+        p, a, tau, shape = _natural(family, x)
+        keep_prev = ~self.anchor
+        g = family.g(self.s_cur, tau, shape) - keep_prev * family.g(self.s_prev, tau, shape)
+        dg = family.dg(self.s_cur, tau, shape) - keep_prev * family.dg(self.s_prev, tau, shape)
+        return np.column_stack([self.anchor.astype(float), g, a * dg.T])
+
+
+def _natural(family: Family, x: np.ndarray) -> tuple[float, float, float, float | None]:
+    shape = float(np.exp(x[3])) if family.n_shape else None
+    return float(x[0]), float(x[1]), float(np.exp(x[2])), shape
+
+
+class _Whitener:
+    """Whitening by the Cholesky factor of a tridiagonal covariance (diag d, sub-diag e)."""
+
+    def __init__(self, d: np.ndarray, e: np.ndarray):
+        self.banded = not np.all(e == 0)
+        if self.banded:
+            ab = np.vstack([d, np.r_[e[1:], 0.0]])
+            self.chol = linalg.cholesky_banded(ab, lower=True, check_finite=False)
+            self.diag = self.chol[0]
+        else:
+            self.diag = np.sqrt(d)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if not self.banded:
+            return x / (self.diag if x.ndim == 1 else self.diag[:, None])
+        return linalg.solve_banded((1, 0), self.chol, x, check_finite=False)
+
+    def loglike(self, resid: np.ndarray) -> np.ndarray:
+        """Gaussian log-likelihood of each innovation (prediction-error decomposition)."""
+        w = self(resid)
+        return -0.5 * (np.log(2 * np.pi) + w**2) - np.log(self.diag)
+
+
+class _DenseWhitener(_Whitener):
+    """Whitening of the chained levels (cumulated rows) by a dense covariance."""
+
+    def __init__(self, cov: np.ndarray):
+        self.chol = linalg.cholesky(cov, lower=True, check_finite=False)
+        self.diag = np.diag(self.chol)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return linalg.solve_triangular(
+            self.chol, np.cumsum(x, axis=0), lower=True, check_finite=False
+        )
+
+
+def _rounding_kernel(design: _Design, dist2: np.ndarray) -> np.ndarray:
+    """Correlation of two levels' rounding errors given their squared expected distance.
+
+    The rounding error is a sawtooth of the count with period ``r``: two counts much closer
+    than ``r`` share it, and a random shift of standard deviation ``d`` damps its first
+    harmonic by ``exp(-2 pi^2 d^2 / r^2)``.
+    """
+    return np.exp(-2 * np.pi**2 * dist2 / design.resolution**2)
+
+
+def _variance(design: _Design, resid: np.ndarray, mean: np.ndarray) -> tuple[float, float]:
+    """Moment estimates of (sigma2, phi) in Var = sigma2 dt + phi |m| + rounding.
+
+    Differences of the residual level over several lags (1, 2, 4, ... rows) are used, not
+    only single increments: when the display step dominates one increment, the random walk
+    still shows over longer spans, and it is what limits the precision of the plateau.
+    """
+    absm = np.where(design.anchor, 0.0, np.abs(mean))
+    path = np.cumsum(resid)  # residual level (chained over the usable increments)
+    time = np.cumsum(np.where(design.anchor, 0.0, design.dt))
+    moved = np.cumsum(np.where(design.anchor, 0.0, absm))
+    mu = np.cumsum(mean)
+    breaks = np.cumsum(design.break_var)
+    targets, xs, rounding = [], [], []
+    lag = 1
+    while lag < design.n:
+        targets.append((path[lag:] - path[:-lag]) ** 2)
+        xs.append(np.column_stack([time[lag:] - time[:-lag], moved[lag:] - moved[:-lag]]))
+        va, vb = design.level_rounding[lag:], design.level_rounding[:-lag]
+        shared = np.sqrt(va * vb) * _rounding_kernel(design, (mu[lag:] - mu[:-lag]) ** 2)
+        rounding.append(va + vb - 2 * shared + breaks[lag:] - breaks[:-lag])
+        lag *= 2 if design.dense else design.n  # exact counts: single increments suffice
+    target, x, rnd = np.concatenate(targets), np.vstack(xs), np.concatenate(rounding)
+    # when the mean does not move, phi is not identified: keep the random-walk part only
+    if not np.any(absm > 0):
+        x = x[:, :1]
+    coef = np.zeros(2)
+    weight = 1.0 / (rnd + _FLOOR + x[:, 0])
+    for _ in range(2):  # weighted by 1 / predicted variance: close to the Gaussian score
+        sol, _ = optimize.nnls(x * weight[:, None], (target - rnd) * weight)
+        coef[: len(sol)] = sol
+        weight = 1.0 / (x @ sol + rnd + _FLOOR)
+    return float(coef[0]), float(coef[1])
+
+
+def _whitener(design: _Design, sigma2: float, phi: float, mean: np.ndarray) -> _Whitener:
+    """Whitening for given variance parameters and current mean rows."""
+    absm = np.where(design.anchor, 0.0, np.abs(mean))
+    if not design.dense:
+        d = np.where(design.anchor, 0.0, sigma2 * design.dt + phi * absm)
+        return _Whitener(d + design.rounding + _FLOOR, design.offdiag)
+    time = np.cumsum(np.where(design.anchor, 0.0, design.dt))
+    moved = np.cumsum(absm)
+    breaks = np.cumsum(design.break_var)
+    walk = sigma2 * np.minimum.outer(time, time) + phi * np.minimum.outer(moved, moved)
+    mu = np.cumsum(mean)
+    dist2 = (
+        np.subtract.outer(mu, mu) ** 2
+        + sigma2 * np.abs(np.subtract.outer(time, time))
+        + phi * np.abs(np.subtract.outer(moved, moved))
+    )
+    sd = np.sqrt(design.level_rounding)
+    cov = (
+        walk + np.minimum.outer(breaks, breaks) + np.outer(sd, sd) * _rounding_kernel(design, dist2)
+    )
+    cov[np.diag_indices_from(cov)] += _FLOOR * np.arange(1, design.n + 1)
+    return _DenseWhitener(cov)
+
+
+# ---------------------------------------------------------------------------------------
+# fitting one candidate
+
+
+class _Candidate:
+    """A fitted candidate: estimate on the optimiser's scale, likelihood, variance."""
+
+    def __init__(
+        self,
+        name: str,
+        x: np.ndarray,
+        llf: float,
+        k: int,
+        converged: bool,
+        message: str,
+        whiten: _Whitener | None,
+        sigma2: float,
+        phi: float,
+    ):
+        self.name, self.x, self.llf, self.k = name, x, llf, k
+        self.converged, self.message = converged, message
+        self.whiten, self.sigma2, self.phi = whiten, sigma2, phi
+
+    def criterion(self, n: int, kind: Criterion) -> float:
+        penalty = 2.0 if kind == "aic" else math.log(n)
+        return -2.0 * self.llf + penalty * self.k
+
+
+_SHAPE_GRID = {"power_law": (0.5, 1.0, 2.0, 4.0), "stretched_exponential": (0.4, 0.6, 0.8, 1.2)}
+
+
+def _start_values(family: Family, design: _Design, level: np.ndarray, s: np.ndarray):
+    """Grid over (tau, shape) with (P, A) by least squares on the level: start values."""
+    taus = np.geomspace(max(design.span, 1.0) / 100, max(design.span, 1.0) * 5, 16)
+    shapes = _SHAPE_GRID.get(family.name, (None,))
+    grid = [(tau, shape) for tau in taus for shape in shapes]
+    g = np.array([family.g(s, tau, shape) for tau, shape in grid])
+    gm = g.mean(axis=1, keepdims=True)
+    ym = level.mean()
+    sxx = ((g - gm) ** 2).sum(axis=1)
+    amp = ((g - gm) * (level - ym)).sum(axis=1) / np.where(sxx > 0, sxx, np.inf)
+    amp = np.maximum(amp, 0.0)
+    plateau = ym - amp * gm[:, 0]
+    sse = ((level - plateau[:, None] - amp[:, None] * g) ** 2).sum(axis=1)
+    best = int(np.argmin(sse))
+    tau, shape = grid[best]
+    x = [plateau[best], amp[best], np.log(tau)]
+    return np.array(x + ([np.log(shape)] if shape is not None else []))
+
+
+def _bounds(family: Family, design: _Design) -> tuple[np.ndarray, np.ndarray]:
+    span = max(design.span, 1.0)
+    lo = [-np.inf, 0.0, np.log(span / 1000)]
+    hi = [np.inf, np.inf, np.log(span * 100)]
+    if family.log_shape_bounds is not None:
+        lo.append(family.log_shape_bounds[0])
+        hi.append(family.log_shape_bounds[1])
+    return np.array(lo), np.array(hi)
+
+
+def _solve(family: Family, design: _Design, x: np.ndarray, whiten: _Whitener):
+    """Quasi-likelihood estimate of the mean parameters for a fixed covariance."""
+    lo, hi = _bounds(family, design)
+    y = design.endog
+    return optimize.least_squares(
+        lambda z: whiten(y - design.mean(family, z)),
+        np.clip(x, lo + 1e-9, hi - 1e-9),
+        jac=lambda z: -whiten(design.jac(family, z)),
+        bounds=(lo, hi),
+        x_scale="jac",
+        method="trf",
+    )
+
+
+def _candidate(
+    family: Family, design: _Design, sol, whiten: _Whitener, sigma2: float, phi: float
+) -> _Candidate:
+    x = sol.x
+    lo, hi = _bounds(family, design)
+    llf = float(whiten.loglike(design.endog - design.mean(family, x)).sum())
+    at_bound = np.flatnonzero((x[1:] <= lo[1:] + 1e-6) | (x[1:] >= hi[1:] - 1e-6)) + 1
+    names = ["plateau", "amplitude", "tau", family.shape_name]
+    converged = sol.status > 0 and len(at_bound) == 0
+    if converged:
+        message = ""
+    elif len(at_bound):
+        message = f"{', '.join(names[i] for i in at_bound)} at the edge of its range"
+    else:
+        message = "the optimiser did not converge"
+    k = 2 + 1 + family.n_shape + 2  # P, A, tau, shape, sigma2, phi
+    return _Candidate(family.name, x, llf, k, converged, message, whiten, sigma2, phi)
+
+
+def _fit_family(
+    family: Family, design: _Design, level: np.ndarray, s: np.ndarray, iterations: int = 3
+) -> _Candidate:
+    """Feasible GLS: alternate variance moments and the quasi-likelihood estimate."""
+    x = _start_values(family, design, level, s)
+    for _ in range(iterations):
+        m = design.mean(family, x)
+        sigma2, phi = _variance(design, design.endog - m, m)
+        whiten = _whitener(design, sigma2, phi, m)
+        sol = _solve(family, design, x, whiten)
+        x = sol.x
+    return _candidate(family, design, sol, whiten, sigma2, phi)
+
+
+def _common_variance(design: _Design, cands: dict[str, _Candidate]) -> None:
+    """Refit every candidate under one variance, that of the closest-fitting family.
+
+    The variance moments of a family that misses the shape absorb the misfit; its
+    likelihood would then not be comparable with the others'. Under a common variance the
+    criteria compare the fits of the mean only (as an F test with the fullest model's
+    variance does).
+    """
+    fams = [c for c in cands.values() if c.name != "none"]
+    if len(fams) < 2:
+        return
+    total = {c.name: c.sigma2 * design.span + c.phi * abs(c.x[1]) for c in fams}
+    ref = cands[min(total, key=total.get)]
+    for c in fams:
+        if c is ref:
+            continue
+        family = FAMILIES[c.name]
+        whiten = _whitener(design, ref.sigma2, ref.phi, design.mean(family, c.x))
+        sol = _solve(family, design, c.x, whiten)
+        cands[c.name] = _candidate(family, design, sol, whiten, ref.sigma2, ref.phi)
+    none = cands.get("none")
+    if none is not None:
+        cands["none"] = _fit_none(design, ref.sigma2)
+
+
+def _fit_none(design: _Design, sigma2: float | None = None) -> _Candidate:
+    """The null: no decline, the level stays where it was at the start."""
+    y = design.endog
+    mean = np.where(design.anchor, y, 0.0)
+    if sigma2 is None:
+        sigma2, _ = _variance(design, y - mean, mean)
+    whiten = _whitener(design, sigma2, 0.0, mean)
+    w = whiten(design.anchor.astype(float))
+    p = float(w @ whiten(y) / (w @ w))
+    llf = float(whiten.loglike(y - p * design.anchor).sum())
+    cand = _Candidate("none", np.array([p]), llf, 2, True, "", whiten, sigma2, 0.0)
+    cand.cov = np.array([[1.0 / float(w @ w)]])
+    return cand
+
+
+# ---------------------------------------------------------------------------------------
+# statsmodels: polish and inference for the selected family
+
+
+def _likelihood_class():
+    # statsmodels is imported on first use: `import likekit` stays light
+    from statsmodels.base.model import GenericLikelihoodModel
+
+    class DecayLikelihood(GenericLikelihoodModel):
+        """Gaussian quasi-likelihood of the anchor and increments, covariance held fixed."""
+
+        def __init__(self, design: _Design, family: Family, whiten: _Whitener, names):
+            self.design, self.family, self.whiten = design, family, whiten
+            super().__init__(design.endog, extra_params_names=list(names))
+
+        def loglikeobs(self, params):
+            return self.whiten.loglike(self.endog - self.design.mean(self.family, params))
+
+        def _wjac(self, params):
+            return self.whiten(self.design.jac(self.family, params))
+
+        def score_obs(self, params, **kwds):
+            w = self.whiten(self.endog - self.design.mean(self.family, params))
+            return w[:, None] * self._wjac(params)
+
+        def score(self, params):
+            return self.score_obs(params).sum(axis=0)
+
+        def hessian(self, params):
+            # expected information (Gauss-Newton): what the sandwich's bread should be
+            wj = self._wjac(params)
+            return -wj.T @ wj
+
+    return DecayLikelihood
+
+
+_LIKELIHOOD: list[type] = []
+
+
+def _infer(family: Family, design: _Design, cand: _Candidate, cov_type: str):
+    if not _LIKELIHOOD:
+        _LIKELIHOOD.append(_likelihood_class())
+    names = ["plateau", "amplitude", "log_tau"] + (
+        [f"log_{family.shape_name}"] if family.n_shape else []
+    )
+    model = _LIKELIHOOD[0](design, family, cand.whiten, names)
+    res = model.fit(
+        start_params=cand.x,
+        method="newton",
+        maxiter=20,
+        disp=0,
+        cov_type=cov_type,
+        warn_convergence=False,
+    )
+    lo, hi = _bounds(family, design)
+    if not np.all((res.params >= lo) & (res.params <= hi)) or res.llf < cand.llf - 1e-6:
+        # Newton left the admissible box (or got worse): inference at the bounded optimum
+        res = model.fit(
+            start_params=cand.x,
+            method="newton",
+            maxiter=0,
+            disp=0,
+            cov_type=cov_type,
+            warn_convergence=False,
+        )
+    return res
+
+
+# ---------------------------------------------------------------------------------------
+# results
+
+
+class DecayFit:
+    """A decay model fitted to one video's net like count after its peak.
+
+    Made by :func:`fit_decay`; mirrors statsmodels results (``params``, ``bse``,
+    ``conf_int()``, ``aic``, ``bic``, ``summary()``, ``predict()``) and lifelines' ``plot``.
+
+    Attributes
+    ----------
+    model : str
+        "exponential", "power_law", "stretched_exponential" or "none".
+    params : pandas.Series
+        Estimates on the natural scale: plateau, amplitude (excess over the plateau at the
+        start), tau (hours) and the shape (alpha or beta) when the family has one.
+    comparison : pandas.DataFrame
+        Every candidate fitted: k, llf, aic, bic, delta (criterion minus the best), converged,
+        half_life, plateau, selected.
+    half_life, plateau, loss_share : float
+        Hours from the start of the decline until the excess over the plateau has halved;
+        eventual likes; share of the peak expected to be lost.
+    derived : pandas.DataFrame
+        Those three, indexed by name, with columns estimate, low, high (level ``1 - alpha``).
+    start : pandas.Timestamp
+        Start of the decline (the peak of the net count, or the ``start`` asked for).
+    peak : float
+        The count at the start.
+    converged : bool
+    message : str
+        Why the model is "none", or what went wrong; empty for a clean fit.
+    result : statsmodels results or None
+        The ``GenericLikelihoodModel`` results on the optimiser's scale (log tau, log shape).
+    """
+
+    def __init__(
+        self,
+        *,
+        video_id,
+        model,
+        family,
+        candidate,
+        result,
+        comparison,
+        start,
+        peak,
+        data,
+        alpha,
+        converged,
+        message,
+        criterion,
+    ):
+        self.video_id = video_id
+        self.model: str = model
+        self.family: Family | None = family
+        self.result = result
+        self.comparison: pd.DataFrame = comparison
+        self.start: pd.Timestamp = start
+        self.peak: float = peak
+        self.alpha = alpha
+        self.converged: bool = converged
+        self.message: str = message
+        self.criterion = criterion
+        self._cand = candidate
+        self._data = data  # timestamp, level, res of the whole series (for plots)
+        if result is not None:
+            self._x = np.asarray(result.params, float)
+            self._cov = np.asarray(result.cov_params(), float)
+        elif candidate is not None:
+            self._x, self._cov = candidate.x, candidate.cov
+        else:
+            self._x, self._cov = np.array([peak]), np.array([[np.nan]])
+        self.derived = self._derived(alpha)
+
+    # -- parameters ----------------------------------------------------------------------
+    @property
+    def _names(self) -> list[str]:
+        if self.family is None:
+            return ["plateau"]
+        return ["plateau", "amplitude", "tau"] + (
+            [self.family.shape_name] if self.family.n_shape else []
+        )
+
+    def _to_natural(self, x: np.ndarray) -> np.ndarray:
+        return np.r_[x[:2], np.exp(x[2:])] if self.family is not None else x
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self._to_natural(self._x), index=self._names, name="estimate")
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors on the natural scale (delta method for tau and the shape)."""
+        se = np.sqrt(np.clip(np.diag(self._cov), 0, None))
+        if self.family is not None:
+            se = np.r_[se[:2], se[2:] * np.exp(self._x[2:])]
+        return pd.Series(se, index=self._names, name="std_err")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """``1 - alpha`` Wald intervals; tau and the shape on the log scale (so positive)."""
+        z = stats.norm.ppf(1 - alpha / 2)
+        se = np.sqrt(np.clip(np.diag(self._cov), 0, None))
+        low, high = self._x - z * se, self._x + z * se
+        return pd.DataFrame(
+            {"low": self._to_natural(low), "high": self._to_natural(high)}, index=self._names
+        )
+
+    @property
+    def nobs(self) -> int:
+        return int(self._cand.whiten.diag.size) if self._cand is not None else 0
+
+    @property
+    def llf(self) -> float:
+        return self._row("llf")
+
+    @property
+    def aic(self) -> float:
+        return self._row("aic")
+
+    @property
+    def bic(self) -> float:
+        return self._row("bic")
+
+    def _row(self, col: str) -> float:
+        if self.model not in self.comparison.index:
+            return math.nan
+        return float(self.comparison.loc[self.model, col])
+
+    # -- derived quantities --------------------------------------------------------------
+    def _derived(self, alpha: float) -> pd.DataFrame:
+        z = stats.norm.ppf(1 - alpha / 2)
+        out = pd.DataFrame(np.nan, index=list(_DERIVED), columns=["estimate", "low", "high"])
+        if self.family is None:
+            p = float(self._x[0])
+            se = math.sqrt(self._cov[0, 0]) if np.isfinite(self._cov[0, 0]) else math.nan
+            out.loc["half_life"] = [math.inf, math.nan, math.nan]
+            out.loc["plateau"] = [p, p - z * se, p + z * se]
+            out.loc["loss_share"] = [0.0, math.nan, math.nan]
+            return out
+        x, cov, fam = self._x, self._cov, self.family
+        p, a, tau, shape = _natural(fam, x)
+        k = len(x)
+        # half-life: Wald on the log scale
+        h = fam.half_life(tau, shape)
+        grad = np.zeros(k)
+        grad[2:] = fam.log_half_life_grad(shape)
+        se = math.sqrt(max(grad @ cov @ grad, 0.0))
+        out.loc["half_life"] = [h, h * math.exp(-z * se), h * math.exp(z * se)]
+        # plateau: a parameter
+        se = math.sqrt(max(cov[0, 0], 0.0))
+        out.loc["plateau"] = [p, p - z * se, p + z * se]
+        # loss share A / (P + A): Wald on the logit scale log(A / P) when it is in (0, 1)
+        share = a / (p + a)
+        grad = np.zeros(k)
+        if p > 0 and a > 0:
+            grad[:2] = [-1.0 / p, 1.0 / a]
+            se = math.sqrt(max(grad @ cov @ grad, 0.0))
+            lo, hi = math.log(a / p) - z * se, math.log(a / p) + z * se
+            out.loc["loss_share"] = [share, 1 / (1 + math.exp(-lo)), 1 / (1 + math.exp(-hi))]
+        else:
+            grad[:2] = [-a / (p + a) ** 2, p / (p + a) ** 2]
+            se = math.sqrt(max(grad @ cov @ grad, 0.0))
+            out.loc["loss_share"] = [share, share - z * se, share + z * se]
+        return out
+
+    @property
+    def half_life(self) -> float:
+        return float(self.derived.loc["half_life", "estimate"])
+
+    @property
+    def plateau(self) -> float:
+        return float(self.derived.loc["plateau", "estimate"])
+
+    @property
+    def loss_share(self) -> float:
+        return float(self.derived.loc["loss_share", "estimate"])
+
+    # -- prediction ----------------------------------------------------------------------
+    def _hours(self, times) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        idx = pd.DatetimeIndex(pd.to_datetime(times, utc=True))
+        return idx, np.asarray((idx - self.start) / _HOUR, float)
+
+    def predict(
+        self, times=None, interval: bool = True, alpha: float | None = None
+    ) -> pd.DataFrame:
+        """Expected net count at ``times`` (default: the snapshots), with a confidence band.
+
+        Parameters
+        ----------
+        times : array-like of datetimes, optional
+            Where to predict. Before the start of the decline the model says nothing (NaN).
+        interval : bool
+            Add ``low`` and ``high``: pointwise ``1 - alpha`` interval of the expected count
+            (delta method).
+        alpha : float, optional
+            Default: the fit's ``alpha``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by time, with ``mean`` (and ``low``, ``high``).
+        """
+        alpha = self.alpha if alpha is None else alpha
+        idx, s = self._hours(self._data["timestamp"] if times is None else times)
+        after = s >= 0
+        if self.family is None:
+            mean = np.full(len(s), float(self._x[0]))
+            grads = np.ones((len(s), 1))
+        else:
+            p, a, tau, shape = _natural(self.family, self._x)
+            sp = np.where(after, s, 0.0)
+            mean = p + a * self.family.g(sp, tau, shape)
+            grads = np.column_stack(
+                [
+                    np.ones(len(s)),
+                    self.family.g(sp, tau, shape),
+                    a * self.family.dg(sp, tau, shape).T,
+                ]
+            )
+        mean = np.where(after, mean, np.nan)
+        out = pd.DataFrame({"mean": mean}, index=idx)
+        if interval:
+            z = stats.norm.ppf(1 - alpha / 2)
+            se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", grads, self._cov, grads), 0, None))
+            out["low"], out["high"] = mean - z * se, mean + z * se
+        return out
+
+    # -- display -------------------------------------------------------------------------
+    def summary(self) -> pd.DataFrame:
+        """Parameters and derived quantities: estimate, std_err, low, high."""
+        ci = self.conf_int(self.alpha)
+        table = pd.concat([self.params, self.bse, ci], axis=1)
+        derived = self.derived.rename(columns={})
+        derived.insert(1, "std_err", np.nan)
+        return pd.concat([table, derived])
+
+    def _header(self) -> list[str]:
+        who = f"video {self.video_id}: " if self.video_id is not None else ""
+        formula = f" ({self.family.formula})" if self.family is not None else ""
+        lines = [
+            f"{who}decay model {self.model}{formula}, chosen by {self.criterion.upper()}",
+            f"start of the decline {self.start}, peak {self.peak:,.0f} likes, "
+            f"{self.nobs} observations",
+        ]
+        if self.message:
+            lines.append(f"note: {self.message}")
+        return lines
+
+    def __str__(self) -> str:
+        level = f"{1 - self.alpha:.0%}"
+        body = self.summary().to_string(float_format=lambda v: f"{v:,.4g}")
+        comp = self.comparison[["k", "llf", "aic", "bic", "converged"]].to_string(
+            float_format=lambda v: f"{v:,.1f}"
+        )
+        return "\n".join(
+            [*self._header(), f"estimates with {level} intervals:", body, "candidates:", comp]
+        )
+
+    def __repr__(self) -> str:
+        d = self.derived
+        return (
+            f"<DecayFit {self.model}: half_life={d.loc['half_life', 'estimate']:.4g} h, "
+            f"plateau={d.loc['plateau', 'estimate']:,.0f}, "
+            f"loss_share={d.loc['loss_share', 'estimate']:.3g}>"
+        )
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<p>{line}</p>" for line in self._header())
+        return (
+            head
+            + self.summary().to_html(float_format=lambda v: f"{v:,.4g}")
+            + "<p>candidates</p>"
+            + self.comparison.to_html(float_format=lambda v: f"{v:,.1f}")
+        )
+
+    def plot(self, ax=None):
+        """Data, fitted decay with its band, plateau and start. Returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        from likekit.plots import CAUSE_COLORS
+
+        color = CAUSE_COLORS["trend_decline"]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4))
+        data = self._data
+        ax.plot(data["timestamp"], data["level"], ".", color="0.35", ms=3, label="likes")
+        times = pd.date_range(self.start, data["timestamp"].iloc[-1], periods=200)
+        pred = self.predict(times)
+        ax.plot(pred.index, pred["mean"], color=color, lw=2, label=f"fit: {self.model}")
+        ax.fill_between(
+            pred.index,
+            pred["low"],
+            pred["high"],
+            color=color,
+            alpha=0.25,
+            lw=0,
+            label=f"{1 - self.alpha:.0%} band",
+        )
+        d = self.derived.loc["plateau"]
+        ax.axhline(d["estimate"], color=color, ls="--", lw=1, label="plateau")
+        if np.isfinite(d["low"]):
+            ax.axhspan(d["low"], d["high"], color=color, alpha=0.08, lw=0)
+        ax.axvline(self.start, color="0.5", ls=":", lw=1)
+        ax.set_ylabel("likes")
+        title = f"{self.video_id}: " if self.video_id is not None else ""
+        ax.set_title(f"{title}{self.model}, half-life {self.half_life:.3g} h")
+        ax.legend(loc="best", fontsize="small")
+        return ax
+
+
+# ---------------------------------------------------------------------------------------
+# public entry points
+
+
+def _choose_start(table: pd.DataFrame, level: np.ndarray, start) -> int:
+    if start is None:
+        # the first snapshot at the highest (corrected) level: on a display-rounded series
+        # the count shows that value from just before the peak on
+        return int(np.argmax(level))
+    ts = pd.Timestamp(start)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    after = np.flatnonzero(table["timestamp"].to_numpy() >= ts.to_datetime64())
+    if len(after) == 0:
+        raise LikekitInputError(f"start {ts} is after the last snapshot")
+    return int(after[0])
+
+
+def fit_decay(
+    counts: pd.DataFrame | pd.Series,
+    *,
+    model: str = "auto",
+    start=None,
+    criterion: Criterion = "bic",
+    exclude: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+    cov_type: str = "HC0",
+) -> DecayFit:
+    """Fit decay models to one video's net like count after its peak.
+
+    Parameters
+    ----------
+    counts : DataFrame or Series
+        One video in the data contract (timestamp, likes, resolution; likes may be missing;
+        any sampling), or a Series of likes indexed by timestamp (taken as exact).
+    model : {"auto", "exponential", "power_law", "stretched_exponential", "none"}
+        "auto" fits every candidate and keeps the best by ``criterion``.
+    start : datetime-like, optional
+        Start of the decline; default the peak of the net count (after ``exclude``).
+    criterion : {"bic", "aic"}
+        BIC by default: the exponential is nested in the stretched exponential, which AIC
+        picks too often.
+    exclude : DataFrame, optional
+        Events to leave out (columns start, end, optionally video_id), as
+        :func:`likekit.diagnose` reports them: snapshots inside a window are dropped and the
+        increment across it is not used, so a purge step or a glitch cannot pull the fit.
+    alpha : float
+        Intervals are ``1 - alpha``.
+    cov_type : str
+        statsmodels covariance of the estimates: "HC0" (sandwich, default) or "nonrobust".
+
+    Returns
+    -------
+    DecayFit
+        With model "none" and a message when there is too little data after the peak or no
+        decline worth a model.
+    """
+    if model != "auto" and model not in MODELS:
+        raise ValueError(f"model must be 'auto' or one of {MODELS}, got {model!r}")
+    if criterion not in ("bic", "aic"):
+        raise ValueError(f"criterion must be 'bic' or 'aic', got {criterion!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    video, table = _prepare(counts)
+    if table.empty:
+        raise LikekitInputError("no snapshot with a like count")
+    y = (table["lower"] + (table["res"] - 1) / 2).to_numpy()  # middle of what is shown
+    r = table["res"].to_numpy(float)
+    hours = ((table["timestamp"] - table["timestamp"].iloc[0]) / _HOUR).to_numpy(float)
+    inside = np.zeros(len(table), bool)
+    windows = _windows(exclude, video)
+    stamps = table["timestamp"]
+    for ws, we in windows:
+        inside |= ((stamps >= ws) & (stamps <= we)).to_numpy()
+    table, y, r, hours = table[~inside], y[~inside], r[~inside], hours[~inside]
+    stamps = table["timestamp"].reset_index(drop=True)
+    keep = np.ones(len(table), bool)
+    for ws, we in windows:  # increments that cross a window
+        keep[1:] &= ~((stamps.iloc[:-1].to_numpy() <= we) & (stamps.iloc[1:].to_numpy() >= ws))
+    # level with the excluded steps taken out: where the peak is found and the start values
+    corrected = y[0] + np.r_[0.0, np.cumsum(np.where(keep[1:], np.diff(y), 0.0))]
+    data = pd.DataFrame({"timestamp": stamps, "level": y, "res": table["res"].to_numpy()})
+    i0 = _choose_start(table, corrected, start)
+    t0 = stamps.iloc[i0]
+    peak = float(y[i0])
+
+    def give_up(message: str) -> DecayFit:
+        comp = pd.DataFrame(columns=["k", "llf", "aic", "bic", "delta", "converged"])
+        return DecayFit(
+            video_id=video,
+            model="none",
+            family=None,
+            candidate=None,
+            result=None,
+            comparison=comp,
+            start=t0,
+            peak=peak,
+            data=data,
+            alpha=alpha,
+            converged=True,
+            message=message,
+            criterion=criterion,
+        )
+
+    n_after = len(y) - i0
+    if n_after < MIN_SNAPSHOTS:
+        return give_up(
+            f"too little data after the peak: {n_after} snapshots, at least {MIN_SNAPSHOTS} needed"
+        )
+    sel = np.arange(i0, len(y))
+    if np.any(r[i0:] > 1) and len(sel) > MAX_DENSE:
+        # display-rounded counts need a dense covariance (cubic cost); there, neighbouring
+        # snapshots mostly repeat one display value, so every k-th loses little
+        sel = np.unique(np.r_[sel[:: math.ceil(len(sel) / MAX_DENSE)], sel[-1]])
+    # an increment between two selected snapshots is usable when all it spans is
+    broken = np.cumsum(~keep)[sel]
+    usable = np.r_[True, np.diff(broken) == 0]
+    s_after = hours[sel] - hours[i0]
+    level_after = corrected[sel]
+    design = _Design(s_after, y[sel], r[sel], usable)
+    names = [m for m in MODELS if m != "none"] if model == "auto" else [model]
+    cands = {"none": _fit_none(design)}
+    for name in names:
+        if name != "none":
+            cands[name] = _fit_family(FAMILIES[name], design, level_after, s_after)
+    _common_variance(design, cands)
+    rows = []
+    for name, c in cands.items():
+        rows.append(
+            {
+                "model": name,
+                "k": c.k,
+                "llf": c.llf,
+                "aic": c.criterion(design.n, "aic"),
+                "bic": c.criterion(design.n, "bic"),
+                "converged": c.converged,
+            }
+        )
+    comp = pd.DataFrame(rows).set_index("model")
+    comp["delta"] = comp[criterion] - comp[criterion].min()
+    if model == "auto":
+        # a fit that failed to converge is not chosen over one that did
+        ok = comp[comp["converged"]]
+        chosen = str(ok[criterion].idxmin())
+        message = ""
+        if chosen == "none":
+            message = f"no decline: no decay model beats a constant level by {criterion.upper()}"
+    else:
+        chosen, message = model, ""
+    comp["selected"] = comp.index == chosen
+    cand = cands[chosen]
+    if chosen == "none":
+        fit = DecayFit(
+            video_id=video,
+            model="none",
+            family=None,
+            candidate=cand,
+            result=None,
+            comparison=comp,
+            start=t0,
+            peak=peak,
+            data=data,
+            alpha=alpha,
+            converged=True,
+            message=message,
+            criterion=criterion,
+        )
+        return fit
+    family = FAMILIES[chosen]
+    result = _infer(family, design, cand, cov_type)
+    converged = cand.converged and bool(result.mle_retvals.get("converged", True))
+    message = cand.message or ("" if converged else "statsmodels did not converge")
+    return DecayFit(
+        video_id=video,
+        model=chosen,
+        family=family,
+        candidate=cand,
+        result=result,
+        comparison=comp,
+        start=t0,
+        peak=peak,
+        data=data,
+        alpha=alpha,
+        converged=converged,
+        message=message,
+        criterion=criterion,
+    )
+
+
+def fit_decay_many(
+    counts: pd.DataFrame,
+    *,
+    progress: bool = True,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Fit :func:`fit_decay` to every video of a table; one row per video.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Several videos in the data contract (column ``video_id``).
+    progress : bool
+        Show a progress bar (tqdm; notebook or console).
+    **kwargs
+        Passed to :func:`fit_decay` (model, criterion, exclude, alpha, ...). ``exclude`` may
+        hold events of every video: each fit keeps its own (by ``video_id``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        video_id, model, converged, message, start, peak, params (dict, natural scale),
+        half_life, half_life_low, half_life_high, plateau, plateau_low, plateau_high,
+        loss_share, loss_share_low, loss_share_high, aic, bic. A video whose fit fails has
+        its error in ``message`` and NaN elsewhere; nothing is raised for one video.
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(counts, pd.DataFrame) or "video_id" not in counts.columns:
+        raise LikekitInputError("fit_decay_many needs a DataFrame with a 'video_id' column")
+    groups = counts.groupby("video_id", sort=True, observed=True)
+    rows = []
+    for video, frame in tqdm(
+        groups, total=groups.ngroups, disable=not progress, desc="fit_decay", unit="video"
+    ):
+        row: dict[str, Any] = {"video_id": str(video)}
+        try:
+            fit = fit_decay(frame, **kwargs)
+        except Exception as err:  # noqa: BLE001 - one video's failure goes in its row
+            row.update(model=None, converged=False, message=f"{type(err).__name__}: {err}")
+            rows.append(row)
+            continue
+        row.update(
+            model=fit.model,
+            converged=fit.converged,
+            message=fit.message,
+            start=fit.start,
+            peak=fit.peak,
+            params=fit.params.to_dict(),
+        )
+        for name in _DERIVED:
+            est, low, high = fit.derived.loc[name]
+            row.update({name: est, f"{name}_low": low, f"{name}_high": high})
+        row.update(aic=fit.aic, bic=fit.bic)
+        rows.append(row)
+    columns = ["video_id", "model", "converged", "message", "start", "peak", "params"]
+    columns += [f"{n}{suffix}" for n in _DERIVED for suffix in ("", "_low", "_high")]
+    columns += ["aic", "bic"]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+# ---------------------------------------------------------------------------------------
+# a generator of declines with known truth (for tests and benchmarks)
+
+
+def simulate_decline(
+    model: str = "exponential",
+    *,
+    peak: float = 20_000,
+    loss_share: float = 0.3,
+    half_life: float = 48.0,
+    shape: float | None = None,
+    trickle: float | None = None,
+    hours_before_peak: float = 48.0,
+    hours_after_peak: float = 336.0,
+    step: float = 1.0,
+    missing: float = 0.0,
+    jitter: float = 0.0,
+    display: bool = False,
+    video_id: str = "v00",
+    start: str | pd.Timestamp = "2026-01-05",
+    seed: int | np.random.Generator | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Draw one video's like counts rising to a peak and decaying, with the truth.
+
+    New likes and un-likes are Poisson over each interval between snapshots: before the peak
+    new likes carry the rise; after it un-likes carry the decline of the mean path
+    ``P + A g(s)`` of ``model``, and both go on at a ``trickle`` rate. The net count is a
+    signed process whose variance does not shrink with its mean.
+
+    Parameters
+    ----------
+    model : {"exponential", "power_law", "stretched_exponential", "none"}
+        "none" keeps the level flat after the peak (only the trickle both ways).
+    peak : float
+        Expected count at the peak.
+    loss_share : float
+        Share of the peak the decline removes in the long run (``A / peak``).
+    half_life : float
+        Hours from the peak until half the excess is gone.
+    shape : float, optional
+        alpha of the power law (default 1.5) or beta of the stretched exponential (0.6).
+    trickle : float, optional
+        New likes (and as many un-likes) per hour besides the trend; default ``peak / 1e4``.
+    hours_before_peak, hours_after_peak, step : float
+        Length of the rise and of the decline, and hours between snapshots.
+    missing : float
+        Probability that a snapshot's count is missing (NA).
+    jitter : float
+        Irregular sampling: each snapshot moves by up to ``jitter * step / 2`` hours.
+    display : bool
+        Show counts the way the app does ("12.3K"): likes is the lower bound of the display
+        and resolution its step (through :func:`likekit.format_count` /
+        :func:`likekit.parse_count`).
+    seed : int or Generator, optional
+
+    Returns
+    -------
+    counts : DataFrame
+        video_id, timestamp, likes (Int64), resolution (int64) (and display when asked).
+    truth : dict
+        model, tau, shape, half_life, plateau (the count at the peak minus ``A``: where the
+        count is expected to settle given its peak), amplitude, loss_share, peak (the count
+        at the peak), peak_time.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    rng = np.random.default_rng(seed)
+    fam = FAMILIES.get(model)
+    if fam is not None and fam.n_shape and shape is None:
+        shape = 1.5 if model == "power_law" else 0.6
+    trickle = peak / 1e4 if trickle is None else trickle
+    amp = 0.0 if fam is None else loss_share * peak
+    tau = fam.tau_for(half_life, shape) if fam is not None else math.nan
+    grid = np.arange(-hours_before_peak, hours_after_peak + step / 2, step)
+    if jitter:
+        grid = grid + rng.uniform(-jitter / 2, jitter / 2, len(grid)) * step
+    times = np.unique(np.r_[grid, 0.0])  # the peak is always on the simulation grid
+    # expected level: concave rise to the peak from 30% of it, then the decay
+    rise_scale = hours_before_peak / 2
+    before = peak - 0.7 * peak * -np.expm1(np.minimum(times, 0) / rise_scale) / -np.expm1(
+        -hours_before_peak / rise_scale
+    )
+    after = peak - amp + amp * (fam.g(np.maximum(times, 0), tau, shape) if fam else 1.0)
+    mean = np.where(times <= 0, before, after)
+    dmean = np.diff(mean)
+    base = trickle * np.diff(times)
+    net = rng.poisson(base + np.maximum(dmean, 0)) - rng.poisson(base + np.maximum(-dmean, 0))
+    level = np.maximum(np.round(mean[0]) + np.r_[0, np.cumsum(net)], 0).astype(np.int64)
+    at_peak = int(level[np.flatnonzero(times == 0.0)[0]])
+    keep = np.isin(times, grid)
+    t_obs, n_obs = times[keep], level[keep]
+    stamps = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(
+        np.round((t_obs + hours_before_peak) * 3600e6).astype(np.int64), unit="us"
+    )
+    counts = pd.DataFrame({"video_id": video_id, "timestamp": stamps.as_unit("us")})
+    if display:
+        # the app truncates to its display step: equal steps show the same string, so
+        # format and parse each distinct step once
+        step_of = np.where(n_obs < 1000, 1, 10 ** (np.floor(np.log10(np.maximum(n_obs, 1))) - 1))
+        step_of = np.where(n_obs >= 10**6, 10**5, np.minimum(step_of, 100)).astype(np.int64)
+        floor, inverse = np.unique(n_obs // step_of * step_of, return_inverse=True)
+        shown = np.array([format_count(int(n)) for n in floor], dtype=object)
+        parsed = np.array([parse_count(s) for s in shown], dtype=np.int64)
+        counts["likes"] = pd.array(parsed[inverse, 0], dtype="Int64")
+        counts["resolution"] = parsed[inverse, 1]
+        counts["display"] = pd.array(shown[inverse], dtype="str")
+    else:
+        counts["likes"] = pd.array(n_obs, dtype="Int64")
+        counts["resolution"] = np.ones(len(n_obs), np.int64)
+    if missing:
+        counts.loc[rng.random(len(counts)) < missing, "likes"] = pd.NA
+    truth = {
+        "model": model,
+        "tau": tau,
+        "shape": shape,
+        "half_life": half_life if fam is not None else math.inf,
+        "amplitude": amp,
+        "plateau": at_peak - amp,
+        "loss_share": amp / at_peak if at_peak else math.nan,
+        "peak": at_peak,
+        "peak_time": pd.Timestamp(start, tz="UTC") + pd.Timedelta(hours=hours_before_peak),
+    }
+    return counts, truth

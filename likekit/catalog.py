@@ -109,9 +109,9 @@ SCENARIOS: dict[str, Scenario] = {
             ("glitch", "purge", "trend_decline", "status"),
             {
                 "videos_per_trend": 3,
-                "baseline_share": 0.01,
+                "baseline_share": 0.005,
                 "fickle_share": 0.25,
-                "unlike_hazard": 0.015,
+                "unlike_hazard": 0.01,
                 "burst_prob": 0.3,
                 "n_spam_accounts": 40,
                 "spam_like_prob": 0.4,

@@ -35,7 +35,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from likekit.catalog import SCENARIOS
-from likekit.data import format_count
+from likekit.data import LikekitInputError, format_count
 
 __all__ = ["SimParams", "Simulation", "display_bounds", "simulate"]
 
@@ -200,27 +200,33 @@ class SimParams:
     decline_min_share: float = 0.05
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # frozen: values are coerced once, here
+            object.__setattr__(self, f.name, _coerce(f.name, getattr(self, f.name), f.default))
         for name, choices in _CHOICES.items():
             if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
+                raise LikekitInputError(
+                    f"{name} must be one of {choices}, got {getattr(self, name)!r}"
+                )
         probs = [f.name for f in fields(self) if f.name.endswith(("_prob", "_share"))]
         probs += ["partial_drop_min", "partial_drop_max", "client_undercount"]
         for name in probs:
             if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+                raise LikekitInputError(
+                    f"{name} must be between 0 and 1, got {getattr(self, name)}"
+                )
         if self.partial_drop_min > self.partial_drop_max:
-            raise ValueError("partial_drop_min must not exceed partial_drop_max")
+            raise LikekitInputError("partial_drop_min must not exceed partial_drop_max")
         if self.hide_prob + self.remove_prob > 1:
-            raise ValueError("hide_prob + remove_prob must not exceed 1")
+            raise LikekitInputError("hide_prob + remove_prob must not exceed 1")
         positive = ("n_videos", "days", "peak_views", "videos_per_trend", "rise_hours")
         positive += ("fade_hours", "snapshot_hours", "outage_hours", "burst_hours")
         for name in positive:
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+                raise LikekitInputError(f"{name} must be positive, got {getattr(self, name)}")
         counts = ("n_farm_accounts", "n_spam_accounts", "purge_waves", "outages")
         for name in counts:
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+                raise LikekitInputError(f"{name} must not be negative, got {getattr(self, name)}")
 
     @classmethod
     def names(cls) -> list[str]:
@@ -228,13 +234,31 @@ class SimParams:
         return [f.name for f in fields(cls)]
 
 
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of the parameter's default (an int is a float, 3.0 an int)."""
+    kind = type(default)
+    numeric = isinstance(value, (int, float, np.integer, np.floating))
+    if isinstance(value, (bool, np.bool_)):
+        ok = kind is bool
+    elif kind is int:
+        ok = numeric and float(value).is_integer()
+    elif kind is float:
+        ok = numeric
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        what = {int: "an integer", float: "a number", bool: "true or false"}.get(kind, "a string")
+        raise LikekitInputError(f"{name} must be {what}, got {value!r}")
+    return kind(value)
+
+
 def _params_for(scenario: str, sizes: dict[str, Any], overrides: dict[str, Any]) -> SimParams:
     if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; valid: {', '.join(SCENARIOS)}")
+        raise LikekitInputError(f"unknown scenario {scenario!r}; valid: {', '.join(SCENARIOS)}")
     valid = SimParams.names()
     unknown = sorted(set(overrides) - set(valid))
     if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown}; valid: {', '.join(valid)}")
+        raise LikekitInputError(f"unknown parameter(s) {unknown}; valid: {', '.join(valid)}")
     given = {k: v for k, v in sizes.items() if v is not None}
     return replace(SimParams(), **{**SCENARIOS[scenario].overrides, **overrides, **given})
 
@@ -365,7 +389,7 @@ class Simulation:
         """
         path = Path(path)
         if path.suffix not in (".csv", ".parquet"):
-            raise ValueError(f"write to a .csv or .parquet file, got {path.name!r}")
+            raise LikekitInputError(f"write to a .csv or .parquet file, got {path.name!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
         out = {
             "counts": path,
@@ -422,9 +446,9 @@ def simulate(
 
     Raises
     ------
-    ValueError
-        On an unknown scenario or parameter (the message lists the valid ones) or an
-        invalid value.
+    LikekitInputError
+        (a ``ValueError``) On an unknown scenario or parameter (the message lists the valid
+        ones) or an invalid value.
 
     Examples
     --------
@@ -434,9 +458,14 @@ def simulate(
     ['purge']
     """
     params = _params_for(scenario, {"n_videos": n_videos, "days": days}, overrides)
-    step_td = pd.Timedelta(step)
+    try:
+        step_td = pd.Timedelta(step)
+    except ValueError:
+        raise LikekitInputError(
+            f"step must be a duration like '1h' or '30min', got {step!r}"
+        ) from None
     if step_td <= pd.Timedelta(0):
-        raise ValueError(f"step must be positive, got {step!r}")
+        raise LikekitInputError(f"step must be positive, got {step!r}")
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)
     sim = _Simulator(params, step_td, np.random.default_rng(seed), progress)
@@ -474,12 +503,17 @@ class _Simulator:
         self.T = int(round(p.days * 24 / self.h))
         self.V = int(p.n_videos)
         if self.T < 2:
-            raise ValueError(f"days={p.days} with step={step} gives fewer than 2 steps")
+            raise LikekitInputError(f"days={p.days} with step={step} gives fewer than 2 steps")
         every = p.snapshot_hours / self.h
         if abs(every - round(every)) > 1e-9 or round(every) < 1:
-            raise ValueError(f"snapshot_hours={p.snapshot_hours} is not a multiple of {step}")
+            raise LikekitInputError(
+                f"snapshot_hours={p.snapshot_hours} is not a multiple of {step}"
+            )
         self.every = int(round(every))
-        start = pd.Timestamp(p.start)
+        try:
+            start = pd.Timestamp(p.start)
+        except ValueError:
+            raise LikekitInputError(f"start must be a date and time, got {p.start!r}") from None
         start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
         self.start = start.as_unit("us")
         self.step_us = int(step / pd.Timedelta(microseconds=1))

@@ -326,6 +326,26 @@ def test_unknown_scenario_and_parameters_are_clear_errors():
         lk.simulate("healthy", snapshot_hours=1.5)
     with pytest.raises(ValueError, match="n_videos must be positive"):
         lk.simulate("healthy", n_videos=0)
+    with pytest.raises(lk.LikekitInputError, match="purge_prob must be a number, got 'x'"):
+        lk.simulate("healthy", purge_prob="x")
+    with pytest.raises(lk.LikekitInputError, match="n_videos must be an integer"):
+        lk.simulate("healthy", n_videos=2.5)
+    with pytest.raises(lk.LikekitInputError, match="step must be a duration"):
+        lk.simulate("healthy", step="soon")
+    with pytest.raises(lk.LikekitInputError, match="start must be a date"):
+        lk.simulate("healthy", start="someday")
+
+
+def test_cli_rejects_a_bad_parameter_in_one_line(tmp_path, capsys):
+    from likekit.cli import main
+
+    out = tmp_path / "x.csv"
+    assert main(["simulate", "healthy", "--out", str(out), "--set", "purge_rate=1"]) == 2
+    assert "unknown parameter(s) ['purge_rate']" in capsys.readouterr().err
+    assert not out.exists()
+    argv = ["simulate", "bot_purge", "--out", str(out), "--n-videos", "3", "--days", "2"]
+    assert main([*argv, "--set", "purge_prob=0.9", "--seed", "4"]) == 0
+    assert lk.load_counts(out)["video_id"].nunique() == 3
 
 
 def test_overrides_and_sizes_reach_the_parameters():

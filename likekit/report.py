@@ -32,7 +32,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import html
-import importlib
 import io
 import json
 import os
@@ -421,12 +420,24 @@ def _stamp_html(stamp: dict[str, Any]) -> str:
     )
 
 
-def _to_html(nb: Any, stamp: dict[str, Any]) -> str:
+def _html_exporter() -> Any:
+    """An HTML exporter without code, warmed up on a small notebook.
+
+    The first conversion compiles templates and regular expressions (most of a second):
+    done beside the kernel, on the other core, it costs the report nothing.
+    """
+    import nbformat
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
+    cell = nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output("stream", text="1")])
+    exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[cell]))
+    return exporter
+
+
+def _to_html(exporter: Any, nb: Any, stamp: dict[str, Any]) -> str:
     nb.metadata["title"] = stamp["title"]  # the template escapes it into <title>
     body, _ = exporter.from_notebook_node(nb)
     header = _stamp_html(stamp)
@@ -523,9 +534,11 @@ def run_report(
     import nbformat
     import papermill
 
-    # nbconvert takes a second to import: do it on the other core while the kernel works
-    html_import = threading.Thread(target=importlib.import_module, args=("nbconvert",))
-    html_import.start()
+    # nbconvert takes seconds to import and warm up: done on the other core while the
+    # kernel works (a daemon thread, so that an interrupted run does not wait for it)
+    warm: dict[str, Any] = {}
+    warming = threading.Thread(target=lambda: warm.update(exporter=_html_exporter()), daemon=True)
+    warming.start()
 
     token = f"{os.getpid()}-{datetime.now(UTC).strftime('%H%M%S%f')}"
     running = out / f".running-{token}.ipynb"
@@ -553,9 +566,9 @@ def run_report(
                 failed,
             ) from None
         nb = nbformat.read(running, as_version=4)
-        html_import.join()
         nb.metadata["likekit"] = stamp
-        report_html = _to_html(nb, stamp)
+        warming.join()
+        report_html = _to_html(warm.get("exporter") or _html_exporter(), nb, stamp)
         executed, html_path = out / "executed.ipynb", out / "report.html"
         _atomic_write(executed, nbformat.writes(nb))
         running.unlink()

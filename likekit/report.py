@@ -498,13 +498,20 @@ def run_report(
         raise LikekitInputError(f"notebook {nb_path.stem} takes no input table")
     if given_input:
         params[INPUT_PARAM] = given_input
+    if RESULTS_PARAM in params:
+        raise LikekitInputError(
+            f"{RESULTS_PARAM} is set by the report itself (results.json in the output directory)"
+        )
 
     source: Path | None = None
     input_stamp: dict[str, Any] | None = None
     if INPUT_PARAM in declared:
         source = Path(params.get(INPUT_PARAM) or declared[INPUT_PARAM].default or sample_path())
         load_options = {k: params[k] for k in ("duplicates", "rounding") if k in params}
-        counts = load_counts(source, **load_options)  # a bad table stops here, no kernel
+        try:  # a bad table stops here, before any kernel
+            counts = load_counts(source, **load_options)
+        except ValueError as exc:  # a bad option (duplicates=...) reads like a bad table
+            raise LikekitInputError(str(exc)) from None
         source = source.resolve()
         params[INPUT_PARAM] = str(source)
         input_stamp = {

@@ -105,6 +105,18 @@ def test_parameters_file_is_typed_checked(tmp_path, capsys):
     assert "parameter 'title' expects str, got date" in capsys.readouterr().err
 
 
+def test_bad_load_option_and_results_path_are_input_errors(tmp_path, capsys):
+    nb = nbformat.read(PROBE, as_version=4)
+    nb.cells[1].source += '\nduplicates = "error"  # passed to load_counts before the kernel'
+    path = tmp_path / "dup.ipynb"
+    nbformat.write(nb, path)
+    table = str(_table(tmp_path / "t.csv"))
+    assert _cli(table, "--notebook", str(path), "-p", "duplicates", "first") == 2
+    assert "duplicates must be 'error' or 'last', got 'first'" in capsys.readouterr().err
+    assert _cli(table, "--notebook", str(PROBE), "-p", "results_path", "x.json") == 2
+    assert "results_path is set by the report itself" in capsys.readouterr().err
+
+
 def test_non_literal_parameters_cell_is_rejected(tmp_path):
     nb = nbformat.read(PROBE, as_version=4)
     nb.cells[1].source = "import os\nn = os.cpu_count()"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
+import shlex
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -478,3 +481,31 @@ def test_share_of_bot_accounts_purged_matches_purge_prob():
     hits, exposed = map(np.array, zip(*per_wave, strict=True))
     z_wave = (hits.sum() - p * exposed.sum()) / math.sqrt(p * (1 - p) * exposed.sum())
     assert abs(z_wave) < 4
+
+
+def sample_commands() -> list[str]:
+    readme = (lk.sample_path("creator").parent / "README.md").read_text()
+    return sorted(set(re.findall(r"likekit simulate [^`\n]+", readme)))
+
+
+def test_readme_documents_every_sample():
+    samples = lk.sample_path("creator").parent
+    made = {
+        c.split("--out ")[1].split()[0].removeprefix("data/samples/") for c in sample_commands()
+    }
+    on_disk = {p.name for p in samples.glob("*.csv") if not p.stem.endswith(("_events", "_truth"))}
+    assert made == on_disk
+
+
+@pytest.mark.parametrize("command", sample_commands())
+def test_samples_are_what_their_readme_command_makes(command, tmp_path):
+    from likekit.cli import main
+
+    argv = shlex.split(command)[1:]
+    target = Path(argv[argv.index("--out") + 1])
+    argv[argv.index("--out") + 1] = str(tmp_path / target.name)
+    assert main(argv) == 0
+    committed = lk.sample_path(target.stem).parent
+    for suffix in ("", "_events", "_truth"):
+        name = f"{target.stem}{suffix}.csv"
+        assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name

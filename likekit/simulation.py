@@ -208,7 +208,7 @@ class SimParams:
                     f"{name} must be one of {choices}, got {getattr(self, name)!r}"
                 )
         probs = [f.name for f in fields(self) if f.name.endswith(("_prob", "_share"))]
-        probs += ["partial_drop_min", "partial_drop_max", "client_undercount"]
+        probs += ["partial_drop_min", "partial_drop_max", "client_undercount", "unlike_hazard"]
         for name in probs:
             if not 0 <= getattr(self, name) <= 1:
                 raise LikekitInputError(
@@ -223,8 +223,9 @@ class SimParams:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise LikekitInputError(f"{name} must be positive, got {getattr(self, name)}")
-        counts = ("n_farm_accounts", "n_spam_accounts", "purge_waves", "outages")
-        for name in counts:
+        counts = ("n_farm_accounts", "n_spam_accounts", "purge_waves", "outages", "burst_size")
+        counts += ("trend_start_max_days", "spam_delay_hours", "client_update_days")
+        for name in counts + ("fade_exponent",):
             if getattr(self, name) < 0:
                 raise LikekitInputError(f"{name} must not be negative, got {getattr(self, name)}")
 
@@ -468,6 +469,8 @@ def simulate(
         raise LikekitInputError(f"step must be positive, got {step!r}")
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)
+    elif not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise LikekitInputError(f"seed must be a non-negative integer, got {seed!r}")
     sim = _Simulator(params, step_td, np.random.default_rng(seed), progress)
     return sim.run(scenario, seed, display)
 
@@ -517,8 +520,7 @@ class _Simulator:
         start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
         self.start = start.as_unit("us")
         self.step_us = int(step / pd.Timedelta(microseconds=1))
-        show = self.T * self.V >= _PROGRESS_MIN if progress is None else progress
-        self.bar = tqdm(total=100, desc="simulate", unit="%", disable=not show, leave=False)
+        self.show = self.T * self.V >= _PROGRESS_MIN if progress is None else progress
         width = max(2, len(str(self.V - 1)))
         self.ids = [f"v{i:0{width}d}" for i in range(self.V)]
         self.wave_id = 0
@@ -779,6 +781,7 @@ class _Simulator:
     # -- assembly ------------------------------------------------------------------------
 
     def run(self, scenario: str, seed: int, display: bool) -> Simulation:
+        self.bar = tqdm(total=100, desc="simulate", unit="%", disable=not self.show, leave=False)
         with self.bar:
             self.attention()
             self.organic()

@@ -374,6 +374,55 @@ class Simulation:
             f"seed={self.seed}, rows={len(self.counts)}, events={len(self.events)})"
         )
 
+    def plot(self, video_id: str | None = None, ax: Any = None) -> Any:
+        """One video: what the app showed, the true count and the true events.
+
+        Parameters
+        ----------
+        video_id : str, optional
+            The video (default: the one whose events lost the most likes).
+        ax : matplotlib Axes, optional
+            Where to draw (default: a new figure).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.dates as mdates
+        import matplotlib.pyplot as plt
+
+        from likekit.plots import CAUSE_COLORS
+
+        if video_id is None:
+            lost = self.events.groupby("video_id")["likes_delta"].sum()
+            video_id = lost.idxmin() if len(lost) else self.counts["video_id"].iloc[0]
+        shown = self.counts[self.counts["video_id"] == video_id]
+        if shown.empty:
+            raise LikekitInputError(f"no video {video_id!r} in this simulation")
+        true = self.truth[self.truth["video_id"] == video_id]
+        if ax is None:
+            ax = plt.subplots(figsize=(9, 4))[1]
+        likes = shown["likes"].astype(float).to_numpy()
+        top = likes + shown["resolution"].to_numpy()
+        ax.fill_between(
+            shown["timestamp"], likes, top, step="post", color="0.8", label="display resolution"
+        )
+        ax.step(shown["timestamp"], likes, where="post", color="0.2", lw=1, label="shown")
+        ax.plot(true["timestamp"], true["likes"], color="tab:blue", lw=1, label="true")
+        for e in self.events[self.events["video_id"] == video_id].itertuples():
+            color, label = CAUSE_COLORS[e.cause], f"{e.cause} ({e.detail})"
+            if e.start == e.end:
+                ax.axvline(e.start, color=color, lw=1.5, label=label)
+            else:
+                ax.axvspan(e.start, e.end, color=color, alpha=0.2, label=label)
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))  # one legend entry per label
+        ax.legend(unique.values(), unique.keys(), fontsize="small", loc="upper left")
+        ax.set(title=f"{self.scenario}: {video_id}", ylabel="likes")
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set(major_locator=locator, major_formatter=mdates.ConciseDateFormatter(locator))
+        return ax
+
     def write(self, path: str | Path) -> dict[str, Path]:
         """Write ``counts`` to ``path`` and ``truth``, ``events`` beside it.
 

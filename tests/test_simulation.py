@@ -361,6 +361,22 @@ def test_overrides_and_sizes_reach_the_parameters():
     assert set(SimParams.names()) >= {"purge_prob", "like_prob", "fickle_share"}
 
 
+def test_plot_draws_one_video_with_its_events(sims):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    sim = sims["mixed"]
+    ax = sim.plot()
+    lost = sim.events.groupby("video_id")["likes_delta"].sum().idxmin()
+    assert ax.get_title() == f"mixed: {lost}"
+    labels = {t.get_text() for t in ax.get_legend().get_texts()}
+    causes = sim.events.loc[sim.events["video_id"] == lost, "cause"]
+    assert {label.split(" ")[0] for label in labels} >= set(causes) | {"true", "shown"}
+    assert sims["healthy"].plot("v03").get_title() == "healthy: v03"
+    with pytest.raises(lk.LikekitInputError, match="no video 'v99'"):
+        sim.plot("v99")
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_write_round_trip(tmp_path, suffix):
     sim = lk.simulate("mixed", seed=6, n_videos=5, days=5)

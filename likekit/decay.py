@@ -34,10 +34,17 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
-from likekit._decay_models import FAMILIES, LN2, Family
+from likekit._decay_models import FAMILIES, Family
 from likekit.data import LikekitInputError, format_count, parse_count
 
-__all__ = ["MODELS", "DecayFit", "fit_decay", "fit_decay_many", "simulate_decline"]
+__all__ = [
+    "MODELS",
+    "DecayFit",
+    "draw_decline",
+    "fit_decay",
+    "fit_decay_many",
+    "simulate_decline",
+]
 
 #: the candidate models, in the order of the comparison table
 MODELS = ("exponential", "power_law", "stretched_exponential", "none")
@@ -233,14 +240,26 @@ class _DenseWhitener(_Whitener):
         )
 
 
-def _rounding_kernel(design: _Design, dist2: np.ndarray) -> np.ndarray:
-    """Correlation of two levels' rounding errors given their squared expected distance.
+_HARMONICS = np.arange(1, 5)
+#: share of the rounding variance in the first harmonics; the rest is white
+_HARMONIC_WEIGHTS = 6 / (np.pi**2 * _HARMONICS**2)
+_WHITE = 1.0 - _HARMONIC_WEIGHTS.sum()
 
-    The rounding error is a sawtooth of the count with period ``r``: two counts much closer
-    than ``r`` share it, and a random shift of standard deviation ``d`` damps its first
-    harmonic by ``exp(-2 pi^2 d^2 / r^2)``.
+
+def _rounding_kernel(design: _Design, dmu: np.ndarray, dist2: np.ndarray | float) -> np.ndarray:
+    """Correlation of two levels' rounding errors (off the diagonal).
+
+    The rounding error is a sawtooth of the count with period ``r`` (the display step):
+    ``sum_k 6 / (pi k)^2 cos(2 pi k x / r)`` in correlation, for two counts ``x`` apart.
+    Counts much closer than ``r`` share their error (the display did not move), counts a
+    whole step apart too. The expected distance ``dmu`` enters the cosines; the noise between
+    the two (variance ``dist2``) damps harmonic ``k`` by ``exp(-2 (pi k)^2 dist2 / r^2)``.
+    The harmonics above the fourth are left white.
     """
-    return np.exp(-2 * np.pi**2 * dist2 / design.resolution**2)
+    r = design.resolution
+    phase = 2 * np.pi * np.multiply.outer(dmu, _HARMONICS) / r
+    damp = np.exp(-2 * np.pi**2 * np.multiply.outer(dist2, _HARMONICS**2) / r**2)
+    return (np.cos(phase) * damp) @ _HARMONIC_WEIGHTS
 
 
 def _variance(design: _Design, resid: np.ndarray, mean: np.ndarray) -> tuple[float, float]:
@@ -262,7 +281,7 @@ def _variance(design: _Design, resid: np.ndarray, mean: np.ndarray) -> tuple[flo
         targets.append((path[lag:] - path[:-lag]) ** 2)
         xs.append(np.column_stack([time[lag:] - time[:-lag], moved[lag:] - moved[:-lag]]))
         va, vb = design.level_rounding[lag:], design.level_rounding[:-lag]
-        shared = np.sqrt(va * vb) * _rounding_kernel(design, (mu[lag:] - mu[:-lag]) ** 2)
+        shared = np.sqrt(va * vb) * _rounding_kernel(design, mu[lag:] - mu[:-lag], 0.0)
         rounding.append(va + vb - 2 * shared + breaks[lag:] - breaks[:-lag])
         lag *= 2 if design.dense else design.n  # exact counts: single increments suffice
     target, x, rnd = np.concatenate(targets), np.vstack(xs), np.concatenate(rounding)
@@ -289,16 +308,15 @@ def _whitener(design: _Design, sigma2: float, phi: float, mean: np.ndarray) -> _
     breaks = np.cumsum(design.break_var)
     walk = sigma2 * np.minimum.outer(time, time) + phi * np.minimum.outer(moved, moved)
     mu = np.cumsum(mean)
-    dist2 = (
-        np.subtract.outer(mu, mu) ** 2
-        + sigma2 * np.abs(np.subtract.outer(time, time))
-        + phi * np.abs(np.subtract.outer(moved, moved))
+    dist2 = sigma2 * np.abs(np.subtract.outer(time, time)) + phi * np.abs(
+        np.subtract.outer(moved, moved)
     )
     sd = np.sqrt(design.level_rounding)
-    cov = (
-        walk + np.minimum.outer(breaks, breaks) + np.outer(sd, sd) * _rounding_kernel(design, dist2)
-    )
-    cov[np.diag_indices_from(cov)] += _FLOOR * np.arange(1, design.n + 1)
+    shared = np.outer(sd, sd) * _rounding_kernel(design, np.subtract.outer(mu, mu), dist2)
+    rows = np.arange(1, design.n + 1)
+    cov = walk + np.minimum.outer(breaks, breaks) + shared
+    cov += _FLOOR * np.minimum.outer(rows, rows)  # the floor of every increment, chained
+    cov[np.diag_indices_from(cov)] += _WHITE * design.level_rounding
     return _DenseWhitener(cov)
 
 
@@ -410,7 +428,7 @@ def _fit_family(
 
 
 def _common_variance(design: _Design, cands: dict[str, _Candidate]) -> None:
-    """Refit every candidate under one variance, that of the closest-fitting family.
+    """Refit every candidate under one variance, that of the best-fitting family.
 
     The variance moments of a family that misses the shape absorb the misfit; its
     likelihood would then not be comparable with the others'. Under a common variance the
@@ -420,8 +438,7 @@ def _common_variance(design: _Design, cands: dict[str, _Candidate]) -> None:
     fams = [c for c in cands.values() if c.name != "none"]
     if len(fams) < 2:
         return
-    total = {c.name: c.sigma2 * design.span + c.phi * abs(c.x[1]) for c in fams}
-    ref = cands[min(total, key=total.get)]
+    ref = max(fams, key=lambda c: c.llf)
     for c in fams:
         if c is ref:
             continue
@@ -495,6 +512,13 @@ def _infer(family: Family, design: _Design, cand: _Candidate, cov_type: str):
         [f"log_{family.shape_name}"] if family.n_shape else []
     )
     model = _LIKELIHOOD[0](design, family, cand.whiten, names)
+    try:
+        return _newton(model, family, design, cand, cov_type)
+    except np.linalg.LinAlgError:  # singular information: some parameter is not identified
+        return None
+
+
+def _newton(model, family: Family, design: _Design, cand: _Candidate, cov_type: str):
     res = model.fit(
         start_params=cand.x,
         method="newton",
@@ -519,6 +543,60 @@ def _infer(family: Family, design: _Design, cand: _Candidate, cov_type: str):
 
 # ---------------------------------------------------------------------------------------
 # results
+
+
+_INVERSE_LINK = {"log": math.exp, "raw": float, "logit": lambda v: 1 / (1 + math.exp(-v))}
+
+
+def _link_scale(family: Family, x: np.ndarray, cov: np.ndarray) -> pd.DataFrame:
+    """Derived quantities on the scale where their Wald interval is built, with std errors.
+
+    Half-life on the log scale (it is positive and skewed), plateau as is (a parameter),
+    loss share ``A / (P + A)`` on the logit scale ``log(A / P)`` when it is in (0, 1).
+    """
+    p, a, tau, shape = _natural(family, x)
+    k = len(x)
+
+    def se(grad: np.ndarray) -> float:
+        return math.sqrt(max(float(grad @ cov @ grad), 0.0))
+
+    g_half = np.zeros(k)
+    g_half[2:] = family.log_half_life_grad(shape)
+    g_plateau = np.eye(k)[0]
+    g_share = np.zeros(k)
+    if p > 0 and a > 0:
+        g_share[:2] = [-1.0 / p, 1.0 / a]
+        share = (math.log(a / p), se(g_share), "logit")
+    else:
+        g_share[:2] = [-a / (p + a) ** 2, p / (p + a) ** 2]
+        share = (a / (p + a), se(g_share), "raw")
+    rows = {
+        "half_life": (math.log(family.half_life(tau, shape)), se(g_half), "log"),
+        "plateau": (p, se(g_plateau), "raw"),
+        "loss_share": share,
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["est", "se", "scale"])
+
+
+def _averaged_link(chosen: pd.DataFrame, others: list[tuple[float, pd.DataFrame]]) -> pd.DataFrame:
+    """Widen the chosen model's standard errors for the uncertainty of the choice.
+
+    Buckland, Burnham & Augustin (1997): ``se = sum_i w_i sqrt(se_i^2 + (t_i - t)^2)`` over
+    the candidates with their criterion weights ``w_i`` (the chosen one included), around
+    the chosen estimate ``t``. A clear choice (weight near 1) leaves the interval as it is.
+    """
+    out = chosen.copy()
+    for name in out.index:
+        est, se, scale = chosen.loc[name]
+        total, weights = 0.0, 0.0
+        for w, link in others:
+            e, s, sc = link.loc[name]
+            if sc == scale and np.isfinite(s):
+                total += w * math.sqrt(s**2 + (e - est) ** 2)
+                weights += w
+        if weights > 0:
+            out.loc[name, "se"] = total / weights
+    return out
 
 
 class DecayFit:
@@ -569,6 +647,7 @@ class DecayFit:
         converged,
         message,
         criterion,
+        link=None,
     ):
         self.video_id = video_id
         self.model: str = model
@@ -586,10 +665,18 @@ class DecayFit:
         if result is not None:
             self._x = np.asarray(result.params, float)
             self._cov = np.asarray(result.cov_params(), float)
+        elif family is not None:  # inference failed: estimates without intervals
+            self._x = candidate.x
+            self._cov = np.full((len(candidate.x), len(candidate.x)), np.nan)
         elif candidate is not None:
             self._x, self._cov = candidate.x, candidate.cov
         else:
             self._x, self._cov = np.array([peak]), np.array([[np.nan]])
+        self._link = (
+            link
+            if link is not None
+            else (_link_scale(family, self._x, self._cov) if family is not None else None)
+        )
         self.derived = self._derived(alpha)
 
     # -- parameters ----------------------------------------------------------------------
@@ -657,30 +744,9 @@ class DecayFit:
             out.loc["plateau"] = [p, p - z * se, p + z * se]
             out.loc["loss_share"] = [0.0, math.nan, math.nan]
             return out
-        x, cov, fam = self._x, self._cov, self.family
-        p, a, tau, shape = _natural(fam, x)
-        k = len(x)
-        # half-life: Wald on the log scale
-        h = fam.half_life(tau, shape)
-        grad = np.zeros(k)
-        grad[2:] = fam.log_half_life_grad(shape)
-        se = math.sqrt(max(grad @ cov @ grad, 0.0))
-        out.loc["half_life"] = [h, h * math.exp(-z * se), h * math.exp(z * se)]
-        # plateau: a parameter
-        se = math.sqrt(max(cov[0, 0], 0.0))
-        out.loc["plateau"] = [p, p - z * se, p + z * se]
-        # loss share A / (P + A): Wald on the logit scale log(A / P) when it is in (0, 1)
-        share = a / (p + a)
-        grad = np.zeros(k)
-        if p > 0 and a > 0:
-            grad[:2] = [-1.0 / p, 1.0 / a]
-            se = math.sqrt(max(grad @ cov @ grad, 0.0))
-            lo, hi = math.log(a / p) - z * se, math.log(a / p) + z * se
-            out.loc["loss_share"] = [share, 1 / (1 + math.exp(-lo)), 1 / (1 + math.exp(-hi))]
-        else:
-            grad[:2] = [-a / (p + a) ** 2, p / (p + a) ** 2]
-            se = math.sqrt(max(grad @ cov @ grad, 0.0))
-            out.loc["loss_share"] = [share, share - z * se, share + z * se]
+        for name, (est, se, scale) in self._link.iterrows():
+            back = _INVERSE_LINK[scale]
+            out.loc[name] = [back(est), back(est - z * se), back(est + z * se)]
         return out
 
     @property
@@ -834,12 +900,15 @@ class DecayFit:
 
 def _choose_start(table: pd.DataFrame, level: np.ndarray, start) -> int:
     if start is None:
-        # the first snapshot at the highest (corrected) level: on a display-rounded series
-        # the count shows that value from just before the peak on
-        return int(np.argmax(level))
+        # the highest (corrected) level; a display-rounded count may show it for hours
+        # around the peak: take the middle of that run
+        first = int(np.argmax(level))
+        run = np.flatnonzero(level[first:] != level[first])
+        length = int(run[0]) if len(run) else len(level) - first
+        return first + (length - 1) // 2
     ts = pd.Timestamp(start)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    after = np.flatnonzero(table["timestamp"].to_numpy() >= ts.to_datetime64())
+    after = np.flatnonzero((table["timestamp"] >= ts).to_numpy())
     if len(after) == 0:
         raise LikekitInputError(f"start {ts} is after the last snapshot")
     return int(after[0])
@@ -934,7 +1003,8 @@ def fit_decay(
     n_after = len(y) - i0
     if n_after < MIN_SNAPSHOTS:
         return give_up(
-            f"too little data after the peak: {n_after} snapshots, at least {MIN_SNAPSHOTS} needed"
+            f"too little data after the peak: the count is highest {n_after - 1} snapshot(s) "
+            f"before the end, a decline needs {MIN_SNAPSHOTS}"
         )
     sel = np.arange(i0, len(y))
     if np.any(r[i0:] > 1) and len(sel) > MAX_DENSE:
@@ -997,8 +1067,27 @@ def fit_decay(
         return fit
     family = FAMILIES[chosen]
     result = _infer(family, design, cand, cov_type)
+    if result is None:
+        return DecayFit(
+            video_id=video,
+            model=chosen,
+            family=family,
+            candidate=cand,
+            result=None,
+            comparison=comp,
+            start=t0,
+            peak=peak,
+            data=data,
+            alpha=alpha,
+            converged=False,
+            message="the information matrix is singular: the parameters are not identified",
+            criterion=criterion,
+        )
     converged = cand.converged and bool(result.mle_retvals.get("converged", True))
     message = cand.message or ("" if converged else "statsmodels did not converge")
+    link = _link_scale(family, result.params, result.cov_params())
+    if model == "auto":
+        link = _averaged_link(link, _rivals(design, cands, comp, criterion, cov_type, link))
     return DecayFit(
         video_id=video,
         model=chosen,
@@ -1013,7 +1102,25 @@ def fit_decay(
         converged=converged,
         message=message,
         criterion=criterion,
+        link=link,
     )
+
+
+def _rivals(design, cands, comp, criterion, cov_type, chosen_link):
+    """Criterion weights and link-scale estimates of the decay families worth a look."""
+    fams = comp[comp["converged"] & (comp.index != "none")]
+    weights = np.exp(-0.5 * (fams[criterion] - fams[criterion].min()))
+    weights = weights / weights.sum()
+    out = []
+    for name, w in weights.items():
+        if comp.loc[name, "selected"]:
+            out.append((float(w), chosen_link))
+        elif w >= 0.01:  # a negligible rival does not move the interval: skip its inference
+            family = FAMILIES[name]
+            res = _infer(family, design, cands[name], cov_type)
+            if res is not None:
+                out.append((float(w), _link_scale(family, res.params, res.cov_params())))
+    return out
 
 
 def fit_decay_many(
@@ -1054,7 +1161,7 @@ def fit_decay_many(
         row: dict[str, Any] = {"video_id": str(video)}
         try:
             fit = fit_decay(frame, **kwargs)
-        except Exception as err:  # noqa: BLE001 - one video's failure goes in its row
+        except Exception as err:  # one video's failure goes in its row, never raised
             row.update(model=None, converged=False, message=f"{type(err).__name__}: {err}")
             rows.append(row)
             continue
@@ -1200,3 +1307,32 @@ def simulate_decline(
         "peak_time": pd.Timestamp(start, tz="UTC") + pd.Timedelta(hours=hours_before_peak),
     }
     return counts, truth
+
+
+def draw_decline(
+    model: str, seed: int | np.random.Generator | None = None, **overrides: Any
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`simulate_decline` with parameters drawn at random: the accuracy benchmark's bench.
+
+    Peak log-uniform in [3,000, 300,000] (so the app shows "12.3K": rounding matters),
+    loss share uniform in [0.1, 0.5] (declines of at least 10% of the peak), half-life
+    log-uniform in [12, 96] hours, power-law alpha uniform in [0.8, 3], stretched-exponential
+    beta uniform in [0.4, 0.75] (beta near 1 is an exponential, alpha large nearly one too),
+    new likes and un-likes besides the trend at ``peak * U(2e-5, 2e-4)`` per hour.
+    ``overrides`` (display, missing, jitter, hours_after_peak, ...) go to
+    :func:`simulate_decline` and win over the draws.
+    """
+    rng = np.random.default_rng(seed)
+    peak = float(np.exp(rng.uniform(np.log(3e3), np.log(3e5))))
+    params: dict[str, Any] = {
+        "peak": peak,
+        "loss_share": rng.uniform(0.1, 0.5),
+        "half_life": float(np.exp(rng.uniform(np.log(12), np.log(96)))),
+        "trickle": peak * rng.uniform(2e-5, 2e-4),
+    }
+    if model == "power_law":
+        params["shape"] = rng.uniform(0.8, 3.0)
+    elif model == "stretched_exponential":
+        params["shape"] = rng.uniform(0.4, 0.75)
+    params.update(overrides)
+    return simulate_decline(model, seed=rng, **params)

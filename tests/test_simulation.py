@@ -141,7 +141,26 @@ def test_scenario_catalogue(sims):
     for row in table.itertuples():
         causes = set(row.causes.split(",")) - {""}
         assert set(sims[row.name].events["cause"]) == causes, row.name
-    assert sims["healthy"].events.empty
+    for seed in range(5):
+        assert lk.simulate("healthy", seed=seed, display=False).events.empty
+
+
+def test_videos_share_trend_curves():
+    sim = lk.simulate("trend_unlikes", n_videos=12, seed=2, videos_per_trend=4)
+    trends = sim.videos.groupby("trend")
+    assert (trends.size() == 4).all()
+    assert (trends["trend_start"].nunique() == 1).all() and (trends["peak"].nunique() == 1).all()
+    assert sim.videos["trend_start"].nunique() == 3
+
+
+def test_snapshots_every_few_hours_observe_the_hourly_truth():
+    sim = lk.simulate("healthy", seed=3, snapshot_hours=3)
+    assert (sim.counts.groupby("video_id")["timestamp"].diff().dropna() == pd.Timedelta("3h")).all()
+    truth = sim.truth.set_index(["video_id", "timestamp"])["likes"]
+    shown = sim.counts.set_index(["video_id", "timestamp"])
+    lower, resolution = display_bounds(truth.loc[shown.index].to_numpy())
+    assert (shown["likes"].to_numpy() == lower).all()
+    assert (shown["resolution"].to_numpy() == resolution).all()
 
 
 # ---------------------------------------------------------------------------------------
@@ -401,25 +420,33 @@ def test_write_round_trip(tmp_path, suffix):
 # statistics against expectations computed from the parameters
 
 
-def expected_views_per_video(p: SimParams, steps: int) -> float:
-    """Views of one video, all trends starting at t=0, no spread, no baseline, hourly."""
-    rise = int(p.rise_hours)
-    ratio = math.exp(-1 / p.fade_hours)
-    fading = steps - rise
-    return p.peak_views * ((rise - 1) / 2 + (1 - ratio**fading) / (1 - ratio))
+def expected_views_per_video(p: SimParams, step_hours: float) -> float:
+    """Expected views of a video whose trend starts with the window, from the documented
+    curve: a linear rise over ``rise_hours`` then the relaxation, times ``peak_views``."""
+    t = np.arange(round(p.days * 24 / step_hours)) * step_hours
+    since = np.maximum(t - p.rise_hours, 0)
+    if p.fade == "exponential":
+        relax = np.exp(-since / p.fade_hours)
+    else:
+        relax = (1 + since / p.fade_hours) ** -p.fade_exponent
+    shape = np.where(t < p.rise_hours, t / p.rise_hours, relax)
+    return p.peak_views * step_hours * shape.sum()
 
 
 @pytest.mark.slow
-def test_total_views_and_organic_likes_match_the_parameters():
+@pytest.mark.parametrize(
+    ("fade", "step"), [("exponential", "1h"), ("power_law", "1h"), ("exponential", "30min")]
+)
+def test_total_views_and_organic_likes_match_the_parameters(fade, step):
     fixed = {"trend_start_max_days": 0, "video_scale_sigma": 0, "baseline_share": 0}
     views, likes = [], []
     for seed in range(20):
-        sim = lk.simulate("healthy", n_videos=20, days=5, seed=seed, **fixed)
+        sim = lk.simulate("healthy", n_videos=20, days=5, step=step, seed=seed, fade=fade, **fixed)
         last = sim.truth.groupby("video_id").last()
         views.append(last["views"].sum())
         likes.append(last["organic_given"].sum())
     p = sim.params
-    mean_views = 20 * expected_views_per_video(p, 5 * 24)
+    mean_views = 20 * expected_views_per_video(p, pd.Timedelta(step) / pd.Timedelta("1h"))
     # totals are Poisson: variance = mean
     z_views = (np.mean(views) - mean_views) / math.sqrt(mean_views / len(views))
     mean_likes = p.like_prob * mean_views

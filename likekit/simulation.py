@@ -318,7 +318,7 @@ def _render(values: np.ndarray, na: np.ndarray, rounding: str) -> pd.Series:
 # the result
 
 
-@dataclass
+@dataclass(eq=False)
 class Simulation:
     """A simulated creator's panel with everything the simulation knows.
 
@@ -460,7 +460,7 @@ class Simulation:
 
 
 def simulate(
-    scenario: str = "mixed",
+    scenario: str,
     *,
     n_videos: int | None = None,
     days: float | None = None,

@@ -312,11 +312,14 @@ def _whitener(design: _Design, sigma2: float, phi: float, mean: np.ndarray) -> _
         np.subtract.outer(moved, moved)
     )
     sd = np.sqrt(design.level_rounding)
-    shared = np.outer(sd, sd) * _rounding_kernel(design, np.subtract.outer(mu, mu), dist2)
+    # the likelihood uses the first harmonic's envelope only: the fitted mean is not known
+    # well enough over long spans to trust the phase of the sawtooth (that would be
+    # overconfident)
+    dmu = np.subtract.outer(mu, mu)
+    shared = np.outer(sd, sd) * np.exp(-2 * np.pi**2 * (dmu**2 + dist2) / design.resolution**2)
     rows = np.arange(1, design.n + 1)
     cov = walk + np.minimum.outer(breaks, breaks) + shared
     cov += _FLOOR * np.minimum.outer(rows, rows)  # the floor of every increment, chained
-    cov[np.diag_indices_from(cov)] += _WHITE * design.level_rounding
     return _DenseWhitener(cov)
 
 
@@ -513,7 +516,9 @@ def _infer(family: Family, design: _Design, cand: _Candidate, cov_type: str):
     )
     model = _LIKELIHOOD[0](design, family, cand.whiten, names)
     try:
-        return _newton(model, family, design, cand, cov_type)
+        # a Newton step may try absurd values (tau overflowing): caught by the box check
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _newton(model, family, design, cand, cov_type)
     except np.linalg.LinAlgError:  # singular information: some parameter is not identified
         return None
 

@@ -1,0 +1,385 @@
+"""Decay models: recovery, interval coverage, model choice and robustness against the truth.
+
+The statistical checks use a modest replication (40 declines per family, half of them
+app-rounded) with bounds that a method meeting the benchmark's goals passes with high
+probability at that size; ``benchmarks/bench_decay.py`` measures the goals on 200 per family.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import likekit as lk
+from likekit.decay import MODELS, draw_decline, fit_decay, fit_decay_many, simulate_decline
+
+FAMILIES = ("exponential", "power_law", "stretched_exponential")
+N_PER_FAMILY = 40
+
+
+def _covers(fit, truth, name):
+    low, high = fit.derived.loc[name, ["low", "high"]]
+    return bool(low <= truth[name] <= high)
+
+
+@pytest.fixture(scope="module")
+def replications():
+    """40 random declines per family (20 exact, 20 app-rounded), fitted with model="auto"."""
+    rows = []
+    for f_i, family in enumerate(FAMILIES):
+        for i in range(N_PER_FAMILY):
+            display = i % 2 == 1
+            counts, truth = draw_decline(family, seed=1000 * f_i + i, display=display)
+            fit = fit_decay(counts)
+            rows.append(
+                {
+                    "family": family,
+                    "display": display,
+                    "picked": fit.model,
+                    "cover_half_life": _covers(fit, truth, "half_life"),
+                    "cover_plateau": _covers(fit, truth, "plateau"),
+                    "cover_loss_share": _covers(fit, truth, "loss_share"),
+                    "err_half_life": abs(fit.half_life / truth["half_life"] - 1),
+                    "err_plateau": abs(fit.plateau / truth["plateau"] - 1),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# the generator
+
+
+def test_simulate_decline_is_reproducible_and_follows_the_contract():
+    a, truth_a = simulate_decline("power_law", seed=5, display=True, missing=0.1)
+    b, truth_b = simulate_decline("power_law", seed=5, display=True, missing=0.1)
+    pd.testing.assert_frame_equal(a, b)
+    assert truth_a == truth_b
+    assert str(a["timestamp"].dtype) == "datetime64[us, UTC]"
+    assert a["likes"].dtype == "Int64" and a["resolution"].dtype == np.int64
+    assert a["likes"].isna().any()  # missing snapshots
+    shown = a.dropna(subset=["likes"])
+    assert all(
+        lk.parse_count(s) == (n, r)
+        for s, n, r in zip(shown["display"], shown["likes"], shown["resolution"], strict=True)
+    )
+    c, _ = simulate_decline("power_law", seed=6, display=True)
+    assert not c["likes"].equals(a["likes"])
+
+
+def test_simulated_decline_follows_its_mean_path():
+    # the level late in the decline sits near the true plateau: the generator means what
+    # its truth says (Poisson noise of the un-likes and trickle on top)
+    counts, truth = simulate_decline(
+        "exponential", peak=50_000, loss_share=0.4, half_life=24, hours_after_peak=400, seed=1
+    )
+    late = counts["likes"].iloc[-24:].astype(float).mean()
+    sd = np.sqrt(2 * 5 * 400 + truth["amplitude"])  # trickle both ways + un-likes
+    assert abs(late - truth["plateau"]) < 4 * sd
+    assert truth["loss_share"] == pytest.approx(truth["amplitude"] / truth["peak"])
+
+
+# ---------------------------------------------------------------------------------------
+# statistical accuracy
+
+
+def test_intervals_cover_the_truth_for_each_family(replications):
+    # a 95% interval covers >= 30 of 40 with probability > 0.99 when its coverage is >= 0.9
+    by_family = replications.groupby("family")[["cover_half_life", "cover_plateau"]].mean()
+    assert (by_family >= 0.75).all().all(), by_family
+    # and it is not made wide enough to cover everything
+    pooled = replications[["cover_half_life", "cover_plateau"]].to_numpy().mean()
+    assert pooled < 0.99, pooled
+
+
+def test_intervals_hold_for_rounded_counts(replications):
+    rounded = replications[replications["display"]]
+    cover = rounded[["cover_half_life", "cover_plateau", "cover_loss_share"]].mean()
+    # 60 rounded fits: >= 0.8 fails with probability < 0.001 at a true coverage of 0.93
+    assert (cover >= 0.8).all(), cover
+
+
+def test_estimates_are_accurate(replications):
+    errors = replications.groupby("family")[["err_half_life", "err_plateau"]].median()
+    assert (errors["err_plateau"] < 0.05).all(), errors
+    assert (errors["err_half_life"] < 0.15).all(), errors
+
+
+def test_auto_picks_the_generating_family(replications):
+    hit = replications["picked"] == replications["family"]
+    assert hit.mean() >= 0.8, hit.mean()
+    assert (hit.groupby(replications["family"]).mean() >= 0.65).all()
+
+
+def test_naive_level_fit_would_not_cover():
+    # why the increments: least squares on the level with plain errors is overconfident
+    from scipy.optimize import curve_fit
+
+    covered = []
+    for seed in range(20):
+        counts, truth = draw_decline("exponential", seed=seed)
+        y = counts["likes"].to_numpy(float)
+        s = ((counts["timestamp"] - truth["peak_time"]) / pd.Timedelta(hours=1)).to_numpy()
+        y, s = y[s >= 0], s[s >= 0]
+        p, cov = curve_fit(
+            lambda t, p, a, tau: p + a * np.exp(-t / tau), s, y, p0=[y[-1], y[0] - y[-1], 50]
+        )
+        covered.append(abs(p[0] - truth["plateau"]) <= 1.96 * np.sqrt(cov[0, 0]))
+    ours = [
+        _covers(fit_decay(draw_decline("exponential", seed=seed)[0]), truth, "plateau")
+        for seed, truth in ((s, draw_decline("exponential", seed=s)[1]) for s in range(20))
+    ]
+    assert np.mean(covered) < 0.8 <= np.mean(ours)
+
+
+# ---------------------------------------------------------------------------------------
+# robustness
+
+
+def test_no_decline_gives_model_none():
+    # a flat count wanders: its highest point may be anywhere, and is no start of a decline
+    for seed in range(4):
+        counts, _ = simulate_decline("none", seed=seed)
+        fit = fit_decay(counts)
+        assert fit.model == "none"
+        assert "no decline" in fit.message or "too little data" in fit.message
+        assert fit.half_life == np.inf and fit.loss_share == 0.0
+
+
+def test_too_little_data_after_the_peak_says_so():
+    counts, _ = simulate_decline("exponential", hours_after_peak=4, seed=2)
+    fit = fit_decay(counts)
+    assert fit.model == "none"
+    assert "too little data" in fit.message
+
+
+def test_rising_series_is_not_a_decline():
+    counts, _ = simulate_decline("exponential", hours_after_peak=0, hours_before_peak=100, seed=2)
+    fit = fit_decay(counts)
+    assert fit.model == "none" and fit.message
+
+
+def test_purge_inside_the_decline_is_excluded():
+    counts, truth = simulate_decline("exponential", peak=20_000, half_life=48, seed=11)
+    purge_time = truth["peak_time"] + pd.Timedelta(hours=100)
+    purged = counts.copy()
+    after = purged["timestamp"] >= purge_time
+    purged.loc[after, "likes"] = purged.loc[after, "likes"] - 1500  # 1,500 bot likes vanish
+    events = pd.DataFrame({"video_id": ["v00"], "start": [purge_time], "end": [purge_time]})
+    thrown = fit_decay(purged)
+    fit = fit_decay(purged, exclude=events)
+    assert _covers(fit, truth, "half_life")
+    # the plateau is the trend's: the purge's likes are counted apart (diagnose reports them)
+    assert _covers(fit, truth, "plateau")
+    assert abs(thrown.half_life / truth["half_life"] - 1) > abs(
+        fit.half_life / truth["half_life"] - 1
+    )
+
+
+def test_glitch_window_is_excluded():
+    counts, truth = simulate_decline("stretched_exponential", peak=30_000, seed=4)
+    start = truth["peak_time"] + pd.Timedelta(hours=30)
+    end = start + pd.Timedelta(hours=6)
+    glitched = counts.copy()
+    inside = (glitched["timestamp"] >= start) & (glitched["timestamp"] <= end)
+    glitched.loc[inside, "likes"] = 0  # server served zeros, then recovered
+    clean = fit_decay(counts)
+    fit = fit_decay(glitched, exclude=pd.DataFrame({"start": [start], "end": [end]}))
+    assert fit.model == clean.model
+    assert fit.half_life == pytest.approx(clean.half_life, rel=0.05)
+    assert _covers(fit, truth, "plateau")
+
+
+def test_missing_and_irregular_snapshots():
+    hits = []
+    for seed in range(6):
+        counts, truth = draw_decline("power_law", seed=seed, missing=0.2, jitter=0.8)
+        fit = fit_decay(counts)
+        hits.append(_covers(fit, truth, "plateau") and fit.converged)
+    assert sum(hits) >= 5
+
+
+def test_start_can_be_given():
+    counts, truth = simulate_decline("exponential", seed=8)
+    later = truth["peak_time"] + pd.Timedelta(hours=24)
+    fit = fit_decay(counts, start=later, model="exponential")
+    assert fit.start == later
+    # the exponential forgets: the half-life seen from a later start is the same
+    assert fit.derived.loc["half_life", "low"] <= truth["half_life"]
+    assert truth["half_life"] <= fit.derived.loc["half_life", "high"]
+
+
+def test_series_input_and_no_modification():
+    counts, _ = simulate_decline("exponential", seed=9)
+    before = counts.copy()
+    fit = fit_decay(counts)
+    pd.testing.assert_frame_equal(counts, before)
+    series = counts.set_index("timestamp")["likes"]
+    assert fit_decay(series).params.equals(fit.params)  # exact counts: same data
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda c: c.drop(columns="likes"), "no column 'likes'"),
+        (lambda c: pd.concat([c, c.assign(video_id="v01")]), "one video"),
+        (lambda c: c.assign(likes=c["likes"].astype(str).str.replace("1", "x")), "not a count"),
+        (lambda c: pd.concat([c, c.iloc[:1]]), "duplicated"),
+        (lambda c: c.assign(likes=-c["likes"]), "negative"),
+    ],
+)
+def test_bad_input_is_a_clear_error(make, match):
+    counts, _ = simulate_decline("exponential", seed=1, hours_after_peak=48)
+    with pytest.raises(lk.LikekitInputError, match=match):
+        fit_decay(make(counts))
+
+
+def test_bad_options():
+    counts, _ = simulate_decline("exponential", seed=1, hours_after_peak=48)
+    with pytest.raises(ValueError, match="model"):
+        fit_decay(counts, model="logistic")
+    with pytest.raises(ValueError, match="criterion"):
+        fit_decay(counts, criterion="hqic")
+
+
+# ---------------------------------------------------------------------------------------
+# the results object
+
+
+@pytest.fixture(scope="module")
+def a_fit():
+    counts, truth = simulate_decline("power_law", peak=40_000, display=True, seed=21)
+    return fit_decay(counts), truth
+
+
+def test_results_object(a_fit):
+    fit, truth = a_fit
+    assert fit.model in MODELS
+    assert list(fit.params.index) == ["plateau", "amplitude", "tau", "alpha"]
+    assert (fit.bse > 0).all()
+    ci = fit.conf_int(0.1)
+    assert (ci["low"] < fit.params).all() and (fit.params < ci["high"]).all()
+    wide = fit.conf_int(0.01)
+    assert (wide["low"] < ci["low"]).all()
+    assert list(fit.derived.index) == ["half_life", "plateau", "loss_share"]
+    assert list(fit.derived.columns) == ["estimate", "low", "high"]
+    d = fit.derived
+    assert (d["low"] <= d["estimate"]).all() and (d["estimate"] <= d["high"]).all()
+    assert fit.loss_share == pytest.approx(
+        1 - fit.plateau / (fit.plateau + fit.params["amplitude"])
+    )
+    assert set(fit.comparison.index) == set(MODELS)
+    assert fit.comparison["selected"].sum() == 1
+    assert fit.bic == fit.comparison.loc[fit.model, "bic"]
+    assert fit.aic < fit.bic  # log(n) > 2
+    assert fit.converged and fit.message == ""
+
+
+def test_predict_and_display(a_fit):
+    fit, truth = a_fit
+    times = pd.date_range(fit.start - pd.Timedelta(hours=5), periods=50, freq="6h")
+    pred = fit.predict(times)
+    assert pred.loc[pred.index < fit.start, "mean"].isna().all()
+    after = pred.dropna()
+    assert (after["low"] < after["mean"]).all() and (after["mean"] < after["high"]).all()
+    assert after["mean"].is_monotonic_decreasing
+    at_start = fit.predict([fit.start])["mean"].iloc[0]
+    assert at_start == pytest.approx(fit.plateau + fit.params["amplitude"])
+    assert list(fit.predict(times, interval=False).columns) == ["mean"]
+    table = fit.summary()
+    assert {"half_life", "alpha"} <= set(table.index)
+    assert {"estimate", "std_err", "low", "high"} <= set(table.columns)
+    text = str(fit)
+    assert fit.model in text and "half_life" in text
+    assert "<table" in fit._repr_html_()
+    ax = fit.plot()
+    assert ax.get_lines() and ax.get_title().startswith("v00")
+    matplotlib.pyplot.close("all")
+
+
+def test_aic_criterion_and_fixed_model():
+    counts, _ = draw_decline("stretched_exponential", seed=2)
+    by_aic = fit_decay(counts, criterion="aic")
+    assert by_aic.criterion == "aic"
+    assert by_aic.comparison.loc[by_aic.model, "aic"] == by_aic.comparison["aic"].min()
+    fixed = fit_decay(counts, model="exponential")
+    assert fixed.model == "exponential" and list(fixed.comparison.index) == [
+        "none",
+        "exponential",
+    ]
+
+
+def test_same_input_same_numbers():
+    counts, _ = draw_decline("power_law", seed=4, display=True)
+    a, b = fit_decay(counts), fit_decay(counts)
+    pd.testing.assert_frame_equal(a.derived, b.derived)
+
+
+# ---------------------------------------------------------------------------------------
+# many videos
+
+
+def test_fit_decay_many_one_row_per_video_and_failures_in_rows():
+    tables = [
+        simulate_decline("exponential", seed=1, video_id="a")[0],
+        simulate_decline("none", seed=2, video_id="b")[0],
+        simulate_decline("exponential", seed=3, video_id="c", hours_after_peak=3)[0],
+    ]
+    bad = tables[0].assign(video_id="d")
+    bad = pd.concat([bad, bad.iloc[:1]])  # a duplicated snapshot: that video fails
+    counts = pd.concat([*tables, bad], ignore_index=True)
+    out = fit_decay_many(counts, progress=False)
+    assert list(out["video_id"]) == ["a", "b", "c", "d"]
+    rows = out.set_index("video_id")
+    assert rows.loc["a", "model"] == "exponential" and rows.loc["a", "converged"]
+    assert rows.loc["b", "model"] == "none"
+    assert "too little data" in rows.loc["c", "message"]
+    assert rows.loc["d", "model"] is None or pd.isna(rows.loc["d", "model"])
+    assert "duplicated" in rows.loc["d", "message"]
+    single = fit_decay(tables[0])
+    assert rows.loc["a", "half_life"] == single.half_life
+    assert rows.loc["a", "params"] == single.params.to_dict()
+    for name in ("half_life", "plateau", "loss_share"):
+        assert {name, f"{name}_low", f"{name}_high"} <= set(out.columns)
+
+
+def test_exclude_events_are_routed_by_video():
+    a, truth = simulate_decline("exponential", seed=5, video_id="a")
+    b, _ = simulate_decline("exponential", seed=6, video_id="b")
+    when = truth["peak_time"] + pd.Timedelta(hours=60)
+    a = a.assign(likes=a["likes"].where(a["timestamp"] < when, a["likes"] - 2000))
+    events = pd.DataFrame({"video_id": ["a"], "start": [when], "end": [when]})
+    out = fit_decay_many(pd.concat([a, b]), exclude=events, progress=False).set_index("video_id")
+    assert out.loc["b", "half_life"] == fit_decay(b).half_life
+    assert out.loc["a", "half_life_low"] <= truth["half_life"] <= out.loc["a", "half_life_high"]
+
+
+# ---------------------------------------------------------------------------------------
+# on the simulator's trend declines
+
+
+def test_on_simulated_trend_declines():
+    sim = lk.simulate("trend_unlikes", n_videos=8, days=21, seed=3)
+    out = fit_decay_many(sim.counts, progress=False).set_index("video_id")
+    events = sim.events[sim.events["cause"] == "trend_decline"].set_index("video_id")
+    assert len(events) >= 6
+    fitted = out.loc[events.index]
+    # the start found is the simulator's start of the decline
+    lag = (fitted["start"] - events["start"]).abs() / pd.Timedelta(hours=1)
+    assert (lag <= 3).mean() >= 0.75
+    decays = fitted[fitted["model"] != "none"]
+    assert len(decays) >= len(fitted) / 2
+    assert ((decays["loss_share"] > 0) & (decays["loss_share"] < 1)).all()
+    # declines large against their counting noise are found
+    big = events["likes_delta"].abs() > 4 * np.sqrt(fitted["peak"])
+    assert (fitted.loc[big, "model"] != "none").all()
+    # the expected total loss agrees in sign and order of magnitude with the truth so far
+    lost = decays["peak"] - decays["plateau"]
+    ratio = lost / -events.loc[decays.index, "likes_delta"]
+    assert stats.gmean(ratio) == pytest.approx(1, rel=0.6)

@@ -340,9 +340,10 @@ class Simulation:
         "status"), ``start``, ``end`` (first and last step affected; a purge has
         ``end == start``, a status change lasts to the end), ``likes_delta`` (purge: minus
         the likes it removed from the video; glitch: served - true at its largest, 0 for
-        missing values; status: minus the true likes when it starts; trend decline: organic
-        net count at its lowest after the peak minus at the peak), ``detail`` and ``wave``
-        (id of the platform-wide purge wave, outage or app bug shared by several videos).
+        missing values; status: minus the likes the app would show when it starts, the lower
+        bound of the display; trend decline: organic net count at its lowest after the peak
+        minus at the peak), ``detail`` and ``wave`` (id of the platform-wide purge wave,
+        outage or app bug shared by several videos).
     videos : DataFrame
         Per video: its trend, peak views per hour, trend start and peak, status and its time.
     accounts : DataFrame
@@ -841,11 +842,13 @@ class _Simulator:
             likes -= self.col("bot_purged")
             self.glitches()
             self.trend_declines()
-            # status: the change in shown likes is minus the true likes when it starts
+            # status: the shown likes (what the app would show then) fall to nothing
             changed = np.flatnonzero(self.status > 0)
             at = self.status_step[changed]
+            served = likes[changed, at] + self.col("glitch_offset")[changed, at]
+            shown = display_bounds(served, self.p.display_rounding)[0]
             detail = np.where(self.status[changed] == 1, "likes_hidden", "video_removed")
-            self.add_events(changed, "status", at, self.T - 1, -likes[changed, at], detail)
+            self.add_events(changed, "status", at, self.T - 1, -shown, detail)
             counts = self.counts_table(display)
             self.stage("tables", _WORK["tables"])
             return Simulation(

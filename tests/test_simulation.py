@@ -263,7 +263,8 @@ def test_status_changes():
     for e in status.itertuples():
         series = counts[counts["video_id"] == e.video_id].set_index("timestamp")
         after, before = series.loc[e.start :], series.loc[: e.start].iloc[:-1]
-        assert e.likes_delta == -truth.loc[(e.video_id, e.start), "likes"]
+        shown = display_bounds(np.array([truth.loc[(e.video_id, e.start), "likes"]]))[0]
+        assert e.likes_delta == -shown[0]
         assert e.end == counts["timestamp"].max()
         assert before["likes"].notna().all()
         if e.detail == "likes_hidden":

@@ -534,7 +534,7 @@ def run_report(
         "notebook": nb_path.stem,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "input": input_stamp,
-        "parameters": {k: v for k, v in params.items() if k != RESULTS_PARAM},
+        "parameters": dict(params),  # before the runner adds results_path
         "versions": _versions(),
     }
 

@@ -21,6 +21,9 @@ DETECT_SPARSE = 5
 #: a MAD-based SD from n values varies like a chi-square SD with n / DF_PER_VALUE degrees of
 #: freedom (asymptotic variance 1.36 sigma^2 / n, i.e. 1 / (2 df))
 DF_PER_VALUE = 2.72
+#: the detector's trend: mean increment over half a day either side (narrow, so that it
+#: follows a rising or fading video; the noise is measured over a day either side)
+TREND_WIDTH = "1D"
 #: increments further than this many robust SDs from the median trend are left out of the
 #: mean trend (3 SDs: a normal increment is left out 0.3% of the time)
 OUTLIER_Z = 3.0
@@ -58,12 +61,12 @@ def _windowed_median(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _centred(
-    frame: pd.DataFrame, column: str, sparse: pd.Series, how: str
+    frame: pd.DataFrame, column: str, sparse: pd.Series, how: str, width: str = "2D"
 ) -> tuple[pd.Series, pd.Series]:
-    """``how`` (median, mean) and count of ``column`` in a window centred on each row: one
-    day either side, or (sparse videos) DETECT_SPARSE increments either side."""
-    med = _rolling(frame, column, "2D", how, center=True)
-    n = _rolling(frame, column, "2D", "count", center=True)
+    """``how`` (median, mean) and count of ``column`` in a window of ``width`` centred on
+    each row, or (sparse videos) DETECT_SPARSE increments either side."""
+    med = _rolling(frame, column, width, how, center=True)
+    n = _rolling(frame, column, width, "count", center=True)
     if sparse.any():
         w = 2 * DETECT_SPARSE + 1
         med = med.where(~sparse, _rolling(frame, column, w, how, center=True))
@@ -123,25 +126,28 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     # twice the values and no lag behind a changing trend), with a z-score calibrated for
     # the uncertainty of the noise estimate (Student t -> normal scale)
     sparse = 24.0 / inc["step_h"] < MIN_INCREMENTS
-    trend_c, _ = _centred(inc, "rate", sparse, "median")
+    trend_c, _ = _centred(inc, "rate", sparse, "median", TREND_WIDTH)
     inc["abs_resid"] = ((inc["delta"] - trend_c * inc["gap"]) / np.sqrt(inc["gap"])).abs()
     mad, n = _centred(inc, "abs_resid", sparse, "median")
     # second pass: the trend as the mean of the increments that are not outliers, so that
     # sums of excess increments over long spans do not drift (the median of skewed counts
     # is biased low), while events do not pull it
     inc["clean_rate"] = inc["rate"].where(inc["abs_resid"] <= OUTLIER_Z * MAD_TO_SD * mad)
-    trend_m, _ = _centred(inc, "clean_rate", sparse, "mean")
+    trend_m, _ = _centred(inc, "clean_rate", sparse, "mean", TREND_WIDTH)
     inc["excess"] = inc["delta"] - trend_m.fillna(trend_c) * inc["gap"]
     # counts are integers: an increment varies at least like a Poisson count of the likes
-    # given and withdrawn in it, whatever a MAD of mostly equal values says
-    spread = np.maximum((MAD_TO_SD * mad) ** 2, trend_m.fillna(trend_c).abs())
+    # given and withdrawn in it (variance >= their mean >= the mean absolute increment),
+    # whatever a MAD of mostly equal values says
+    inc["activity"] = inc["rate"].abs()
+    activity, _ = _centred(inc, "activity", sparse, "mean")
+    spread = np.maximum((MAD_TO_SD * mad) ** 2, activity)
     inc["noise_det"] = np.sqrt(inc["gap"] * spread + rounding)
     raw = (inc["excess"] / inc["noise_det"]).to_numpy()
     df = np.maximum(n.to_numpy() / DF_PER_VALUE, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         calibrated = stats.norm.isf(stats.t.sf(np.abs(raw), df))
     inc["z"] = np.sign(raw) * np.minimum(calibrated, Z_MAX)
-    return inc.drop(columns=["rate", "abs_resid", "clean_rate", "dt"])
+    return inc.drop(columns=["rate", "abs_resid", "clean_rate", "activity", "dt"])
 
 
 def local_noise_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -177,13 +183,10 @@ def status_mask(table: pd.DataFrame, min_level: float = 1.0) -> tuple[np.ndarray
     blank = pd.Series(np.isnan(likes) & np.isnan(views))
     # trailing run of blank snapshots: blank here and at every later snapshot of the video
     trailing = blank[::-1].groupby(vid[::-1]).cummin()[::-1].to_numpy(dtype=bool)
-    start = (
-        pd.Series(np.where(trailing, table["timestamp"], pd.NaT), dtype=table["timestamp"].dtype)
-        .groupby(vid)
-        .transform("min")
-    )
-    last = table.groupby(vid)["timestamp"].transform("max")
-    gone = trailing & ((last - start) >= pd.Timedelta(days=1)).to_numpy() & seen
+    hours = ((table["timestamp"] - table["timestamp"].min()) / _HOUR).to_numpy(float)
+    start = pd.Series(np.where(trailing, hours, np.nan)).groupby(vid).transform("min")
+    last = pd.Series(hours).groupby(vid).transform("max")
+    gone = trailing & ((last - start) >= 24).to_numpy() & seen
     removed = (zero & ~(views > 0)) | gone
     return zero | hidden | gone, removed
 

@@ -50,7 +50,7 @@ EVENT_COLUMNS = [
 WAVE_COLUMNS = ["wave", "time", "end", "cause", "n_videos", "likes_delta", "recovered", "z"]
 _MONTH_H = 30 * 24.0
 #: glitches of a video at most this many snapshot steps apart are one episode
-MERGE_STEPS = 6
+MERGE_STEPS = 24
 _Z95 = float(stats.norm.isf(0.025))
 
 
@@ -123,7 +123,13 @@ def _video_status(table: pd.DataFrame) -> pd.DataFrame:
 # events
 
 
+def _utc(t) -> pd.Timestamp:
+    t = pd.Timestamp(t)
+    return t.tz_localize("UTC") if t.tzinfo is None else t
+
+
 def _event(video, cause, start, end, delta, sd, recovered, score, detail, evidence, wave=None):
+    start, end = _utc(start), _utc(end)
     half = _Z95 * sd if np.isfinite(sd) else np.nan
     return {
         "video_id": video,
@@ -152,7 +158,7 @@ def _status_events(
     say nothing, neither break nor end a run)."""
     rows = []
     vid = table["video_id"].to_numpy(dtype=object)
-    ts = table["timestamp"].to_numpy()
+    ts = table["timestamp"].dt.tz_convert(None).to_numpy()
     res = table["resolution"].to_numpy(dtype=float)
     likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     likes = likes + (res - 1) / 2  # mid-value of what the display means
@@ -162,9 +168,10 @@ def _status_events(
         return rows
     new_run = np.r_[True, (np.diff(rank[idx]) > 1) | (vid[idx[1:]] != vid[idx[:-1]])]
     # last level shown before each row, and whether a shown level comes later in the video
+    code = pd.factorize(vid)[0]
     shown = pd.Series(np.where(status | blank, np.nan, likes))
-    level_before = shown.groupby(vid).ffill().groupby(vid).shift().to_numpy()
-    shown_later = shown[::-1].notna().groupby(vid[::-1]).cummax()[::-1].to_numpy()
+    level_before = shown.groupby(code).ffill().groupby(code).shift().to_numpy()
+    shown_later = shown[::-1].notna().groupby(code[::-1]).cummax()[::-1].to_numpy()
     for run in np.split(idx, np.flatnonzero(new_run)[1:]):
         first, last = run[0], run[-1]
         after = bool(shown_later[last])
@@ -193,16 +200,16 @@ def _status_events(
     return rows
 
 
-def _single_video(v: str, rows: pd.DataFrame, z_alarm: float, z_video: float) -> list[dict]:
-    """Glitches and purges of one video from its own increments (no panel information)."""
+def _single_video(v: str, a: dict[str, np.ndarray], z_alarm: float, z_video: float) -> list[dict]:
+    """Glitches and purges of one video from its own increments (no panel information).
+
+    ``a`` holds the video's increments as arrays: ts, prev (UTC datetime64), excess, z,
+    noise, delta, res (display resolution).
+    """
     out: list[dict] = []
-    ts = rows["timestamp"].to_numpy()
-    last_bad = rows["prev_timestamp"].to_numpy()  # at a recovery: the last affected snapshot
-    excess = rows["excess"].to_numpy()
-    z = rows["z"].to_numpy()
-    noise = rows["noise_det"].to_numpy()
-    delta = rows["delta"].to_numpy()
-    used = np.zeros(len(rows), dtype=bool)
+    ts, last_bad = a["ts"], a["prev"]  # at a recovery, prev is the last affected snapshot
+    excess, z, noise, delta = a["excess"], a["z"], a["noise"], a["delta"]
+    used = np.zeros(len(ts), dtype=bool)
     cum = np.cumsum(excess)
     for j in np.flatnonzero(z >= z_alarm):
         # a catch-up jump after a run of stalled (or below-trend) increments: a freeze
@@ -212,7 +219,12 @@ def _single_video(v: str, rows: pd.DataFrame, z_alarm: float, z_video: float) ->
         while k > 0 and not used[k - 1] and stalled[k - 1]:
             k -= 1
         deficit = excess[k:j].sum()
-        if k < j and deficit <= -excess[j] / 2:
+        # an exact count that stood still while ``expected`` likes were due: under Poisson
+        # counting that happens with probability exp(-expected)
+        expected = float((delta[k:j] - excess[k:j]).sum())
+        exact_stall = k < j and (delta[k:j] == 0).all() and (a["res"][k:j] == 1).all()
+        stood_still = exact_stall and math.exp(-expected) <= stats.norm.sf(z_video)
+        if k < j and (deficit <= -excess[j] / 2 or stood_still):
             used[k : j + 1] = True
             out.append(
                 _event(
@@ -288,42 +300,60 @@ def _single_video(v: str, rows: pd.DataFrame, z_alarm: float, z_video: float) ->
 
 
 def _trend_declines(inc: pd.DataFrame, events: pd.DataFrame, z_alarm: float) -> list[dict]:
-    """A significant decline of the corrected level after its peak, per video."""
-    out = []
+    """A significant decline of the corrected level after its peak, per video (vectorized:
+    purge steps and glitch windows are replaced by the local trend, the level is summed per
+    video, and its fall from the peak to the lowest point after it is tested against the
+    summed noise of the increments in between)."""
+    if inc.empty:
+        return []
+    codes, names = pd.factorize(inc["video_id"])
+    t0 = inc["timestamp"].min()
+    hours = ((inc["timestamp"] - t0) / pd.Timedelta(hours=1)).to_numpy(float)
+    span = hours.max() + 2.0
+    key = codes * span + hours
+    expected = (inc["delta"] - inc["excess"]).to_numpy(float)
+    corrected = inc["delta"].to_numpy(float).copy()
     steps = events.loc[events["cause"].isin(["purge", "glitch"])]
-    for v, rows in inc.groupby("video_id", sort=False):
-        ts = rows["timestamp"]
-        inc_v = rows["delta"].to_numpy().copy()
-        expected = (rows["trend"] * rows["gap"]).to_numpy()
-        for ev in steps.loc[steps["video_id"] == v].itertuples():
-            inside = ((ts >= ev.start) & (ts <= ev.end)).to_numpy()
-            inc_v[inside] = expected[inside]
-        level = np.cumsum(inc_v)
-        peak = int(np.argmax(level))
-        if peak >= len(level) - 1:
-            continue
-        low = peak + int(np.argmin(level[peak:]))
-        decline = level[low] - level[peak]
-        sd = float(np.sqrt((rows["noise_det"].to_numpy()[peak + 1 : low + 1] ** 2).sum()))
-        # the peak is chosen as the maximum: a driftless walk falls that far from its
-        # maximum with twice the one-sided tail probability, hence the alarm level on alpha/2
-        hours = (ts.iloc[low] - ts.iloc[peak]) / pd.Timedelta(hours=1)
-        if sd > 0 and decline <= -z_alarm * sd and hours >= 24:
-            out.append(
-                _event(
-                    v,
-                    "trend_decline",
-                    ts.iloc[peak],
-                    ts.iloc[-1],
-                    float(decline),
-                    sd,
-                    False,
-                    -decline / sd,
-                    "decline",
-                    f"after its peak the count fell by {_n(decline)} likes over "
-                    f"{hours / 24:.1f} days, not explained by purges or glitches",
-                )
+    ecode = names.get_indexer(steps["video_id"])
+    steps, ecode = steps.loc[ecode >= 0], ecode[ecode >= 0]
+    if len(steps):
+        start_h = ((steps["start"] - t0) / pd.Timedelta(hours=1)).to_numpy(float)
+        end_h = ((steps["end"] - t0) / pd.Timedelta(hours=1)).to_numpy(float)
+        lo = np.searchsorted(key, ecode * span + start_h, side="left")
+        hi = np.searchsorted(key, ecode * span + end_h, side="right")
+        mark = np.zeros(len(key) + 1)
+        np.add.at(mark, lo, 1)
+        np.add.at(mark, hi, -1)
+        inside = np.cumsum(mark)[:-1] > 0
+        corrected[inside] = expected[inside]
+    level = pd.Series(corrected).groupby(codes).cumsum()
+    peak = level.groupby(codes).idxmax().to_numpy()
+    pos = np.arange(len(level))
+    after = pos >= peak[codes]
+    low = pd.Series(np.where(after, level, np.inf)).groupby(codes).idxmin().to_numpy()
+    var = np.cumsum(inc["noise_det"].to_numpy(float) ** 2)
+    sd = np.sqrt(np.maximum(var[low] - var[peak], 0.0))
+    lev = level.to_numpy()
+    decline = lev[low] - lev[peak]
+    duration = hours[low] - hours[peak]
+    ts = inc["timestamp"]
+    out = []
+    for k in np.flatnonzero((sd > 0) & (decline <= -z_alarm * sd) & (duration >= 24)):
+        out.append(
+            _event(
+                names[k],
+                "trend_decline",
+                ts.iloc[peak[k]],
+                ts.iloc[low[k]],
+                float(decline[k]),
+                sd[k],
+                False,
+                -decline[k] / sd[k],
+                "decline",
+                f"after its peak the count fell by {_n(decline[k])} likes over "
+                f"{duration[k] / 24:.1f} days, not explained by purges or glitches",
             )
+        )
     return out
 
 
@@ -339,7 +369,7 @@ def _scan_waves(
         return pd.DataFrame(columns=WAVE_COLUMNS), extra, single
     t0, step = grid.times[0], (grid.times[1] - grid.times[0] if len(grid.times) > 1 else None)
     p_down, z_down = _waves.bin_pvalues(grid, z_alarm, -1)
-    p_up, _ = _waves.bin_pvalues(grid, z_alarm, +1)
+    p_up, z_up = _waves.bin_pvalues(grid, z_alarm, +1)
     ups = _waves.significant_runs(p_up, alpha)
     up_used = set()
 
@@ -350,18 +380,18 @@ def _scan_waves(
 
     single_bin, single_end = to_bin("start"), to_bin("end")
     row_of = {v: k for k, v in enumerate(grid.videos)}
-    single_row = single["video_id"].map(row_of).to_numpy()
+    single_row = single["video_id"].map(row_of).fillna(-1).to_numpy(dtype=int)
+    single_step = single["cause"].isin(["purge", "glitch"]).to_numpy()
+    single_wave = single["wave"].to_numpy(dtype=object, na_value=None).copy()
 
     def attach(wave_id, b0, b_last, hit, cause, recovered, detail, m0, m1, sign):
         """Tag single-video events of ``hit`` videos at the wave [b0, b_last]; add the faint
         ones, measured over bins m0..m1 (a freeze by the catch-up that ends it, sign -1)."""
         window_ex, window_n2, _ = grid.window(m0, m1)
-        for r in np.flatnonzero(hit):
-            near = (single_row == r) & (single_bin <= b_last + 1) & (single_end >= b0 - 1)
-            near &= single["cause"].isin(["purge", "glitch"]).to_numpy()
-            if near.any():
-                single.loc[near, "wave"] = wave_id
-                continue
+        near = single_step & (single_bin <= b_last + 1) & (single_end >= b0 - 1)
+        near &= hit[np.maximum(single_row, 0)] & (single_row >= 0)
+        single_wave[near] = wave_id
+        for r in np.setdiff1d(np.flatnonzero(hit), single_row[near]):
             ex, sd = sign * window_ex[r], math.sqrt(window_n2[r])
             what = "outage" if recovered else "purge wave"
             extra.append(
@@ -393,7 +423,7 @@ def _scan_waves(
                 continue
             jump = grid.excess[hit, c0 : c1 + 1].sum()
             if jump >= -drop / 2 and grid.excess[hit, b0 : c1 + 1].sum() >= drop / 2:
-                recovered_at = c0
+                recovered_at = (c0, c1)
                 up_used.add((c0, c1))
                 break
         wave_id = len(waves) + 1
@@ -403,7 +433,7 @@ def _scan_waves(
             {
                 "wave": wave_id,
                 "time": grid.times[b0],
-                "end": grid.times[recovered_at if recovered else b1],
+                "end": grid.times[recovered_at[0] - 1 if recovered else b1],
                 "cause": cause,
                 "n_videos": int(hit.sum()),
                 "likes_delta": float(drop),
@@ -412,9 +442,13 @@ def _scan_waves(
                 "p_value": float(p_down[b0 : b1 + 1].min()),
             }
         )
-        last = recovered_at - 1 if recovered else b0
-        detail = "drop" if recovered else "step"
-        attach(wave_id, b0, last, hit, cause, recovered, detail, b0, b1, 1)
+        if recovered:
+            # the catch-up measures what was missing at the end (a frozen count fell
+            # behind by the likes given while it was frozen)
+            c0, c1 = recovered_at
+            attach(wave_id, b0, c0 - 1, hit, cause, True, "drop", c0, c1, -1)
+        else:
+            attach(wave_id, b0, b0, hit, cause, False, "step", b0, b1, 1)
     for c0, c1 in ups:
         if (c0, c1) in up_used:
             continue
@@ -423,10 +457,11 @@ def _scan_waves(
         if hit.sum() < 2:
             continue
         comb = grid.excess[hit].sum(axis=0)
+        still = grid.stalled[hit].mean(axis=0) >= 0.5  # most of them stood still
         k = c0
-        while k > 0 and comb[k - 1] < 0:
+        while k > 0 and (comb[k - 1] < 0 or still[k - 1]):
             k -= 1
-        if k == c0 or comb[k:c0].sum() > -ex[hit].sum() / 2:
+        if k == c0 or (comb[k:c0].sum() > -ex[hit].sum() / 2 and not still[k:c0].all()):
             continue  # a synchronized rise without a deficit before it: bought likes
         wave_id = len(waves) + 1
         waves.append(
@@ -436,13 +471,14 @@ def _scan_waves(
                 "end": grid.times[c0],
                 "cause": "glitch",
                 "n_videos": int(hit.sum()),
-                "likes_delta": float(comb[k:c0].sum()),
+                "likes_delta": float(-ex[hit].sum()),
                 "recovered": True,
-                "z": float(-_waves.bin_pvalues(grid, z_alarm, 1)[1][c0]),
+                "z": float(-z_up[c0 : c1 + 1].max()),
                 "p_value": float(p_up[c0 : c1 + 1].min()),
             }
         )
         attach(wave_id, k, c0 - 1, hit, "glitch", True, "freeze", c0, c1, -1)
+    single["wave"] = pd.array(single_wave, dtype="Int64")
     cols = [*WAVE_COLUMNS, "p_value"]
     return pd.DataFrame(waves, columns=cols), extra, single
 
@@ -614,9 +650,22 @@ def diagnose(
     step_h = float(np.nanmedian(inc["step_h"])) if len(inc) else 1.0
     z_video = float(stats.norm.isf(video_alpha))
     inc = inc.loc[np.isfinite(inc["z"])]
-    flagged = inc.loc[inc["z"].abs() >= z_alarm, "video_id"].unique()
-    for v, rows in inc.loc[inc["video_id"].isin(flagged)].groupby("video_id", sort=False):
-        events += _single_video(str(v), rows, z_alarm, z_video)
+    arrays = {
+        "ts": inc["timestamp"].dt.tz_convert(None).to_numpy(),
+        "prev": inc["prev_timestamp"].dt.tz_convert(None).to_numpy(),
+        "excess": inc["excess"].to_numpy(float),
+        "z": inc["z"].to_numpy(float),
+        "noise": inc["noise_det"].to_numpy(float),
+        "delta": inc["delta"].to_numpy(float),
+        "res": inc["resolution"].to_numpy(float),
+    }
+    vid = inc["video_id"].to_numpy(dtype=object)
+    edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+    flagged = np.abs(arrays["z"]) >= z_alarm
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        if flagged[lo:hi].any():
+            one = {k: x[lo:hi] for k, x in arrays.items()}
+            events += _single_video(str(vid[lo]), one, z_alarm, z_video)
     single = _frame(events)
     waves, extra, single = _scan_waves(inc, single, z_alarm, z_video, wave_alpha)
     gone_waves, gone = _missing_outages(table, blank & ~zero, step_h, wave_alpha, len(waves) + 1)
@@ -838,10 +887,17 @@ def _micros(times: pd.Series) -> np.ndarray:
 def event_sizes(events: pd.DataFrame, counts: Any) -> pd.Series:
     """Size of each event in units of the local noise (issue 5 §4) at its start.
 
-    ``|likes_delta| / noise`` with the noise of the video's first snapshot at or after the
-    event's start; used to split true events into clear (>= 5) and faint ones.
+    ``|likes_delta| / noise`` with the noise of the video's first observed snapshot at or
+    after the event's start, or of the snapshot before it if larger (the coarser display
+    resolution of the two bounds how well the drop can be seen); used to split true events
+    into clear (>= 5) and faint ones.
     """
+    # the larger noise of the snapshots either side of the start: a drop from "1.2K" (known
+    # to within 100) to an exact 1,150 is only as clear as the coarser of the two
     noise = local_noise(counts)[["video_id", "timestamp", "noise"]].dropna()
+    noise["noise"] = np.maximum(
+        noise["noise"], noise.groupby("video_id")["noise"].shift().fillna(0.0)
+    )
     keyed = events.reset_index(drop=True).assign(_row=lambda e: np.arange(len(e)))
     keyed = keyed.assign(
         timestamp=pd.to_datetime(keyed["start"], utc=True).astype(noise["timestamp"].dtype),

@@ -384,16 +384,29 @@ def _bounds(family: Family, design: _Design) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _solve(family: Family, design: _Design, x: np.ndarray, whiten: _Whitener):
-    """Quasi-likelihood estimate of the mean parameters for a fixed covariance."""
+    """Quasi-likelihood estimate of the mean parameters for a fixed covariance.
+
+    MINPACK's Levenberg-Marquardt first (fast); when it leaves the admissible box (a
+    negative amplitude, tau or the shape running away), the bounded trust-region solver.
+    """
     lo, hi = _bounds(family, design)
     y = design.endog
+    start = np.clip(x, lo + 1e-9, hi - 1e-9)
+
+    def resid(z):
+        return whiten(y - design.mean(family, z))
+
+    def jac(z):
+        return -whiten(design.jac(family, z))
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        sol = optimize.least_squares(
+            resid, start, jac=jac, x_scale="jac", method="lm", ftol=1e-6, xtol=1e-6
+        )
+    if sol.success and np.all(np.isfinite(sol.x)) and np.all((sol.x > lo) & (sol.x < hi)):
+        return sol
     return optimize.least_squares(
-        lambda z: whiten(y - design.mean(family, z)),
-        np.clip(x, lo + 1e-9, hi - 1e-9),
-        jac=lambda z: -whiten(design.jac(family, z)),
-        bounds=(lo, hi),
-        x_scale="jac",
-        method="trf",
+        resid, start, jac=jac, bounds=(lo, hi), x_scale="jac", method="trf"
     )
 
 
@@ -417,7 +430,7 @@ def _candidate(
 
 
 def _fit_family(
-    family: Family, design: _Design, level: np.ndarray, s: np.ndarray, iterations: int = 3
+    family: Family, design: _Design, level: np.ndarray, s: np.ndarray, iterations: int = 2
 ) -> _Candidate:
     """Feasible GLS: alternate variance moments and the quasi-likelihood estimate."""
     x = _start_values(family, design, level, s)

@@ -544,6 +544,18 @@ def _strings(codes: np.ndarray, labels: list[str], na: np.ndarray | None = None)
     return pd.Series(pd.array(arr.cast(pa.large_string()), dtype=_STR), copy=False)
 
 
+def _repeated_ids(ids: list[str], per: int) -> pd.Series:
+    """``ids`` (ASCII, all of one length) each repeated ``per`` times as a ``str`` column,
+    written straight into Arrow buffers (the dictionary route is ~20x slower for millions)."""
+    width = len(ids[0])
+    chars = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+    n = len(ids) * per
+    offsets = np.arange(n + 1, dtype=np.int64) * width
+    data = np.repeat(chars, per, axis=0)
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    return pd.Series(pd.array(arr, dtype=_STR), copy=False)
+
+
 class _Simulator:
     """One run. Arrays are (videos, steps): a video's series is contiguous and the tables are
     their flattening. Only the un-like recursion walks the steps (over a transposed copy)."""
@@ -868,17 +880,22 @@ class _Simulator:
         p, every = self.p, self.every
         snap = np.arange(0, self.T, every)
         served = self.col("likes")[:, ::every] + self.col("glitch_offset")[:, ::every]
-        views, comments, shares = (
-            np.array(a[:, ::every]) for a in (self.col("views"), self.comments, self.shares)
+        # views are copied (the truth keeps its own); comments and shares are only shown
+        views = np.array(self.col("views")[:, ::every])
+        comments, shares = (
+            np.ascontiguousarray(a[:, ::every]) for a in (self.comments, self.shares)
         )
-        for hit, s, e, shown in self.stale:
-            cols = np.flatnonzero((snap >= s) & (snap < e))
-            for a, full in zip(
-                (views, comments, shares),
-                (self.col("views"), self.comments, self.shares),
-                strict=True,
-            ):
-                a[np.ix_(hit, cols)] = full[hit, shown][:, None]
+        sources = (self.col("views"), self.comments, self.shares)
+        frozen = [  # read every frozen value before writing any (comments may be in place)
+            (
+                np.ix_(hit, np.flatnonzero((snap >= s) & (snap < e))),
+                [a[hit, shown] for a in sources],
+            )
+            for hit, s, e, shown in self.stale
+        ]
+        for where, values in frozen:
+            for a, value in zip((views, comments, shares), values, strict=True):
+                a[where] = value[:, None]
         hidden = removed = np.zeros(served.shape, dtype=bool)
         if self.status.any():
             after = self.after(snap, self.status_step)
@@ -888,8 +905,9 @@ class _Simulator:
             for a in (views, comments, shares):
                 a[removed] = 0
         missing = np.array(self.missing[:, ::every])
-        if p.missing_prob > 0:
-            missing |= self.rng.random(missing.shape) < p.missing_prob
+        if p.missing_prob > 0:  # independent misses: a binomial number of uniform places
+            n = missing.size
+            missing.ravel()[self.rng.choice(n, self.rng.binomial(n, p.missing_prob), False)] = True
         likes_na = (missing | hidden if p.hidden_as == "na" else missing.copy()).ravel()
         missing = missing.ravel()
         lower, resolution = display_bounds(served.ravel(), p.display_rounding)
@@ -918,7 +936,7 @@ class _Simulator:
         """``video_id`` and ``timestamp`` columns for ``steps`` of every video (built once
         when counts and truth share them: pandas' copy-on-write keeps them apart)."""
         if self._keys is None or len(self._keys[0]) != self.V * len(steps):
-            videos = _strings(np.repeat(np.arange(self.V), len(steps)), self.ids)
+            videos = _repeated_ids(self.ids, len(steps))
             us = self.start.value // 1000 + np.tile(steps * self.step_us, self.V)
             times = pd.Series(us.view("M8[us]"), copy=False).dt.tz_localize("UTC")
             self._keys = (videos, times)

@@ -411,6 +411,17 @@ def _scan_waves(
                 )
             )
 
+    usual = grid.stalled.sum(axis=1) / np.maximum(grid.seen.sum(axis=1), 1)
+
+    def standing_still(hit: np.ndarray) -> np.ndarray:
+        """Bins where more of the hit videos stood still than their usual rates of standing
+        still explain (one-sided normal test on the count, at level ``z_video``)."""
+        seen = grid.seen[hit]
+        u = usual[hit][:, None] * seen
+        k = grid.stalled[hit].sum(axis=0)
+        sd = np.sqrt((u * (1 - u)).sum(axis=0))
+        return (k - u.sum(axis=0) >= z_video * sd) & (sd > 0)
+
     for b0, b1 in _waves.significant_runs(p_down, alpha):
         ex, n2, seen = grid.window(b0, b1)
         hit = seen & (ex <= -z_video * np.sqrt(n2))
@@ -444,8 +455,17 @@ def _scan_waves(
         )
         if recovered:
             # the catch-up measures what was missing at the end (a frozen count fell
-            # behind by the likes given while it was frozen)
+            # behind by the likes given while it was frozen), which began when the
+            # videos stopped moving
             c0, c1 = recovered_at
+            # the videos it hit are those that fell, or caught up when it ended
+            up_ex, up_n2, up_seen = grid.window(c0, c1)
+            hit |= up_seen & (up_ex >= z_video * np.sqrt(up_n2))
+            waves[-1]["n_videos"] = int(hit.sum())
+            still = standing_still(hit)
+            while b0 > 0 and still[b0 - 1]:
+                b0 -= 1
+            waves[-1]["time"] = grid.times[b0]
             attach(wave_id, b0, c0 - 1, hit, cause, True, "drop", c0, c1, -1)
         else:
             attach(wave_id, b0, b0, hit, cause, False, "step", b0, b1, 1)
@@ -457,7 +477,7 @@ def _scan_waves(
         if hit.sum() < 2:
             continue
         comb = grid.excess[hit].sum(axis=0)
-        still = grid.stalled[hit].mean(axis=0) >= 0.5  # most of them stood still
+        still = standing_still(hit)
         k = c0
         while k > 0 and (comb[k - 1] < 0 or still[k - 1]):
             k -= 1

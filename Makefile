@@ -27,7 +27,7 @@ report: setup
 test: setup
 	$(BIN)/pytest tests
 	$(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--sanitize-with tests/nbval_sanitize.cfg notebooks
+		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 
 bench: setup
 	$(PY) -m benchmarks

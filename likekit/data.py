@@ -197,7 +197,9 @@ def sample_path(name: str = "creator") -> Path:
     if not path.suffix:
         path = path.with_suffix(".csv")
     if not path.exists():
-        known = sorted(p.stem for p in _SAMPLES.glob("*.csv") if not p.stem.endswith("_events"))
+        known = sorted(
+            p.stem for p in _SAMPLES.glob("*.csv") if not p.stem.endswith(("_events", "_truth"))
+        )
         raise FileNotFoundError(f"no sample {name!r} in {_SAMPLES}; known: {', '.join(known)}")
     return path
 

@@ -401,7 +401,14 @@ def _solve(family: Family, design: _Design, x: np.ndarray, whiten: _Whitener):
 
     with np.errstate(over="ignore", invalid="ignore"):
         sol = optimize.least_squares(
-            resid, start, jac=jac, x_scale="jac", method="lm", ftol=1e-6, xtol=1e-6
+            resid,
+            start,
+            jac=jac,
+            x_scale="jac",
+            method="lm",
+            ftol=1e-6,
+            xtol=1e-6,
+            max_nfev=30,  # a walk along the (tau, shape) ridge is the bounded solver's job
         )
     if sol.success and np.all(np.isfinite(sol.x)) and np.all((sol.x > lo) & (sol.x < hi)):
         return sol
@@ -430,17 +437,23 @@ def _candidate(
 
 
 def _fit_family(
-    family: Family, design: _Design, level: np.ndarray, s: np.ndarray, iterations: int = 2
+    family: Family, design: _Design, level: np.ndarray, s: np.ndarray, rounds: int = 1
 ) -> _Candidate:
-    """Feasible GLS: alternate variance moments and the quasi-likelihood estimate."""
+    """Feasible GLS from grid start values: ``rounds`` of variance moments and estimate."""
+    cand = None
     x = _start_values(family, design, level, s)
-    for _ in range(iterations):
-        m = design.mean(family, x)
-        sigma2, phi = _variance(design, design.endog - m, m)
-        whiten = _whitener(design, sigma2, phi, m)
-        sol = _solve(family, design, x, whiten)
-        x = sol.x
-    return _candidate(family, design, sol, whiten, sigma2, phi)
+    for _ in range(rounds):
+        cand = _round(family, design, x)
+        x = cand.x
+    return cand
+
+
+def _round(family: Family, design: _Design, x: np.ndarray) -> _Candidate:
+    """Variance moments at ``x``, then the quasi-likelihood estimate under them."""
+    m = design.mean(family, x)
+    sigma2, phi = _variance(design, design.endog - m, m)
+    whiten = _whitener(design, sigma2, phi, m)
+    return _candidate(family, design, _solve(family, design, x, whiten), whiten, sigma2, phi)
 
 
 def _common_variance(design: _Design, cands: dict[str, _Candidate]) -> None:
@@ -449,22 +462,21 @@ def _common_variance(design: _Design, cands: dict[str, _Candidate]) -> None:
     The variance moments of a family that misses the shape absorb the misfit; its
     likelihood would then not be comparable with the others'. Under a common variance the
     criteria compare the fits of the mean only (as an F test with the fullest model's
-    variance does).
+    variance does). The best family gets a second feasible-GLS round first.
     """
     fams = [c for c in cands.values() if c.name != "none"]
-    if len(fams) < 2:
+    if not fams:
         return
     ref = max(fams, key=lambda c: c.llf)
+    ref = cands[ref.name] = _round(FAMILIES[ref.name], design, ref.x)
     for c in fams:
-        if c is ref:
+        if c.name == ref.name:
             continue
         family = FAMILIES[c.name]
         whiten = _whitener(design, ref.sigma2, ref.phi, design.mean(family, c.x))
         sol = _solve(family, design, c.x, whiten)
         cands[c.name] = _candidate(family, design, sol, whiten, ref.sigma2, ref.phi)
-    none = cands.get("none")
-    if none is not None:
-        cands["none"] = _fit_none(design, ref.sigma2)
+    cands["none"] = _fit_none(design, ref.sigma2)
 
 
 def _fit_none(design: _Design, sigma2: float | None = None) -> _Candidate:

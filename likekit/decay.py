@@ -84,10 +84,13 @@ def _as_frame(counts: pd.DataFrame | pd.Series) -> pd.DataFrame:
     return counts
 
 
-def _prepare(counts: pd.DataFrame | pd.Series) -> tuple[str | None, pd.DataFrame]:
-    """Validate one video's table; return its id and (timestamp, lower, resolution) rows.
+def _prepare(
+    counts: pd.DataFrame | pd.Series,
+) -> tuple[str | None, pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Validate one video's table; return its id, sorted times, lower bounds and steps.
 
-    Rows with missing likes are dropped (a missing snapshot); the input is never modified.
+    Snapshots with missing likes are dropped (a missing snapshot); the input is never
+    modified.
     """
     frame = _as_frame(counts)
     video = None
@@ -100,34 +103,42 @@ def _prepare(counts: pd.DataFrame | pd.Series) -> tuple[str | None, pd.DataFrame
             )
         video = str(ids[0]) if len(ids) else None
     try:
-        ts = pd.to_datetime(frame["timestamp"], utc=True)
+        stamps = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], utc=True))
     except (ValueError, TypeError) as err:
         raise LikekitInputError(f"column 'timestamp' is not a time: {err}") from None
-    likes = pd.to_numeric(frame["likes"], errors="coerce")
-    bad = likes.isna() & frame["likes"].notna()
+    if stamps.hasnans:
+        raise LikekitInputError("column 'timestamp' has missing values")
+    lower = _numbers(frame, "likes")
+    res = _numbers(frame, "resolution") if "resolution" in frame.columns else np.ones(len(frame))
+    shown = ~np.isnan(lower)
+    stamps, lower, res = stamps[shown], lower[shown], res[shown]
+    if (lower < 0).any():
+        raise LikekitInputError("column 'likes' has negative counts")
+    if np.isnan(res).any() or (res < 1).any():
+        raise LikekitInputError("column 'resolution' must be an integer >= 1")
+    order = np.argsort(stamps.asi8, kind="stable")
+    stamps, lower, res = stamps[order], lower[order], res[order]
+    same = np.flatnonzero(np.diff(stamps.asi8) == 0)
+    if len(same):
+        raise LikekitInputError(
+            f"duplicated snapshot at {stamps[same[0]]}: one value per timestamp"
+        )
+    return video, stamps, lower, res
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A count column as floats (NaN where missing), or a clear error naming the row."""
+    values = frame[column]
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(float, na_value=np.nan)
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
     if bad.any():
         raise LikekitInputError(
-            f"column 'likes' is not a count at row {int(np.flatnonzero(bad)[0])}: "
-            f"{frame['likes'][bad].iloc[0]!r} (load_counts reads display strings)"
+            f"column {column!r} is not a count at row {int(np.flatnonzero(bad)[0])}: "
+            f"{values[bad].iloc[0]!r} (load_counts reads display strings)"
         )
-    if "resolution" in frame.columns:
-        res = pd.to_numeric(frame["resolution"], errors="coerce")
-    else:
-        res = pd.Series(1, index=frame.index)
-    table = pd.DataFrame(
-        {"timestamp": ts.to_numpy(), "lower": likes.to_numpy(float), "res": res.to_numpy(float)}
-    )
-    if table["timestamp"].isna().any():
-        raise LikekitInputError("column 'timestamp' has missing values")
-    table = table[table["lower"].notna()]
-    if (table["lower"] < 0).any():
-        raise LikekitInputError("column 'likes' has negative counts")
-    if table["res"].isna().any() or (table["res"] < 1).any():
-        raise LikekitInputError("column 'resolution' must be an integer >= 1")
-    if table["timestamp"].duplicated().any():
-        first = table["timestamp"][table["timestamp"].duplicated()].iloc[0]
-        raise LikekitInputError(f"duplicated snapshot at {first}: one value per timestamp")
-    return video, table.sort_values("timestamp", ignore_index=True)
+    return numbers.to_numpy(float, na_value=np.nan)
 
 
 def _windows(exclude: pd.DataFrame | None, video: str | None) -> list[tuple[Any, Any]]:
@@ -928,7 +939,7 @@ class DecayFit:
 # public entry points
 
 
-def _choose_start(table: pd.DataFrame, level: np.ndarray, start) -> int:
+def _choose_start(stamps: pd.DatetimeIndex, level: np.ndarray, start) -> int:
     if start is None:
         # the highest (corrected) level; a display-rounded count may show it for hours
         # around the peak: take the middle of that run
@@ -938,7 +949,7 @@ def _choose_start(table: pd.DataFrame, level: np.ndarray, start) -> int:
         return first + (length - 1) // 2
     ts = pd.Timestamp(start)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    after = np.flatnonzero((table["timestamp"] >= ts).to_numpy())
+    after = np.flatnonzero(stamps >= ts)
     if len(after) == 0:
         raise LikekitInputError(f"start {ts} is after the last snapshot")
     return int(after[0])
@@ -989,27 +1000,25 @@ def fit_decay(
         raise ValueError(f"criterion must be 'bic' or 'aic', got {criterion!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    video, table = _prepare(counts)
-    if table.empty:
+    video, stamps, lower, r = _prepare(counts)
+    if len(stamps) == 0:
         raise LikekitInputError("no snapshot with a like count")
-    y = (table["lower"] + (table["res"] - 1) / 2).to_numpy()  # middle of what is shown
-    r = table["res"].to_numpy(float)
-    hours = ((table["timestamp"] - table["timestamp"].iloc[0]) / _HOUR).to_numpy(float)
-    inside = np.zeros(len(table), bool)
+    y = lower + (r - 1) / 2  # middle of what is shown
     windows = _windows(exclude, video)
-    stamps = table["timestamp"]
-    for ws, we in windows:
-        inside |= ((stamps >= ws) & (stamps <= we)).to_numpy()
-    table, y, r, hours = table[~inside], y[~inside], r[~inside], hours[~inside]
-    stamps = table["timestamp"].reset_index(drop=True)
-    keep = np.ones(len(table), bool)
+    if windows:
+        inside = np.zeros(len(stamps), bool)
+        for ws, we in windows:
+            inside |= (stamps >= ws) & (stamps <= we)
+        stamps, y, r = stamps[~inside], y[~inside], r[~inside]
+    keep = np.ones(len(stamps), bool)
     for ws, we in windows:  # increments that cross a window
-        keep[1:] &= ~((stamps.iloc[:-1].to_numpy() <= we) & (stamps.iloc[1:].to_numpy() >= ws))
+        keep[1:] &= ~((stamps[:-1] <= we) & (stamps[1:] >= ws))
+    hours = np.asarray((stamps - stamps[0]) / _HOUR, float)
     # level with the excluded steps taken out: where the peak is found and the start values
     corrected = y[0] + np.r_[0.0, np.cumsum(np.where(keep[1:], np.diff(y), 0.0))]
-    data = pd.DataFrame({"timestamp": stamps, "level": y, "res": table["res"].to_numpy()})
-    i0 = _choose_start(table, corrected, start)
-    t0 = stamps.iloc[i0]
+    data = pd.DataFrame({"timestamp": stamps, "level": y, "res": r})
+    i0 = _choose_start(stamps, corrected, start)
+    t0 = stamps[i0]
     peak = float(y[i0])
 
     def give_up(message: str) -> DecayFit:

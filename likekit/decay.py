@@ -589,7 +589,7 @@ def _newton(model, family: Family, design: _Design, cand: _Candidate, cov_type: 
 _INVERSE_LINK = {"log": math.exp, "raw": float, "logit": lambda v: 1 / (1 + math.exp(-v))}
 
 
-def _link_scale(family: Family, x: np.ndarray, cov: np.ndarray) -> pd.DataFrame:
+def _link_scale(family: Family, x: np.ndarray, cov: np.ndarray) -> dict:
     """Derived quantities on the scale where their Wald interval is built, with std errors.
 
     Half-life on the log scale (it is positive and skewed), plateau as is (a parameter),
@@ -616,27 +616,29 @@ def _link_scale(family: Family, x: np.ndarray, cov: np.ndarray) -> pd.DataFrame:
         "plateau": (p, se(g_plateau), "raw"),
         "loss_share": share,
     }
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["est", "se", "scale"])
+    return rows
 
 
-def _averaged_link(chosen: pd.DataFrame, others: list[tuple[float, pd.DataFrame]]) -> pd.DataFrame:
+Link = dict[str, tuple[float, float, str]]
+
+
+def _averaged_link(chosen: Link, others: list[tuple[float, Link]]) -> Link:
     """Widen the chosen model's standard errors for the uncertainty of the choice.
 
     Buckland, Burnham & Augustin (1997): ``se = sum_i w_i sqrt(se_i^2 + (t_i - t)^2)`` over
     the candidates with their criterion weights ``w_i`` (the chosen one included), around
     the chosen estimate ``t``. A clear choice (weight near 1) leaves the interval as it is.
     """
-    out = chosen.copy()
-    for name in out.index:
-        est, se, scale = chosen.loc[name]
+    out = dict(chosen)
+    for name, (est, _, scale) in chosen.items():
         total, weights = 0.0, 0.0
         for w, link in others:
-            e, s, sc = link.loc[name]
+            e, s, sc = link[name]
             if sc == scale and np.isfinite(s):
                 total += w * math.sqrt(s**2 + (e - est) ** 2)
                 weights += w
         if weights > 0:
-            out.loc[name, "se"] = total / weights
+            out[name] = (est, total / weights, scale)
     return out
 
 
@@ -777,18 +779,20 @@ class DecayFit:
     # -- derived quantities --------------------------------------------------------------
     def _derived(self, alpha: float) -> pd.DataFrame:
         z = stats.norm.ppf(1 - alpha / 2)
-        out = pd.DataFrame(np.nan, index=list(_DERIVED), columns=["estimate", "low", "high"])
         if self.family is None:
             p = float(self._x[0])
             se = math.sqrt(self._cov[0, 0]) if np.isfinite(self._cov[0, 0]) else math.nan
-            out.loc["half_life"] = [math.inf, math.nan, math.nan]
-            out.loc["plateau"] = [p, p - z * se, p + z * se]
-            out.loc["loss_share"] = [0.0, math.nan, math.nan]
-            return out
-        for name, (est, se, scale) in self._link.iterrows():
-            back = _INVERSE_LINK[scale]
-            out.loc[name] = [back(est), back(est - z * se), back(est + z * se)]
-        return out
+            rows = {
+                "half_life": [math.inf, math.nan, math.nan],
+                "plateau": [p, p - z * se, p + z * se],
+                "loss_share": [0.0, math.nan, math.nan],
+            }
+        else:
+            rows = {}
+            for name, (est, se, scale) in self._link.items():
+                back = _INVERSE_LINK[scale]
+                rows[name] = [back(est), back(est - z * se), back(est + z * se)]
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["estimate", "low", "high"])
 
     @property
     def half_life(self) -> float:

@@ -12,22 +12,27 @@ level at snapshot ``i`` (the middle of what its display can mean) is::
 
     Y_i = mu(s_i) + U(s_i) + e_i
 
-``U`` is the accumulated noise of new likes and un-likes since the start (independent
-increments with variance ``sigma2 * dt + phi * |d mu|``: it does not shrink with the mean,
-since new likes and un-likes both go on) and ``e_i`` the display rounding (uniform on the
-display step: variance ``(r^2 - 1) / 12``, known). The first level anchors ``P + A``; the
-increments after it have a tridiagonal covariance (rounding gives them an MA(1) error). The
-mean parameters are estimated by Gaussian quasi-likelihood with that covariance, the two
-variance parameters by moments (iterated, feasible GLS); statsmodels'
-``GenericLikelihoodModel`` polishes the estimate (Newton with analytic score and information)
-and gives a sandwich covariance, robust to a wrong variance function. Half-life, plateau and
-loss share get delta-method intervals on the log, raw and logit scales. Coverage is checked by
+``U`` is the accumulated noise of new likes and un-likes since the start: independent
+increments with variance ``sigma2 * dt + phi * |d mu|``, which does not shrink with the
+mean since new likes and un-likes both go on. ``e_i`` is the display rounding: uniform on the
+display step ``r`` (variance ``(r^2 - 1) / 12``, known), and alike for two counts that the
+display did not tell apart. The first level anchors ``P + A``; exact counts give the
+increments a diagonal covariance, rounded ones a dense covariance of the chained levels.
+
+Estimation: Gaussian quasi-likelihood of the anchor and increments (feasible GLS: variance
+moments over several lags, then the mean by Levenberg-Marquardt); every candidate is then
+refitted under the variance of the best one, so that AIC/BIC compare fits of the mean.
+Inference: statsmodels' ``GenericLikelihoodModel`` (analytic score and information) polishes
+the chosen fit and gives a sandwich covariance, robust to a wrong variance function.
+Half-life, plateau and loss share get delta-method intervals on the log, raw and logit scales,
+widened for the uncertainty of the model choice (Buckland et al. 1997). Coverage is checked by
 simulation in ``tests/test_decay.py`` and ``benchmarks/bench_decay.py``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -252,9 +257,8 @@ class _DenseWhitener(_Whitener):
 
 
 _HARMONICS = np.arange(1, 5)
-#: share of the rounding variance in the first harmonics; the rest is white
+#: share of the rounding variance in each of the first harmonics
 _HARMONIC_WEIGHTS = 6 / (np.pi**2 * _HARMONICS**2)
-_WHITE = 1.0 - _HARMONIC_WEIGHTS.sum()
 
 
 def _rounding_kernel(design: _Design, dmu: np.ndarray, dist2: np.ndarray | float) -> np.ndarray:
@@ -265,7 +269,7 @@ def _rounding_kernel(design: _Design, dmu: np.ndarray, dist2: np.ndarray | float
     Counts much closer than ``r`` share their error (the display did not move), counts a
     whole step apart too. The expected distance ``dmu`` enters the cosines; the noise between
     the two (variance ``dist2``) damps harmonic ``k`` by ``exp(-2 (pi k)^2 dist2 / r^2)``.
-    The harmonics above the fourth are left white.
+    The harmonics above the fourth are left out (they are nearly white).
     """
     r = design.resolution
     phase = 2 * np.pi * np.multiply.outer(dmu, _HARMONICS) / r
@@ -338,24 +342,20 @@ def _whitener(design: _Design, sigma2: float, phi: float, mean: np.ndarray) -> _
 # fitting one candidate
 
 
+@dataclass
 class _Candidate:
     """A fitted candidate: estimate on the optimiser's scale, likelihood, variance."""
 
-    def __init__(
-        self,
-        name: str,
-        x: np.ndarray,
-        llf: float,
-        k: int,
-        converged: bool,
-        message: str,
-        whiten: _Whitener | None,
-        sigma2: float,
-        phi: float,
-    ):
-        self.name, self.x, self.llf, self.k = name, x, llf, k
-        self.converged, self.message = converged, message
-        self.whiten, self.sigma2, self.phi = whiten, sigma2, phi
+    name: str
+    x: np.ndarray
+    llf: float
+    k: int  # parameters counted by the criteria, the two of the variance included
+    converged: bool
+    message: str
+    whiten: _Whitener
+    sigma2: float
+    phi: float
+    cov: np.ndarray | None = None  # only the null's (closed form); families use statsmodels
 
     def criterion(self, n: int, kind: Criterion) -> float:
         penalty = 2.0 if kind == "aic" else math.log(n)
@@ -447,16 +447,9 @@ def _candidate(
     return _Candidate(family.name, x, llf, k, converged, message, whiten, sigma2, phi)
 
 
-def _fit_family(
-    family: Family, design: _Design, level: np.ndarray, s: np.ndarray, rounds: int = 1
-) -> _Candidate:
-    """Feasible GLS from grid start values: ``rounds`` of variance moments and estimate."""
-    cand = None
-    x = _start_values(family, design, level, s)
-    for _ in range(rounds):
-        cand = _round(family, design, x)
-        x = cand.x
-    return cand
+def _fit_family(family: Family, design: _Design, level: np.ndarray, s: np.ndarray) -> _Candidate:
+    """One feasible-GLS round from grid start values."""
+    return _round(family, design, _start_values(family, design, level, s))
 
 
 def _round(family: Family, design: _Design, x: np.ndarray) -> _Candidate:
@@ -500,9 +493,8 @@ def _fit_none(design: _Design, sigma2: float | None = None) -> _Candidate:
     w = whiten(design.anchor.astype(float))
     p = float(w @ whiten(y) / (w @ w))
     llf = float(whiten.loglike(y - p * design.anchor).sum())
-    cand = _Candidate("none", np.array([p]), llf, 2, True, "", whiten, sigma2, 0.0)
-    cand.cov = np.array([[1.0 / float(w @ w)]])
-    return cand
+    cov = np.array([[1.0 / float(w @ w)]])
+    return _Candidate("none", np.array([p]), llf, 2, True, "", whiten, sigma2, 0.0, cov)
 
 
 # ---------------------------------------------------------------------------------------

@@ -463,7 +463,7 @@ def _scan_waves(
             hit |= up_seen & (up_ex >= z_video * np.sqrt(up_n2))
             waves[-1]["n_videos"] = int(hit.sum())
             still = standing_still(hit)
-            while b0 > 0 and still[b0 - 1]:
+            while still[b0] and b0 > 0 and still[b0 - 1]:  # a freeze, not a drop
                 b0 -= 1
             waves[-1]["time"] = grid.times[b0]
             attach(wave_id, b0, c0 - 1, hit, cause, True, "drop", c0, c1, -1)

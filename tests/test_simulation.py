@@ -117,6 +117,14 @@ def test_display_bounds_at_unit_edges():
         assert list(zip(lower.tolist(), resolution.tolist(), strict=True)) == expected
 
 
+def test_progress_bar_on_request_only(capsys):
+    quiet = lk.simulate("mixed", n_videos=3, days=2, seed=1)
+    assert "simulate" not in capsys.readouterr().err
+    shown = lk.simulate("mixed", n_videos=3, days=2, seed=1, progress=True)
+    assert "simulate" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(quiet.counts, shown.counts)
+
+
 def test_display_false_skips_only_the_strings():
     with_strings = lk.simulate("mixed", seed=5)
     without = lk.simulate("mixed", seed=5, display=False)

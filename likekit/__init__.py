@@ -38,7 +38,22 @@ _PUBLIC: dict[str, str] = {
     "Diagnosis": "likekit.diagnosis",
 }
 
-__all__ = ["__version__", *_PUBLIC]
+__all__ = [
+    "DecayFit",
+    "Diagnosis",
+    "LikekitInputError",
+    "Simulation",
+    "__version__",
+    "diagnose",
+    "fit_decay",
+    "fit_decay_many",
+    "format_count",
+    "load_counts",
+    "parse_count",
+    "sample_path",
+    "scenarios",
+    "simulate",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -56,6 +71,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; runtime stays lazy
+    from likekit.catalog import scenarios
     from likekit.data import (
         LikekitInputError,
         format_count,
@@ -65,5 +81,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; runtime stays lazy
     )
     from likekit.decay import DecayFit, fit_decay, fit_decay_many
     from likekit.diagnosis import Diagnosis, diagnose
-    from likekit.catalog import scenarios
     from likekit.simulation import Simulation, simulate

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_public_name_resolves():
+    assert set(likekit.__all__) == {"__version__", *likekit._PUBLIC}
     for name in likekit.__all__:
         assert getattr(likekit, name) is not None, name
     assert likekit.simulate.__module__ == "likekit.simulation"  # a function, not a module

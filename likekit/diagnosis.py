@@ -559,38 +559,44 @@ def _missing_outages(
 
 
 def _merge_glitches(events: pd.DataFrame, gap: pd.Timedelta) -> pd.DataFrame:
-    """Glitches of a video less than ``gap`` apart are one episode (an app that under-counts
-    every other snapshot until it is updated is one glitch, not dozens)."""
-    g = events.loc[events["cause"] == "glitch"].sort_values(["video_id", "start"])
-    if g.empty:
+    """Glitches of a video at most ``gap`` apart are one episode (an app that under-counts
+    every other snapshot until it is updated is one glitch, not dozens); a drop of a single
+    video that did not recover (no wave behind it) inside such an episode is one of its
+    drops whose recovery was lost in the flicker, not a purge."""
+    member = (events["cause"] == "glitch") | ((events["cause"] == "purge") & events["wave"].isna())
+    g = events.loc[member].sort_values(["video_id", "start"])
+    if not (g["cause"] == "glitch").any():
         return events
     prev_end = g.groupby("video_id")["end"].shift().groupby(g["video_id"]).cummax()
     episode = ((g["start"] - prev_end > gap) | prev_end.isna()).cumsum()
+    has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
+    keep = g.loc[~has_glitch]  # lone purges stay what they are
+    g, episode = g.loc[has_glitch], episode[has_glitch]
     merged = g.groupby(episode).agg(
         video_id=("video_id", "first"),
-        cause=("cause", "first"),
         start=("start", "min"),
         end=("end", "max"),
         likes_delta=("likes_delta", "min"),
-        recovered=("recovered", "all"),
         score=("score", "max"),
         detail=("detail", "first"),
         wave=("wave", "first"),
         evidence=("evidence", "first"),
         n=("start", "size"),
     )
+    merged["cause"] = "glitch"
+    merged["recovered"] = True
     deepest = g.loc[g.groupby(episode)["likes_delta"].idxmin()].set_index(episode.unique())
     merged["delta_low"] = deepest["delta_low"].to_numpy()
     merged["delta_high"] = deepest["delta_high"].to_numpy()
     several = merged["n"] > 1
     hours = gap / pd.Timedelta(hours=1)
     merged.loc[several, "evidence"] = [
-        f"{n} drops that recovered, less than {hours:g} h apart (one episode); deepest "
+        f"{n} drops at most {hours:g} h apart that came and went (one episode); deepest "
         f"{_n(d)} likes"
         for n, d in zip(merged.loc[several, "n"], merged.loc[several, "likes_delta"], strict=True)
     ]
-    rest = events.loc[events["cause"] != "glitch"]
-    return pd.concat([rest, merged[EVENT_COLUMNS]], ignore_index=True)
+    rest = events.loc[~member]
+    return pd.concat([rest, keep, merged[EVENT_COLUMNS]], ignore_index=True)
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

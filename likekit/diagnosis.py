@@ -1,20 +1,27 @@
 """Diagnose disappearing likes: find every drop in a creator's table and name its cause.
 
-The detector works on snapshot-to-snapshot increments, each compared with its video's local
-trend (median increment over the previous day) and standardized by its local noise (robust
-SD of the increments around that trend, combined with the display resolution; see
-:func:`local_noise`). Thresholds are not tuned constants but come from error rates:
+The detector works on snapshot-to-snapshot increments of each video (displayed counts read
+at the middle of their display step). Each increment is compared with the video's local
+trend (mean increment over half a day either side, outliers left out) and standardized by
+its noise: the robust SD of the increments over a day either side (never below the Poisson
+floor of integer counts: the mean absolute increment), combined with the display resolution.
+The z-score is calibrated for the uncertainty of that noise estimate (Student t with the
+degrees of freedom of a MAD). The "local noise" of issue 5 §4, used to state event sizes, is
+:func:`local_noise`. Thresholds come from error rates, not tuned constants:
 
 * one video alone raises an alarm at the z-score whose normal tail, times the number of
   increments in a month, is ``false_alarms`` (expected false alarms per video-month);
-* the panel is scanned bin by bin for synchronized drops (see ``likekit._waves``); a wave's
-  p-value is corrected for every bin scanned and must be below ``wave_alpha``;
+* the panel is scanned bin by bin for synchronized drops, outages and catch-ups (see
+  ``likekit._waves``); a wave's p-value is calibrated for every bin and test scanned and
+  must be below ``wave_alpha``;
 * once a wave says *when*, each video is tested at that time alone at level ``video_alpha``.
 
-A drop that a later jump brings back (at least half way) is a glitch; a drop that stays is a
-purge; a run of stalled increments ended by a catch-up jump is a (freeze) glitch; likes at zero
-after being positive are a status change; a sustained decline of the purge- and
-glitch-corrected level after its peak is a trend decline.
+A drop that a later jump of matching size brings back (at least half way) is a glitch; a
+drop that stays is a purge; a count that stood still and then caught up is a (freeze)
+glitch; snapshots missing on many videos at once are an outage; glitches of a video at most
+a day apart are one episode; likes at zero (or missing while views go on) after having been
+positive are a status change; a significant fall of the purge- and glitch-corrected level
+after its peak is a trend decline, described lazily by :func:`likekit.fit_decay`.
 """
 
 from __future__ import annotations
@@ -213,8 +220,10 @@ def _single_video(v: str, a: dict[str, np.ndarray], z_alarm: float, z_video: flo
     cum = np.cumsum(excess)
     for j in np.flatnonzero(z >= z_alarm):
         # a catch-up jump after a run of stalled (or below-trend) increments: a freeze
-        stalled = delta == 0 if j > 0 and delta[j - 1] == 0 else excess < 0
-        stalled &= z > -z_alarm  # a big drop before a jump is a drop, not a stall
+        if j > 0 and delta[j - 1] == 0:
+            stalled = delta == 0  # an exact count that stood still
+        else:
+            stalled = (excess < 0) & (z > -z_alarm)  # a big drop before a jump is a drop
         k = j
         while k > 0 and not used[k - 1] and stalled[k - 1]:
             k -= 1
@@ -244,20 +253,26 @@ def _single_video(v: str, a: dict[str, np.ndarray], z_alarm: float, z_video: flo
     # a recovery closes the most recent open drop (drops nest like brackets) when it is a
     # jump of matching size (half to twice the drop, within noise) that brings the level
     # back at least half way
+    # a recovery closes the most recent open drops (drops nest like brackets; a glitch may
+    # deepen in steps) when it is a jump of matching size (half to twice their sum, within
+    # noise) that brings the level back at least half way
     open_drops: list[int] = []
-    closed: dict[int, int] = {}
+    closed: dict[int, int] = {}  # first drop of a glitch -> its recovery
     for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video)) & ~used):
         if z[k] <= -z_alarm:
             open_drops.append(k)
             continue
-        if not open_drops:
-            continue
-        i = open_drops[-1]
-        drop, jump = excess[i], excess[k]
-        tol = z_video * math.hypot(noise[i], noise[k])
-        if -drop / 2 <= jump <= -2 * drop + tol and cum[k] - cum[i] + drop >= drop / 2:
-            closed[i] = k
-            open_drops.pop()
+        jump, total = excess[k], 0.0
+        for m in range(len(open_drops) - 1, -1, -1):
+            i = open_drops[m]
+            total += excess[i]
+            tol = z_video * math.hypot(noise[i], noise[k])
+            back = cum[k] - cum[i] + excess[i]
+            if -total / 2 <= jump <= -2 * total + tol and back >= total / 2:
+                closed[i] = k
+                used[open_drops[m + 1 :]] = True  # steps of the same glitch
+                del open_drops[m:]
+                break
     for i in np.flatnonzero((z <= -z_alarm) & ~used):
         drop = excess[i]
         if i in closed:
@@ -653,6 +668,21 @@ def diagnose(
     Returns
     -------
     Diagnosis
+
+    Notes
+    -----
+    Deterministic: the random time shifts that calibrate the wave scan use a fixed seed, so
+    the same table gives the same diagnosis.
+
+    Examples
+    --------
+    >>> import likekit as lk
+    >>> sim = lk.simulate("purge_waves", n_videos=20, days=30, seed=7)
+    >>> diag = lk.diagnose(sim.counts)
+    >>> diag.events.columns.tolist()[:6]
+    ['video_id', 'cause', 'start', 'end', 'likes_delta', 'delta_low']
+    >>> (diag.waves["cause"] == "purge").any()
+    np.True_
     """
     for name, value in (
         ("false_alarms", false_alarms),

@@ -130,6 +130,52 @@ def test_faint_wave_found_by_synchrony_only():
     assert len(called - hit) <= 2
 
 
+def test_wave_scan_is_calibrated_on_independent_videos():
+    # under the null of videos moving independently, a scan p-value below 0.05 happens in
+    # 5% of panels: 3 or more of 10 has probability 0.012
+    small = 0
+    for seed in range(10):
+        d = lk.diagnose(panel(n=20, hours=240, seed=100 + seed), wave_alpha=0.05)
+        small += len(d.waves) > 0
+    assert small <= 2
+
+
+def test_frozen_counts_that_catch_up_are_one_outage():
+    counts = panel(n=12, hours=300, seed=8, rate=80.0)
+    ts = counts["timestamp"]
+    t0 = pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(hours=150)
+    frozen = ts.between(t0, t0 + pd.Timedelta(hours=5)) & counts["video_id"].isin(
+        [f"v{i:02d}" for i in range(8)]
+    )
+    held = counts["likes"].where(~frozen).groupby(counts["video_id"]).ffill()
+    d = lk.diagnose(counts.assign(likes=held.astype(int)))
+    g = d.events.loc[d.events["cause"] == "glitch"]
+    assert set(g["video_id"]) == {f"v{i:02d}" for i in range(8)}
+    assert (abs(g["start"] - t0) <= pd.Timedelta("1h")).all()
+    assert (g["end"] == t0 + pd.Timedelta(hours=5)).all()
+    assert (g["likes_delta"] < 0).all() and not (d.events["cause"] == "purge").any()
+
+
+def test_flickering_app_is_one_glitch_episode_not_purges():
+    counts = panel(n=3, hours=300, seed=9, rate=200.0)
+    rng = np.random.default_rng(10)
+    old = (counts["video_id"] == "v00") & counts["timestamp"].lt(
+        pd.Timestamp("2026-01-11", tz="UTC")
+    )
+    old &= rng.random(len(counts)) < 0.5
+    likes = counts["likes"].where(~old, (counts["likes"] * 0.8).astype(int))
+    ev = lk.diagnose(counts.assign(likes=likes)).events
+    mine = ev.loc[ev["video_id"] == "v00"]
+    assert (mine["cause"] == "glitch").sum() <= 2 and not (mine["cause"] == "purge").any()
+
+
+def test_same_table_same_diagnosis():
+    counts = panel(n=8, hours=200, seed=11, steps=[(100, 60, range(5))])
+    a, b = lk.diagnose(counts), lk.diagnose(counts)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    pd.testing.assert_frame_equal(a.waves, b.waves)
+
+
 def test_status_changes_are_not_purges():
     counts = panel(n=4, seed=6)
     late = counts["timestamp"] >= pd.Timestamp("2026-01-20", tz="UTC")

@@ -57,6 +57,8 @@ MODELS = ("exponential", "power_law", "stretched_exponential", "none")
 MIN_SNAPSHOTS = 8
 #: most snapshots used with display-rounded counts (their covariance is dense)
 MAX_DENSE = 150
+#: least variance of the net count per unit of expected change (Poisson un-likes)
+MIN_PHI = 1.0
 #: variance floor of every row: counts are integers, so a flat exact series is not
 #: infinitely precise (and the covariance stays positive definite)
 _FLOOR = 1.0 / 12.0
@@ -309,7 +311,13 @@ def _variance(design: _Design, resid: np.ndarray, mean: np.ndarray) -> tuple[flo
         sol, _ = optimize.nnls(x * weight[:, None], (target - rnd) * weight)
         coef[: len(sol)] = sol
         weight = 1.0 / (x @ sol + rnd + _FLOOR)
-    return float(coef[0]), float(coef[1])
+    # un-likes are counted: their variance is at least their mean (Poisson), never below.
+    # A random walk that adds less than one rounding variance over the whole window is
+    # hidden by the display: the data cannot tell it from none, and taking it as none would
+    # make the levels the display did not tell apart perfectly correlated (an
+    # ill-conditioned, overconfident likelihood). Its floor errs on the wide side.
+    hidden = float(design.level_rounding.mean()) / max(design.span, 1.0)
+    return max(float(coef[0]), hidden), max(float(coef[1]), MIN_PHI)
 
 
 def _whitener(design: _Design, sigma2: float, phi: float, mean: np.ndarray) -> _Whitener:
@@ -461,35 +469,39 @@ def _round(family: Family, design: _Design, x: np.ndarray) -> _Candidate:
 
 
 def _common_variance(design: _Design, cands: dict[str, _Candidate]) -> None:
-    """Refit every candidate under one variance, that of the best-fitting family.
+    """Refit every candidate under one covariance, that of the best-fitting family.
 
-    The variance moments of a family that misses the shape absorb the misfit; its
-    likelihood would then not be comparable with the others'. Under a common variance the
-    criteria compare the fits of the mean only (as an F test with the fullest model's
-    variance does). The best family gets a second feasible-GLS round first.
+    The variance moments of a family that misses the shape absorb the misfit, and a
+    covariance that follows each candidate's own mean (through ``phi |m|`` and the rounding)
+    adds terms of its own to the likelihood: neither would leave the likelihoods comparable.
+    Under one covariance the criteria compare the fits of the mean only, as an F test with
+    the fullest model's variance does. The best family gets a second feasible-GLS round
+    first, and the covariance is taken at its estimate.
     """
     fams = [c for c in cands.values() if c.name != "none"]
     if not fams:
         return
-    ref = max(fams, key=lambda c: c.llf)
-    ref = cands[ref.name] = _round(FAMILIES[ref.name], design, ref.x)
+    best = max(fams, key=lambda c: c.llf)
+    family = FAMILIES[best.name]
+    ref = _round(family, design, best.x)
+    whiten = _whitener(design, ref.sigma2, ref.phi, design.mean(family, ref.x))
     for c in fams:
-        if c.name == ref.name:
-            continue
         family = FAMILIES[c.name]
-        whiten = _whitener(design, ref.sigma2, ref.phi, design.mean(family, c.x))
-        sol = _solve(family, design, c.x, whiten)
+        x = ref.x if c.name == ref.name else c.x
+        sol = _solve(family, design, x, whiten)
         cands[c.name] = _candidate(family, design, sol, whiten, ref.sigma2, ref.phi)
-    cands["none"] = _fit_none(design, ref.sigma2)
+    cands["none"] = _fit_none(design, whiten, ref.sigma2)
 
 
-def _fit_none(design: _Design, sigma2: float | None = None) -> _Candidate:
+def _fit_none(
+    design: _Design, whiten: _Whitener | None = None, sigma2: float | None = None
+) -> _Candidate:
     """The null: no decline, the level stays where it was at the start."""
     y = design.endog
-    mean = np.where(design.anchor, y, 0.0)
-    if sigma2 is None:
+    if whiten is None:
+        mean = np.where(design.anchor, y, 0.0)
         sigma2, _ = _variance(design, y - mean, mean)
-    whiten = _whitener(design, sigma2, 0.0, mean)
+        whiten = _whitener(design, sigma2, 0.0, mean)
     w = whiten(design.anchor.astype(float))
     p = float(w @ whiten(y) / (w @ w))
     llf = float(whiten.loglike(y - p * design.anchor).sum())

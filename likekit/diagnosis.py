@@ -978,22 +978,28 @@ def score_events(
     *,
     tolerance: str | pd.Timedelta = "2h",
     evaluate: pd.Series | np.ndarray | None = None,
+    match: str = "start",
 ) -> pd.DataFrame:
     """Precision, recall and F1 per cause of detected events against true events.
 
     A detection matches a true event of the same video and cause whose start is within
-    ``tolerance`` of its own (each true event matched at most once, nearest first).
+    ``tolerance`` of its own (each true event matched at most once, nearest start first).
 
     Parameters
     ----------
     detected, truth : DataFrame
-        Events with video_id, cause, start, likes_delta (``Diagnosis.events``,
-        ``Simulation.events``).
+        Events with video_id, cause, start, likes_delta and optionally end (taken equal to
+        start when absent), e.g. ``Diagnosis.events`` and ``Simulation.events``.
     tolerance : str or Timedelta
         Largest start difference of a match.
     evaluate : boolean array over ``truth``, optional
         The true events to score (e.g. only the clear ones). A detection that matches a true
         event left out is neither a hit nor a false alarm.
+    match : {"start", "overlap"}
+        "overlap" also accepts a detection whose span [start, end] meets the true event's
+        span widened by ``tolerance``: for long glitches (an old app under-counting for a
+        week) whose true start, the first snapshot the old app showed, may come long before
+        anything is visible.
 
     Returns
     -------
@@ -1001,7 +1007,9 @@ def score_events(
         Index cause; columns tp, fp, fn, precision, recall, f1 and rel_error (median
         |detected - true| / |true| of likes_delta over the matches).
     """
-    tol = pd.Timedelta(tolerance)
+    if match not in ("start", "overlap"):
+        raise ValueError(f"match must be 'start' or 'overlap', got {match!r}")
+    tol = pd.Timedelta(tolerance) / pd.Timedelta(microseconds=1)
     keep = np.ones(len(truth), dtype=bool) if evaluate is None else np.asarray(evaluate, bool)
     rows = {}
     for cause in CAUSES:
@@ -1012,21 +1020,23 @@ def score_events(
         errors = []
         taken = np.zeros(len(t), dtype=bool)
         t_vid = t["video_id"].astype(str).to_numpy()
-        t_start = _micros(t["start"])
+        t_start, t_end = _micros(t["start"]), _micros(t.get("end", t["start"]))
         t_delta = t["likes_delta"].to_numpy(dtype=float)
-        d_start = _micros(d["start"])
-        for row, start in zip(d.itertuples(), d_start, strict=True):
+        d_start, d_end = _micros(d["start"]), _micros(d.get("end", d["start"]))
+        for row, start, end in zip(d.itertuples(), d_start, d_end, strict=True):
             cand = np.flatnonzero((t_vid == str(row.video_id)) & ~taken)
-            if len(cand):
-                gaps = np.abs(t_start[cand] - start)
-                best = cand[np.argmin(gaps)]
-                if gaps.min() <= tol / pd.Timedelta(microseconds=1):
-                    taken[best] = True
-                    if tkeep[best]:
-                        tp += 1
-                        if t_delta[best] != 0:
-                            errors.append(abs(row.likes_delta - t_delta[best]) / abs(t_delta[best]))
-                    continue
+            gaps = np.abs(t_start[cand] - start)
+            ok = gaps <= tol
+            if match == "overlap":
+                ok |= (start <= t_end[cand] + tol) & (end >= t_start[cand] - tol)
+            if ok.any():
+                best = cand[ok][np.argmin(gaps[ok])]
+                taken[best] = True
+                if tkeep[best]:
+                    tp += 1
+                    if t_delta[best] != 0:
+                        errors.append(abs(row.likes_delta - t_delta[best]) / abs(t_delta[best]))
+                continue
             fp += 1
         fn = int((~taken & tkeep).sum())
         precision = tp / (tp + fp) if tp + fp else np.nan

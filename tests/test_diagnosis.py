@@ -296,6 +296,19 @@ def test_score_events_matches_within_tolerance():
     # a detection of an event left out of the evaluation is neither hit nor false alarm
     s = score_events(detected, truth, evaluate=np.array([False, True, True]))
     assert s.loc["purge", ["tp", "fp"]].tolist() == [0, 3]
+    # a long glitch: its detection starts late but inside the true span
+    week = truth.assign(end=truth["start"] + pd.Timedelta("7D"))
+    late = pd.DataFrame(
+        {
+            "video_id": ["a"],
+            "cause": ["glitch"],
+            "start": [t + pd.Timedelta("3D")],
+            "end": [t + pd.Timedelta("6D")],
+            "likes_delta": [-50],
+        }
+    )
+    assert score_events(late, week).loc["glitch", "tp"] == 0
+    assert score_events(late, week, match="overlap").loc["glitch", "tp"] == 1
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="shared YouTube data not available")

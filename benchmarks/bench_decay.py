@@ -49,7 +49,7 @@ def baseline_fit(counts: pd.DataFrame, model: str) -> dict[str, tuple[float, flo
     p0 = [y[-1], max(y[0] - y[-1], 1.0), max(s[-1], 1.0) / 5]
     if family.n_shape:
         p0.append(1.5 if model == "power_law" else 0.7)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         p, cov = curve_fit(_curve(family), s, y, p0=p0, maxfev=5000)
     tau, shape = p[2], (p[3] if family.n_shape else None)
@@ -112,7 +112,7 @@ def _baseline_many(counts: pd.DataFrame) -> None:
     for _, frame in counts.groupby("video_id", sort=True):
         s, y = _level_after_peak(frame)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 curve_fit(curve, s, y, p0=[y[-1], max(y[0] - y[-1], 1.0), s[-1] / 5], maxfev=5000)
         except RuntimeError:

@@ -515,10 +515,36 @@ def _fit_none(
 
 def _likelihood_class():
     # statsmodels is imported on first use: `import likekit` stays light
-    from statsmodels.base.model import GenericLikelihoodModel
+    from statsmodels.base.model import GenericLikelihoodModel, GenericLikelihoodModelResults
+
+    class DecayResults(GenericLikelihoodModelResults):
+        """statsmodels results with an HC3 sandwich for this nonlinear model."""
+
+        def __init__(self, model, mlefit):
+            super().__init__(model, mlefit)
+            if self.cov_type == "HC3":
+                # statsmodels computes HC3 for linear models only; others get HC0 unless
+                # their results define cov_HC3
+                self.cov_params_default = self.cov_HC3
+
+        @property
+        def cov_HC3(self) -> np.ndarray:
+            """Sandwich with each score inflated by ``1 / (1 - h_i)`` (MacKinnon & White).
+
+            ``h_i`` is the leverage of innovation ``i`` in the Gauss-Newton regression: the
+            first increments of a steep decline carry most of what is known about the shape,
+            and HC0 underestimates the variance when a few points weigh that much.
+            """
+            wj = self.model._wjac(self.params)
+            bread = np.linalg.inv(wj.T @ wj)
+            leverage = np.clip(np.einsum("ij,jk,ik->i", wj, bread, wj), 0.0, 0.99)
+            scores = self.model.score_obs(self.params) / (1.0 - leverage)[:, None]
+            return bread @ (scores.T @ scores) @ bread
 
     class DecayLikelihood(GenericLikelihoodModel):
         """Gaussian quasi-likelihood of the anchor and increments, covariance held fixed."""
+
+        results_class = DecayResults
 
         def __init__(self, design: _Design, family: Family, whiten: _Whitener, names):
             self.design, self.family, self.whiten = design, family, whiten
@@ -862,12 +888,15 @@ class DecayFit:
 
     # -- display -------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """Parameters and derived quantities: estimate, std_err, low, high."""
-        ci = self.conf_int(self.alpha)
-        table = pd.concat([self.params, self.bse, ci], axis=1)
-        derived = self.derived.rename(columns={})
-        derived.insert(1, "std_err", np.nan)
-        return pd.concat([table, derived])
+        """Parameters and derived quantities: estimate, std_err, low, high.
+
+        Indexed by (kind, name), kind "parameter" or "derived". The derived intervals also
+        carry the uncertainty of the model choice, so the derived plateau's may be wider than
+        the parameter's.
+        """
+        params = pd.concat([self.params, self.bse, self.conf_int(self.alpha)], axis=1)
+        derived = self.derived.assign(std_err=np.nan)[params.columns]
+        return pd.concat({"parameter": params, "derived": derived}, names=["kind", "name"])
 
     def _header(self) -> list[str]:
         who = f"video {self.video_id}: " if self.video_id is not None else ""
@@ -910,6 +939,7 @@ class DecayFit:
 
     def plot(self, ax=None):
         """Data, fitted decay with its band, plateau and start. Returns the Axes."""
+        import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
 
         from likekit.plots import CAUSE_COLORS
@@ -936,6 +966,9 @@ class DecayFit:
         if np.isfinite(d["low"]):
             ax.axhspan(d["low"], d["high"], color=color, alpha=0.08, lw=0)
         ax.axvline(self.start, color="0.5", ls=":", lw=1)
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         ax.set_ylabel("likes")
         title = f"{self.video_id}: " if self.video_id is not None else ""
         ax.set_title(f"{title}{self.model}, half-life {self.half_life:.3g} h")
@@ -971,7 +1004,7 @@ def fit_decay(
     criterion: Criterion = "bic",
     exclude: pd.DataFrame | None = None,
     alpha: float = 0.05,
-    cov_type: str = "HC0",
+    cov_type: str | None = None,
 ) -> DecayFit:
     """Fit decay models to one video's net like count after its peak.
 
@@ -993,8 +1026,12 @@ def fit_decay(
         increment across it is not used, so a purge step or a glitch cannot pull the fit.
     alpha : float
         Intervals are ``1 - alpha``.
-    cov_type : str
-        statsmodels covariance of the estimates: "HC0" (sandwich, default) or "nonrobust".
+    cov_type : {None, "HC3", "HC0", "nonrobust"}
+        statsmodels covariance of the estimates. The sandwiches are robust to a wrong
+        variance function. Default: "HC3" (leverage-corrected: the first increments of a
+        steep decline weigh most, and HC0 is then too small) for exact counts, "HC0" for
+        display-rounded ones (the rounding spreads that weight, and the covariance of
+        rounded counts errs on the wide side already).
 
     Returns
     -------
@@ -1113,6 +1150,8 @@ def fit_decay(
         )
         return fit
     family = FAMILIES[chosen]
+    if cov_type is None:
+        cov_type = "HC0" if design.dense else "HC3"
     result = _infer(family, design, cand, cov_type)
     if result is None:
         return DecayFit(

@@ -293,8 +293,9 @@ def test_predict_and_display(a_fit):
     assert at_start == pytest.approx(fit.plateau + fit.params["amplitude"])
     assert list(fit.predict(times, interval=False).columns) == ["mean"]
     table = fit.summary()
-    assert {"half_life", "alpha"} <= set(table.index)
-    assert {"estimate", "std_err", "low", "high"} <= set(table.columns)
+    assert ("derived", "half_life") in table.index and ("parameter", "alpha") in table.index
+    assert list(table.columns) == ["estimate", "std_err", "low", "high"]
+    assert table.loc["derived"].equals(fit.derived.assign(std_err=np.nan)[table.columns])
     text = str(fit)
     assert fit.model in text and "half_life" in text
     assert "<table" in fit._repr_html_()

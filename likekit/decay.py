@@ -245,6 +245,9 @@ class _Whitener:
         return -0.5 * (np.log(2 * np.pi) + w**2) - np.log(self.diag)
 
 
+_TRTRS = linalg.get_lapack_funcs("trtrs", (np.empty(1),))
+
+
 class _DenseWhitener(_Whitener):
     """Whitening of the chained levels (cumulated rows) by a dense covariance."""
 
@@ -253,9 +256,11 @@ class _DenseWhitener(_Whitener):
         self.diag = np.diag(self.chol)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return linalg.solve_triangular(
-            self.chol, np.cumsum(x, axis=0), lower=True, check_finite=False
-        )
+        # LAPACK directly: solve_triangular's checks cost more than the solve at this size
+        solved, info = _TRTRS(self.chol, np.cumsum(x, axis=0), lower=1)
+        if info:
+            raise np.linalg.LinAlgError("singular covariance factor")
+        return solved
 
 
 _HARMONICS = np.arange(1, 5)
@@ -432,7 +437,14 @@ def _solve(family: Family, design: _Design, x: np.ndarray, whiten: _Whitener):
     if sol.success and np.all(np.isfinite(sol.x)) and np.all((sol.x > lo) & (sol.x < hi)):
         return sol
     return optimize.least_squares(
-        resid, start, jac=jac, bounds=(lo, hi), x_scale="jac", method="trf"
+        resid,
+        start,
+        jac=jac,
+        bounds=(lo, hi),
+        x_scale="jac",
+        method="trf",
+        ftol=1e-6,
+        xtol=1e-6,
     )
 
 

@@ -56,6 +56,8 @@ EVENT_COLUMNS = [
 ]
 WAVE_COLUMNS = ["wave", "time", "end", "cause", "n_videos", "likes_delta", "recovered", "z"]
 _MONTH_H = 30 * 24.0
+#: bins after a panel-wide drop in which making it up (half way) shows it was not permanent
+COMPENSATE = 2
 #: glitches of a video at most this many snapshot steps apart are one episode
 MERGE_STEPS = 24
 _Z95 = float(stats.norm.isf(0.025))
@@ -406,7 +408,9 @@ def _scan_waves(
         near = single_step & (single_bin <= b_last + 1) & (single_end >= b0 - 1)
         near &= hit[np.maximum(single_row, 0)] & (single_row >= 0)
         single_wave[near] = wave_id
-        for r in np.setdiff1d(np.flatnonzero(hit), single_row[near]):
+        # a faint step is called permanent only where the video was seen after it
+        followed = grid.seen[:, b_last + 1 : b_last + 1 + COMPENSATE].any(axis=1) | recovered
+        for r in np.setdiff1d(np.flatnonzero(hit & followed), single_row[near]):
             ex, sd = sign * window_ex[r], math.sqrt(window_n2[r])
             what = "outage" if recovered else "purge wave"
             extra.append(
@@ -452,6 +456,13 @@ def _scan_waves(
                 recovered_at = (c0, c1)
                 up_used.add((c0, c1))
                 break
+        if recovered_at is None:
+            # a drop made up within the next COMPENSATE bins (a snapshot taken early, then
+            # late) is not permanent, even without a significant catch-up
+            after = grid.excess[hit, b1 + 1 : b1 + 1 + COMPENSATE].sum(axis=0).cumsum()
+            back = np.flatnonzero(drop + after >= drop / 2)
+            if len(back):
+                recovered_at = (b1 + 1 + back[0], b1 + 1 + back[0])
         wave_id = len(waves) + 1
         recovered = recovered_at is not None
         cause = "glitch" if recovered else "purge"

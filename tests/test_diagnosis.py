@@ -312,6 +312,31 @@ def test_score_events_matches_within_tolerance():
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="shared YouTube data not available")
+def test_youtube_status_changes_are_found_and_little_else():
+    raw = pd.read_csv(SHARED / "USvideos_v1_2017-09-13_to_10-22.csv")
+    # known defects of this export (see SOURCE.txt): mangled ids, malformed dates, rescrapes
+    raw = raw.loc[
+        (raw["video_id"] != "#NAME?") & raw["date"].astype(str).str.fullmatch(r"\d{1,2}\.\d{1,2}")
+    ]
+    day_month = raw["date"].astype(str).str.split(".", expand=True)
+    month = day_month[1].str.ljust(2, "0")  # "22.1" is 22 October
+    counts = pd.DataFrame(
+        {
+            "video_id": raw["video_id"],
+            "timestamp": pd.to_datetime("2017-" + month + "-" + day_month[0], utc=True),
+            "likes": raw["likes"],
+            "views": raw["views"],
+        }
+    )
+    d = lk.diagnose(lk.load_counts(counts, duplicates="last"))
+    status = d.events.loc[d.events["cause"] == "status"].set_index("video_id")["detail"]
+    assert status.get("5gH8iXNW8wE") == "video_removed"
+    assert status.get("NSFXDaMFUN4") == "likes_hidden"
+    ok = (d.videos["status"] == "ok").sum()
+    assert (d.events["cause"] != "status").sum() / ok < 0.1
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="shared YouTube data not available")
 def test_youtube_trending_is_a_quiet_control():
     raw = pd.read_csv(SHARED / "USvideos_2017-11-14_to_11-27.csv")
     counts = pd.DataFrame(

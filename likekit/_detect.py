@@ -141,7 +141,8 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     inc["activity"] = inc["rate"].abs()
     activity, _ = _centred(inc, "activity", sparse, "mean")
     spread = np.maximum((MAD_TO_SD * mad) ** 2, activity)
-    inc["noise_det"] = np.sqrt(inc["gap"] * spread + rounding)
+    inc["walk_var"] = inc["gap"] * spread  # the part that adds up along the series
+    inc["noise_det"] = np.sqrt(inc["walk_var"] + rounding)
     raw = (inc["excess"] / inc["noise_det"]).to_numpy()
     df = np.maximum(n.to_numpy() / DF_PER_VALUE, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):

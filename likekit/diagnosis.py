@@ -54,7 +54,17 @@ EVENT_COLUMNS = [
     "wave",
     "evidence",
 ]
-WAVE_COLUMNS = ["wave", "time", "end", "cause", "n_videos", "likes_delta", "recovered", "z"]
+WAVE_COLUMNS = [
+    "wave",
+    "time",
+    "end",
+    "cause",
+    "n_videos",
+    "likes_delta",
+    "recovered",
+    "z",
+    "p_value",
+]
 _MONTH_H = 30 * 24.0
 #: bins after a panel-wide drop in which making it up (half way) shows it was not permanent
 COMPENSATE = 2
@@ -348,8 +358,10 @@ def _trend_declines(inc: pd.DataFrame, events: pd.DataFrame, z_alarm: float) -> 
     pos = np.arange(len(level))
     after = pos >= peak[codes]
     low = pd.Series(np.where(after, level, np.inf)).groupby(codes).idxmin().to_numpy()
-    var = np.cumsum(inc["noise_det"].to_numpy(float) ** 2)
-    sd = np.sqrt(np.maximum(var[low] - var[peak], 0.0))
+    # counting noise adds up along the way; display rounding only at the two ends
+    var = np.cumsum(inc["walk_var"].to_numpy(float))
+    res = inc["resolution"].to_numpy(float)
+    sd = np.sqrt(np.maximum(var[low] - var[peak], 0.0) + (res[low] ** 2 + res[peak] ** 2) / 12)
     lev = level.to_numpy()
     decline = lev[low] - lev[peak]
     duration = hours[low] - hours[peak]
@@ -525,8 +537,7 @@ def _scan_waves(
         )
         attach(wave_id, k, c0 - 1, hit, "glitch", True, "freeze", c0, c1, -1)
     single["wave"] = pd.array(single_wave, dtype="Int64")
-    cols = [*WAVE_COLUMNS, "p_value"]
-    return pd.DataFrame(waves, columns=cols), extra, single
+    return pd.DataFrame(waves, columns=WAVE_COLUMNS), extra, single
 
 
 def _missing_outages(
@@ -756,17 +767,26 @@ class Diagnosis:
         its 95% interval delta_low/delta_high, recovered, score, detail (kind of event:
         "step", "drop", "freeze", "decline", "likes_hidden", "video_removed"), wave (id in
         ``waves`` when the event is part of one) and a plain-language evidence string.
-        ``score`` is the size of the event in units of its local noise (|likes_delta| over
-        the standard deviation of the increment, or for a trend decline of the level change,
-        that it was measured on); status changes, which are certain, score infinity.
+        ``score`` is the size of the event in units of its noise (|likes_delta| over the
+        standard deviation of the increment, or for a trend decline of the level change,
+        that it was measured on); status changes, which are certain, score infinity;
+        missing snapshots, which have no size, NaN.
     waves : DataFrame
         Creator-wide events found by synchrony: wave, time, end, cause ("purge" for a
         permanent wave, "glitch" for an outage that recovered), n_videos, likes_delta (sum
-        over the videos hit), recovered, z (combined z-score) and p_value (against videos
-        dropping independently, corrected for every window scanned).
+        over the videos hit), recovered, z (combined z-score of the move that revealed it,
+        negative for a loss) and p_value (against videos moving independently, calibrated
+        for every bin and test scanned).
     videos : DataFrame
         Per video: snapshots, observed likes, status ("ok", "all_missing", "one_snapshot",
         "too_short", "constant", "large_gaps").
+    increments : DataFrame
+        The standardized increments the detector worked on (see ``likekit._detect``).
+    z_alarm, z_video : float
+        The single-video alarm level and the per-video level at a wave.
+
+    Trend declines are described by :meth:`fit` (a :func:`likekit.fit_decay` fit, computed
+    on first use) and :attr:`trend_declines` (their half-life and plateau).
     """
 
     def __init__(self, counts, events, waves, videos, increments, *, z_alarm, z_video):

@@ -847,43 +847,39 @@ class Diagnosis:
         negative), decline (change since the peak not explained by purges after it: the net
         of un-likes over new likes), glitch_hours (time under glitches), status, verdict.
         """
-        t = self.counts
-        obs = t.loc[t["likes"].notna()]
+        obs = self.counts.loc[self.counts["likes"].notna(), ["video_id", "timestamp", "likes"]]
+        obs = obs.assign(likes=obs["likes"].astype(float))
+        g = obs.groupby("video_id", sort=False)
+        out = pd.DataFrame(index=self.videos.index)
+        out["likes_peak"] = g["likes"].max()
+        out["likes_now"] = g["likes"].last()
+        peak_at = obs.loc[g["likes"].idxmax(), ["video_id", "timestamp"]].set_index("video_id")
         ev = self.events
-        rows = []
-        for v, info in self.videos.iterrows():
-            one = obs.loc[obs["video_id"] == v]
-            e = ev.loc[ev["video_id"] == v]
-            if one.empty:
-                rows.append(
-                    {
-                        "video_id": v,
-                        "status": info["status"],
-                        "verdict": "no like count was observed for this video",
-                    }
-                )
-                continue
-            likes = one["likes"].astype(float).to_numpy()
-            peak_at = one["timestamp"].to_numpy()[int(np.argmax(likes))]
-            purges = e.loc[e["cause"] == "purge"]
-            purge_loss = float(purges["likes_delta"].sum())
-            after = float(purges.loc[purges["start"] > peak_at, "likes_delta"].sum())
-            decline = float(likes[-1] - likes.max() - after)
-            glitch = e.loc[e["cause"] == "glitch"]
-            glitch_h = float(((glitch["end"] - glitch["start"]) / pd.Timedelta(hours=1)).sum())
-            rows.append(
-                {
-                    "video_id": v,
-                    "likes_peak": likes.max(),
-                    "likes_now": likes[-1],
-                    "purge_loss": purge_loss,
-                    "decline": min(decline, 0.0),
-                    "glitch_hours": glitch_h,
-                    "status": info["status"],
-                    "verdict": _verdict(info["status"], e, likes, purge_loss, decline),
-                }
+        purges = ev.loc[ev["cause"] == "purge"]
+        out["purge_loss"] = purges.groupby("video_id")["likes_delta"].sum()
+        after = purges["start"] > purges["video_id"].map(peak_at["timestamp"])
+        purged_after = purges.loc[after].groupby("video_id")["likes_delta"].sum()
+        out["purge_loss"] = out["purge_loss"].fillna(0.0).where(out["likes_peak"].notna())
+        change = out["likes_now"] - out["likes_peak"] - purged_after.reindex(out.index).fillna(0)
+        out["decline"] = change.clip(upper=0.0)
+        glitch = ev.loc[ev["cause"] == "glitch"]
+        hours = (glitch["end"] - glitch["start"]) / pd.Timedelta(hours=1)
+        out["glitch_hours"] = hours.groupby(glitch["video_id"]).sum().reindex(out.index)
+        out["glitch_hours"] = out["glitch_hours"].fillna(0.0).where(out["likes_peak"].notna())
+        out["status"] = self.videos["status"]
+        kinds = ev.groupby("video_id")["detail"].agg(set)
+        n_glitch = glitch.groupby("video_id").size()
+        out["verdict"] = [
+            _verdict(
+                out.at[v, "status"],
+                kinds.get(v, set()),
+                int(n_glitch.get(v, 0)),
+                out.at[v, "purge_loss"],
+                change.get(v, np.nan),
             )
-        return pd.DataFrame(rows).set_index("video_id")
+            for v in out.index
+        ]
+        return out.rename_axis("video_id")
 
     # -- plots ---------------------------------------------------------------------------
 
@@ -935,26 +931,27 @@ class Diagnosis:
         return ax
 
 
-def _verdict(status: str, e: pd.DataFrame, likes: np.ndarray, purge: float, decline: float):
+def _verdict(status: str, kinds: set, n_glitch: int, purge: float, decline: float) -> str:
+    """One sentence per video from its status, the kinds of its events and their sizes."""
+    if status == "all_missing":
+        return "no like count was observed for this video"
     if status in ("one_snapshot", "too_short"):
         return "too few snapshots to say anything"
-    st = e.loc[e["cause"] == "status"]
-    if len(st):
-        return (
-            "the video was removed"
-            if (st["detail"] == "video_removed").any()
-            else "the like count was hidden"
-        )
+    if "video_removed" in kinds:
+        return "the video was removed"
+    if "likes_hidden" in kinds:
+        return "the like count was hidden"
     parts = []
     if purge < 0:
         parts.append(f"{format_count(int(-purge))} likes were removed by purges")
-    if (e["cause"] == "trend_decline").any():
+    if "decline" in kinds:
         parts.append(f"un-likes outweigh new likes since the peak ({decline:+,.0f})")
-    if (e["cause"] == "glitch").any():
-        parts.append(f"{(e['cause'] == 'glitch').sum()} glitch(es) came and went")
+    if n_glitch:
+        parts.append(f"{n_glitch} glitch(es) came and went")
     if not parts:
         return "nothing lost: no purge, glitch or lasting decline was found"
-    return "; ".join(parts)[:1].upper() + "; ".join(parts)[1:]
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 # ---------------------------------------------------------------------------------------

@@ -698,8 +698,9 @@ class DecayFit:
         Estimates on the natural scale: plateau, amplitude (excess over the plateau at the
         start), tau (hours) and the shape (alpha or beta) when the family has one.
     comparison : pandas.DataFrame
-        Every candidate fitted: k, llf, aic, bic, delta (criterion minus the best), converged,
-        half_life, plateau, selected.
+        Every candidate fitted, indexed by model: k (parameters, the two of the variance
+        included), llf, aic, bic, converged, delta (criterion minus the best), selected. All
+        were fitted under one covariance, so that the criteria compare their means.
     half_life, plateau, loss_share : float
         Hours from the start of the decline until the excess over the plateau has halved;
         eventual likes; share of the peak expected to be lost.
@@ -1016,7 +1017,7 @@ def fit_decay(
     criterion: Criterion = "bic",
     exclude: pd.DataFrame | None = None,
     alpha: float = 0.05,
-    cov_type: str | None = None,
+    cov_type: str = "HC0",
 ) -> DecayFit:
     """Fit decay models to one video's net like count after its peak.
 
@@ -1038,18 +1039,30 @@ def fit_decay(
         increment across it is not used, so a purge step or a glitch cannot pull the fit.
     alpha : float
         Intervals are ``1 - alpha``.
-    cov_type : {None, "HC3", "HC0", "nonrobust"}
+    cov_type : {"HC0", "HC3", "nonrobust"}
         statsmodels covariance of the estimates. The sandwiches are robust to a wrong
-        variance function. Default: "HC3" (leverage-corrected: the first increments of a
-        steep decline weigh most, and HC0 is then too small) for exact counts, "HC0" for
-        display-rounded ones (the rounding spreads that weight, and the covariance of
-        rounded counts errs on the wide side already).
+        variance function; "HC3" also corrects for leverage (the first increments of a
+        steep decline weigh most), and is wider.
 
     Returns
     -------
     DecayFit
         With model "none" and a message when there is too little data after the peak or no
         decline worth a model.
+
+    Notes
+    -----
+    With ``exclude``, the plateau is where the trend alone takes the count: a jump inside an
+    excluded window (the likes a purge removed) is not in it; :func:`likekit.diagnose`
+    reports those apart.
+
+    Examples
+    --------
+    >>> from likekit.decay import simulate_decline
+    >>> counts, truth = simulate_decline("exponential", half_life=48, seed=1)
+    >>> fit = fit_decay(counts)
+    >>> fit.model, round(fit.half_life), truth["half_life"]
+    ('exponential', 47, 48.0)
     """
     if model != "auto" and model not in MODELS:
         raise ValueError(f"model must be 'auto' or one of {MODELS}, got {model!r}")
@@ -1057,6 +1070,8 @@ def fit_decay(
         raise ValueError(f"criterion must be 'bic' or 'aic', got {criterion!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    if cov_type not in ("HC0", "HC3", "nonrobust"):
+        raise ValueError(f"cov_type must be 'HC0', 'HC3' or 'nonrobust', got {cov_type!r}")
     video, stamps, lower, r = _prepare(counts)
     if len(stamps) == 0:
         raise LikekitInputError("no snapshot with a like count")
@@ -1162,8 +1177,6 @@ def fit_decay(
         )
         return fit
     family = FAMILIES[chosen]
-    if cov_type is None:
-        cov_type = "HC0" if design.dense else "HC3"
     result = _infer(family, design, cand, cov_type)
     if result is None:
         return DecayFit(
@@ -1397,7 +1410,7 @@ def simulate_decline(
         "model": model,
         "tau": tau,
         "shape": shape,
-        "half_life": half_life if fam is not None else math.inf,
+        "half_life": float(half_life) if fam is not None else math.inf,
         "amplitude": amp,
         "plateau": at_peak - amp,
         "loss_share": amp / at_peak if at_peak else math.nan,

@@ -304,6 +304,29 @@ def test_predict_and_display(a_fit):
     matplotlib.pyplot.close("all")
 
 
+def test_covariance_choices():
+    counts, _ = draw_decline("stretched_exponential", seed=3)
+    fits = {cov: fit_decay(counts, cov_type=cov) for cov in ("nonrobust", "HC0", "HC3")}
+    for cov, fit in fits.items():
+        assert fit.result.cov_type == cov and (fit.bse > 0).all()
+    # the leverage correction only ever inflates the sandwich's scores
+    assert (fits["HC3"].bse >= fits["HC0"].bse).all()
+    assert fit_decay(counts).result.cov_type == "HC0"
+    with pytest.raises(ValueError, match="cov_type"):
+        fit_decay(counts, cov_type="HAC")
+
+
+def test_derived_intervals_carry_the_model_choice():
+    # with rivals close by BIC, the derived plateau interval is at least the parameter's
+    counts, _ = simulate_decline("power_law", peak=8000, display=True, seed=3, missing=0.1)
+    fit = fit_decay(counts)
+    weights = np.exp(-0.5 * fit.comparison["delta"].drop("none"))
+    assert weights.sum() > 1.05  # a real choice among families
+    ci = fit.conf_int().loc["plateau"]
+    d = fit.derived.loc["plateau"]
+    assert d["low"] < ci["low"] - 1 and d["high"] > ci["high"] + 1
+
+
 def test_aic_criterion_and_fixed_model():
     counts, _ = draw_decline("stretched_exponential", seed=2)
     by_aic = fit_decay(counts, criterion="aic")

@@ -149,13 +149,19 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _windows(exclude: pd.DataFrame | None, video: str | None) -> list[tuple[Any, Any]]:
-    """Excluded (start, end) windows of this video (an end of NaT means start)."""
+    """Excluded (start, end) windows of this video (an end of NaT means start).
+
+    Events whose cause is "trend_decline" are what is being fitted, not excluded: the events
+    of :func:`likekit.diagnose` can be passed as they are.
+    """
     if exclude is None or len(exclude) == 0:
         return []
     if not isinstance(exclude, pd.DataFrame) or "start" not in exclude.columns:
         raise LikekitInputError("exclude must be a DataFrame with a 'start' (and 'end') column")
     if "video_id" in exclude.columns and video is not None:
         exclude = exclude[exclude["video_id"].astype(str) == video]
+    if "cause" in exclude.columns:
+        exclude = exclude[exclude["cause"] != "trend_decline"]
     start = pd.to_datetime(exclude["start"], utc=True)
     end = pd.to_datetime(exclude["end"], utc=True) if "end" in exclude.columns else start
     end = end.fillna(start)

@@ -379,6 +379,15 @@ def test_exclude_events_are_routed_by_video():
     when = truth["peak_time"] + pd.Timedelta(hours=60)
     a = a.assign(likes=a["likes"].where(a["timestamp"] < when, a["likes"] - 2000))
     events = pd.DataFrame({"video_id": ["a"], "start": [when], "end": [when]})
+    # diagnose's events come as they are: the trend decline itself is not excluded
+    events = pd.concat(
+        [
+            events.assign(cause="purge"),
+            pd.DataFrame(
+                {"video_id": ["a", "b"], "cause": "trend_decline", "start": when, "end": when}
+            ).assign(start=lambda e: e["start"] - pd.Timedelta(hours=60)),
+        ]
+    )
     out = fit_decay_many(pd.concat([a, b]), exclude=events, progress=False).set_index("video_id")
     assert out.loc["b", "half_life"] == fit_decay(b).half_life
     assert out.loc["a", "half_life_low"] <= truth["half_life"] <= out.loc["a", "half_life_high"]

@@ -429,7 +429,7 @@ def _solve(family: Family, design: _Design, x: np.ndarray, whiten: _Whitener):
     def jac(z):
         return -whiten(design.jac(family, z))
 
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # unbounded steps may try absurd values: checked below
         sol = optimize.least_squares(
             resid,
             start,
@@ -601,7 +601,7 @@ def _infer(family: Family, design: _Design, cand: _Candidate, cov_type: str):
     model = _LIKELIHOOD[0](design, family, cand.whiten, names)
     try:
         # a Newton step may try absurd values (tau overflowing): caught by the box check
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             return _newton(model, family, design, cand, cov_type)
     except np.linalg.LinAlgError:  # singular information: some parameter is not identified
         return None

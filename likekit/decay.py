@@ -440,8 +440,11 @@ def _solve(family: Family, design: _Design, x: np.ndarray, whiten: _Whitener):
             xtol=1e-6,
             max_nfev=30,  # a walk along the (tau, shape) ridge is the bounded solver's job
         )
-    if sol.success and np.all(np.isfinite(sol.x)) and np.all((sol.x > lo) & (sol.x < hi)):
+    finite = np.all(np.isfinite(sol.x))
+    if sol.success and finite and np.all((sol.x > lo) & (sol.x < hi)):
         return sol
+    if finite:  # carry on from where it stopped, inside the box
+        start = np.clip(sol.x, lo + 1e-9, hi - 1e-9)
     return optimize.least_squares(
         resid,
         start,
@@ -1135,7 +1138,8 @@ def fit_decay(
     level_after = corrected[sel]
     design = _Design(s_after, y[sel], r[sel], usable)
     names = [m for m in MODELS if m != "none"] if model == "auto" else [model]
-    cands = {"none": _fit_none(design)}
+    # the null alone is fitted under its own variance; with families, under theirs
+    cands = {"none": _fit_none(design)} if names == ["none"] else {}
     for name in names:
         if name != "none":
             cands[name] = _fit_family(FAMILIES[name], design, level_after, s_after)

@@ -66,6 +66,9 @@ WAVE_COLUMNS = [
     "p_value",
 ]
 _MONTH_H = 30 * 24.0
+#: a glitch recovers within hours (servers come back, apps update within days but flicker
+#: snapshot by snapshot): a jump later than this after a drop is an event of its own
+GLITCH_MAX_HOURS = 24
 #: bins after a panel-wide drop in which making it up (half way) shows it was not permanent
 COMPENSATE = 2
 #: glitches of a video at most this many snapshot steps apart are one episode
@@ -277,6 +280,8 @@ def _single_video(v: str, a: dict[str, np.ndarray], z_alarm: float, z_video: flo
         jump, total = excess[k], 0.0
         for m in range(len(open_drops) - 1, -1, -1):
             i = open_drops[m]
+            if ts[k] - ts[i] > np.timedelta64(GLITCH_MAX_HOURS, "h"):
+                break  # too late to be its recovery (bought likes, say)
             total += excess[i]
             tol = z_video * math.hypot(noise[i], noise[k])
             back = cum[k] - cum[i] + excess[i]
@@ -463,6 +468,8 @@ def _scan_waves(
         for c0, c1 in ups:
             if c0 <= b1 or (c0, c1) in up_used:
                 continue
+            if grid.times[c0] - grid.times[b1] > pd.Timedelta(hours=GLITCH_MAX_HOURS):
+                break
             jump = grid.excess[hit, c0 : c1 + 1].sum()
             if jump >= -drop / 2 and grid.excess[hit, b0 : c1 + 1].sum() >= drop / 2:
                 recovered_at = (c0, c1)

@@ -248,9 +248,12 @@ def test_summary_and_plots():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", ["purge_waves", "server_glitch"])
-def test_clear_events_on_simulated_panels(scenario):
-    cause = "purge" if scenario == "purge_waves" else "glitch"
+@pytest.mark.parametrize(
+    ("scenario", "cause", "min_f1"),
+    # goals 0.98 and 0.95 are measured over many seeds in the bench; two seeds here
+    [("purge_waves", "purge", 0.95), ("server_glitch", "glitch", 0.85)],
+)
+def test_clear_events_on_simulated_panels(scenario, cause, min_f1):
     tp = fp = fn = 0
     errors = []
     for seed in (11, 12):
@@ -260,7 +263,7 @@ def test_clear_events_on_simulated_panels(scenario):
         row = score_events(d.events, sim.events, evaluate=clear).loc[cause]
         tp, fp, fn = tp + row["tp"], fp + row["fp"], fn + row["fn"]
         errors.append(row["rel_error"])
-    assert 2 * tp / (2 * tp + fp + fn) >= 0.8  # goals 0.98 (purge), 0.95: see the bench
+    assert 2 * tp / (2 * tp + fp + fn) >= min_f1
     assert np.nanmedian(errors) <= 0.10
 
 
@@ -268,7 +271,8 @@ def test_clear_events_on_simulated_panels(scenario):
 def test_healthy_simulation_false_events():
     sim = lk.simulate("healthy", n_videos=40, days=30, seed=13)
     d = lk.diagnose(sim.counts)
-    assert len(d.events) / 40 < 0.05  # per video-month; goal 0.02, measured in the bench
+    # goal < 0.02 per video-month (bench: many seeds); at most one false event in 40 here
+    assert len(d.events) <= 1
 
 
 def test_score_events_matches_within_tolerance():

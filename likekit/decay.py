@@ -77,10 +77,7 @@ def _as_frame(counts: pd.DataFrame | pd.Series) -> pd.DataFrame:
     if isinstance(counts, pd.Series):
         if not isinstance(counts.index, pd.DatetimeIndex):
             raise LikekitInputError("a Series of likes must be indexed by timestamp")
-        frame = pd.DataFrame({"timestamp": counts.index, "likes": counts.to_numpy()})
-        if counts.name is not None:
-            frame["video_id"] = str(counts.name)
-        return frame
+        return pd.DataFrame({"timestamp": counts.index, "likes": counts.to_numpy()})
     if not isinstance(counts, pd.DataFrame):
         raise LikekitInputError(
             f"counts must be a DataFrame or a Series, got {type(counts).__name__}"

@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import linalg, optimize, special, stats
 
 from likekit._decay_models import FAMILIES, Family
 from likekit.data import LikekitInputError, format_count, parse_count
@@ -413,45 +413,33 @@ def _bounds(family: Family, design: _Design) -> tuple[np.ndarray, np.ndarray]:
 def _solve(family: Family, design: _Design, x: np.ndarray, whiten: _Whitener):
     """Quasi-likelihood estimate of the mean parameters for a fixed covariance.
 
-    MINPACK's Levenberg-Marquardt first (fast); when it leaves the admissible box (a
-    negative amplitude, tau or the shape running away), the bounded trust-region solver.
+    MINPACK's Levenberg-Marquardt (fast) on a scale where the box of log tau and log shape
+    is built in (a logistic map onto it); the amplitude is clipped at zero afterwards (a
+    negative one is no decline, and leaves the candidate at the edge of its range).
     """
     lo, hi = _bounds(family, design)
+    box = np.isfinite(lo) & np.isfinite(hi)
+    width = np.where(box, hi - lo, 1.0)
     y = design.endog
-    start = np.clip(x, lo + 1e-9, hi - 1e-9)
 
-    def resid(z):
-        return whiten(y - design.mean(family, z))
+    def to_x(u):
+        return np.where(box, lo + width * special.expit(u), u)
 
-    def jac(z):
-        return -whiten(design.jac(family, z))
+    def resid(u):
+        return whiten(y - design.mean(family, to_x(u)))
 
-    with np.errstate(all="ignore"):  # unbounded steps may try absurd values: checked below
+    def jac(u):
+        e = special.expit(u)
+        return -whiten(design.jac(family, to_x(u))) * np.where(box, width * e * (1 - e), 1.0)
+
+    share = np.clip((x - lo) / width, 1e-6, 1 - 1e-6)
+    u0 = np.where(box, special.logit(share), x)
+    with np.errstate(all="ignore"):  # trial steps may try absurd values
         sol = optimize.least_squares(
-            resid,
-            start,
-            jac=jac,
-            x_scale="jac",
-            method="lm",
-            ftol=1e-6,
-            xtol=1e-6,
-            max_nfev=30,  # a walk along the (tau, shape) ridge is the bounded solver's job
+            resid, u0, jac=jac, x_scale="jac", method="lm", ftol=1e-6, xtol=1e-6, max_nfev=60
         )
-    finite = np.all(np.isfinite(sol.x))
-    if sol.success and finite and np.all((sol.x > lo) & (sol.x < hi)):
-        return sol
-    if finite:  # carry on from where it stopped, inside the box
-        start = np.clip(sol.x, lo + 1e-9, hi - 1e-9)
-    return optimize.least_squares(
-        resid,
-        start,
-        jac=jac,
-        bounds=(lo, hi),
-        x_scale="jac",
-        method="trf",
-        ftol=1e-6,
-        xtol=1e-6,
-    )
+    sol.x = np.maximum(to_x(sol.x), lo)
+    return sol
 
 
 def _candidate(
@@ -460,7 +448,9 @@ def _candidate(
     x = sol.x
     lo, hi = _bounds(family, design)
     llf = float(whiten.loglike(design.endog - design.mean(family, x)).sum())
-    at_bound = np.flatnonzero((x[1:] <= lo[1:] + 1e-6) | (x[1:] >= hi[1:] - 1e-6)) + 1
+    # within 1e-4 of the width of its range: the logistic scale never reaches the bound
+    near = 1e-4 * np.where(np.isfinite(hi - lo), hi - lo, 1.0)
+    at_bound = np.flatnonzero((x[1:] <= lo[1:] + near[1:]) | (x[1:] >= hi[1:] - near[1:])) + 1
     names = ["plateau", "amplitude", "tau", family.shape_name]
     converged = sol.status > 0 and len(at_bound) == 0
     if converged:

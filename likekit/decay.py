@@ -602,6 +602,7 @@ def _newton(model, family: Family, design: _Design, cand: _Candidate, cov_type: 
         start_params=cand.x,
         method="newton",
         maxiter=20,
+        tol=1e-6,  # from the least-squares optimum: one or two steps, not to 1e-8
         disp=0,
         cov_type=cov_type,
         warn_convergence=False,

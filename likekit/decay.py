@@ -625,7 +625,11 @@ def _newton(model, family: Family, design: _Design, cand: _Candidate, cov_type: 
 # results
 
 
-_INVERSE_LINK = {"log": math.exp, "raw": float, "logit": lambda v: 1 / (1 + math.exp(-v))}
+def _exp(v: float) -> float:
+    return math.inf if v > 709.0 else math.exp(v)  # an unbounded interval, not an error
+
+
+_INVERSE_LINK = {"log": _exp, "raw": float, "logit": lambda v: float(special.expit(v))}
 
 
 def _link_scale(family: Family, x: np.ndarray, cov: np.ndarray) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,17 @@ def test_ruff_is_clean():
         pytest.skip("ruff is not installed in this environment")
     out = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout
+
+
+def test_readme_tour_runs(monkeypatch):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(ROOT)  # the tour names the bundled sample by its path in the repo
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks, "the README has no python example"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    plt.close("all")

@@ -765,10 +765,11 @@ class _Simulator:
         np.cumsum(flat, axis=1, out=self.col("bot_given"))
         flat = np.bincount(video[purged] * T + gone[purged], minlength=T * V).reshape(V, T)
         np.cumsum(flat, axis=1, out=self.col("bot_purged"))
-        # one purge event per wave and video it took likes from
+        # one purge event per wave and video it took likes from, while the video's count was
+        # still shown (a purge of a hidden or removed video's likes cannot be seen)
         for w, s in zip(wave_ids, wave_steps, strict=True):
             lost = np.bincount(video[purged & (gone == s)], minlength=V)
-            hit = np.flatnonzero(lost)
+            hit = np.flatnonzero((lost > 0) & (self.status_step > s))
             self.add_events(hit, "purge", s, s, -lost[hit], "purge", w)
         self.account_removed, self.account_wave = removed, wave_of
         self.bot_records = (account, video, given, gone)
@@ -817,10 +818,13 @@ class _Simulator:
             off = np.floor(window * (1 - p.client_undercount)).astype(np.int64) - window
             off[~old] = 0
             offset[:, :update] = np.where(old, off, offset[:, :update])
-            hit = np.flatnonzero(old.any(axis=1))
+            # the event spans the snapshots where the old app's count differs from the true
+            # one (a count too small to under-count is shown right, even by the old app)
+            wrong = old & (off != 0)
+            hit = np.flatnonzero(wrong.any(axis=1))
             if len(hit):
-                first = old[hit].argmax(axis=1)
-                last = update - 1 - old[hit, ::-1].argmax(axis=1)
+                first = wrong[hit].argmax(axis=1)
+                last = update - 1 - wrong[hit, ::-1].argmax(axis=1)
                 deepest = off[hit, np.abs(off[hit]).argmax(axis=1)]
                 wave = self.next_wave()
                 self.add_events(hit, "glitch", first, last, deepest, "client_undercount", wave)
@@ -829,10 +833,13 @@ class _Simulator:
     def trend_declines(self) -> None:
         """``trend_decline`` events: the organic net count falls materially after its peak."""
         net = self.col("organic_given") - self.col("unliked")
+        # only while the count is shown: after a status change a decline cannot be seen
+        hidden = self.after(np.arange(self.T), self.status_step)
+        net[hidden] = np.iinfo(np.int64).min
         rows = np.arange(self.V)
         peak_step = net.argmax(axis=1)
         peak = net[rows, peak_step]
-        net[~self.after(np.arange(self.T), peak_step)] = np.iinfo(np.int64).max
+        net[~self.after(np.arange(self.T), peak_step) | hidden] = np.iinfo(np.int64).max
         low_step = net.argmin(axis=1)
         low = net[rows, low_step]
         hit = np.flatnonzero((peak - low >= self.p.decline_min_share * peak) & (peak > low))

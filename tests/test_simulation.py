@@ -204,7 +204,12 @@ def test_a_purge_removes_exactly_the_likes_of_the_removed_accounts(sims, name):
     gone = sim.accounts.dropna(subset=["removed"]).set_index("account")["removed"]
     after = likes["given"] >= likes["account"].map(gone)
     assert not after.any()
-    # events: one per wave and video, minus what it took, one start per wave
+    # events: one per wave and video whose count was still shown, minus what it took, one
+    # start per wave
+    status = sim.videos.set_index("video_id")["status_time"]
+    keys = expected.index.to_frame(index=False)
+    since = keys["video_id"].map(status)
+    expected = expected[(since.isna() | (keys["removed"] < since)).to_numpy()]
     purges = events[events["cause"] == "purge"]
     assert len(purges) == len(expected)
     lost = purges.set_index(["video_id", "start"])["likes_delta"]
@@ -251,6 +256,32 @@ def test_a_glitch_leaves_the_truth_untouched_and_recovers(overrides):
     if "outage_kind" in overrides:  # an outage hits every video at the same steps
         assert (glitches.groupby("wave")["start"].nunique() == 1).all()
         assert glitches["video_id"].nunique() == sim.params.n_videos
+
+
+def test_events_span_what_the_app_shows():
+    """A client under-count starts and ends at the first and last snapshot whose count the
+    old app got wrong; a purge of a video already hidden or removed is not its event."""
+    app = lk.simulate("app_glitch", n_videos=12, days=10, seed=3, client_share=0.2)
+    truth = app.truth.set_index(["video_id", "timestamp"])["glitch_offset"]
+    client = app.events
+    assert set(client["detail"]) == {"client_undercount"}
+    assert set(client["video_id"]) == set(truth.index.get_level_values(0)[truth.to_numpy() != 0])
+    for e in client.itertuples():
+        wrong = truth.loc[e.video_id]
+        wrong = wrong[wrong != 0]
+        assert wrong.index.min() == e.start and wrong.index.max() == e.end
+    sim = lk.simulate(
+        "mixed", n_videos=12, days=20, seed=3, hide_prob=0.3, remove_prob=0.3, purge_prob=0.9
+    )
+    status = sim.videos.set_index("video_id")["status_time"]
+    purges = sim.events[sim.events["cause"] == "purge"]
+    since = purges["video_id"].map(status)
+    assert (since.isna() | (purges["start"] < since)).all()
+    assert (purges["likes_delta"] < 0).all()
+    # purges of hidden or removed videos did happen in the truth, and are left out
+    gone = sim.bot_likes.dropna(subset=["removed"])
+    late = gone["removed"] >= gone["video_id"].map(status)
+    assert late.any()
 
 
 def test_stale_outage_freezes_every_counter():

@@ -818,9 +818,16 @@ class _Simulator:
             off = np.floor(window * (1 - p.client_undercount)).astype(np.int64) - window
             off[~old] = 0
             offset[:, :update] = np.where(old, off, offset[:, :update])
-            # the event spans the snapshots where the old app's count differs from the true
-            # one (a count too small to under-count is shown right, even by the old app)
-            wrong = old & (off != 0)
+            # the event spans the snapshots where the old app's under-count can be seen: it
+            # shows fewer likes than were shown at an earlier snapshot (before that, it only
+            # slows a rising count down, which nothing tells from a slower video)
+            snaps = steps[steps % self.every == 0]
+            served = window[:, snaps] + offset[:, snaps]
+            shown = display_bounds(served, p.display_rounding)[0]
+            before = np.maximum.accumulate(shown, axis=1)
+            seen = np.zeros_like(old)
+            seen[:, snaps[1:]] = shown[:, 1:] < before[:, :-1]
+            wrong = old & (off != 0) & seen
             hit = np.flatnonzero(wrong.any(axis=1))
             if len(hit):
                 first = wrong[hit].argmax(axis=1)

@@ -242,7 +242,10 @@ def test_a_glitch_leaves_the_truth_untouched_and_recovers(overrides):
     t = counts.index.get_level_values("timestamp")
     v = counts.index.get_level_values("video_id")
     for e in glitches.itertuples():
-        inside |= (v == e.video_id) & (t >= e.start) & (t <= e.end)
+        # an old app's under-count is an event from when it shows a fall; before that it
+        # may already have slowed the rising count down
+        since = t.min() if e.detail == "client_undercount" else e.start
+        inside |= (v == e.video_id) & (t >= since) & (t <= e.end)
     # outside the glitch windows the observed table is the clean one: it has recovered
     pd.testing.assert_frame_equal(counts[~inside.to_numpy()], reference[~inside.to_numpy()])
     assert not counts[inside.to_numpy()].equals(reference[inside.to_numpy()])
@@ -259,17 +262,23 @@ def test_a_glitch_leaves_the_truth_untouched_and_recovers(overrides):
 
 
 def test_events_span_what_the_app_shows():
-    """A client under-count starts and ends at the first and last snapshot whose count the
-    old app got wrong; a purge of a video already hidden or removed is not its event."""
+    """A client under-count starts at the first snapshot where the old app shows a fall and
+    ends at the last one it got wrong; a purge of a hidden or removed video is not its event."""
     app = lk.simulate("app_glitch", n_videos=12, days=10, seed=3, client_share=0.2)
     truth = app.truth.set_index(["video_id", "timestamp"])["glitch_offset"]
     client = app.events
     assert set(client["detail"]) == {"client_undercount"}
     assert set(client["video_id"]) == set(truth.index.get_level_values(0)[truth.to_numpy() != 0])
+    shown = app.counts.set_index(["video_id", "timestamp"])["likes"]
     for e in client.itertuples():
         wrong = truth.loc[e.video_id]
         wrong = wrong[wrong != 0]
-        assert wrong.index.min() == e.start and wrong.index.max() == e.end
+        assert wrong.index.max() == e.end
+        # the first under-count that shows a fall: before it the shown count never fell
+        series = shown.loc[e.video_id]
+        fell = series < series.cummax().shift()
+        assert fell[e.start] and not fell[: e.start - pd.Timedelta("1h")].any()
+        assert wrong.index.min() <= e.start
     sim = lk.simulate(
         "mixed", n_videos=12, days=20, seed=3, hide_prob=0.3, remove_prob=0.3, purge_prob=0.9
     )

@@ -483,22 +483,20 @@ def _common_variance(design: _Design, cands: dict[str, _Candidate]) -> None:
     covariance that follows each candidate's own mean (through ``phi |m|`` and the rounding)
     adds terms of its own to the likelihood: neither would leave the likelihoods comparable.
     Under one covariance the criteria compare the fits of the mean only, as an F test with
-    the fullest model's variance does. The best family gets a second feasible-GLS round
-    first, and the covariance is taken at its estimate.
+    the fullest model's variance does. The covariance is that of a second feasible-GLS
+    round of the best family (variance moments and mean at its first estimate).
     """
     fams = [c for c in cands.values() if c.name != "none"]
     if not fams:
         return
     best = max(fams, key=lambda c: c.llf)
-    family = FAMILIES[best.name]
-    ref = _round(family, design, best.x)
-    whiten = _whitener(design, ref.sigma2, ref.phi, design.mean(family, ref.x))
+    ref = cands[best.name] = _round(FAMILIES[best.name], design, best.x)
     for c in fams:
-        family = FAMILIES[c.name]
-        x = ref.x if c.name == ref.name else c.x
-        sol = _solve(family, design, x, whiten)
-        cands[c.name] = _candidate(family, design, sol, whiten, ref.sigma2, ref.phi)
-    cands["none"] = _fit_none(design, whiten, ref.sigma2)
+        if c.name != ref.name:
+            family = FAMILIES[c.name]
+            sol = _solve(family, design, c.x, ref.whiten)
+            cands[c.name] = _candidate(family, design, sol, ref.whiten, ref.sigma2, ref.phi)
+    cands["none"] = _fit_none(design, ref.whiten, ref.sigma2)
 
 
 def _fit_none(

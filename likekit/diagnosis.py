@@ -602,36 +602,46 @@ def _missing_outages(
     return waves, events
 
 
-def _merge_glitches(events: pd.DataFrame, gap: pd.Timedelta) -> pd.DataFrame:
+def _merge_glitches(
+    events: pd.DataFrame, gap: pd.Timedelta, inc: pd.DataFrame, z_video: float
+) -> pd.DataFrame:
     """Glitches of a video at most ``gap`` apart are one episode (an app that under-counts
     every other snapshot until it is updated is one glitch, not dozens); a drop of a single
     video that did not recover (no wave behind it) inside such an episode is one of its
-    drops whose recovery was lost in the flicker, not a purge."""
+    drops whose recovery was lost in the flicker, not a purge. A panel-wide outage (a wave)
+    joins a video's episode only where they overlap: it is an event of its own.
+
+    An episode of several drops (flicker) began with its first fall, which may be too small
+    for the single-video alarm: it is extended back over earlier falls of the shown count
+    (a negative increment beyond the display rounding and the Poisson noise of the video's
+    net loss per step, at level ``z_video``), each at most ``gap`` from the next (once the
+    video is known to flicker, each snapshot is tested on its own)."""
     member = (events["cause"] == "glitch") | ((events["cause"] == "purge") & events["wave"].isna())
-    g = events.loc[member].sort_values(["video_id", "start"])
+    g = events.loc[member].sort_values(["video_id", "start"]).assign(n=1)
     if not (g["cause"] == "glitch").any():
         return events
-    prev_end = g.groupby("video_id")["end"].shift().groupby(g["video_id"]).cummax()
-    episode = ((g["start"] - prev_end > gap) | prev_end.isna()).cumsum()
+    episode = _episodes(g, gap)
     has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
-    keep = g.loc[~has_glitch]  # lone purges stay what they are
-    g, episode = g.loc[has_glitch], episode[has_glitch]
-    merged = g.groupby(episode).agg(
-        video_id=("video_id", "first"),
-        start=("start", "min"),
-        end=("end", "max"),
-        likes_delta=("likes_delta", "min"),
-        score=("score", "max"),
-        detail=("detail", "first"),
-        wave=("wave", "first"),
-        evidence=("evidence", "first"),
-        n=("start", "size"),
-    )
-    merged["cause"] = "glitch"
-    merged["recovered"] = True
-    deepest = g.loc[g.groupby(episode)["likes_delta"].idxmin()].set_index(episode.unique())
-    merged["delta_low"] = deepest["delta_low"].to_numpy()
-    merged["delta_high"] = deepest["delta_high"].to_numpy()
+    keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
+    merged = _collapse(g.loc[has_glitch], episode[has_glitch])
+    # a count of likes falls only by un-likes: a fall beyond the counting noise of the
+    # video's net loss per step (when its trend falls) and the display rounding (the flicker
+    # itself inflates the robust noise of the increments, so that cannot be the yardstick)
+    floor = inc["gap"] * np.maximum(-inc["trend"], 0.0)
+    floor += (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
+    falls = inc.loc[-inc["delta"] >= z_video * np.sqrt(floor), ["video_id", "timestamp"]]
+    taken = set(zip(events["video_id"], events["start"], strict=True))
+    starts = merged["start"].to_numpy(dtype=object)
+    for k in np.flatnonzero((merged["n"] > 1).to_numpy()):
+        v = merged["video_id"].iloc[k]
+        when = falls.loc[falls["video_id"] == v, "timestamp"]
+        for t in when.loc[when < starts[k]].iloc[::-1]:
+            if starts[k] - t > gap or (v, t) in taken:
+                break
+            starts[k] = t
+    merged["start"] = pd.to_datetime(starts, utc=True).astype(events["start"].dtype)
+    merged = merged.sort_values(["video_id", "start"], ignore_index=True)
+    merged = _collapse(merged, _episodes(merged, gap))  # extended episodes may now meet
     several = merged["n"] > 1
     hours = gap / pd.Timedelta(hours=1)
     merged.loc[several, "evidence"] = [
@@ -641,6 +651,45 @@ def _merge_glitches(events: pd.DataFrame, gap: pd.Timedelta) -> pd.DataFrame:
     ]
     rest = events.loc[~member]
     return pd.concat([rest, keep, merged[EVENT_COLUMNS]], ignore_index=True)
+
+
+def _episodes(g: pd.DataFrame, gap: pd.Timedelta) -> pd.Series:
+    """Episode number of each glitch (sorted by video and start): a new episode when the
+    video changes, when it starts more than ``gap`` after the episode's end, or when it
+    belongs to another creator-wide wave than the episode (two outages are two events)."""
+    ids = np.empty(len(g), dtype=np.int64)
+    episode, video, end, wave = -1, None, None, None
+    for k, (v, start, stop, w) in enumerate(
+        zip(g["video_id"], g["start"], g["end"], g["wave"].astype(object), strict=True)
+    ):
+        w = None if pd.isna(w) else w
+        if v != video or start - end > gap or (w is not None and wave not in (None, w)):
+            episode, video, end, wave = episode + 1, v, stop, w
+        else:
+            end, wave = max(end, stop), wave if wave is not None else w
+        ids[k] = episode
+    return pd.Series(ids, index=g.index)
+
+
+def _collapse(g: pd.DataFrame, episode: pd.Series) -> pd.DataFrame:
+    """One glitch per episode: its span, deepest drop (with its interval), strongest score."""
+    merged = g.groupby(episode).agg(
+        video_id=("video_id", "first"),
+        start=("start", "min"),
+        end=("end", "max"),
+        likes_delta=("likes_delta", "min"),
+        score=("score", "max"),
+        detail=("detail", "first"),
+        wave=("wave", "first"),
+        evidence=("evidence", "first"),
+        n=("n", "sum"),
+    )
+    merged["cause"] = "glitch"
+    merged["recovered"] = True
+    deepest = g.loc[g.groupby(episode)["likes_delta"].idxmin()].set_index(episode.unique())
+    merged["delta_low"] = deepest["delta_low"].to_numpy()
+    merged["delta_high"] = deepest["delta_high"].to_numpy()
+    return merged.reset_index(drop=True)
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -755,7 +804,7 @@ def diagnose(
     waves, extra, single = _scan_waves(inc, single, z_alarm, z_video, wave_alpha)
     gone_waves, gone = _missing_outages(table, blank & ~zero, step_h, wave_alpha, len(waves) + 1)
     events = pd.concat([single, _frame(extra + gone)], ignore_index=True)
-    events = _merge_glitches(events, pd.Timedelta(hours=MERGE_STEPS * step_h))
+    events = _merge_glitches(events, pd.Timedelta(hours=MERGE_STEPS * step_h), inc, z_video)
     events = pd.concat([events, _frame(_trend_declines(inc, events, z_alarm))], ignore_index=True)
     if gone_waves:
         waves = pd.concat([waves, pd.DataFrame(gone_waves)], ignore_index=True)

@@ -363,8 +363,10 @@ def _trend_declines(inc: pd.DataFrame, events: pd.DataFrame, z_alarm: float) -> 
     pos = np.arange(len(level))
     after = pos >= peak[codes]
     low = pd.Series(np.where(after, level, np.inf)).groupby(codes).idxmin().to_numpy()
-    # counting noise adds up along the way; display rounding only at the two ends
-    var = np.cumsum(inc["walk_var"].to_numpy(float))
+    # counting noise adds up along the way: the net change is likes given minus likes
+    # withdrawn, Poisson counts whose variance is their sum, which the summed absolute
+    # (corrected) increments estimate; display rounding counts only at the two ends
+    var = np.cumsum(np.abs(corrected))
     res = inc["resolution"].to_numpy(float)
     sd = np.sqrt(np.maximum(var[low] - var[peak], 0.0) + (res[low] ** 2 + res[peak] ** 2) / 12)
     lev = level.to_numpy()

@@ -353,6 +353,11 @@ def _trend_declines(inc: pd.DataFrame, events: pd.DataFrame, z_alarm: float) -> 
         end_h = ((steps["end"] - t0) / pd.Timedelta(hours=1)).to_numpy(float)
         lo = np.searchsorted(key, ecode * span + start_h, side="left")
         hi = np.searchsorted(key, ecode * span + end_h, side="right")
+        # a glitch's end is its last affected snapshot: the increment after it, the
+        # recovery, belongs to it too
+        glitch = (steps["cause"] == "glitch").to_numpy()
+        nxt = np.minimum(hi, len(key) - 1)
+        hi = np.where(glitch & (hi < len(key)) & (codes[nxt] == ecode), hi + 1, hi)
         mark = np.zeros(len(key) + 1)
         np.add.at(mark, lo, 1)
         np.add.at(mark, hi, -1)

@@ -1307,6 +1307,7 @@ def simulate_decline(
     half_life: float = 48.0,
     shape: float | None = None,
     trickle: float | None = None,
+    dispersion: float = 1.0,
     hours_before_peak: float = 48.0,
     hours_after_peak: float = 336.0,
     step: float = 1.0,
@@ -1338,6 +1339,9 @@ def simulate_decline(
         alpha of the power law (default 1.5) or beta of the stretched exponential (0.6).
     trickle : float, optional
         New likes (and as many un-likes) per hour besides the trend; default ``peak / 1e4``.
+    dispersion : float
+        Variance over mean of the new likes and un-likes in an interval: 1 is Poisson, more
+        is clustered (negative binomial), e.g. likes and un-likes coming in bursts.
     hours_before_peak, hours_after_peak, step : float
         Length of the rise and of the decline, and hours between snapshots.
     missing : float
@@ -1381,7 +1385,9 @@ def simulate_decline(
     mean = np.where(times <= 0, before, after)
     dmean = np.diff(mean)
     base = trickle * np.diff(times)
-    net = rng.poisson(base + np.maximum(dmean, 0)) - rng.poisson(base + np.maximum(-dmean, 0))
+    net = _counts(rng, base + np.maximum(dmean, 0), dispersion) - _counts(
+        rng, base + np.maximum(-dmean, 0), dispersion
+    )
     level = np.maximum(np.round(mean[0]) + np.r_[0, np.cumsum(net)], 0).astype(np.int64)
     at_peak = int(level[np.flatnonzero(times == 0.0)[0]])
     keep = np.isin(times, grid)
@@ -1418,6 +1424,16 @@ def simulate_decline(
         "peak_time": pd.Timestamp(start, tz="UTC") + pd.Timedelta(hours=hours_before_peak),
     }
     return counts, truth
+
+
+def _counts(rng: np.random.Generator, mean: np.ndarray, dispersion: float) -> np.ndarray:
+    """Poisson counts, or negative binomial ones with variance ``dispersion * mean``."""
+    if dispersion == 1.0:
+        return rng.poisson(mean)
+    if dispersion < 1.0:
+        raise ValueError(f"dispersion must be >= 1, got {dispersion}")
+    # gamma-Poisson: shape mean / (d - 1), scale d - 1 gives variance d * mean
+    return rng.poisson(rng.gamma(np.maximum(mean, 1e-12) / (dispersion - 1), dispersion - 1))
 
 
 def draw_decline(

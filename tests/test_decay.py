@@ -85,6 +85,18 @@ def test_simulated_decline_follows_its_mean_path():
     assert truth["loss_share"] == pytest.approx(truth["amplitude"] / truth["peak"])
 
 
+def test_dispersion_clusters_the_increments():
+    # far after the peak only the trickle moves the count: variance = 2 * trickle * dispersion
+    kw = {"peak": 1e5, "trickle": 50.0, "half_life": 12, "hours_after_peak": 2000}
+    for dispersion in (1.0, 4.0):
+        counts, _ = simulate_decline("exponential", dispersion=dispersion, seed=3, **kw)
+        late = counts["likes"].astype(float).diff().iloc[-1500:]
+        ratio = late.var() / (2 * 50.0 * dispersion)
+        assert 0.85 < ratio < 1.15, (dispersion, ratio)  # 1,500 increments: sd ~0.04-0.06
+    with pytest.raises(ValueError, match="dispersion"):
+        simulate_decline("exponential", dispersion=0.5)
+
+
 # ---------------------------------------------------------------------------------------
 # statistical accuracy
 

@@ -1155,6 +1155,8 @@ def fit_decay(
         message = ""
         if chosen == "none":
             message = f"no decline: no decay model beats a constant level by {criterion.upper()}"
+            if design.dense:  # say why a visible fall may not be evidence enough
+                message += f" (the display shows steps of {design.resolution:,.0f} likes)"
     else:
         chosen, message = model, ""
     comp["selected"] = comp.index == chosen

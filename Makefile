@@ -29,8 +29,9 @@ test: setup
 	$(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 
+# one BLAS thread: the benchmarks compare single-process runs on a 2-core machine
 bench: setup
-	$(PY) -m benchmarks
+	OPENBLAS_NUM_THREADS=1 $(PY) -m benchmarks
 
 lab: setup
 	$(BIN)/jupyter lab notebooks

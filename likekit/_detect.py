@@ -83,7 +83,8 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     trend and noise. Columns: video_id, timestamp, prev_timestamp, likes, prev_likes,
     delta, gap, trend (median per-step increment over the previous day), resid (delta minus
     the trend over the gap, per sqrt step), s (robust SD of resid over the previous day),
-    resolution, noise (sqrt(gap s^2 + (r_prev^2 + r^2)/12)), z (resid over its noise).
+    resolution, noise (sqrt(gap s^2 + (r_prev^2 + r^2)/12)), z (resid over its noise),
+    and the detector's excess, noise_det, walk_var and count_var (see the comments).
     """
     obs = table.loc[table["likes"].notna(), ["video_id", "timestamp", "likes", "resolution"]]
     obs = obs.reset_index(drop=True)
@@ -142,13 +143,23 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     activity, _ = _centred(inc, "activity", sparse, "mean")
     spread = np.maximum((MAD_TO_SD * mad) ** 2, activity)
     inc["walk_var"] = inc["gap"] * spread  # the part that adds up along the series
+    # the counting noise of one video at a known time (a wave): the variance of its clean
+    # increments around their trend, whose MAD collapses on small integers (increments of
+    # 0, 1, 2 have a MAD of 1, i.e. an SD of 1.48, whatever their variance), never below
+    # the Poisson variance of the likes moving nor the rate that n quiet steps cannot rule out
+    clean = (inc["excess"] / np.sqrt(inc["gap"])).where(inc["clean_rate"].notna())
+    inc["clean_sq"] = clean**2
+    sample_var, n_clean = _centred(inc, "clean_sq", sparse, "mean")
+    floor = np.maximum(activity, 1.0 / np.maximum(n_clean, 1))
+    per_step = np.maximum(sample_var.fillna(0.0), floor)
+    inc["count_var"] = inc["gap"] * per_step + rounding
     inc["noise_det"] = np.sqrt(inc["walk_var"] + rounding)
     raw = (inc["excess"] / inc["noise_det"]).to_numpy()
     df = np.maximum(n.to_numpy() / DF_PER_VALUE, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         calibrated = stats.norm.isf(stats.t.sf(np.abs(raw), df))
     inc["z"] = np.sign(raw) * np.minimum(calibrated, Z_MAX)
-    return inc.drop(columns=["rate", "abs_resid", "clean_rate", "activity", "dt"])
+    return inc.drop(columns=["rate", "abs_resid", "clean_rate", "clean_sq", "activity", "dt"])
 
 
 def local_noise_table(table: pd.DataFrame) -> pd.DataFrame:

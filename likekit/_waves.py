@@ -77,7 +77,8 @@ class Grid:
         shape = (len(videos), n_bins)
         excess, noise2, zsum, seen = (np.zeros(shape) for _ in range(4))
         inc_excess = inc["excess"].to_numpy(dtype=float)
-        inc_noise2 = inc["noise_det"].to_numpy(dtype=float) ** 2
+        # a video tested at a known time: its counting noise (see _detect.increments)
+        inc_noise2 = inc["count_var"].to_numpy(dtype=float)
         np.add.at(excess, (row, col), inc_excess)
         np.add.at(noise2, (row, col), inc_noise2)
         np.add.at(seen, (row, col), 1.0)

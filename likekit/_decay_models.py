@@ -42,19 +42,27 @@ class Family:
             return (1.0 + x) ** -shape
         return np.exp(-(x**shape))
 
-    def dg(self, s: np.ndarray, tau: float, shape: float | None = None) -> np.ndarray:
-        """Derivatives of ``g`` with respect to log(tau) and log(shape), shape (k, len(s))."""
+    def g_dg(
+        self, s: np.ndarray, tau: float, shape: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``g`` and its derivatives with respect to log(tau) and log(shape), (k, len(s))."""
         x = s / tau
         if self.name == "exponential":
-            return (x * np.exp(-x))[None, :]
+            g = np.exp(-x)
+            return g, (x * g)[None, :]
         if self.name == "power_law":
             g = (1.0 + x) ** -shape
-            return np.vstack([shape * x / (1.0 + x) * g, -shape * np.log1p(x) * g])
-        u = x**shape
-        g = np.exp(-u)
+            return g, np.vstack([shape * x / (1.0 + x) * g, -shape * np.log1p(x) * g])
         with np.errstate(divide="ignore", invalid="ignore"):
-            logx = np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), 0.0)
-        return np.vstack([shape * u * g, -shape * u * logx * g])
+            logx = np.log(x)
+        u = np.exp(shape * logx)  # x ** shape, with log x reused (0 at x = 0)
+        g = np.exp(-u)
+        logx = np.where(x > 0, logx, 0.0)
+        return g, np.vstack([shape * u * g, -shape * u * logx * g])
+
+    def dg(self, s: np.ndarray, tau: float, shape: float | None = None) -> np.ndarray:
+        """Derivatives of ``g`` with respect to log(tau) and log(shape), shape (k, len(s))."""
+        return self.g_dg(s, tau, shape)[1]
 
     def half_life(self, tau: float, shape: float | None = None) -> float:
         """Hours until ``g`` falls to one half."""

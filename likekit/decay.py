@@ -31,7 +31,9 @@ simulation in ``tests/test_decay.py`` and ``benchmarks/bench_decay.py``.
 
 from __future__ import annotations
 
+import html
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -185,9 +187,7 @@ class _Design:
         v = (r**2 - 1) / 12  # variance of a uniform rounding error on r integers
         idx = np.flatnonzero(keep)
         self.anchor = idx == 0
-        self.s_cur = t[idx]
-        self.s_prev = np.where(self.anchor, 0.0, t[np.maximum(idx - 1, 0)])
-        self.dt = self.s_cur - self.s_prev
+        self.dt = t[idx] - np.where(self.anchor, 0.0, t[np.maximum(idx - 1, 0)])
         y_prev = np.where(self.anchor, 0.0, y[np.maximum(idx - 1, 0)])
         self.endog = y[idx] - y_prev
         v_prev = np.where(self.anchor, 0.0, v[np.maximum(idx - 1, 0)])
@@ -205,19 +205,27 @@ class _Design:
         self.resolution = float(r.max())
         self.span = float(t[-1])
         self.n = len(idx)
+        # the family is evaluated once per snapshot time; rows pick their two ends
+        self.t, self.cur, self.prev = t, idx, np.maximum(idx - 1, 0)
+        self.keep_prev = (~self.anchor).astype(float)
 
     def mean(self, family: Family, x: np.ndarray) -> np.ndarray:
         p, a, tau, shape = _natural(family, x)
-        g_prev = np.where(self.anchor, 0.0, family.g(self.s_prev, tau, shape))
-        return p * self.anchor + a * (family.g(self.s_cur, tau, shape) - g_prev)
+        g = family.g(self.t, tau, shape)
+        return p * self.anchor + a * (g[self.cur] - self.keep_prev * g[self.prev])
+
+    def mean_jac(self, family: Family, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean rows and d mean / d x, shape (n, k), with x = (P, A, log tau[, log shape])."""
+        p, a, tau, shape = _natural(family, x)
+        g, dg = family.g_dg(self.t, tau, shape)
+        g = g[self.cur] - self.keep_prev * g[self.prev]
+        dg = dg[:, self.cur] - self.keep_prev * dg[:, self.prev]
+        jac = np.empty((self.n, len(x)))
+        jac[:, 0], jac[:, 1], jac[:, 2:] = self.anchor, g, a * dg.T
+        return p * self.anchor + a * g, jac
 
     def jac(self, family: Family, x: np.ndarray) -> np.ndarray:
-        """d mean / d x, shape (n, k), with x = (P, A, log tau[, log shape])."""
-        p, a, tau, shape = _natural(family, x)
-        keep_prev = ~self.anchor
-        g = family.g(self.s_cur, tau, shape) - keep_prev * family.g(self.s_prev, tau, shape)
-        dg = family.dg(self.s_cur, tau, shape) - keep_prev * family.dg(self.s_prev, tau, shape)
-        return np.column_stack([self.anchor.astype(float), g, a * dg.T])
+        return self.mean_jac(family, x)[1]
 
 
 def _natural(family: Family, x: np.ndarray) -> tuple[float, float, float, float | None]:
@@ -371,6 +379,7 @@ class _Candidate:
     whiten: _Whitener
     sigma2: float
     phi: float
+    levelled: bool = True  # False: plateau on zero or tau on its upper bound
     cov: np.ndarray | None = None  # only the null's (closed form); families use statsmodels
 
     def criterion(self, n: int, kind: Criterion) -> float:
@@ -401,8 +410,9 @@ def _start_values(family: Family, design: _Design, level: np.ndarray, s: np.ndar
 
 
 def _bounds(family: Family, design: _Design) -> tuple[np.ndarray, np.ndarray]:
+    """The admissible box: likes are never negative (plateau >= 0, amplitude >= 0)."""
     span = max(design.span, 1.0)
-    lo = [-np.inf, 0.0, np.log(span / 1000)]
+    lo = [0.0, 0.0, np.log(span / 1000)]
     hi = [np.inf, np.inf, np.log(span * 100)]
     if family.log_shape_bounds is not None:
         lo.append(family.log_shape_bounds[0])
@@ -410,49 +420,88 @@ def _bounds(family: Family, design: _Design) -> tuple[np.ndarray, np.ndarray]:
     return np.array(lo), np.array(hi)
 
 
-def _solve(family: Family, design: _Design, x: np.ndarray, whiten: _Whitener):
+def _solve(
+    family: Family, design: _Design, x: np.ndarray, whiten: _Whitener
+) -> tuple[np.ndarray, bool]:
     """Quasi-likelihood estimate of the mean parameters for a fixed covariance.
 
     MINPACK's Levenberg-Marquardt (fast) on a scale where the box of log tau and log shape
     is built in (a logistic map onto it); the amplitude is clipped at zero afterwards (a
-    negative one is no decline, and leaves the candidate at the edge of its range).
+    negative one is no decline, and leaves the candidate at the edge of its range). A
+    plateau below zero likes is not admissible: the fit is then redone with the plateau on
+    its bound (the constrained optimum). Returns the estimate and whether MINPACK converged.
     """
+    x, ok = _lm(family, design, x, whiten, np.ones(len(x), bool))
+    if x[0] < 0:
+        free = np.ones(len(x), bool)
+        free[0] = False
+        # start from the same level at the start and the same initial slope (A / tau)
+        amp = x[0] + x[1]
+        start = np.r_[0.0, amp, x[2] + np.log(max(amp, 1e-9) / max(x[1], 1e-9)), x[3:]]
+        x, ok = _lm(family, design, start, whiten, free)
+    return x, ok
+
+
+def _lm(family: Family, design: _Design, x: np.ndarray, whiten: _Whitener, free: np.ndarray):
     lo, hi = _bounds(family, design)
-    box = np.isfinite(lo) & np.isfinite(hi)
-    width = np.where(box, hi - lo, 1.0)
+    lo[0] = -np.inf  # the plateau's bound is enforced by fixing it (see _solve)
+    box = (np.isfinite(lo) & np.isfinite(hi))[free]
+    lo_f, width = lo[free], np.where(box, (hi - lo)[free], 1.0)
     y = design.endog
+    full = x.astype(float)
+    cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
     def to_x(u):
-        return np.where(box, lo + width * special.expit(u), u)
+        full[free] = np.where(box, lo_f + width * special.expit(u), u)
+        return full
+
+    def mean_jac(u):
+        key = u.tobytes()
+        if key not in cache:  # MINPACK asks for the Jacobian where it has the residuals
+            cache.clear()
+            cache[key] = design.mean_jac(family, to_x(u))
+        return cache[key]
 
     def resid(u):
-        return whiten(y - design.mean(family, to_x(u)))
+        return whiten(y - mean_jac(u)[0])
 
     def jac(u):
         e = special.expit(u)
-        return -whiten(design.jac(family, to_x(u))) * np.where(box, width * e * (1 - e), 1.0)
+        scale = np.where(box, width * e * (1 - e), 1.0)
+        return -whiten(mean_jac(u)[1][:, free]) * scale
 
-    share = np.clip((x - lo) / width, 1e-6, 1 - 1e-6)
-    u0 = np.where(box, special.logit(share), x)
-    with np.errstate(all="ignore"):  # trial steps may try absurd values
-        sol = optimize.least_squares(
-            resid, u0, jac=jac, x_scale="jac", method="lm", ftol=1e-6, xtol=1e-6, max_nfev=60
-        )
-    sol.x = np.maximum(to_x(sol.x), lo)
-    return sol
+    share = np.clip((x[free] - lo_f) / width, 1e-6, 1 - 1e-6)
+    u0 = np.where(box, special.logit(share), x[free])
+    # leastsq scales by the Jacobian's column norms (least_squares' x_scale="jac") with less
+    # overhead per call
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # absurd trial steps
+        warnings.simplefilter("ignore")  # a capped run is reported by info, not a warning
+        u, info = optimize.leastsq(resid, u0, Dfun=jac, ftol=1e-6, xtol=1e-6, maxfev=60)
+    out = np.maximum(to_x(u).copy(), np.r_[-np.inf, lo[1:]])
+    return out, info in (1, 2, 3, 4)
 
 
 def _candidate(
-    family: Family, design: _Design, sol, whiten: _Whitener, sigma2: float, phi: float
+    family: Family,
+    design: _Design,
+    x: np.ndarray,
+    ok: bool,
+    whiten: _Whitener,
+    sigma2: float,
+    phi: float,
 ) -> _Candidate:
-    x = sol.x
     lo, hi = _bounds(family, design)
     llf = float(whiten.loglike(design.endog - design.mean(family, x)).sum())
     # within 1e-4 of the width of its range: the logistic scale never reaches the bound
     near = 1e-4 * np.where(np.isfinite(hi - lo), hi - lo, 1.0)
-    at_bound = np.flatnonzero((x[1:] <= lo[1:] + near[1:]) | (x[1:] >= hi[1:] - near[1:])) + 1
+    low, high = x <= lo + near, x >= hi - near
+    # a plateau on zero or a tau on its upper bound: a decline that has not levelled off
+    # within the data (see _levelled); the rest of the edges are failures of the fit
+    levelled = not (low[0] or high[2])
+    low[0] = high[2] = False
+    at_bound = np.flatnonzero(low | high)
     names = ["plateau", "amplitude", "tau", family.shape_name]
-    converged = sol.status > 0 and len(at_bound) == 0
+    converged = ok and len(at_bound) == 0
     if converged:
         message = ""
     elif len(at_bound):
@@ -460,7 +509,7 @@ def _candidate(
     else:
         message = "the optimiser did not converge"
     k = 2 + 1 + family.n_shape + 2  # P, A, tau, shape, sigma2, phi
-    return _Candidate(family.name, x, llf, k, converged, message, whiten, sigma2, phi)
+    return _Candidate(family.name, x, llf, k, converged, message, whiten, sigma2, phi, levelled)
 
 
 def _fit_family(family: Family, design: _Design, level: np.ndarray, s: np.ndarray) -> _Candidate:
@@ -473,7 +522,7 @@ def _round(family: Family, design: _Design, x: np.ndarray) -> _Candidate:
     m = design.mean(family, x)
     sigma2, phi = _variance(design, design.endog - m, m)
     whiten = _whitener(design, sigma2, phi, m)
-    return _candidate(family, design, _solve(family, design, x, whiten), whiten, sigma2, phi)
+    return _candidate(family, design, *_solve(family, design, x, whiten), whiten, sigma2, phi)
 
 
 def _common_variance(design: _Design, cands: dict[str, _Candidate]) -> None:
@@ -494,8 +543,8 @@ def _common_variance(design: _Design, cands: dict[str, _Candidate]) -> None:
     for c in fams:
         if c.name != ref.name:
             family = FAMILIES[c.name]
-            sol = _solve(family, design, c.x, ref.whiten)
-            cands[c.name] = _candidate(family, design, sol, ref.whiten, ref.sigma2, ref.phi)
+            x, ok = _solve(family, design, c.x, ref.whiten)
+            cands[c.name] = _candidate(family, design, x, ok, ref.whiten, ref.sigma2, ref.phi)
     cands["none"] = _fit_none(design, ref.whiten, ref.sigma2)
 
 
@@ -512,7 +561,42 @@ def _fit_none(
     p = float(w @ whiten(y) / (w @ w))
     llf = float(whiten.loglike(y - p * design.anchor).sum())
     cov = np.array([[1.0 / float(w @ w)]])
-    return _Candidate("none", np.array([p]), llf, 2, True, "", whiten, sigma2, 0.0, cov)
+    return _Candidate("none", np.array([p]), llf, 2, True, "", whiten, sigma2, 0.0, cov=cov)
+
+
+def _straight_line(
+    design: _Design, cand: _Candidate, criterion: Criterion, z: float
+) -> tuple[bool, dict[str, tuple[float, float, float]]]:
+    """Whether a straight decline fits as well as ``cand``; and what the data bound then.
+
+    A straight line is the limit of every family when the curvature is not seen (tau far
+    beyond the window, the plateau sent toward minus infinity): under the candidate's
+    covariance, it is the null of a test of the curvature, judged by the same criterion as
+    the model choice. When the decline has not levelled off, the plateau is only known to be
+    in [0, L] with L the upper ``1 - alpha`` bound of the level at the last snapshot (it is
+    still falling); the loss share in [1 - L / peak, 1]; and the half-life at least the time
+    the line takes to fall half-way from the start to L (for any plateau below L, the excess
+    halves no sooner).
+    """
+    x = np.column_stack([design.anchor, -np.where(design.anchor, 0.0, design.dt)])
+    wx, wy = cand.whiten(x), cand.whiten(design.endog)
+    coef, *_ = np.linalg.lstsq(wx, wy, rcond=None)
+    llf = float(cand.whiten.loglike(design.endog - x @ coef).sum())
+    penalty = 2.0 if criterion == "aic" else math.log(design.n)
+    line = -2.0 * llf + penalty * 4  # level, slope and the two of the variance
+    straight = line <= cand.criterion(design.n, criterion)
+    cov = np.linalg.pinv(wx.T @ wx)
+    end = np.array([1.0, -design.span])  # level at the last snapshot: c - b * span
+    level, slope = float(coef[0]), float(coef[1])
+    high = min(max(float(end @ coef) + z * math.sqrt(max(end @ cov @ end, 0.0)), 0.0), level)
+    half = (level - high) / (2 * slope) if slope > 0 else 0.0
+    share = 1.0 - high / level if level > 0 else 0.0
+    bounds = {
+        "half_life": (math.nan, half, math.inf),
+        "plateau": (math.nan, 0.0, high),
+        "loss_share": (math.nan, share, 1.0),
+    }
+    return straight, bounds
 
 
 # ---------------------------------------------------------------------------------------
@@ -702,14 +786,23 @@ class DecayFit:
         were fitted under one covariance, so that the criteria compare their means.
     half_life, plateau, loss_share : float
         Hours from the start of the decline until the excess over the plateau has halved;
-        eventual likes; share of the peak expected to be lost.
+        eventual likes; share of the peak expected to be lost. Always in their physical
+        range (plateau >= 0, loss share in [0, 1]); NaN when not ``identified``.
     derived : pandas.DataFrame
         Those three, indexed by name, with columns estimate, low, high (level ``1 - alpha``).
+        When the decline is not ``identified``, estimate is NaN and low, high are what the
+        data bound (e.g. plateau in [0, the upper bound of the last level]).
+    identified : bool
+        False when the decline has not levelled off within the data: a straight line fits
+        as well as any decay to a plateau (by the model-choice criterion), or the best decay
+        would end below zero likes. The fitted path (``predict``) still describes the data,
+        but where it ends is unknown; ``converged`` is then False and ``message`` says so.
     start : pandas.Timestamp
         Start of the decline (the peak of the net count, or the ``start`` asked for).
     peak : float
         The count at the start.
     converged : bool
+        The fit reached an interior optimum that statsmodels confirmed.
     message : str
         Why the model is "none", or what went wrong; empty for a clean fit.
     result : statsmodels results or None
@@ -733,6 +826,7 @@ class DecayFit:
         message,
         criterion,
         link=None,
+        bounds=None,
     ):
         self.video_id = video_id
         self.model: str = model
@@ -745,6 +839,8 @@ class DecayFit:
         self.converged: bool = converged
         self.message: str = message
         self.criterion = criterion
+        self.identified: bool = bounds is None
+        self._bounds = bounds
         self._cand = candidate
         self._data = data  # timestamp, level, res of the whole series (for plots)
         if result is not None:
@@ -789,10 +885,14 @@ class DecayFit:
         return pd.Series(se, index=self._names, name="std_err")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """``1 - alpha`` Wald intervals; tau and the shape on the log scale (so positive)."""
+        """``1 - alpha`` Wald intervals; tau and the shape on the log scale (so positive).
+
+        Plateau and amplitude are cut at zero (likes are never negative).
+        """
         z = stats.norm.ppf(1 - alpha / 2)
         se = np.sqrt(np.clip(np.diag(self._cov), 0, None))
         low, high = self._x - z * se, self._x + z * se
+        low[:2] = np.maximum(low[:2], 0.0)
         return pd.DataFrame(
             {"low": self._to_natural(low), "high": self._to_natural(high)}, index=self._names
         )
@@ -821,7 +921,9 @@ class DecayFit:
     # -- derived quantities --------------------------------------------------------------
     def _derived(self, alpha: float) -> pd.DataFrame:
         z = stats.norm.ppf(1 - alpha / 2)
-        if self.family is None:
+        if self._bounds is not None:
+            rows = {name: list(self._bounds[name]) for name in _DERIVED}
+        elif self.family is None:
             p = float(self._x[0])
             se = math.sqrt(self._cov[0, 0]) if np.isfinite(self._cov[0, 0]) else math.nan
             rows = {
@@ -834,7 +936,9 @@ class DecayFit:
             for name, (est, se, scale) in self._link.items():
                 back = _INVERSE_LINK[scale]
                 rows[name] = [back(est), back(est - z * se), back(est + z * se)]
-        return pd.DataFrame.from_dict(rows, orient="index", columns=["estimate", "low", "high"])
+        # the physical range (a Wald interval near a bound may cross it)
+        values = np.clip([rows[name] for name in _DERIVED], 0.0, [[np.inf], [np.inf], [1.0]])
+        return pd.DataFrame(values, index=list(_DERIVED), columns=["estimate", "low", "high"])
 
     @property
     def half_life(self) -> float:
@@ -941,7 +1045,8 @@ class DecayFit:
         )
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<p>{line}</p>" for line in self._header())
+        # the header holds the video id and the message, which come from the input
+        head = "".join(f"<p>{html.escape(line)}</p>" for line in self._header())
         return (
             head
             + self.summary().to_html(float_format=lambda v: f"{v:,.4g}")
@@ -983,7 +1088,8 @@ class DecayFit:
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         ax.set_ylabel("likes")
         title = f"{self.video_id}: " if self.video_id is not None else ""
-        ax.set_title(f"{title}{self.model}, half-life {self.half_life:.3g} h")
+        ending = f"half-life {self.half_life:.3g} h" if self.identified else "not levelled off"
+        ax.set_title(f"{title}{self.model}, {ending}")
         ax.legend(loc="best", fontsize="small")
         return ax
 
@@ -1161,62 +1267,42 @@ def fit_decay(
         chosen, message = model, ""
     comp["selected"] = comp.index == chosen
     cand = cands[chosen]
+    common = dict(
+        video_id=video, candidate=cand, comparison=comp, start=t0, peak=peak, data=data,
+        alpha=alpha, criterion=criterion,
+    )  # fmt: skip
     if chosen == "none":
-        fit = DecayFit(
-            video_id=video,
-            model="none",
-            family=None,
-            candidate=cand,
-            result=None,
-            comparison=comp,
-            start=t0,
-            peak=peak,
-            data=data,
-            alpha=alpha,
-            converged=True,
-            message=message,
-            criterion=criterion,
-        )
-        return fit
+        return DecayFit(model="none", family=None, result=None, converged=True,
+                        message=message, **common)  # fmt: skip
     family = FAMILIES[chosen]
+    straight, bounds = _straight_line(design, cand, criterion, stats.norm.ppf(1 - alpha / 2))
     result = _infer(family, design, cand, cov_type)
-    if result is None:
-        return DecayFit(
-            video_id=video,
-            model=chosen,
-            family=family,
-            candidate=cand,
-            result=None,
-            comparison=comp,
-            start=t0,
-            peak=peak,
-            data=data,
-            alpha=alpha,
-            converged=False,
-            message="the information matrix is singular: the parameters are not identified",
-            criterion=criterion,
+    if straight or not cand.levelled:
+        # the curvature is not identified: no point estimate of where it ends, only bounds
+        why = (
+            f"a straight line fits as well by {criterion.upper()}"
+            if straight
+            else "the best decay would end below zero likes"
         )
+        message = (
+            f"the decline has not levelled off within the data ({why}): the plateau, "
+            f"half-life and loss share are not identified; their intervals are what the data "
+            f"bound (plateau at most {bounds['plateau'][2]:,.0f} likes, half-life at least "
+            f"{bounds['half_life'][1]:,.0f} h)"
+        )
+        return DecayFit(model=chosen, family=family, result=result, converged=False,
+                        message=message, bounds=bounds, **common)  # fmt: skip
+    if result is None:
+        message = "the information matrix is singular: the parameters are not identified"
+        return DecayFit(model=chosen, family=family, result=None, converged=False,
+                        message=message, **common)  # fmt: skip
     converged = cand.converged and bool(result.mle_retvals.get("converged", True))
     message = cand.message or ("" if converged else "statsmodels did not converge")
     link = _link_scale(family, result.params, result.cov_params())
     if model == "auto":
         link = _averaged_link(link, _rivals(design, cands, comp, criterion, cov_type, link))
-    return DecayFit(
-        video_id=video,
-        model=chosen,
-        family=family,
-        candidate=cand,
-        result=result,
-        comparison=comp,
-        start=t0,
-        peak=peak,
-        data=data,
-        alpha=alpha,
-        converged=converged,
-        message=message,
-        criterion=criterion,
-        link=link,
-    )
+    return DecayFit(model=chosen, family=family, result=result, converged=converged,
+                    message=message, link=link, **common)  # fmt: skip
 
 
 def _rivals(design, cands, comp, criterion, cov_type, chosen_link):
@@ -1257,7 +1343,8 @@ def fit_decay_many(
     Returns
     -------
     pandas.DataFrame
-        video_id, model, converged, message, start, peak, params (dict, natural scale),
+        video_id, model, converged, identified (see :class:`DecayFit`), message, start,
+        peak, params (dict, natural scale),
         half_life, half_life_low, half_life_high, plateau, plateau_low, plateau_high,
         loss_share, loss_share_low, loss_share_high, aic, bic. A video whose fit fails has
         its error in ``message`` and NaN elsewhere; nothing is raised for one video.
@@ -1281,6 +1368,7 @@ def fit_decay_many(
         row.update(
             model=fit.model,
             converged=fit.converged,
+            identified=fit.identified,
             message=fit.message,
             start=fit.start,
             peak=fit.peak,
@@ -1291,7 +1379,8 @@ def fit_decay_many(
             row.update({name: est, f"{name}_low": low, f"{name}_high": high})
         row.update(aic=fit.aic, bic=fit.bic)
         rows.append(row)
-    columns = ["video_id", "model", "converged", "message", "start", "peak", "params"]
+    columns = ["video_id", "model", "converged", "identified", "message", "start", "peak"]
+    columns += ["params"]
     columns += [f"{n}{suffix}" for n in _DERIVED for suffix in ("", "_low", "_high")]
     columns += ["aic", "bic"]
     return pd.DataFrame(rows).reindex(columns=columns)

@@ -32,6 +32,7 @@ simulation in ``tests/test_decay.py`` and ``benchmarks/bench_decay.py``.
 from __future__ import annotations
 
 import html
+import inspect
 import math
 import warnings
 from dataclasses import dataclass
@@ -108,6 +109,12 @@ def _prepare(
                 "...): use fit_decay_many"
             )
         video = str(ids[0]) if len(ids) else None
+    stamps, lower, res, _ = _columns(frame)
+    return (video, *_sorted(stamps, lower, res))
+
+
+def _columns(frame: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray]:
+    """Times, lower bounds and steps of the shown snapshots, and which rows were shown."""
     try:
         stamps = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], utc=True))
     except (ValueError, TypeError) as err:
@@ -122,6 +129,13 @@ def _prepare(
         raise LikekitInputError("column 'likes' has negative counts")
     if np.isnan(res).any() or (res < 1).any():
         raise LikekitInputError("column 'resolution' must be an integer >= 1")
+    return stamps, lower, res, shown
+
+
+def _sorted(
+    stamps: pd.DatetimeIndex, lower: np.ndarray, res: np.ndarray
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """One video's snapshots in time order; a repeated time is an error."""
     order = np.argsort(stamps.asi8, kind="stable")
     stamps, lower, res = stamps[order], lower[order], res[order]
     same = np.flatnonzero(np.diff(stamps.asi8) == 0)
@@ -129,7 +143,7 @@ def _prepare(
         raise LikekitInputError(
             f"duplicated snapshot at {stamps[same[0]]}: one value per timestamp"
         )
-    return video, stamps, lower, res
+    return stamps, lower, res
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -842,7 +856,7 @@ class DecayFit:
         self.identified: bool = bounds is None
         self._bounds = bounds
         self._cand = candidate
-        self._data = data  # timestamp, level, res of the whole series (for plots)
+        self._series = data  # times, levels and steps of the whole series (for plots)
         if result is not None:
             self._x = np.asarray(result.params, float)
             self._cov = np.asarray(result.cov_params(), float)
@@ -859,6 +873,11 @@ class DecayFit:
             else (_link_scale(family, self._x, self._cov) if family is not None else None)
         )
         self.derived = self._derived(alpha)
+
+    @property
+    def _data(self) -> pd.DataFrame:
+        stamps, level, res = self._series
+        return pd.DataFrame({"timestamp": stamps, "level": level, "res": res})
 
     # -- parameters ----------------------------------------------------------------------
     @property
@@ -978,7 +997,7 @@ class DecayFit:
             Indexed by time, with ``mean`` (and ``low``, ``high``).
         """
         alpha = self.alpha if alpha is None else alpha
-        idx, s = self._hours(self._data["timestamp"] if times is None else times)
+        idx, s = self._hours(self._series[0] if times is None else times)
         after = s >= 0
         if self.family is None:
             mean = np.full(len(s), float(self._x[0]))
@@ -1169,6 +1188,12 @@ def fit_decay(
     >>> fit.model, round(fit.half_life), truth["half_life"]
     ('exponential', 47, 48.0)
     """
+    _check_options(model, criterion, alpha, cov_type)
+    video, stamps, lower, r = _prepare(counts)
+    return _fit(video, stamps, lower, r, model, start, criterion, exclude, alpha, cov_type)
+
+
+def _check_options(model: str, criterion: str, alpha: float, cov_type: str) -> None:
     if model != "auto" and model not in MODELS:
         raise ValueError(f"model must be 'auto' or one of {MODELS}, got {model!r}")
     if criterion not in ("bic", "aic"):
@@ -1177,7 +1202,21 @@ def fit_decay(
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     if cov_type not in ("HC0", "HC3", "nonrobust"):
         raise ValueError(f"cov_type must be 'HC0', 'HC3' or 'nonrobust', got {cov_type!r}")
-    video, stamps, lower, r = _prepare(counts)
+
+
+def _fit(
+    video: str | None,
+    stamps: pd.DatetimeIndex,
+    lower: np.ndarray,
+    r: np.ndarray,
+    model: str,
+    start,
+    criterion: Criterion,
+    exclude: pd.DataFrame | None,
+    alpha: float,
+    cov_type: str,
+) -> DecayFit:
+    """:func:`fit_decay` on one video's validated, sorted snapshots."""
     if len(stamps) == 0:
         raise LikekitInputError("no snapshot with a like count")
     y = lower + (r - 1) / 2  # middle of what is shown
@@ -1193,7 +1232,7 @@ def fit_decay(
     hours = np.asarray((stamps - stamps[0]) / _HOUR, float)
     # level with the excluded steps taken out: where the peak is found and the start values
     corrected = y[0] + np.r_[0.0, np.cumsum(np.where(keep[1:], np.diff(y), 0.0))]
-    data = pd.DataFrame({"timestamp": stamps, "level": y, "res": r})
+    data = (stamps, y, r)
     i0 = _choose_start(stamps, corrected, start)
     t0 = stamps[i0]
     peak = float(y[i0])
@@ -1240,24 +1279,15 @@ def fit_decay(
         if name != "none":
             cands[name] = _fit_family(FAMILIES[name], design, level_after, s_after)
     _common_variance(design, cands)
-    rows = []
-    for name, c in cands.items():
-        rows.append(
-            {
-                "model": name,
-                "k": c.k,
-                "llf": c.llf,
-                "aic": c.criterion(design.n, "aic"),
-                "bic": c.criterion(design.n, "bic"),
-                "converged": c.converged,
-            }
-        )
-    comp = pd.DataFrame(rows).set_index("model")
-    comp["delta"] = comp[criterion] - comp[criterion].min()
+    # the comparison in numpy first (pandas per video costs as much as a fit), then a frame
+    n, names = design.n, list(cands)
+    crit = {
+        kind: np.array([c.criterion(n, kind) for c in cands.values()]) for kind in ("aic", "bic")
+    }
+    ok = np.array([c.converged for c in cands.values()])
     if model == "auto":
         # a fit that failed to converge is not chosen over one that did
-        ok = comp[comp["converged"]]
-        chosen = str(ok[criterion].idxmin())
+        chosen = names[int(np.argmin(np.where(ok, crit[criterion], np.inf)))]
         message = ""
         if chosen == "none":
             message = f"no decline: no decay model beats a constant level by {criterion.upper()}"
@@ -1265,7 +1295,18 @@ def fit_decay(
                 message += f" (the display shows steps of {design.resolution:,.0f} likes)"
     else:
         chosen, message = model, ""
-    comp["selected"] = comp.index == chosen
+    comp = pd.DataFrame(
+        {
+            "k": [c.k for c in cands.values()],
+            "llf": [c.llf for c in cands.values()],
+            "aic": crit["aic"],
+            "bic": crit["bic"],
+            "converged": ok,
+            "delta": crit[criterion] - crit[criterion].min(),
+            "selected": [name == chosen for name in names],
+        },
+        index=pd.Index(names, name="model"),
+    )
     cand = cands[chosen]
     common = dict(
         video_id=video, candidate=cand, comparison=comp, start=t0, peak=peak, data=data,
@@ -1300,26 +1341,76 @@ def fit_decay(
     message = cand.message or ("" if converged else "statsmodels did not converge")
     link = _link_scale(family, result.params, result.cov_params())
     if model == "auto":
-        link = _averaged_link(link, _rivals(design, cands, comp, criterion, cov_type, link))
+        link = _averaged_link(link, _rivals(design, cands, chosen, criterion, cov_type, link))
     return DecayFit(model=chosen, family=family, result=result, converged=converged,
                     message=message, link=link, **common)  # fmt: skip
 
 
-def _rivals(design, cands, comp, criterion, cov_type, chosen_link):
+def _rivals(design, cands, chosen, criterion, cov_type, chosen_link):
     """Criterion weights and link-scale estimates of the decay families worth a look."""
-    fams = comp[comp["converged"] & (comp.index != "none")]
-    weights = np.exp(-0.5 * (fams[criterion] - fams[criterion].min()))
+    fams = [c for c in cands.values() if c.converged and c.name != "none"]
+    crit = np.array([c.criterion(design.n, criterion) for c in fams])
+    weights = np.exp(-0.5 * (crit - crit.min()))
     weights = weights / weights.sum()
     out = []
-    for name, w in weights.items():
-        if comp.loc[name, "selected"]:
+    for c, w in zip(fams, weights, strict=True):
+        if c.name == chosen:
             out.append((float(w), chosen_link))
         elif w >= 0.01:  # a negligible rival does not move the interval: skip its inference
-            family = FAMILIES[name]
-            res = _infer(family, design, cands[name], cov_type)
+            family = FAMILIES[c.name]
+            res = _infer(family, design, c, cov_type)
             if res is not None:
                 out.append((float(w), _link_scale(family, res.params, res.cov_params())))
     return out
+
+
+def _fits(counts: pd.DataFrame, options: dict[str, Any]):
+    """(video, DecayFit or the exception) for each video, in video order.
+
+    The columns are read and checked once for the whole table and split by video (pandas
+    per video costs more than a fit); a table with a bad value anywhere goes video by video,
+    so that only the videos at fault fail.
+    """
+    try:
+        stamps, lower, res, shown = _columns(counts)
+    except LikekitInputError:
+        for video, frame in counts.groupby("video_id", sort=True, observed=True):
+            try:
+                yield video, fit_decay(frame, **options)
+            except Exception as err:  # one video's failure goes in its row, never raised
+                yield video, err
+        return
+    codes, videos = pd.factorize(counts["video_id"], sort=True)
+    codes = codes[shown]
+    order = np.lexsort((stamps.asi8, codes))
+    bounds = np.searchsorted(codes[order], np.arange(len(videos) + 1))
+    for i, video in enumerate(videos):
+        sl = order[bounds[i] : bounds[i + 1]]
+        try:
+            one = _sorted(stamps[sl], lower[sl], res[sl])
+            yield video, _fit(str(video), *one, **options)
+        except Exception as err:  # one video's failure goes in its row, never raised
+            yield video, err
+
+
+def _row(video: str, fit: DecayFit | Exception) -> dict[str, Any]:
+    row: dict[str, Any] = {"video_id": video}
+    if isinstance(fit, Exception):
+        row.update(model=None, converged=False, message=f"{type(fit).__name__}: {fit}")
+        return row
+    row.update(
+        model=fit.model,
+        converged=fit.converged,
+        identified=fit.identified,
+        message=fit.message,
+        start=fit.start,
+        peak=fit.peak,
+        params=fit.params.to_dict(),
+    )
+    for name, (est, low, high) in zip(_DERIVED, fit.derived.to_numpy(), strict=True):
+        row.update({name: est, f"{name}_low": low, f"{name}_high": high})
+    row.update(aic=fit.aic, bic=fit.bic)
+    return row
 
 
 def fit_decay_many(
@@ -1338,7 +1429,8 @@ def fit_decay_many(
         Show a progress bar (tqdm; notebook or console).
     **kwargs
         Passed to :func:`fit_decay` (model, criterion, exclude, alpha, ...). ``exclude`` may
-        hold events of every video: each fit keeps its own (by ``video_id``).
+        hold events of every video: each fit keeps its own (by ``video_id``). A bad option
+        raises ``ValueError`` (``TypeError`` for an unknown one) once, before any fit.
 
     Returns
     -------
@@ -1353,32 +1445,27 @@ def fit_decay_many(
 
     if not isinstance(counts, pd.DataFrame) or "video_id" not in counts.columns:
         raise LikekitInputError("fit_decay_many needs a DataFrame with a 'video_id' column")
-    groups = counts.groupby("video_id", sort=True, observed=True)
-    rows = []
-    for video, frame in tqdm(
-        groups, total=groups.ngroups, disable=not progress, desc="fit_decay", unit="video"
-    ):
-        row: dict[str, Any] = {"video_id": str(video)}
-        try:
-            fit = fit_decay(frame, **kwargs)
-        except Exception as err:  # one video's failure goes in its row, never raised
-            row.update(model=None, converged=False, message=f"{type(err).__name__}: {err}")
-            rows.append(row)
-            continue
-        row.update(
-            model=fit.model,
-            converged=fit.converged,
-            identified=fit.identified,
-            message=fit.message,
-            start=fit.start,
-            peak=fit.peak,
-            params=fit.params.to_dict(),
+    _as_frame(counts)
+    options = {
+        name: p.default
+        for name, p in inspect.signature(fit_decay).parameters.items()
+        if p.kind is p.KEYWORD_ONLY
+    }
+    unknown = set(kwargs) - set(options)
+    if unknown:
+        raise TypeError(f"fit_decay_many got unexpected options {sorted(unknown)}")
+    options.update(kwargs)
+    _check_options(options["model"], options["criterion"], options["alpha"], options["cov_type"])
+    rows = [
+        _row(str(video), fit)
+        for video, fit in tqdm(
+            _fits(counts, options),
+            total=counts["video_id"].nunique(),
+            disable=not progress,
+            desc="fit_decay",
+            unit="video",
         )
-        for name in _DERIVED:
-            est, low, high = fit.derived.loc[name]
-            row.update({name: est, f"{name}_low": low, f"{name}_high": high})
-        row.update(aic=fit.aic, bic=fit.bic)
-        rows.append(row)
+    ]
     columns = ["video_id", "model", "converged", "identified", "message", "start", "peak"]
     columns += ["params"]
     columns += [f"{n}{suffix}" for n in _DERIVED for suffix in ("", "_low", "_high")]

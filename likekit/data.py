@@ -399,13 +399,22 @@ def _contract_names(table: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=renames) if renames else table
 
 
-def _as_text(column: pd.Series) -> pa.Array:
-    """A column as stripped Arrow text, empty cells as nulls (missing)."""
+def _arrow_text(column: pd.Series) -> pa.Array:
     array = pa.array(column.astype("str"), type=pa.string())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    text = pc.utf8_trim_whitespace(array)
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _distinct_text(array: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """Codes into the column's distinct values, stripped, and which rows are missing.
+
+    Values repeat in these columns (ids, "12.3K"), so blanks are trimmed once per distinct
+    value; an empty or blank cell is missing.
+    """
+    encoded = pc.dictionary_encode(array)
+    values = pc.utf8_trim_whitespace(encoded.dictionary)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy()
+    blank = np.append(pc.equal(values, "").to_numpy(zero_copy_only=False), True)
+    return codes, values, blank[codes]  # code -1 (null) picks the appended True
 
 
 def _first(mask: np.ndarray) -> int:
@@ -413,7 +422,7 @@ def _first(mask: np.ndarray) -> int:
 
 
 def _video_ids(column: pd.Series, src: _Source) -> pd.Series:
-    empty = _as_text(column).is_null().to_numpy(zero_copy_only=False)
+    _, _, empty = _distinct_text(_arrow_text(column))
     if empty.any():
         src.error("missing video id", row=_first(empty), column="video_id")
     return column.astype("str")
@@ -426,7 +435,7 @@ def _timestamps(table: pd.DataFrame, src: _Source) -> pd.DatetimeIndex:
         stamps = pd.DatetimeIndex(column)
         stamps = stamps.tz_localize("UTC") if stamps.tz is None else stamps.tz_convert("UTC")
     else:
-        text = _as_text(column)
+        text = _arrow_text(column)
         stamps = _parse_timestamps(text)
     bad = np.asarray(stamps.isna())
     if bad.any():
@@ -434,7 +443,7 @@ def _timestamps(table: pd.DataFrame, src: _Source) -> pd.DatetimeIndex:
         value = None if text is None else text[row].as_py()
         what = (
             "missing timestamp (every snapshot needs a date and time)"
-            if value is None
+            if value is None or not value.strip()
             else f"expected a date and time such as 2026-01-05T13:00:00Z, got {value!r}"
         )
         src.error(what, row=row, column="timestamp")
@@ -450,7 +459,7 @@ def _parse_timestamps(text: pa.Array) -> pd.DatetimeIndex:
             continue
         return index.tz_localize("UTC") if index.tz is None else index
     # mixed offsets, naive and aware together, or other layouts: pandas, value by value
-    values = pd.Series(text.to_pandas(), dtype="str")
+    values = pd.Series(text.to_pandas(), dtype="str").str.strip()
     iso = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
     if iso.isna().sum() > text.null_count:
         iso = iso.fillna(pd.to_datetime(values, utc=True, format="mixed", errors="coerce"))
@@ -474,9 +483,7 @@ def _count_column(
         lower = np.where(missing, 0, values).astype(np.int64)
         steps = np.ones(n, dtype=np.int64)
     else:
-        text = _as_text(column)
-        missing = text.is_null().to_numpy(zero_copy_only=False)
-        lower, steps = _parse_text_counts(text, missing, src, name, rounding)
+        lower, steps, missing = _parse_text_counts(_arrow_text(column), src, name, rounding)
     negative = ~missing & (lower < 0)
     if negative.any():
         row = _first(negative)
@@ -491,8 +498,9 @@ def _count_column(
 
 
 def _parse_text_counts(
-    text: pa.Array, missing: np.ndarray, src: _Source, name: str, rounding: Rounding
-) -> tuple[np.ndarray, np.ndarray]:
+    text: pa.Array, src: _Source, name: str, rounding: Rounding
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower bounds, resolutions and missing cells of a column of count text."""
     n = len(text)
     ones = np.ones(n, dtype=np.int64)
     if pc.all(pc.utf8_is_digit(text)).as_py() is not False:  # exact integers: one Arrow cast
@@ -504,24 +512,24 @@ def _parse_text_counts(
                 row=row,
                 column=name,
             )
-        exact = pc.fill_null(pc.cast(text, pa.int64()), 0)
-        return exact.to_numpy(), ones
+        missing = text.is_null().to_numpy(zero_copy_only=False)
+        return pc.fill_null(pc.cast(text, pa.int64()), 0).to_numpy(), ones, missing
     # display strings repeat ("12.3K"): parse each distinct value once
-    encoded = pc.dictionary_encode(text)
-    codes = pc.fill_null(encoded.indices, 0).to_numpy()
-    lower, steps, valid = parse_displays(encoded.dictionary, rounding=rounding)
-    if not valid.all():
-        first = int(np.argmin(valid))
-        value = encoded.dictionary[first].as_py()
+    codes, values, missing = _distinct_text(text)
+    lower, steps, valid = parse_displays(values, rounding=rounding)
+    invalid = ~valid & ~pc.equal(values, "").to_numpy(zero_copy_only=False)
+    if invalid.any():
+        first = _first(invalid)
+        value = values[first].as_py()
         what = (
             f"a count cannot be negative, got {value!r}"
             if value.startswith("-")
             else f"expected a count such as 1234, 1,234, 12.3K or 1.2M, got {value!r}"
         )
-        src.error(what, row=_first((codes == first) & ~missing), column=name)
-    if len(lower) == 0:  # every value missing
-        return np.zeros(n, dtype=np.int64), ones
-    return lower[codes], np.where(missing, 1, steps[codes])
+        src.error(what, row=_first(codes == first), column=name)
+    if len(values) == 0:  # every cell missing
+        return np.zeros(n, dtype=np.int64), ones, missing
+    return np.where(missing, 0, lower[codes]), np.where(missing, 1, steps[codes]), missing
 
 
 def _resolution_column(column: pd.Series, src: _Source) -> np.ndarray:

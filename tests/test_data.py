@@ -334,3 +334,16 @@ def test_unsupported_source_and_options():
         lk.load_counts([1, 2])
     with pytest.raises(ValueError, match="duplicates must be"):
         lk.load_counts(pd.DataFrame(), duplicates="first")
+
+
+def test_blank_cells_are_missing_counts_but_required_elsewhere():
+    table = pd.DataFrame(
+        {"video_id": ["a", "a"], "timestamp": ["2026-01-05", "2026-01-06"], "likes": ["  ", "1K"]}
+    )
+    counts = lk.load_counts(table)
+    assert counts["likes"].isna().tolist() == [True, False]
+    assert counts["resolution"].tolist() == [1, 100]
+    with pytest.raises(LikekitInputError, match="row 2, column 'video_id': missing video id"):
+        lk.load_counts(table.assign(video_id=["a", " "]))
+    with pytest.raises(LikekitInputError, match="row 1, column 'timestamp': missing timestamp"):
+        lk.load_counts(table.assign(timestamp=[" ", "2026-01-06"]))

@@ -7,6 +7,9 @@ and app-rounded "12.3K" counts). likekit fits with ``model="auto"``; the baselin
 covariance (delta method for the half-life, on the log scale as likekit). A fit that fails
 counts as not covering.
 
+Declines that have not levelled off (3 days after the peak, half-lives of 500-5,000 h): the
+share flagged as such, and whether their bounds (or intervals) hold the truth.
+
 Speed: :func:`likekit.fit_decay_many` (auto: three families and the null, full inference)
 over 1,000 videos against a loop of single-model ``curve_fit`` over the same videos.
 """
@@ -81,18 +84,55 @@ def accuracy(n: int) -> pd.DataFrame:
             try:
                 fit = fit_decay(counts)
                 ours = {k: tuple(fit.derived.loc[k]) for k in ("half_life", "plateau")}
-                picked = fit.model
+                picked, identified = fit.model, fit.identified
             except Exception:  # a failure counts as not covering
-                ours, picked = None, None
+                ours, picked, identified = None, None, False
             try:
                 base = baseline_fit(counts, model)
             except Exception:
                 base = None
             row = {"family": model, "display": display, "picked": picked}
+            row["identified"] = identified
             for name in ("half_life", "plateau"):
                 row[f"cover_{name}"], row[f"err_{name}"] = _score(ours, truth, name)
                 row[f"base_cover_{name}"], row[f"base_err_{name}"] = _score(base, truth, name)
             rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def open_declines(n: int) -> pd.DataFrame:
+    """Short declines far from levelled off: 3 days seen, half-lives of 500-5,000 h.
+
+    Exponential and power-law ones are nearly straight lines: each should be flagged
+    (``identified`` False, or no decline at all against the noise of three days), and its
+    bounds should hold the true plateau and half-life. A stretched exponential with a small
+    beta bends early and then crawls: three days can look levelled off; whether its
+    intervals hold the truth is measured too.
+    """
+    rows = []
+    for f_i, model in enumerate(FAMILIES):
+        for i in range(n):
+            rng = np.random.default_rng(20_000 * (f_i + 1) + i)
+            counts, truth = draw_decline(
+                model,
+                seed=rng,
+                half_life=float(np.exp(rng.uniform(np.log(500), np.log(5000)))),
+                hours_after_peak=72,
+                display=i % 2 == 1,
+            )
+            fit = fit_decay(counts)
+            d = fit.derived
+            rows.append(
+                {
+                    "family": model,
+                    "flagged": not fit.identified or fit.model == "none",
+                    "none": fit.model == "none",
+                    "held": all(
+                        d.loc[k, "low"] <= truth[k] <= d.loc[k, "high"]
+                        for k in ("half_life", "plateau")
+                    ),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -156,6 +196,29 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(Row(f"auto picks {model}", hit, None, "", "share", ">= 0.8", hit >= 0.8))
     hit = float((table["picked"] == table["family"]).mean())
     rows.append(Row("auto picks the family, overall", hit, None, "", "share", ">= 0.9", hit >= 0.9))
+    flagged = float(1 - table["identified"].mean())
+    rows.append(
+        Row("14-day declines flagged not levelled off", flagged, None, "", "share", "<= 0.05",
+            flagged <= 0.05)
+    )  # fmt: skip
+    short = open_declines(10 if quick else 50)
+    linear = short[short["family"] != "stretched_exponential"]
+    share = float(linear["flagged"].mean())
+    rows.append(
+        Row(f"3-day linear-ish declines flagged (n={len(linear)})", share, None, "", "share",
+            ">= 0.9", share >= 0.9)
+    )  # fmt: skip
+    held = float(linear.loc[~linear["none"], "held"].mean())
+    rows.append(
+        Row("3-day linear-ish declines: truth within bounds", held, None, "", "share",
+            ">= 0.9", held >= 0.9)
+    )  # fmt: skip
+    bent = short[(short["family"] == "stretched_exponential") & ~short["none"]]
+    held = float(bent["held"].mean())
+    rows.append(
+        Row(f"3-day stretched exp.: truth within intervals (n={len(bent)})", held, None, "",
+            "share", ">= 0.9", held >= 0.9)
+    )  # fmt: skip
 
     n_videos = 60 if quick else 1000
     counts, _ = _speed_table(n_videos)

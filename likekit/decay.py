@@ -420,7 +420,7 @@ def _start_values(family: Family, design: _Design, level: np.ndarray, s: np.ndar
     best = int(np.argmin(sse))
     tau, shape = grid[best]
     x = [plateau[best], amp[best], np.log(tau)]
-    return np.array(x + ([np.log(shape)] if shape is not None else []))
+    return np.array(x + ([np.log(shape)] if shape is not None else [])), float(sse[best])
 
 
 def _bounds(family: Family, design: _Design) -> tuple[np.ndarray, np.ndarray]:
@@ -526,9 +526,26 @@ def _candidate(
     return _Candidate(family.name, x, llf, k, converged, message, whiten, sigma2, phi, levelled)
 
 
-def _fit_family(family: Family, design: _Design, level: np.ndarray, s: np.ndarray) -> _Candidate:
-    """One feasible-GLS round from grid start values."""
-    return _round(family, design, _start_values(family, design, level, s))
+def _fit_families(
+    names: list[str], design: _Design, level: np.ndarray, s: np.ndarray
+) -> dict[str, _Candidate]:
+    """A first feasible-GLS round of each family from grid start values.
+
+    The variance moments are taken once, at the start values of the family that fits the
+    level best: the first round only has to rank the families and bring each near its
+    optimum (:func:`_common_variance` does the rest).
+    """
+    starts = {name: _start_values(FAMILIES[name], design, level, s) for name in names}
+    best = min(names, key=lambda name: starts[name][1])
+    m = design.mean(FAMILIES[best], starts[best][0])
+    sigma2, phi = _variance(design, design.endog - m, m)
+    whiten = _whitener(design, sigma2, phi, m)
+    cands = {}
+    for name in names:
+        family = FAMILIES[name]
+        x, ok = _solve(family, design, starts[name][0], whiten)
+        cands[name] = _candidate(family, design, x, ok, whiten, sigma2, phi)
+    return cands
 
 
 def _round(family: Family, design: _Design, x: np.ndarray) -> _Candidate:
@@ -766,10 +783,11 @@ def _averaged_link(chosen: Link, others: list[tuple[float, Link]]) -> Link:
 
     Buckland, Burnham & Augustin (1997): ``se = sum_i w_i sqrt(se_i^2 + (t_i - t)^2)`` over
     the candidates with their criterion weights ``w_i`` (the chosen one included), around
-    the chosen estimate ``t``. A clear choice (weight near 1) leaves the interval as it is.
+    the chosen estimate ``t``. A clear choice (weight near 1) leaves the interval as it is;
+    a choice never narrows it (a more precise rival says nothing of the chosen estimate).
     """
     out = dict(chosen)
-    for name, (est, _, scale) in chosen.items():
+    for name, (est, se, scale) in chosen.items():
         total, weights = 0.0, 0.0
         for w, link in others:
             e, s, sc = link[name]
@@ -777,7 +795,7 @@ def _averaged_link(chosen: Link, others: list[tuple[float, Link]]) -> Link:
                 total += w * math.sqrt(s**2 + (e - est) ** 2)
                 weights += w
         if weights > 0:
-            out[name] = (est, total / weights, scale)
+            out[name] = (est, max(total / weights, se), scale)
     return out
 
 
@@ -846,7 +864,7 @@ class DecayFit:
         self.model: str = model
         self.family: Family | None = family
         self.result = result
-        self.comparison: pd.DataFrame = comparison
+        self._comparison = comparison  # (names, columns): a frame is built when asked for
         self.start: pd.Timestamp = start
         self.peak: float = peak
         self.alpha = alpha
@@ -872,7 +890,7 @@ class DecayFit:
             if link is not None
             else (_link_scale(family, self._x, self._cov) if family is not None else None)
         )
-        self.derived = self._derived(alpha)
+        self._values = self._derived(alpha)
 
     @property
     def _data(self) -> pd.DataFrame:
@@ -933,12 +951,18 @@ class DecayFit:
         return self._row("bic")
 
     def _row(self, col: str) -> float:
-        if self.model not in self.comparison.index:
+        names, columns = self._comparison
+        if self.model not in names:
             return math.nan
-        return float(self.comparison.loc[self.model, col])
+        return float(columns[col][names.index(self.model)])
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        names, columns = self._comparison
+        return pd.DataFrame(columns, index=pd.Index(names, name="model"))
 
     # -- derived quantities --------------------------------------------------------------
-    def _derived(self, alpha: float) -> pd.DataFrame:
+    def _derived(self, alpha: float) -> np.ndarray:
         z = stats.norm.ppf(1 - alpha / 2)
         if self._bounds is not None:
             rows = {name: list(self._bounds[name]) for name in _DERIVED}
@@ -956,20 +980,23 @@ class DecayFit:
                 back = _INVERSE_LINK[scale]
                 rows[name] = [back(est), back(est - z * se), back(est + z * se)]
         # the physical range (a Wald interval near a bound may cross it)
-        values = np.clip([rows[name] for name in _DERIVED], 0.0, [[np.inf], [np.inf], [1.0]])
-        return pd.DataFrame(values, index=list(_DERIVED), columns=["estimate", "low", "high"])
+        return np.clip([rows[name] for name in _DERIVED], 0.0, [[np.inf], [np.inf], [1.0]])
+
+    @property
+    def derived(self) -> pd.DataFrame:
+        return pd.DataFrame(self._values, index=list(_DERIVED), columns=["estimate", "low", "high"])
 
     @property
     def half_life(self) -> float:
-        return float(self.derived.loc["half_life", "estimate"])
+        return float(self._values[0, 0])
 
     @property
     def plateau(self) -> float:
-        return float(self.derived.loc["plateau", "estimate"])
+        return float(self._values[1, 0])
 
     @property
     def loss_share(self) -> float:
-        return float(self.derived.loc["loss_share", "estimate"])
+        return float(self._values[2, 0])
 
     # -- prediction ----------------------------------------------------------------------
     def _hours(self, times) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -1229,7 +1256,9 @@ def _fit(
     keep = np.ones(len(stamps), bool)
     for ws, we in windows:  # increments that cross a window
         keep[1:] &= ~((stamps[:-1] <= we) & (stamps[1:] >= ws))
-    hours = np.asarray((stamps - stamps[0]) / _HOUR, float)
+    # hours from the first snapshot (integer time units: DatetimeIndex arithmetic is slow)
+    per_hour = _HOUR / pd.Timedelta(1, unit=stamps.unit)
+    hours = (stamps.asi8 - stamps.asi8[0]) / per_hour
     # level with the excluded steps taken out: where the peak is found and the start values
     corrected = y[0] + np.r_[0.0, np.cumsum(np.where(keep[1:], np.diff(y), 0.0))]
     data = (stamps, y, r)
@@ -1238,7 +1267,7 @@ def _fit(
     peak = float(y[i0])
 
     def give_up(message: str) -> DecayFit:
-        comp = pd.DataFrame(columns=["k", "llf", "aic", "bic", "delta", "converged"])
+        comp = ([], {c: [] for c in ("k", "llf", "aic", "bic", "delta", "converged")})
         return DecayFit(
             video_id=video,
             model="none",
@@ -1274,12 +1303,13 @@ def _fit(
     design = _Design(s_after, y[sel], r[sel], usable)
     names = [m for m in MODELS if m != "none"] if model == "auto" else [model]
     # the null alone is fitted under its own variance; with families, under theirs
-    cands = {"none": _fit_none(design)} if names == ["none"] else {}
-    for name in names:
-        if name != "none":
-            cands[name] = _fit_family(FAMILIES[name], design, level_after, s_after)
+    if names == ["none"]:
+        cands = {"none": _fit_none(design)}
+    else:
+        cands = _fit_families(names, design, level_after, s_after)
     _common_variance(design, cands)
-    # the comparison in numpy first (pandas per video costs as much as a fit), then a frame
+    # the comparison as arrays (pandas per video costs as much as a fit): DecayFit makes the
+    # frame when asked
     n, names = design.n, list(cands)
     crit = {
         kind: np.array([c.criterion(n, kind) for c in cands.values()]) for kind in ("aic", "bic")
@@ -1295,17 +1325,17 @@ def _fit(
                 message += f" (the display shows steps of {design.resolution:,.0f} likes)"
     else:
         chosen, message = model, ""
-    comp = pd.DataFrame(
+    comp = (
+        names,
         {
-            "k": [c.k for c in cands.values()],
-            "llf": [c.llf for c in cands.values()],
+            "k": np.array([c.k for c in cands.values()]),
+            "llf": np.array([c.llf for c in cands.values()]),
             "aic": crit["aic"],
             "bic": crit["bic"],
             "converged": ok,
             "delta": crit[criterion] - crit[criterion].min(),
-            "selected": [name == chosen for name in names],
+            "selected": np.array([name == chosen for name in names]),
         },
-        index=pd.Index(names, name="model"),
     )
     cand = cands[chosen]
     common = dict(
@@ -1316,15 +1346,29 @@ def _fit(
         return DecayFit(model="none", family=None, result=None, converged=True,
                         message=message, **common)  # fmt: skip
     family = FAMILIES[chosen]
-    straight, bounds = _straight_line(design, cand, criterion, stats.norm.ppf(1 - alpha / 2))
+    z = stats.norm.ppf(1 - alpha / 2)
+    straight, bounds = _straight_line(design, cand, criterion, z)
     result = _infer(family, design, cand, cov_type)
-    if straight or not cand.levelled:
+    link = None
+    if result is not None and not straight and cand.levelled:
+        link = _link_scale(family, result.params, result.cov_params())
+        if model == "auto":
+            link = _averaged_link(link, _rivals(design, cands, chosen, criterion, cov_type, link))
+    log_half = link["half_life"][0] if link is not None else math.nan
+    # the excess over the plateau must be seen to halve: a half-life beyond the hours
+    # observed makes the plateau an extrapolation of the model's shape
+    unseen = log_half > math.log(design.span)
+    if straight or not cand.levelled or unseen:
         # the curvature is not identified: no point estimate of where it ends, only bounds
-        why = (
-            f"a straight line fits as well by {criterion.upper()}"
-            if straight
-            else "the best decay would end below zero likes"
-        )
+        if straight:
+            why = f"a straight line fits as well by {criterion.upper()}"
+        elif not cand.levelled:
+            why = "the best decay would end below zero likes"
+        else:
+            why = (
+                f"the excess over the plateau would halve in {math.exp(log_half):,.0f} h, "
+                f"beyond the {design.span:,.0f} h observed"
+            )
         message = (
             f"the decline has not levelled off within the data ({why}): the plateau, "
             f"half-life and loss share are not identified; their intervals are what the data "
@@ -1339,9 +1383,6 @@ def _fit(
                         message=message, **common)  # fmt: skip
     converged = cand.converged and bool(result.mle_retvals.get("converged", True))
     message = cand.message or ("" if converged else "statsmodels did not converge")
-    link = _link_scale(family, result.params, result.cov_params())
-    if model == "auto":
-        link = _averaged_link(link, _rivals(design, cands, chosen, criterion, cov_type, link))
     return DecayFit(model=chosen, family=family, result=result, converged=converged,
                     message=message, link=link, **common)  # fmt: skip
 
@@ -1405,9 +1446,9 @@ def _row(video: str, fit: DecayFit | Exception) -> dict[str, Any]:
         message=fit.message,
         start=fit.start,
         peak=fit.peak,
-        params=fit.params.to_dict(),
+        params=dict(zip(fit._names, fit._to_natural(fit._x).tolist(), strict=True)),
     )
-    for name, (est, low, high) in zip(_DERIVED, fit.derived.to_numpy(), strict=True):
+    for name, (est, low, high) in zip(_DERIVED, fit._values, strict=True):
         row.update({name: est, f"{name}_low": low, f"{name}_high": high})
     row.update(aic=fit.aic, bic=fit.bic)
     return row

@@ -17,7 +17,14 @@ import pytest
 from scipy import stats
 
 import likekit as lk
-from likekit.decay import MODELS, draw_decline, fit_decay, fit_decay_many, simulate_decline
+from likekit.decay import (
+    MODELS,
+    _averaged_link,
+    draw_decline,
+    fit_decay,
+    fit_decay_many,
+    simulate_decline,
+)
 
 FAMILIES = ("exponential", "power_law", "stretched_exponential")
 N_PER_FAMILY = 40
@@ -337,7 +344,17 @@ def test_derived_intervals_carry_the_model_choice():
     assert weights.sum() > 1.05  # a real choice among families
     ci = fit.conf_int().loc["plateau"]
     d = fit.derived.loc["plateau"]
-    assert d["low"] < ci["low"] - 1 and d["high"] > ci["high"] + 1
+    assert d["low"] <= ci["low"] and d["high"] >= ci["high"]
+
+
+def test_model_choice_widens_and_never_narrows():
+    # Buckland et al.: a rival that disagrees widens the interval; a more precise rival that
+    # agrees leaves it as it is
+    chosen = {"plateau": (0.0, 1.0, "raw")}
+    disagree = _averaged_link(chosen, [(0.5, chosen), (0.5, {"plateau": (3.0, 0.5, "raw")})])
+    assert disagree["plateau"][1] == pytest.approx(0.5 * 1.0 + 0.5 * np.hypot(0.5, 3.0))
+    agree = _averaged_link(chosen, [(0.5, chosen), (0.5, {"plateau": (0.0, 0.1, "raw")})])
+    assert agree["plateau"] == chosen["plateau"]
 
 
 def test_aic_criterion_and_fixed_model():

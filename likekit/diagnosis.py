@@ -73,6 +73,9 @@ GLITCH_MAX_HOURS = 24
 COMPENSATE = 2
 #: glitches of a video at most this many snapshot steps apart are one episode
 MERGE_STEPS = 24
+#: a flickering app shows each snapshot in full with even odds: a fall it causes is made up
+#: within this many snapshots but for a chance of 2^-3
+FLICKER_BACK = 3
 _Z95 = float(stats.norm.isf(0.025))
 
 
@@ -621,8 +624,12 @@ def _merge_glitches(
     An episode of several drops (flicker) began with its first fall, which may be too small
     for the single-video alarm: it is extended back over earlier falls of the shown count
     (a negative increment beyond the display rounding and the Poisson noise of the video's
-    net loss per step, at level ``z_video``), each at most ``gap`` from the next (once the
-    video is known to flicker, each snapshot is tested on its own)."""
+    net loss per step, at level ``z_video``, that the count makes up within FLICKER_BACK
+    snapshots), each at most ``gap`` from the next (once the video is known to flicker,
+    each snapshot is tested on its own), and forward to its last fall. A lone glitch is
+    extended so only when the video fell more often over the extension than elsewhere
+    (binomial test at level ``z_video``): the end of a flicker whose drops were too small
+    to be seen one by one."""
     member = (events["cause"] == "glitch") | ((events["cause"] == "purge") & events["wave"].isna())
     g = events.loc[member].sort_values(["video_id", "start"]).assign(n=1)
     if not (g["cause"] == "glitch").any():
@@ -636,17 +643,49 @@ def _merge_glitches(
     # itself inflates the robust noise of the increments, so that cannot be the yardstick)
     floor = inc["gap"] * np.maximum(-inc["trend"], 0.0)
     floor += (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
-    falls = inc.loc[-inc["delta"] >= z_video * np.sqrt(floor), ["video_id", "timestamp"]]
+    is_fall = (-inc["delta"] >= z_video * np.sqrt(floor)) & (inc["delta"] < 0)
+    # a flicker's fall comes back (the next snapshots are shown in full again), while the
+    # un-likes of a fading video stay lost: a fall counts once the count regains its level
+    nxt = inc.groupby("video_id", sort=False)["likes"]
+    regained = pd.concat([nxt.shift(-k) for k in range(1, FLICKER_BACK + 1)], axis=1).max(axis=1)
+    is_fall &= regained >= inc["prev_likes"]
+    falls = inc.loc[is_fall, ["video_id", "timestamp"]]
+    by_video = inc.assign(fall=is_fall).groupby("video_id", sort=False)
+    n_inc, n_fall = by_video.size(), by_video["fall"].sum()
     taken = set(zip(events["video_id"], events["start"], strict=True))
     starts = merged["start"].to_numpy(dtype=object)
-    for k in np.flatnonzero((merged["n"] > 1).to_numpy()):
+    ends = merged["end"].to_numpy(dtype=object)
+    for k in range(len(merged)):
         v = merged["video_id"].iloc[k]
         when = falls.loc[falls["video_id"] == v, "timestamp"]
-        for t in when.loc[when < starts[k]].iloc[::-1]:
-            if starts[k] - t > gap or (v, t) in taken:
+        start, end = starts[k], ends[k]
+        for t in when.loc[when < start].iloc[::-1]:
+            if start - t > gap or (v, t) in taken:
                 break
-            starts[k] = t
+            start = t
+        if pd.isna(merged["wave"].iloc[k]):
+            # a video's own flicker goes on to its last fall, or to the next event its
+            # falls lead to (an app update that ends it on many videos at once)
+            for t in when.loc[when > end]:
+                if t - end > gap:
+                    break
+                end = t
+                if (v, t) in taken:
+                    break
+        if start == starts[k] and end == ends[k]:
+            continue
+        if merged["n"].iloc[k] == 1:
+            # a lone glitch is part of a flicker only if the video fell more often over
+            # the chain of falls than elsewhere (binomial test against its own rate)
+            span = inc.loc[inc["video_id"] == v, "timestamp"]
+            m = int(((span >= start) & (span <= end)).sum())
+            f = int(((when >= start) & (when <= end)).sum())
+            rate = (n_fall[v] - f + 1) / (n_inc[v] - m + 2)
+            if stats.binom.sf(f - 1, m, rate) > stats.norm.sf(z_video):
+                continue
+        starts[k], ends[k] = start, end
     merged["start"] = pd.to_datetime(starts, utc=True).astype(events["start"].dtype)
+    merged["end"] = pd.to_datetime(ends, utc=True).astype(events["end"].dtype)
     merged = merged.sort_values(["video_id", "start"], ignore_index=True)
     merged = _collapse(merged, _episodes(merged, gap))  # extended episodes may now meet
     several = merged["n"] > 1
@@ -663,14 +702,18 @@ def _merge_glitches(
 def _episodes(g: pd.DataFrame, gap: pd.Timedelta) -> pd.Series:
     """Episode number of each glitch (sorted by video and start): a new episode when the
     video changes, when it starts more than ``gap`` after the episode's end, or when it
-    belongs to another creator-wide wave than the episode (two outages are two events)."""
+    belongs to another creator-wide wave than the episode (two outages are two events).
+    A wave's glitch joins an episode of the video's own glitches only where they overlap:
+    an outage a few hours after a flicker is an event of its own, while an app update that
+    ends a flicker on many videos at once is where the flicker's falls lead."""
     ids = np.empty(len(g), dtype=np.int64)
     episode, video, end, wave = -1, None, None, None
     for k, (v, start, stop, w) in enumerate(
         zip(g["video_id"], g["start"], g["end"], g["wave"].astype(object), strict=True)
     ):
         w = None if pd.isna(w) else w
-        if v != video or start - end > gap or (w is not None and wave not in (None, w)):
+        limit = pd.Timedelta(0) if w is not None and wave is None else gap
+        if v != video or start - end > limit or (w is not None and wave not in (None, w)):
             episode, video, end, wave = episode + 1, v, stop, w
         else:
             end, wave = max(end, stop), wave if wave is not None else w

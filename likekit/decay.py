@@ -27,6 +27,13 @@ the chosen fit and gives a sandwich covariance, robust to a wrong variance funct
 Half-life, plateau and loss share get delta-method intervals on the log, raw and logit scales,
 widened for the uncertainty of the model choice (Buckland et al. 1997). Coverage is checked by
 simulation in ``tests/test_decay.py`` and ``benchmarks/bench_decay.py``.
+
+Physical bounds: the plateau and amplitude are never below zero (a fit that wants a negative
+plateau is redone on the bound), and the loss share is in [0, 1]. A decline that has not
+levelled off within the data (a straight line fits as well by the model-choice criterion,
+the best decay would end below zero, or its half-life is beyond the hours observed) has no
+identified plateau: the fit says so (``identified`` False, a plain ``message``) and reports
+what the data bound instead of point estimates.
 """
 
 from __future__ import annotations
@@ -1199,7 +1206,8 @@ def fit_decay(
     -------
     DecayFit
         With model "none" and a message when there is too little data after the peak or no
-        decline worth a model.
+        decline worth a model; with ``identified`` False, NaN estimates, bounds and a message
+        when the decline has not levelled off within the data.
 
     Notes
     -----

@@ -649,6 +649,11 @@ def _merge_glitches(
     nxt = inc.groupby("video_id", sort=False)["likes"]
     regained = pd.concat([nxt.shift(-k) for k in range(1, FLICKER_BACK + 1)], axis=1).max(axis=1)
     is_fall &= regained >= inc["prev_likes"]
+    # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
+    # with chance video_alpha only (else a rising video's odd un-like chains on and on)
+    z_link = stats.norm.isf(stats.norm.sf(z_video) / MERGE_STEPS)
+    is_link = is_fall & (-inc["delta"] >= z_link * np.sqrt(floor))
+    links = inc.loc[is_link, ["video_id", "timestamp"]]
     falls = inc.loc[is_fall, ["video_id", "timestamp"]]
     by_video = inc.assign(fall=is_fall).groupby("video_id", sort=False)
     n_inc, n_fall = by_video.size(), by_video["fall"].sum()
@@ -666,7 +671,8 @@ def _merge_glitches(
         if pd.isna(merged["wave"].iloc[k]):
             # a video's own flicker goes on to its last fall, or to the next event its
             # falls lead to (an app update that ends it on many videos at once)
-            for t in when.loc[when > end]:
+            ahead = links.loc[links["video_id"] == v, "timestamp"]
+            for t in ahead.loc[ahead > end]:
                 if t - end > gap:
                     break
                 end = t

@@ -684,8 +684,12 @@ def _merge_glitches(
             # a lone glitch is part of a flicker only if the video fell more often over
             # the chain of falls than elsewhere (binomial test against its own rate)
             span = inc.loc[inc["video_id"] == v, "timestamp"]
-            m = int(((span >= start) & (span <= end)).sum())
-            f = int(((when >= start) & (when <= end)).sum())
+
+            def added(t: pd.Series, k: int = k, start=start, end=end) -> int:
+                """How many of ``t`` the extension adds (the glitch itself left out)."""
+                return int((((t >= start) & (t < starts[k])) | ((t > ends[k]) & (t <= end))).sum())
+
+            m, f = added(span), added(when)
             rate = (n_fall[v] - f + 1) / (n_inc[v] - m + 2)
             if stats.binom.sf(f - 1, m, rate) > stats.norm.sf(z_video):
                 continue

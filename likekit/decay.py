@@ -637,6 +637,59 @@ def _straight_line(
     return straight, bounds
 
 
+#: half-lives tried beyond the span, in spans, by :func:`_halving_unseen`
+_BEYOND = (1.0, 3.0, 10.0, 100.0)
+
+
+def _halving_unseen(family: Family, design: _Design, cand: _Candidate, z: float) -> bool:
+    """Whether a half-life beyond the hours observed fits about as well as the best.
+
+    The profile likelihood of the half-life at a few values from the span on (the excess
+    not halved within the data): when one is within ``z^2 / 2`` of the maximum, the
+    ``1 - alpha`` profile interval of the half-life reaches beyond the data and the plateau
+    is an extrapolation. A Wald interval misses this when the likelihood is a long ridge (a
+    stretched exponential with a small beta seen early: a steep start that crawls on).
+    """
+    y, whiten = design.endog, cand.whiten
+    x = cand.x.copy()
+    free = np.ones(len(x), bool)
+    free[2] = False
+
+    def at(u, log_half):
+        x[free] = u
+        shape = None
+        if family.n_shape:
+            x[3] = np.clip(x[3], *family.log_shape_bounds)
+            shape = float(np.exp(x[3]))
+        x[2] = log_half - math.log(family.half_life(1.0, shape))
+        return x
+
+    def resid(u, log_half):
+        return whiten(y - design.mean(family, at(u, log_half)))
+
+    def jac(u, log_half):
+        xs = at(u, log_half)
+        j = design.jac(family, xs)
+        if family.n_shape:  # log tau moves with log shape at a fixed half-life
+            j[:, 3] -= family.log_half_life_grad(float(np.exp(xs[3])))[1] * j[:, 2]
+        return -whiten(j[:, free])
+
+    u = x[free].copy()
+    for times in _BEYOND:
+        log_half = math.log(times * max(design.span, 1.0))
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            u, _ = optimize.leastsq(
+                resid, u, args=(log_half,), Dfun=jac, ftol=1e-6, xtol=1e-6, maxfev=60
+            )
+        xs = at(u, log_half)
+        if xs[0] >= 0 and xs[1] >= 0:  # only admissible declines count
+            llf = float(whiten.loglike(y - design.mean(family, xs)).sum())
+            if llf >= cand.llf - z**2 / 2:
+                return True
+    return False
+
+
 # ---------------------------------------------------------------------------------------
 # statsmodels: polish and inference for the selected family
 
@@ -1362,20 +1415,31 @@ def _fit(
         link = _link_scale(family, result.params, result.cov_params())
         if model == "auto":
             link = _averaged_link(link, _rivals(design, cands, chosen, criterion, cov_type, link))
-    log_half = link["half_life"][0] if link is not None else math.nan
+    log_half, se_half, _ = link["half_life"] if link is not None else (math.nan, 0.0, "")
     # the excess over the plateau must be seen to halve: a half-life beyond the hours
-    # observed makes the plateau an extrapolation of the model's shape
+    # observed (estimated, or within the profile interval) makes the plateau an
+    # extrapolation of the model's shape
     unseen = log_half > math.log(design.span)
+    if not unseen and log_half + z * se_half > math.log(design.span):
+        # the Wald interval reaches beyond the data: the profile likelihood decides (it
+        # follows a ridge that the Wald interval misses; where the Wald interval stays well
+        # inside the span, the curvature is plain and the profile is not needed)
+        unseen = _halving_unseen(family, design, cand, z)
     if straight or not cand.levelled or unseen:
         # the curvature is not identified: no point estimate of where it ends, only bounds
         if straight:
             why = f"a straight line fits as well by {criterion.upper()}"
         elif not cand.levelled:
             why = "the best decay would end below zero likes"
-        else:
+        elif log_half > math.log(design.span):
             why = (
                 f"the excess over the plateau would halve in {math.exp(log_half):,.0f} h, "
                 f"beyond the {design.span:,.0f} h observed"
+            )
+        else:
+            why = (
+                f"a half-life beyond the {design.span:,.0f} h observed fits about as well "
+                f"(profile likelihood at {1 - alpha:.0%})"
             )
         message = (
             f"the decline has not levelled off within the data ({why}): the plateau, "

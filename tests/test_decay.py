@@ -27,6 +27,7 @@ from likekit.decay import (
 )
 
 FAMILIES = ("exponential", "power_law", "stretched_exponential")
+_DERIVED = ("half_life", "plateau", "loss_share")
 N_PER_FAMILY = 40
 
 
@@ -514,6 +515,31 @@ def test_short_nearly_linear_declines_say_so_and_bound_the_truth(display):
         )
     assert all(flagged)
     assert len(held) >= 5 and np.mean(held) >= 0.9
+
+
+def test_an_early_bend_that_crawls_on_is_not_taken_for_a_plateau():
+    # a stretched exponential with a small beta falls steeply, then crawls: three days of a
+    # decline whose excess halves in 500-5,000 h can look levelled off. Where a Wald interval
+    # misses it, the half-life's profile likelihood reaches beyond the data
+    flagged, held, messages = [], [], []
+    for i in range(20):
+        rng = np.random.default_rng(60_000 + i)
+        half_life = float(np.exp(rng.uniform(np.log(500), np.log(5000))))
+        counts, truth = draw_decline(
+            "stretched_exponential",
+            seed=rng,
+            half_life=half_life,
+            hours_after_peak=72,
+            display=i % 2 == 1,
+        )
+        fit = fit_decay(counts)
+        _assert_physical(fit)
+        flagged.append(not fit.identified or fit.model == "none")
+        messages.append(fit.message)
+        d = fit.derived
+        held.append(all(d.loc[n, "low"] <= truth[n] <= d.loc[n, "high"] for n in _DERIVED))
+    assert np.mean(flagged) >= 0.9 and np.mean(held) >= 0.9
+    assert any("profile likelihood" in m for m in messages)
 
 
 def test_identified_declines_are_not_flagged(replications):

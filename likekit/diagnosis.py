@@ -401,6 +401,40 @@ def _trend_declines(inc: pd.DataFrame, events: pd.DataFrame, z_alarm: float) -> 
     return out
 
 
+def _hit_by_wave(move: np.ndarray, var: np.ndarray, seen: np.ndarray, z_video: float) -> np.ndarray:
+    """The videos a wave moved: each video's move (its excess over its local trend, signed
+    so that the wave's direction is positive) tested one-sided against its counting noise.
+
+    A video is hit at level ``z_video``, or where the false discovery rate among the videos
+    called hit stays at the same level: the two-stage adaptive Benjamini-Hochberg procedure
+    of Benjamini, Krieger and Yekutieli (2006), whose first stage estimates how many videos
+    the wave left alone. When the panel shows that most videos moved, a smaller move of one
+    of them is more likely part of the wave than chance.
+    """
+    z = np.where(seen & (var > 0), move / np.sqrt(np.where(var > 0, var, 1.0)), 0.0)
+    p = stats.norm.sf(z)
+    hit = seen & (z >= z_video)
+    m = int(seen.sum())
+    if m < 2:
+        return hit
+    q = float(stats.norm.sf(z_video))
+    q /= 1 + q
+    ranked = np.sort(p[seen])
+    rank = np.arange(1, m + 1)
+
+    def step_up(level: float) -> float:
+        """Largest p-value the Benjamini-Hochberg step-up procedure rejects (0: none)."""
+        below = np.flatnonzero(ranked <= rank * level / m)
+        return float(ranked[below.max()]) if len(below) else 0.0
+
+    first = int((ranked <= step_up(q)).sum()) if step_up(q) > 0 else 0
+    if 0 < first < m:
+        hit |= seen & (p <= step_up(q * m / (m - first)))
+    elif first == m:
+        hit |= seen
+    return hit
+
+
 def _scan_waves(
     inc: pd.DataFrame, single: pd.DataFrame, z_alarm: float, z_video: float, alpha: float
 ) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
@@ -523,6 +557,10 @@ def _scan_waves(
             waves[-1]["time"] = grid.times[b0]
             attach(wave_id, b0, c0 - 1, hit, cause, True, "drop", c0, c1, -1)
         else:
+            # a permanent wave: once it is known, the videos it took a little from too
+            hit = _hit_by_wave(-ex, n2, seen, z_video)
+            waves[-1]["n_videos"] = int(hit.sum())
+            waves[-1]["likes_delta"] = float(ex[hit].sum())
             attach(wave_id, b0, b0, hit, cause, False, "step", b0, b1, 1)
     for c0, c1 in ups:
         if (c0, c1) in up_used:

@@ -791,6 +791,9 @@ def _newton(model, family: Family, design: _Design, cand: _Candidate, cov_type: 
             cov_type=cov_type,
             warn_convergence=False,
         )
+        # zero Newton steps read as "not converged"; the estimate is the bounded optimum,
+        # which converged as far as the least-squares solver says
+        res.mle_retvals["converged"] = cand.converged
     return res
 
 

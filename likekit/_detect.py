@@ -84,7 +84,7 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     delta, gap, trend (median per-step increment over the previous day), resid (delta minus
     the trend over the gap, per sqrt step), s (robust SD of resid over the previous day),
     resolution, noise (sqrt(gap s^2 + (r_prev^2 + r^2)/12)), z (resid over its noise),
-    and the detector's excess, noise_det, walk_var and count_var (see the comments).
+    and the detector's excess, noise_det, walk_var, count_var and z_scan (see the comments).
     """
     obs = table.loc[table["likes"].notna(), ["video_id", "timestamp", "likes", "resolution"]]
     obs = obs.reset_index(drop=True)
@@ -159,7 +159,33 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         calibrated = stats.norm.isf(stats.t.sf(np.abs(raw), df))
     inc["z"] = np.sign(raw) * np.minimum(calibrated, Z_MAX)
+    # a rounded count ("1.2K") that shows a fall of whole display steps: its exact chance
+    # under the video's trend and counting noise, the true count's place within its step
+    # being unknown (uniform), where the normal noise of rounding would understate it
+    fell = (inc["resolution"] > 1) & (inc["prev_resolution"] == inc["resolution"])
+    fell &= inc["delta"] < 0
+    if fell.any():
+        r = inc["resolution"].to_numpy(float)
+        sd = np.sqrt(inc["walk_var"].to_numpy(float))
+        steps = -inc["delta"].to_numpy(float) / r
+        expected = (inc["delta"] - inc["excess"]).to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c0 = (-(steps - 1) * r - expected) / sd
+            chance = sd / r * (_phi_integral(c0) - _phi_integral(c0 - r / sd))
+            exact = -stats.norm.isf(np.clip(chance, 1e-300, 0.5))
+        exact = np.where(fell & (sd > 0), exact, np.inf)
+    else:
+        exact = np.inf
+    # the panel scan takes it (a one-step fall on many rounded videos at once is a wave);
+    # the single-video alarm keeps the normal z, since a rounded video's trend, measured
+    # in whole display steps, cannot tell a recovery from its next step of growth
+    inc["z_scan"] = np.minimum(inc["z"], exact)
     return inc.drop(columns=["rate", "abs_resid", "clean_rate", "clean_sq", "activity", "dt"])
+
+
+def _phi_integral(x: np.ndarray) -> np.ndarray:
+    """An antiderivative of the standard normal CDF: x Phi(x) + phi(x)."""
+    return x * stats.norm.cdf(x) + stats.norm.pdf(x)
 
 
 def local_noise_table(table: pd.DataFrame) -> pd.DataFrame:

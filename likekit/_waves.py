@@ -82,7 +82,7 @@ class Grid:
         np.add.at(excess, (row, col), inc_excess)
         np.add.at(noise2, (row, col), inc_noise2)
         np.add.at(seen, (row, col), 1.0)
-        np.add.at(zsum, (row, col), inc["z"].to_numpy(dtype=float))
+        np.add.at(zsum, (row, col), inc["z_scan"].to_numpy(dtype=float))
         moved = np.zeros(shape)
         np.add.at(moved, (row, col), np.abs(inc["delta"].to_numpy(dtype=float)))
         times = pd.DatetimeIndex([t0 + k * step for k in range(n_bins)]) if n_bins else None

@@ -168,7 +168,11 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
         r = inc["resolution"].to_numpy(float)
         sd = np.sqrt(inc["walk_var"].to_numpy(float))
         steps = -inc["delta"].to_numpy(float) / r
-        expected = (inc["delta"] - inc["excess"]).to_numpy(float)
+        # the trend of a rounded count is its mean increment, display steps included (the
+        # trimmed trend of mostly-zero increments is zero); the wave's own fall pulls it
+        # down, which only makes a fall less surprising
+        mean_rate, _ = _centred(inc, "rate", sparse, "mean")
+        expected = (mean_rate * inc["gap"]).to_numpy(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             c0 = (-(steps - 1) * r - expected) / sd
             chance = sd / r * (_phi_integral(c0) - _phi_integral(c0 - r / sd))

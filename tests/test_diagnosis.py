@@ -198,6 +198,72 @@ def test_flickering_app_is_one_glitch_episode_not_purges():
     assert ev.loc[ev["video_id"] != "v00"].empty
 
 
+def test_outage_after_a_flicker_is_its_own_event():
+    """An old app flickers on every video until an update; a partial outage hours later is
+    an event of its own on each video, not the end of the flicker."""
+    counts = panel(n=8, hours=300, seed=12, rate=200.0)
+    rng = np.random.default_rng(13)
+    update = pd.Timestamp("2026-01-11", tz="UTC")
+    old = counts["timestamp"].lt(update) & (rng.random(len(counts)) < 0.5)
+    t0 = update + pd.Timedelta(hours=12)
+    outage = counts["timestamp"].between(t0, t0 + pd.Timedelta(hours=4))
+    likes = counts["likes"].where(~(old | outage), (counts["likes"] * 0.8).astype(int))
+    g = lk.diagnose(counts.assign(likes=likes)).events
+    g = g.loc[g["cause"] == "glitch"]
+    near = (g["start"] - t0).abs() <= pd.Timedelta("2h")
+    assert g.loc[near, "video_id"].nunique() == 8
+    # the flicker is still there, ending before the outage began
+    flicker = g.loc[~near]
+    assert flicker["video_id"].nunique() >= 6
+    assert (flicker["end"] < t0).all()
+
+
+def test_videos_hit_by_a_wave_keep_the_false_discovery_rate():
+    """When most videos moved, the adaptive selection calls more of them hit than the
+    per-video level does, while the share of untouched videos among the calls stays near
+    the level (two-stage Benjamini-Krieger-Yekutieli)."""
+    from likekit.diagnosis import _hit_by_wave
+
+    rng = np.random.default_rng(14)
+    z_video = float(stats.norm.isf(0.05))
+    false_calls = calls = found = found_fixed = n_hit = 0
+    for _ in range(2000):
+        touched = rng.random(20) < 0.9
+        move = rng.normal(size=20) + touched * rng.uniform(1.0, 2.5, size=20)
+        hit = _hit_by_wave(move, np.ones(20), np.ones(20, dtype=bool), z_video)
+        false_calls += (hit & ~touched).sum()
+        calls += hit.sum()
+        found += (hit & touched).sum()
+        found_fixed += ((move >= z_video) & touched).sum()
+        n_hit += touched.sum()
+    assert false_calls / calls <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / calls)
+    assert found >= 1.01 * found_fixed
+
+
+def test_rounded_falls_are_scored_by_their_exact_chance():
+    """The wave scan scores a rounded count ("1.2K") that shows a fall of a display step by
+    the exact chance of that fall: strong evidence on a rising video, calibrated on a count
+    that hovers (as many un-likes as likes)."""
+    from likekit import _detect
+
+    rng = np.random.default_rng(16)
+    ts = pd.date_range("2026-01-05", periods=480, freq="h", tz="UTC")
+    rising = 1000 + np.cumsum(rng.poisson(6.0, 480))
+    rising[300:] -= 100
+    flat = 5000 + np.cumsum(rng.poisson(3.0, 480) - rng.poisson(3.0, 480))
+    table = pd.concat(
+        pd.DataFrame({"video_id": v, "timestamp": ts, "likes": y // 100 * 100, "resolution": 100})
+        for v, y in (("rise", rising), ("flat", flat))
+    )
+    inc = _detect.increments(lk.load_counts(table))
+    rise = inc.loc[(inc["video_id"] == "rise") & (inc["delta"] < 0)]
+    assert len(rise) >= 1
+    assert (rise["z_scan"] < rise["z"]).all() and (rise["z_scan"] <= -3).all()
+    hover = inc.loc[inc["video_id"] == "flat", "z_scan"]
+    share = (hover <= -float(stats.norm.isf(0.05))).mean()
+    assert share <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / len(hover))
+
+
 @pytest.mark.slow
 def test_client_undercount_and_trend_declines_on_simulated_panels():
     """An old app's intermittent under-count is one episode per video, starting where it is

@@ -543,6 +543,12 @@ def run_report(
         "versions": _versions(),
     }
 
+    from jupyter_core.utils import run_sync
+
+    # the kernel boots (a second or so of imports) while this process imports papermill
+    kernel = _kernel_manager_class()(kernel_name="python3")
+    run_sync(kernel.start_kernel)()
+
     import nbformat
     import papermill
 
@@ -568,7 +574,7 @@ def run_report(
                 language="python",
                 progress_bar=progress,
                 request_save_on_cell_execute=False,  # written once, at the end
-                kernel_manager_class=_kernel_manager_class(),
+                km=kernel,
             )
         except papermill.PapermillExecutionError as exc:
             raise ReportError(
@@ -590,6 +596,7 @@ def run_report(
             results = json.loads(results_tmp.read_text(encoding="utf-8"))
             os.replace(results_tmp, out / "results.json")
     finally:
+        run_sync(kernel.shutdown_kernel)(now=True)  # papermill leaves a kernel it was given
         if running.exists():  # failed or interrupted: keep it for inspection
             os.replace(running, failed)
         results_tmp.unlink(missing_ok=True)

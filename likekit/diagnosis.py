@@ -650,6 +650,71 @@ def _missing_outages(
     return waves, events
 
 
+def _falls(inc: pd.DataFrame, z_video: float) -> tuple[pd.Series, pd.Series]:
+    """Increments where the shown count fell the way a flickering app makes it fall, and the
+    stricter ones that may link a flicker forward (see :func:`_merge_glitches`)."""
+    # a count of likes falls only by un-likes: a fall beyond the counting noise of the
+    # video's net loss per step (when its trend falls) and the display rounding (the flicker
+    # itself inflates the robust noise of the increments, so that cannot be the yardstick)
+    floor = inc["gap"] * np.maximum(-inc["trend"], 0.0)
+    floor += (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
+    is_fall = (-inc["delta"] >= z_video * np.sqrt(floor)) & (inc["delta"] < 0)
+    # a flicker's fall comes back (the next snapshots are shown in full again), while the
+    # un-likes of a fading video stay lost: a fall counts once the count regains its level
+    nxt = inc.groupby("video_id", sort=False)["likes"]
+    regained = pd.concat([nxt.shift(-k) for k in range(1, FLICKER_BACK + 1)], axis=1).max(axis=1)
+    is_fall &= regained >= inc["prev_likes"]
+    # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
+    # with chance video_alpha only (else a rising video's odd un-like chains on and on)
+    z_link = stats.norm.isf(stats.norm.sf(z_video) / MERGE_STEPS)
+    is_link = is_fall & (-inc["delta"] >= z_link * np.sqrt(floor))
+    return is_fall, is_link
+
+
+def _flickers(inc: pd.DataFrame, gap: pd.Timedelta, z_video: float, z_alarm: float) -> list[dict]:
+    """Flicker episodes no single drop revealed: a chain of falls (each at most ``gap`` from
+    the next) that the video shows more often than elsewhere, binomial test at the
+    single-video alarm level."""
+    is_fall, _ = _falls(inc, z_video)
+    # alone, a fall must also be beyond the video's counting noise (a fading count hovers)
+    is_fall &= -inc["delta"] >= z_video * np.sqrt(inc["count_var"])
+    out: list[dict] = []
+    level = stats.norm.sf(z_alarm)
+    vid = inc["video_id"].to_numpy(dtype=object)
+    ts = inc["timestamp"].to_numpy()
+    fall = is_fall.to_numpy()
+    edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        at = np.flatnonzero(fall[lo:hi]) + lo
+        if len(at) < 2:
+            continue
+        for chain in np.split(at, np.flatnonzero(np.diff(ts[at]) > gap.to_timedelta64()) + 1):
+            m, f = chain[-1] - chain[0] + 1, len(chain)
+            rate = (len(at) - f + 1) / (hi - lo - m + 2)
+            p = stats.binom.sf(f - 1, m, rate)
+            if f < 2 or p > level:
+                continue
+            deepest = chain[np.argmin(inc["excess"].to_numpy()[chain])]
+            drop = float(inc["excess"].iloc[deepest])
+            out.append(
+                _event(
+                    vid[lo],
+                    "glitch",
+                    pd.Timestamp(ts[chain[0]]),
+                    pd.Timestamp(ts[chain[-1]]),
+                    drop,
+                    float(inc["noise_det"].iloc[deepest]),
+                    True,
+                    float(stats.norm.isf(max(p, 1e-300))),
+                    "flicker",
+                    f"{f} falls of the shown count in {m} snapshots, each made up within "
+                    f"{FLICKER_BACK} snapshots (p = {p:.1g}): an app that under-counts "
+                    f"some snapshots; deepest {_n(drop)} likes",
+                )
+            )
+    return out
+
+
 def _merge_glitches(
     events: pd.DataFrame, gap: pd.Timedelta, inc: pd.DataFrame, z_video: float
 ) -> pd.DataFrame:
@@ -676,21 +741,7 @@ def _merge_glitches(
     has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
     keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
     merged = _collapse(g.loc[has_glitch], episode[has_glitch])
-    # a count of likes falls only by un-likes: a fall beyond the counting noise of the
-    # video's net loss per step (when its trend falls) and the display rounding (the flicker
-    # itself inflates the robust noise of the increments, so that cannot be the yardstick)
-    floor = inc["gap"] * np.maximum(-inc["trend"], 0.0)
-    floor += (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
-    is_fall = (-inc["delta"] >= z_video * np.sqrt(floor)) & (inc["delta"] < 0)
-    # a flicker's fall comes back (the next snapshots are shown in full again), while the
-    # un-likes of a fading video stay lost: a fall counts once the count regains its level
-    nxt = inc.groupby("video_id", sort=False)["likes"]
-    regained = pd.concat([nxt.shift(-k) for k in range(1, FLICKER_BACK + 1)], axis=1).max(axis=1)
-    is_fall &= regained >= inc["prev_likes"]
-    # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
-    # with chance video_alpha only (else a rising video's odd un-like chains on and on)
-    z_link = stats.norm.isf(stats.norm.sf(z_video) / MERGE_STEPS)
-    is_link = is_fall & (-inc["delta"] >= z_link * np.sqrt(floor))
+    is_fall, is_link = _falls(inc, z_video)
     links = inc.loc[is_link, ["video_id", "timestamp"]]
     falls = inc.loc[is_fall, ["video_id", "timestamp"]]
     by_video = inc.assign(fall=is_fall).groupby("video_id", sort=False)
@@ -902,7 +953,9 @@ def diagnose(
     waves, extra, single = _scan_waves(inc, single, z_alarm, z_video, wave_alpha)
     gone_waves, gone = _missing_outages(table, blank & ~zero, step_h, wave_alpha, len(waves) + 1)
     events = pd.concat([single, _frame(extra + gone)], ignore_index=True)
-    events = _merge_glitches(events, pd.Timedelta(hours=MERGE_STEPS * step_h), inc, z_video)
+    gap = pd.Timedelta(hours=MERGE_STEPS * step_h)
+    events = pd.concat([events, _frame(_flickers(inc, gap, z_video, z_alarm))], ignore_index=True)
+    events = _merge_glitches(events, gap, inc, z_video)
     events = pd.concat([events, _frame(_trend_declines(inc, events, z_alarm))], ignore_index=True)
     if gone_waves:
         waves = pd.concat([waves, pd.DataFrame(gone_waves)], ignore_index=True)
@@ -919,7 +972,8 @@ class Diagnosis:
         One row per event: video_id, cause ("glitch", "purge", "trend_decline", "status"),
         start, end (UTC; a purge has end == start), likes_delta (negative for a loss) with
         its 95% interval delta_low/delta_high, recovered, score, detail (kind of event:
-        "step", "drop", "freeze", "decline", "likes_hidden", "video_removed"), wave (id in
+        "step", "drop", "freeze", "flicker", "missing", "decline", "likes_hidden",
+        "video_removed"), wave (id in
         ``waves`` when the event is part of one) and a plain-language evidence string.
         ``score`` is the size of the event in units of its noise (|likes_delta| over the
         standard deviation of the increment, or for a trend decline of the level change,

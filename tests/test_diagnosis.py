@@ -198,6 +198,25 @@ def test_flickering_app_is_one_glitch_episode_not_purges():
     assert ev.loc[ev["video_id"] != "v00"].empty
 
 
+def test_faint_flicker_is_found_by_its_falls():
+    """An old app that under-counts by 3%: no single drop reaches the alarm, but the shown
+    count falls and comes back far more often than elsewhere in the video."""
+    counts = panel(n=3, hours=300, seed=9, rate=3.0)
+    rng = np.random.default_rng(10)
+    old = (counts["video_id"] == "v00") & counts["timestamp"].lt(
+        pd.Timestamp("2026-01-11", tz="UTC")
+    )
+    old &= rng.random(len(counts)) < 0.5
+    likes = counts["likes"].where(~old, (counts["likes"] * 0.97).astype(int))
+    ev = lk.diagnose(counts.assign(likes=likes)).events
+    (episode,) = ev.itertuples()
+    assert (episode.video_id, episode.cause, episode.detail) == ("v00", "glitch", "flicker")
+    one = counts.loc[counts["video_id"] == "v00"].assign(likes=likes)
+    first_fall = one.loc[one["likes"] < one["likes"].cummax().shift(), "timestamp"].min()
+    assert abs(episode.start - first_fall) <= pd.Timedelta("2h")
+    assert abs(episode.end - counts.loc[old, "timestamp"].max()) <= pd.Timedelta("2h")
+
+
 def test_outage_after_a_flicker_is_its_own_event():
     """An old app flickers on every video until an update; a partial outage hours later is
     an event of its own on each video, not the end of the flicker."""

@@ -973,8 +973,8 @@ class Diagnosis:
         start, end (UTC; a purge has end == start), likes_delta (negative for a loss) with
         its 95% interval delta_low/delta_high, recovered, score, detail (kind of event:
         "step", "drop", "freeze", "flicker", "missing", "decline", "likes_hidden",
-        "video_removed"), wave (id in
-        ``waves`` when the event is part of one) and a plain-language evidence string.
+        "video_removed"), wave (id in ``waves`` when the event is part of one) and a
+        plain-language evidence string.
         ``score`` is the size of the event in units of its noise (|likes_delta| over the
         standard deviation of the increment, or for a trend decline of the level change,
         that it was measured on); status changes, which are certain, score infinity;

@@ -735,6 +735,7 @@ def _merge_glitches(
     to be seen one by one."""
     member = (events["cause"] == "glitch") | ((events["cause"] == "purge") & events["wave"].isna())
     g = events.loc[member].sort_values(["video_id", "start"]).assign(n=1)
+    g["own"] = g["wave"].isna()
     if not (g["cause"] == "glitch").any():
         return events
     episode = _episodes(g, gap)
@@ -758,15 +759,13 @@ def _merge_glitches(
                 break
             start = t
         if pd.isna(merged["wave"].iloc[k]):
-            # a video's own flicker goes on to its last fall, or to the next event its
-            # falls lead to (an app update that ends it on many videos at once)
+            # a video's own flicker goes on to its last fall, over the events its falls
+            # lead to (an app update that ends it on many videos at once)
             ahead = links.loc[links["video_id"] == v, "timestamp"]
             for t in ahead.loc[ahead > end]:
                 if t - end > gap:
                     break
                 end = t
-                if (v, t) in taken:
-                    break
         if start == starts[k] and end == ends[k]:
             continue
         if merged["n"].iloc[k] == 1:
@@ -802,20 +801,29 @@ def _episodes(g: pd.DataFrame, gap: pd.Timedelta) -> pd.Series:
     """Episode number of each glitch (sorted by video and start): a new episode when the
     video changes, when it starts more than ``gap`` after the episode's end, or when it
     belongs to another creator-wide wave than the episode (two outages are two events).
-    A wave's glitch joins an episode of the video's own glitches only where they overlap:
-    an outage a few hours after a flicker is an event of its own, while an app update that
-    ends a flicker on many videos at once is where the flicker's falls lead."""
+    A wave's glitch joins an episode holding the video's own glitches (column ``own``, or
+    no wave) only where they overlap, whatever its wave: an outage a few hours after a
+    flicker is an event of its own, while the synchronized drops of an app that flickers on
+    every video, and its update, are where the flicker's falls lead."""
     ids = np.empty(len(g), dtype=np.int64)
-    episode, video, end, wave = -1, None, None, None
-    for k, (v, start, stop, w) in enumerate(
-        zip(g["video_id"], g["start"], g["end"], g["wave"].astype(object), strict=True)
+    episode, video, end, wave, has_own = -1, None, None, None, False
+    own = g["own"] if "own" in g else g["wave"].isna()
+    for k, (v, start, stop, w, mine) in enumerate(
+        zip(g["video_id"], g["start"], g["end"], g["wave"].astype(object), own, strict=True)
     ):
         w = None if pd.isna(w) else w
-        limit = pd.Timedelta(0) if w is not None and wave is None else gap
-        if v != video or start - end > limit or (w is not None and wave not in (None, w)):
-            episode, video, end, wave = episode + 1, v, stop, w
+        if v != video:
+            joins = False
+        elif mine:
+            joins = start - end <= gap
+        elif has_own:
+            joins = start <= end
         else:
-            end, wave = max(end, stop), wave if wave is not None else w
+            joins = start - end <= gap and wave in (None, w)
+        if not joins:
+            episode, video, end, wave, has_own = episode + 1, v, stop, w, bool(mine)
+        else:
+            end, wave, has_own = max(end, stop), wave if wave is not None else w, has_own or mine
         ids[k] = episode
     return pd.Series(ids, index=g.index)
 
@@ -832,6 +840,7 @@ def _collapse(g: pd.DataFrame, episode: pd.Series) -> pd.DataFrame:
         wave=("wave", "first"),
         evidence=("evidence", "first"),
         n=("n", "sum"),
+        own=("own", "max"),
     )
     merged["cause"] = "glitch"
     merged["recovered"] = True

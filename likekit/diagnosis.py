@@ -758,7 +758,7 @@ def _merge_glitches(
             if start - t > gap or (v, t) in taken:
                 break
             start = t
-        if pd.isna(merged["wave"].iloc[k]):
+        if merged["own"].iloc[k]:
             # a video's own flicker goes on to its last fall, over the events its falls
             # lead to (an app update that ends it on many videos at once)
             ahead = links.loc[links["video_id"] == v, "timestamp"]

@@ -681,8 +681,9 @@ def _flickers(inc: pd.DataFrame, gap: pd.Timedelta, z_video: float, z_alarm: flo
     out: list[dict] = []
     level = stats.norm.sf(z_alarm)
     vid = inc["video_id"].to_numpy(dtype=object)
-    ts = inc["timestamp"].to_numpy()
+    ts = inc["timestamp"].dt.tz_convert(None).to_numpy()
     fall = is_fall.to_numpy()
+    excess, noise = inc["excess"].to_numpy(float), inc["noise_det"].to_numpy(float)
     edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         at = np.flatnonzero(fall[lo:hi]) + lo
@@ -694,8 +695,8 @@ def _flickers(inc: pd.DataFrame, gap: pd.Timedelta, z_video: float, z_alarm: flo
             p = stats.binom.sf(f - 1, m, rate)
             if f < 2 or p > level:
                 continue
-            deepest = chain[np.argmin(inc["excess"].to_numpy()[chain])]
-            drop = float(inc["excess"].iloc[deepest])
+            deepest = chain[np.argmin(excess[chain])]
+            drop = float(excess[deepest])
             out.append(
                 _event(
                     vid[lo],
@@ -703,7 +704,7 @@ def _flickers(inc: pd.DataFrame, gap: pd.Timedelta, z_video: float, z_alarm: flo
                     pd.Timestamp(ts[chain[0]]),
                     pd.Timestamp(ts[chain[-1]]),
                     drop,
-                    float(inc["noise_det"].iloc[deepest]),
+                    float(noise[deepest]),
                     True,
                     float(stats.norm.isf(max(p, 1e-300))),
                     "flicker",
@@ -743,27 +744,34 @@ def _merge_glitches(
     keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
     merged = _collapse(g.loc[has_glitch], episode[has_glitch])
     is_fall, is_link = _falls(inc, z_video)
-    links = inc.loc[is_link, ["video_id", "timestamp"]]
-    falls = inc.loc[is_fall, ["video_id", "timestamp"]]
-    by_video = inc.assign(fall=is_fall).groupby("video_id", sort=False)
-    n_inc, n_fall = by_video.size(), by_video["fall"].sum()
-    taken = set(zip(events["video_id"], events["start"], strict=True))
-    starts = merged["start"].to_numpy(dtype=object)
-    ends = merged["end"].to_numpy(dtype=object)
+    # per video, once (episodes are looked up one by one), as naive UTC datetime64 arrays
+    naive = inc["timestamp"].dt.tz_convert(None)
+    stamps = naive.groupby(inc["video_id"], sort=False)
+    spans = {v: t.to_numpy() for v, t in stamps}
+    falls = {v: t.to_numpy() for v, t in naive[is_fall].groupby(inc["video_id"], sort=False)}
+    links = {v: t.to_numpy() for v, t in naive[is_link].groupby(inc["video_id"], sort=False)}
+    n_inc, n_fall = stamps.size(), is_fall.groupby(inc["video_id"], sort=False).sum()
+    none = naive.to_numpy()[:0]
+    gap64 = gap.to_timedelta64()
+    taken = set(
+        zip(events["video_id"], events["start"].dt.tz_convert(None).to_numpy(), strict=True)
+    )
+    starts = merged["start"].dt.tz_convert(None).to_numpy().copy()
+    ends = merged["end"].dt.tz_convert(None).to_numpy().copy()
     for k in range(len(merged)):
         v = merged["video_id"].iloc[k]
-        when = falls.loc[falls["video_id"] == v, "timestamp"]
+        when = falls.get(v, none)
         start, end = starts[k], ends[k]
-        for t in when.loc[when < start].iloc[::-1]:
-            if start - t > gap or (v, t) in taken:
+        for t in when[when < start][::-1]:
+            if start - t > gap64 or (v, t) in taken:
                 break
             start = t
         if merged["own"].iloc[k]:
             # a video's own flicker goes on to its last fall, over the events its falls
             # lead to (an app update that ends it on many videos at once)
-            ahead = links.loc[links["video_id"] == v, "timestamp"]
-            for t in ahead.loc[ahead > end]:
-                if t - end > gap:
+            ahead = links.get(v, none)
+            for t in ahead[ahead > end]:
+                if t - end > gap64:
                     break
                 end = t
         if start == starts[k] and end == ends[k]:
@@ -771,13 +779,11 @@ def _merge_glitches(
         if merged["n"].iloc[k] == 1:
             # a lone glitch is part of a flicker only if the video fell more often over
             # the chain of falls than elsewhere (binomial test against its own rate)
-            span = inc.loc[inc["video_id"] == v, "timestamp"]
-
-            def added(t: pd.Series, k: int = k, start=start, end=end) -> int:
+            def added(t: np.ndarray, k: int = k, start=start, end=end) -> int:
                 """How many of ``t`` the extension adds (the glitch itself left out)."""
                 return int((((t >= start) & (t < starts[k])) | ((t > ends[k]) & (t <= end))).sum())
 
-            m, f = added(span), added(when)
+            m, f = added(spans[v]), added(when)
             rate = (n_fall[v] - f + 1) / (n_inc[v] - m + 2)
             if stats.binom.sf(f - 1, m, rate) > stats.norm.sf(z_video):
                 continue

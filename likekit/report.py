@@ -288,7 +288,9 @@ def _check_type(param: Parameter, value: Any) -> Any:
 
 
 def _describe(params: dict[str, Parameter]) -> str:
-    return ", ".join(f"{p.name} ({p.type})" for p in params.values()) or "none"
+    """The parameters a user may set (the runner sets ``results_path`` itself)."""
+    settable = [p for p in params.values() if p.name != RESULTS_PARAM]
+    return ", ".join(f"{p.name} ({p.type})" for p in settable) or "none"
 
 
 def resolve_parameters(

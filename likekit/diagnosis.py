@@ -650,9 +650,10 @@ def _missing_outages(
     return waves, events
 
 
-def _falls(inc: pd.DataFrame, z_video: float) -> tuple[pd.Series, pd.Series]:
-    """Increments where the shown count fell the way a flickering app makes it fall, and the
-    stricter ones that may link a flicker forward (see :func:`_merge_glitches`)."""
+def _falls(inc: pd.DataFrame, z_video: float) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Increments where the shown count fell the way a flickering app makes it fall, the
+    stricter ones that may link a flicker forward, and the looser ones that may extend a
+    known flicker back (see :func:`_merge_glitches`)."""
     # a count of likes falls only by un-likes: a fall beyond the counting noise of the
     # video's net loss per step (when its trend falls) and the display rounding (the flicker
     # itself inflates the robust noise of the increments, so that cannot be the yardstick)
@@ -663,19 +664,27 @@ def _falls(inc: pd.DataFrame, z_video: float) -> tuple[pd.Series, pd.Series]:
     # un-likes of a fading video stay lost: a fall counts once the count regains its level
     nxt = inc.groupby("video_id", sort=False)["likes"]
     regained = pd.concat([nxt.shift(-k) for k in range(1, FLICKER_BACK + 1)], axis=1).max(axis=1)
-    is_fall &= regained >= inc["prev_likes"]
+    size_ok = is_fall
+    is_fall = size_ok & (regained >= inc["prev_likes"])
+    # before a known flicker's first alarm, the old app may hold the count down for several
+    # snapshots in a row: a fall made up within the episode's gap (MERGE_STEPS snapshots)
+    # is one of its falls (the binomial test of a lone glitch counts these falls alike)
+    ahead = inc["likes"].iloc[::-1].groupby(inc["video_id"].iloc[::-1], sort=False)
+    later = ahead.rolling(MERGE_STEPS, min_periods=1, closed="left").max()
+    later = pd.Series(later.to_numpy(), index=inc.index[::-1]).reindex(inc.index)
+    is_back = size_ok & (later >= inc["prev_likes"])
     # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
     # with chance video_alpha only (else a rising video's odd un-like chains on and on)
     z_link = stats.norm.isf(stats.norm.sf(z_video) / MERGE_STEPS)
     is_link = is_fall & (-inc["delta"] >= z_link * np.sqrt(floor))
-    return is_fall, is_link
+    return is_fall, is_link, is_back
 
 
 def _flickers(inc: pd.DataFrame, gap: pd.Timedelta, z_video: float, z_alarm: float) -> list[dict]:
     """Flicker episodes no single drop revealed: a chain of falls (each at most ``gap`` from
     the next) that the video shows more often than elsewhere, binomial test at the
     single-video alarm level."""
-    is_fall, _ = _falls(inc, z_video)
+    is_fall, _, _ = _falls(inc, z_video)
     # alone, a fall must also be beyond the video's counting noise (a fading count hovers)
     is_fall &= -inc["delta"] >= z_video * np.sqrt(inc["count_var"])
     out: list[dict] = []
@@ -725,15 +734,15 @@ def _merge_glitches(
     drops whose recovery was lost in the flicker, not a purge. A panel-wide outage (a wave)
     joins a video's episode only where they overlap: it is an event of its own.
 
-    An episode of several drops (flicker) began with its first fall, which may be too small
-    for the single-video alarm: it is extended back over earlier falls of the shown count
-    (a negative increment beyond the display rounding and the Poisson noise of the video's
-    net loss per step, at level ``z_video``, that the count makes up within FLICKER_BACK
-    snapshots), each at most ``gap`` from the next (once the video is known to flicker,
-    each snapshot is tested on its own), and forward to its last fall. A lone glitch is
-    extended so only when the video fell more often over the extension than elsewhere
-    (binomial test at level ``z_video``): the end of a flicker whose drops were too small
-    to be seen one by one."""
+    An episode of several drops (flicker) began with its first fall, which may be too small for
+    the single-video alarm: it is extended back over earlier falls of the shown count (a
+    negative increment beyond the display rounding and the Poisson noise of the video's net loss
+    per step, at level ``z_video``, that the count makes up within MERGE_STEPS snapshots, within
+    FLICKER_BACK for a wave's outage), each at most ``gap`` from the next (once the video is
+    known to flicker, each snapshot is tested on its own), and forward to its last fall. A lone
+    glitch is extended so only when the video fell more often over the extension than elsewhere
+    (binomial test at level ``z_video``): the end of a flicker whose drops were too small to be
+    seen one by one."""
     member = (events["cause"] == "glitch") | ((events["cause"] == "purge") & events["wave"].isna())
     g = events.loc[member].sort_values(["video_id", "start"]).assign(n=1)
     g["own"] = g["wave"].isna()
@@ -743,14 +752,15 @@ def _merge_glitches(
     has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
     keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
     merged = _collapse(g.loc[has_glitch], episode[has_glitch])
-    is_fall, is_link = _falls(inc, z_video)
+    strict, is_link, is_fall = _falls(inc, z_video)
     # per video, once (episodes are looked up one by one), as naive UTC datetime64 arrays
     naive = inc["timestamp"].dt.tz_convert(None)
     stamps = naive.groupby(inc["video_id"], sort=False)
     spans = {v: t.to_numpy() for v, t in stamps}
     falls = {v: t.to_numpy() for v, t in naive[is_fall].groupby(inc["video_id"], sort=False)}
     links = {v: t.to_numpy() for v, t in naive[is_link].groupby(inc["video_id"], sort=False)}
-    n_inc, n_fall = stamps.size(), is_fall.groupby(inc["video_id"], sort=False).sum()
+    firm = {v: t.to_numpy() for v, t in naive[strict].groupby(inc["video_id"], sort=False)}
+    n_inc = stamps.size()
     none = naive.to_numpy()[:0]
     gap64 = gap.to_timedelta64()
     taken = set(
@@ -760,7 +770,9 @@ def _merge_glitches(
     ends = merged["end"].dt.tz_convert(None).to_numpy().copy()
     for k in range(len(merged)):
         v = merged["video_id"].iloc[k]
-        when = falls.get(v, none)
+        # a wave's outage begins sharply: it goes back only over the falls a flicker makes up
+        # at once (else it would run back into a flicker that ended hours before it)
+        when = (falls if merged["own"].iloc[k] else firm).get(v, none)
         start, end = starts[k], ends[k]
         for t in when[when < start][::-1]:
             if start - t > gap64 or (v, t) in taken:
@@ -784,7 +796,7 @@ def _merge_glitches(
                 return int((((t >= start) & (t < starts[k])) | ((t > ends[k]) & (t <= end))).sum())
 
             m, f = added(spans[v]), added(when)
-            rate = (n_fall[v] - f + 1) / (n_inc[v] - m + 2)
+            rate = (len(when) - f + 1) / (n_inc[v] - m + 2)
             if stats.binom.sf(f - 1, m, rate) > stats.norm.sf(z_video):
                 continue
         starts[k], ends[k] = start, end

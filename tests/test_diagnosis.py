@@ -484,3 +484,24 @@ def test_youtube_trending_is_a_quiet_control():
     ok = d.videos["status"] == "ok"
     assert ok.sum() > 20
     assert len(d.events.loc[d.events["cause"] != "status"]) / ok.sum() < 0.1
+
+
+def test_flicker_held_for_several_snapshots_starts_at_its_first_fall():
+    """An old app that, early on, holds the shown count down for several snapshots in a row
+    (made up only when it lets go) on a slow video: the flicker began with that first fall,
+    not with the first drop big enough for the alarm."""
+    counts = panel(n=3, hours=300, seed=21, rate=1.0)
+    counts["likes"] = (counts["likes"] - 100).clip(lower=0)  # new videos: falls of 1 or 2
+    one = counts["video_id"] == "v00"
+    hour = (counts["timestamp"] - counts["timestamp"].min()) / pd.Timedelta("1h")
+    # held down for 6 hours out of every 10 until the update, then every other snapshot
+    rng = np.random.default_rng(22)
+    early = hour < 60
+    old = one & hour.lt(200) & np.where(early, hour % 10 >= 4, rng.random(len(counts)) < 0.5)
+    likes = counts["likes"].where(~old, (counts["likes"] * 0.8).astype(int))
+    ev = lk.diagnose(counts.assign(likes=likes)).events
+    mine = ev.loc[(ev["video_id"] == "v00") & (ev["cause"] == "glitch")]
+    (episode,) = mine.itertuples()
+    shown = likes[one]
+    first_fall = counts.loc[one].loc[shown < shown.cummax().shift(), "timestamp"].min()
+    assert abs(episode.start - first_fall) <= pd.Timedelta("2h")

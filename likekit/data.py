@@ -422,7 +422,9 @@ def _first(mask: np.ndarray) -> int:
 
 
 def _video_ids(column: pd.Series, src: _Source) -> pd.Series:
-    _, _, empty = _distinct_text(_arrow_text(column))
+    ids = _arrow_text(column)
+    blank = pc.or_kleene(pc.equal(ids, ""), pc.utf8_is_space(ids))
+    empty = pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
     if empty.any():
         src.error("missing video id", row=_first(empty), column="video_id")
     return column.astype("str")

@@ -1126,10 +1126,11 @@ class Diagnosis:
         """
         import matplotlib.pyplot as plt
 
-        from likekit.plots import CAUSE_COLORS
+        from likekit.plots import CAUSE_COLORS, concise_dates
 
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4))
+        concise_dates(ax)
         obs = self.counts.loc[self.counts["likes"].notna()]
         if video_id is None:
             for _, one in obs.groupby("video_id", sort=False):
@@ -1145,7 +1146,8 @@ class Diagnosis:
                     rotation=30,
                 )
             ax.set_ylabel("likes / peak")
-            ax.set_title(f"{obs['video_id'].nunique()} videos, {len(self.waves)} waves")
+            # room above the axes for the slanted wave labels
+            ax.set_title(f"{obs['video_id'].nunique()} videos, {len(self.waves)} waves", pad=48)
             return ax
         one = obs.loc[obs["video_id"] == video_id]
         if one.empty and video_id not in self.videos.index:

@@ -58,7 +58,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.list:
         for name, title, params in report.list_notebooks():
             print(f"{name:<24} {title}")
-            print(f"{'':<24} parameters: {', '.join(params) or 'none'}")
+            print(f"{'':<24} parameters: {report.describe_parameters(params)}")
         return 0
     if args.help_notebook:
         path = report.notebook_path(args.help_notebook)

@@ -287,7 +287,7 @@ def _check_type(param: Parameter, value: Any) -> Any:
     return float(value) if kind is float else value
 
 
-def _describe(params: dict[str, Parameter]) -> str:
+def describe_parameters(params: dict[str, Parameter]) -> str:
     """The parameters a user may set (the runner sets ``results_path`` itself)."""
     settable = [p for p in params.values() if p.name != RESULTS_PARAM]
     return ", ".join(f"{p.name} ({p.type})" for p in settable) or "none"
@@ -328,14 +328,14 @@ def resolve_parameters(
     if unknown:
         raise LikekitInputError(
             f"unknown parameter(s) {', '.join(unknown)} for {notebook_path(notebook).stem}; "
-            f"valid: {_describe(declared)}"
+            f"valid: {describe_parameters(declared)}"
         )
     try:
         for key, text in text_parameters or []:
             given[key] = _from_text(declared[key], text)
         return {key: _check_type(declared[key], value) for key, value in given.items()}
     except LikekitInputError as exc:
-        raise LikekitInputError(f"{exc}; valid: {_describe(declared)}") from None
+        raise LikekitInputError(f"{exc}; valid: {describe_parameters(declared)}") from None
 
 
 # ---------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import pyarrow.csv as pacsv
 __all__ = [
     "COUNT_COLUMNS",
     "LikekitInputError",
+    "display_bounds",
     "format_count",
     "load_counts",
     "parse_count",
@@ -145,6 +146,45 @@ def parse_count(s: str | int, *, rounding: Rounding = "truncate") -> tuple[int, 
     if not valid[0]:
         raise ValueError(f"not a count display: {s!r}")
     return int(lower[0]), int(resolution[0])
+
+
+def display_bounds(n: np.ndarray, rounding: str = "truncate") -> tuple[np.ndarray, np.ndarray]:
+    """Vectorized ``parse_count(format_count(n))``: lower bound and resolution of a display.
+
+    Parameters
+    ----------
+    n : array of int
+        Non-negative counts.
+    rounding : {"truncate", "round"}
+        As in :func:`format_count`.
+
+    Returns
+    -------
+    lower, resolution : arrays of int64
+
+    Examples
+    --------
+    >>> lower, res = display_bounds(np.array([999, 1_299, 12_000, 1_250_000]))
+    >>> lower.tolist(), res.tolist()
+    ([999, 1200, 12000, 1200000], [1, 100, 100, 100000])
+    """
+    n = np.asarray(n, dtype=np.int64)
+    lower, resolution = n.copy(), np.ones_like(n)
+    top = n.max(initial=0)
+    low = 1000
+    for unit in (10**3, 10**6, 10**9):
+        if top < low:
+            break
+        step = unit // 10
+        half = 0 if rounding == "truncate" else step // 2
+        # as format_count: a unit shows its values while fewer than 1000.0 of it, i.e.
+        # while (n + half) // step < 10,000
+        high = 1000 * unit - half if unit < 10**9 else top + 1
+        here = (n >= low) & (n < high)
+        lower = np.where(here, (n + half) // step * step - half, lower)
+        resolution[here] = step
+        low = high
+    return lower, resolution
 
 
 def parse_displays(

@@ -50,7 +50,7 @@ import pandas as pd
 from scipy import linalg, optimize, special, stats
 
 from likekit._decay_models import FAMILIES, Family
-from likekit.data import LikekitInputError, format_count, parse_count
+from likekit.data import LikekitInputError, display_bounds, format_count
 
 __all__ = [
     "MODELS",
@@ -1644,8 +1644,8 @@ def simulate_decline(
         Irregular sampling: each snapshot moves by up to ``jitter * step / 2`` hours.
     display : bool
         Show counts the way the app does ("12.3K"): likes is the lower bound of the display
-        and resolution its step (through :func:`likekit.format_count` /
-        :func:`likekit.parse_count`).
+        and resolution its step (:func:`likekit.data.display_bounds`, the vectorised
+        ``parse_count(format_count(n))``).
     seed : int or Generator, optional
 
     Returns
@@ -1691,15 +1691,12 @@ def simulate_decline(
     )
     counts = pd.DataFrame({"video_id": video_id, "timestamp": stamps.as_unit("us")})
     if display:
-        # the app truncates to its display step: equal steps show the same string, so
-        # format and parse each distinct step once
-        step_of = np.where(n_obs < 1000, 1, 10 ** (np.floor(np.log10(np.maximum(n_obs, 1))) - 1))
-        step_of = np.where(n_obs >= 10**6, 10**5, np.minimum(step_of, 100)).astype(np.int64)
-        floor, inverse = np.unique(n_obs // step_of * step_of, return_inverse=True)
+        lower, resolution = display_bounds(n_obs)
+        # a display is its lower bound formatted: one string per distinct value
+        floor, inverse = np.unique(lower, return_inverse=True)
         shown = np.array([format_count(int(n)) for n in floor], dtype=object)
-        parsed = np.array([parse_count(s) for s in shown], dtype=np.int64)
-        counts["likes"] = pd.array(parsed[inverse, 0], dtype="Int64")
-        counts["resolution"] = parsed[inverse, 1]
+        counts["likes"] = pd.array(lower, dtype="Int64")
+        counts["resolution"] = resolution
         counts["display"] = pd.array(shown[inverse], dtype="str")
     else:
         counts["likes"] = pd.array(n_obs, dtype="Int64")

@@ -35,9 +35,9 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from likekit.catalog import SCENARIOS
-from likekit.data import LikekitInputError, format_count
+from likekit.data import LikekitInputError, display_bounds, format_count
 
-__all__ = ["SimParams", "Simulation", "display_bounds", "simulate"]
+__all__ = ["SimParams", "Simulation", "simulate"]
 
 _HOUR = pd.Timedelta(hours=1)
 _UTC_US = pd.DatetimeTZDtype(unit="us", tz="UTC")
@@ -266,45 +266,6 @@ def _params_for(scenario: str, sizes: dict[str, Any], overrides: dict[str, Any])
 
 # ---------------------------------------------------------------------------------------
 # display
-
-
-def display_bounds(n: np.ndarray, rounding: str = "truncate") -> tuple[np.ndarray, np.ndarray]:
-    """Vectorized ``parse_count(format_count(n))``: lower bound and resolution of a display.
-
-    Parameters
-    ----------
-    n : array of int
-        Non-negative counts.
-    rounding : {"truncate", "round"}
-        As in :func:`likekit.data.format_count`.
-
-    Returns
-    -------
-    lower, resolution : arrays of int64
-
-    Examples
-    --------
-    >>> lower, res = display_bounds(np.array([999, 1_299, 12_000, 1_250_000]))
-    >>> lower.tolist(), res.tolist()
-    ([999, 1200, 12000, 1200000], [1, 100, 100, 100000])
-    """
-    n = np.asarray(n, dtype=np.int64)
-    lower, resolution = n.copy(), np.ones_like(n)
-    top = n.max(initial=0)
-    low = 1000
-    for unit in (10**3, 10**6, 10**9):
-        if top < low:
-            break
-        step = unit // 10
-        half = 0 if rounding == "truncate" else step // 2
-        # as format_count: a unit shows its values while fewer than 1000.0 of it, i.e.
-        # while (n + half) // step < 10,000
-        high = 1000 * unit - half if unit < 10**9 else top + 1
-        here = (n >= low) & (n < high)
-        lower = np.where(here, (n + half) // step * step - half, lower)
-        resolution[here] = step
-        low = high
-    return lower, resolution
 
 
 def _render(values: np.ndarray, na: np.ndarray, rounding: str) -> pd.Series:

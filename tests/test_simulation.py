@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 import likekit as lk
 from likekit.catalog import SCENARIOS
-from likekit.simulation import SimParams, display_bounds
+from likekit.data import display_bounds
+from likekit.simulation import SimParams
 
 CAUSES = {"glitch", "purge", "trend_decline", "status"}
 COUNTS_DTYPES = {

@@ -176,14 +176,20 @@ def test_frozen_counts_that_catch_up_are_one_outage():
     assert (g["likes_delta"] < 0).all() and not (d.events["cause"] == "purge").any()
 
 
-def test_flickering_app_is_one_glitch_episode_not_purges():
-    counts = panel(n=3, hours=300, seed=9, rate=200.0)
+def old_app_on_v00(counts, shown_share):
+    """v00 seen through an old app until 2026-01-11: half its snapshots show only
+    ``shown_share`` of the likes. Returns the under-counted rows and the shown likes."""
     rng = np.random.default_rng(10)
     old = (counts["video_id"] == "v00") & counts["timestamp"].lt(
         pd.Timestamp("2026-01-11", tz="UTC")
     )
     old &= rng.random(len(counts)) < 0.5
-    likes = counts["likes"].where(~old, (counts["likes"] * 0.8).astype(int))
+    return old, counts["likes"].where(~old, (counts["likes"] * shown_share).astype(int))
+
+
+def test_flickering_app_is_one_glitch_episode_not_purges():
+    counts = panel(n=3, hours=300, seed=9, rate=200.0)
+    old, likes = old_app_on_v00(counts, shown_share=0.8)
     ev = lk.diagnose(counts.assign(likes=likes)).events
     mine = ev.loc[ev["video_id"] == "v00"]
     assert (mine["cause"] == "glitch").sum() == 1 and not (mine["cause"] == "purge").any()
@@ -202,12 +208,7 @@ def test_faint_flicker_is_found_by_its_falls():
     """An old app that under-counts by 3%: no single drop reaches the alarm, but the shown
     count falls and comes back far more often than elsewhere in the video."""
     counts = panel(n=3, hours=300, seed=9, rate=3.0)
-    rng = np.random.default_rng(10)
-    old = (counts["video_id"] == "v00") & counts["timestamp"].lt(
-        pd.Timestamp("2026-01-11", tz="UTC")
-    )
-    old &= rng.random(len(counts)) < 0.5
-    likes = counts["likes"].where(~old, (counts["likes"] * 0.97).astype(int))
+    old, likes = old_app_on_v00(counts, shown_share=0.97)
     ev = lk.diagnose(counts.assign(likes=likes)).events
     (episode,) = ev.itertuples()
     assert (episode.video_id, episode.cause, episode.detail) == ("v00", "glitch", "flicker")

@@ -1,6 +1,6 @@
 """Decay fits: interval coverage, accuracy, model choice and speed against scipy curve_fit.
 
-Accuracy: random declines from :func:`likekit.decay.draw_decline` (a rise before the peak,
+Accuracy: random declines from :func:`likekit.simulation.draw_decline` (a rise before the peak,
 14 days after it, declines of 10-50% of the peak), per family and per rounding (exact counts
 and app-rounded "12.3K" counts). likekit fits with ``model="auto"``; the baseline is scipy
 ``curve_fit`` on the level after the highest snapshot, told the true family, with its plain
@@ -25,7 +25,8 @@ from scipy.optimize import curve_fit
 
 from benchmarks.harness import Row, best_of
 from likekit._decay_models import FAMILIES
-from likekit.decay import draw_decline, fit_decay, fit_decay_many
+from likekit.decay import fit_decay, fit_decay_many
+from likekit.simulation import draw_decline
 
 _HOUR = pd.Timedelta(hours=1)
 

@@ -30,7 +30,7 @@ _PUBLIC: dict[str, str] = {
     "sample_path": "likekit.data",
     "simulate": "likekit.simulation",
     "Simulation": "likekit.simulation",
-    "scenarios": "likekit.catalog",
+    "scenarios": "likekit.simulation",
     "fit_decay": "likekit.decay",
     "fit_decay_many": "likekit.decay",
     "DecayFit": "likekit.decay",
@@ -71,7 +71,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; runtime stays lazy
-    from likekit.catalog import scenarios
     from likekit.data import (
         LikekitInputError,
         format_count,
@@ -81,4 +80,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; runtime stays lazy
     )
     from likekit.decay import DecayFit, fit_decay, fit_decay_many
     from likekit.diagnosis import Diagnosis, diagnose
-    from likekit.simulation import Simulation, simulate
+    from likekit.simulation import Simulation, scenarios, simulate

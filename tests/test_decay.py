@@ -17,14 +17,8 @@ import pytest
 from scipy import stats
 
 import likekit as lk
-from likekit.decay import (
-    MODELS,
-    _averaged_link,
-    draw_decline,
-    fit_decay,
-    fit_decay_many,
-    simulate_decline,
-)
+from likekit.decay import MODELS, _averaged_link, fit_decay, fit_decay_many
+from likekit.simulation import draw_decline, simulate_decline
 
 FAMILIES = ("exponential", "power_law", "stretched_exponential")
 _DERIVED = ("half_life", "plateau", "loss_share")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from golden.capture import tables
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 import sys
@@ -18,8 +19,8 @@ def test_every_public_name_resolves():
     assert set(likekit.__all__) == {"__version__", *likekit._PUBLIC}
     for name in likekit.__all__:
         assert getattr(likekit, name) is not None, name
-    assert likekit.simulate.__module__ == "likekit.simulation"  # a function, not a module
-    assert likekit.diagnose.__module__ == "likekit.diagnosis"
+    # functions, not the subpackages that hold them
+    assert inspect.isfunction(likekit.simulate) and inspect.isfunction(likekit.diagnose)
 
 
 def test_unknown_attribute_is_an_attribute_error():

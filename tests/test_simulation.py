@@ -14,9 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import likekit as lk
-from likekit.catalog import SCENARIOS
 from likekit.data import display_bounds
-from likekit.simulation import SimParams
+from likekit.simulation import SCENARIOS, SimParams
 
 CAUSES = {"glitch", "purge", "trend_decline", "status"}
 COUNTS_DTYPES = {

@@ -18,8 +18,10 @@ SAMPLES = ("creator", "glitch", "purge", "status", "trend_decline")
 # a few benchmark worlds (scenario, seed): bench_diagnosis draws these scenarios at 30 days
 WORLDS = (("mixed", 1), ("purge_waves", 3), ("app_glitch", 2), ("spam_bots", 4))
 DECAY_SAMPLES = (("trend_decline", None), ("creator", "v16"), ("creator", "v03"))
-DECAY_SEEDS = ((model, 10_000 * (i + 1)) for i, model in enumerate(
-    ("exponential", "power_law", "stretched_exponential")))
+DECAY_SEEDS = (
+    (model, 10_000 * (i + 1))
+    for i, model in enumerate(("exponential", "power_law", "stretched_exponential"))
+)
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:

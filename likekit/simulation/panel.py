@@ -34,8 +34,8 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from likekit.catalog import SCENARIOS
 from likekit.data import LikekitInputError, display_bounds, format_count
+from likekit.simulation.catalog import SCENARIOS
 
 __all__ = ["SimParams", "Simulation", "simulate"]
 

@@ -1,0 +1,27 @@
+"""Simulations of disappearing likes with full ground truth.
+
+========================  ====================================================================
+module                    what it holds
+========================  ====================================================================
+``panel``                 :func:`simulate`: a creator's panel of videos, every cause, the truth
+``catalog``               the named scenarios (:func:`scenarios`) and the claim each illustrates
+``decline``               :func:`simulate_decline` / :func:`draw_decline`: one decline with
+                          known decay parameters, the decay fits' test and benchmark bench
+========================  ====================================================================
+"""
+
+from likekit.simulation.catalog import SCENARIOS, Scenario, scenarios
+from likekit.simulation.decline import MODELS, draw_decline, simulate_decline
+from likekit.simulation.panel import SimParams, Simulation, simulate
+
+__all__ = [
+    "MODELS",
+    "SCENARIOS",
+    "Scenario",
+    "SimParams",
+    "Simulation",
+    "draw_decline",
+    "scenarios",
+    "simulate",
+    "simulate_decline",
+]

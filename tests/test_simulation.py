@@ -600,4 +600,9 @@ def test_samples_are_what_their_readme_command_makes(command, tmp_path):
     committed = lk.sample_path(target.stem).parent
     for suffix in ("", "_events", "_truth"):
         name = f"{target.stem}{suffix}.csv"
-        assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name
+        made, kept = pd.read_csv(tmp_path / name), pd.read_csv(committed / name)
+        # counts, times and ids exactly; rates (the un-like hazard) to the last few bits,
+        # since libm's exp differs by an ulp between CPUs
+        exact = [c for c in kept.columns if kept[c].dtype.kind != "f"]
+        pd.testing.assert_frame_equal(made[exact], kept[exact], check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(made, kept, rtol=1e-12, obj=name)

@@ -24,8 +24,8 @@ import pandas as pd
 from scipy.optimize import curve_fit
 
 from benchmarks.harness import Row, best_of
-from likekit._decay_models import FAMILIES
 from likekit.decay import fit_decay, fit_decay_many
+from likekit.decay.families import FAMILIES
 from likekit.simulation import draw_decline
 
 _HOUR = pd.Timedelta(hours=1)

@@ -2,6 +2,35 @@
 
 Everything here works on the long contract table sorted by video and time, vectorized over
 videos with grouped rolling windows; only the few candidate jumps are handled one by one.
+
+:func:`increments` returns one row per observed snapshot that has an earlier observed
+snapshot in its video. A displayed count is read at the middle of its display step (a
+count shown as "1.2K", the lower bound of a step of 100, is taken as 1,249.5). Columns:
+
+===================  ======================================================================
+column               meaning
+===================  ======================================================================
+video_id, timestamp  the snapshot
+prev_timestamp       the video's previous observed snapshot
+likes, prev_likes    the mid-values of the two displayed counts
+delta                ``likes - prev_likes``
+resolution           display step of the snapshot (1 for an exact count); prev_resolution
+step_h               the video's median snapshot interval (hours)
+gap                  the interval in those steps (2 across one missing snapshot)
+trend                median per-step increment over the previous day (or last 5 increments)
+resid                ``(delta - trend * gap) / sqrt(gap)``
+s                    robust SD of ``resid`` over the previous day (1.4826 x MAD)
+noise                ``sqrt(gap s^2 + (prev_resolution^2 + resolution^2) / 12)``
+excess               ``delta`` minus the detector's trend (mean of the non-outlier
+                     increments over half a day either side) times ``gap``
+walk_var             variance of the part of the noise that adds up along the series:
+                     ``gap`` x max(robust SD^2, Poisson floor) over a day either side
+noise_det            ``sqrt(walk_var + rounding)``: the detector's noise of one increment
+count_var            counting noise of one video tested at a known time (a wave)
+z                    ``excess / noise_det``, calibrated (Student t of a MAD -> normal)
+z_scan               ``z``, or for a rounded count that fell by whole display steps the
+                     exact chance of that fall (taken by the panel scan only)
+===================  ======================================================================
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ small to be called a decline; negative when the count regained some of its fall)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -155,49 +155,50 @@ def answer(losses: pd.DataFrame, accounts: pd.DataFrame, counts, waves) -> Answe
     """The answer from the per-cause losses and the per-video accounts."""
     lost = losses["lost"]
     total = float(lost.sum())
-    n_waves = int((waves["cause"] == "purge").sum())
-    main = None if round(total) == 0 else str(lost[["purge", "trend_decline"]].idxmax())
-    n = len(accounts)
-    peak, now = float(accounts["peak"].sum()), float(accounts["now"].sum())
+    peak = float(accounts["peak"].sum())
+    return Answer(
+        main_cause=None if round(total) == 0 else str(lost[["purge", "trend_decline"]].idxmax()),
+        verdict="",
+        peak=peak,
+        now=float(accounts["now"].sum()),
+        lost=total,
+        hidden=float(losses["hidden"].sum()),
+        came_back=float(losses["came_back"].sum()),
+        lost_share=total / peak if peak > 0 else 0.0,
+        purge_waves=int((waves["cause"] == "purge").sum()),
+    )
+
+
+def with_verdict(a: Answer, losses: pd.DataFrame, n_videos: int, counts) -> Answer:
+    """``a`` with its verdict: plain sentences, whole likes."""
     first, last = (
         f"{t:%Y-%m-%d %H:%M} UTC" for t in (counts["timestamp"].min(), counts["timestamp"].max())
     )
     parts = [
-        f"Between {first} and {last}, your {n} video{'' if n == 1 else 's'} went from "
-        f"{_likes(peak)} at their peaks to {_likes(now)} now."
+        f"Between {first} and {last}, your {n_videos} video{'' if n_videos == 1 else 's'} "
+        f"went from {_likes(a.peak)} at their peaks to {_likes(a.now)} now."
     ]
-    if main is None:
+    if a.main_cause is None:
         parts.append(
             "No like was lost for good: every drop found came back or was a status change."
         )
     else:
-        main_text = {"purge": "bot purges", "trend_decline": "the fading trend"}[main]
+        main_text = {"purge": "bot purges", "trend_decline": "the fading trend"}[a.main_cause]
+        k = a.purge_waves
         parts.append(
-            f"{_likes(total)} disappeared for good: {_likes(lost['purge'])} taken by bot "
-            f"purges ({n_waves} creator-wide wave{'' if n_waves == 1 else 's'}) and "
-            f"{_likes(lost['trend_decline'])} by real users un-liking as the trend faded. "
-            f"The main cause is {main_text}. Neither kind comes back."
+            f"{_likes(a.lost)} disappeared for good: {_likes(losses.at['purge', 'lost'])} "
+            f"taken by bot purges ({k} creator-wide wave{'' if k == 1 else 's'}) and "
+            f"{_likes(losses.at['trend_decline', 'lost'])} by real users un-liking as the "
+            f"trend faded. The main cause is {main_text}. Neither kind comes back."
         )
-    came_back = float(losses["came_back"].sum())
     if round(losses.at["glitch", "came_back"]):
         parts.append(
             f"Glitches made {_likes(losses.at['glitch', 'came_back'])} disappear for a while; "
             "those came back, so nothing was lost to them."
         )
-    hidden = float(losses["hidden"].sum())
     if round(losses.at["status", "hidden"]):
         parts.append(
             f"{_likes(losses.at['status', 'hidden'])} are hidden or belong to removed videos: "
             "a change of status, not likes lost."
         )
-    return Answer(
-        main_cause=main,
-        verdict=" ".join(parts),
-        peak=peak,
-        now=now,
-        lost=total,
-        hidden=hidden,
-        came_back=came_back,
-        lost_share=total / peak if peak > 0 else 0.0,
-        purge_waves=n_waves,
-    )
+    return replace(a, verdict=" ".join(parts))

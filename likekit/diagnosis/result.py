@@ -127,7 +127,9 @@ class Diagnosis:
 
     def answer(self) -> accounting.Answer:
         """The main cause and the plain-language verdict, from :meth:`losses`."""
-        return accounting.answer(self.losses(), self.losses(by="video"), self.counts, self.waves)
+        losses, accounts = self.losses(), self.losses(by="video")
+        short = accounting.answer(losses, accounts, self.counts, self.waves)
+        return accounting.with_verdict(short, losses, len(accounts), self.counts)
 
     # -- trend declines, fitted lazily -----------------------------------------------------
 

@@ -73,6 +73,11 @@ class WaveReader:
         self.single_row = single["video_id"].map(row_of).fillna(-1).to_numpy(dtype=int)
         self.single_step = single["cause"].isin(["purge", "glitch"]).to_numpy()
         self.usual = grid.stalled.sum(axis=1) / np.maximum(grid.seen.sum(axis=1), 1)
+        # per bin (p-value, Stouffer z) of synchronized drops and rises; runs of rises, and
+        # those a drop's recovery has taken
+        self.down = self.up = (np.ones(0), np.zeros(0))
+        self.ups: list[tuple[int, int]] = []
+        self.up_used: set[tuple[int, int]] = set()
 
     def read(self) -> tuple[list[Wave], list[Event], np.ndarray]:
         """Waves, the faint events they reveal, and the wave id of each single event."""
@@ -82,7 +87,6 @@ class WaveReader:
         self.down = bin_pvalues(grid, o.z_alarm, -1)
         self.up = bin_pvalues(grid, o.z_alarm, +1)
         self.ups = significant_runs(self.up[0], o.wave_alpha)
-        self.up_used: set[tuple[int, int]] = set()
         for b0, b1 in significant_runs(self.down[0], o.wave_alpha):
             self._drop(b0, b1)
         for c0, c1 in self.ups:

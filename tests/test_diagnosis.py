@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 import likekit as lk
-from likekit.diagnosis import event_sizes, local_noise, score_events
+from likekit.metrics import event_sizes, local_noise, score_events
 
 matplotlib.use("Agg")
 
@@ -144,8 +144,9 @@ def test_wave_scan_is_calibrated_on_independent_videos():
 def test_wave_scan_pvalues_are_uniform_under_independence():
     """The scan's smallest p-value over a panel of independent videos is ~ uniform: each
     panel's minimum, over 30 panels, against U(0, 1)."""
-    from likekit import _detect, _waves
-    from likekit.diagnosis import _alarm_z
+    from likekit.diagnosis import increments as _detect
+    from likekit.diagnosis import scan as _waves
+    from likekit.diagnosis.options import alarm_z as _alarm_z
 
     smallest = []
     for seed in range(30):
@@ -242,7 +243,7 @@ def test_videos_hit_by_a_wave_keep_the_false_discovery_rate():
     """When most videos moved, the adaptive selection calls more of them hit than the
     per-video level does, while the share of untouched videos among the calls stays near
     the level (two-stage Benjamini-Krieger-Yekutieli)."""
-    from likekit.diagnosis import _hit_by_wave
+    from likekit.diagnosis.waves import hit_by_wave as _hit_by_wave
 
     rng = np.random.default_rng(14)
     z_video = float(stats.norm.isf(0.05))
@@ -264,7 +265,7 @@ def test_rounded_falls_are_scored_by_their_exact_chance():
     """The wave scan scores a rounded count ("1.2K") that shows a fall of a display step by
     the exact chance of that fall: strong evidence on a rising video, calibrated on a count
     that hovers (as many un-likes as likes)."""
-    from likekit import _detect
+    from likekit.diagnosis import increments as _detect
 
     rng = np.random.default_rng(16)
     ts = pd.date_range("2026-01-05", periods=480, freq="h", tz="UTC")

@@ -1,4 +1,5 @@
-"""Panel synchrony for :func:`likekit.diagnose`: the scan for creator-wide waves.
+"""Panel synchrony for :func:`likekit.diagnose`: the scan statistics for creator-wide waves
+(how a significant bin is read as a wave is in :mod:`likekit.diagnosis.waves`).
 
 The increments of every video are put on one time grid (the panel's typical snapshot
 step). In each bin four statistics test "the videos dropped together" against "they moved
@@ -34,7 +35,7 @@ EULER_GAMMA = 0.5772156649015329
 COUNT_LEVELS = (float(stats.norm.isf(0.05)), float(stats.norm.isf(0.005)))
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Grid:
     """Dense video x bin matrices of excess increments, noise and z (0 where unobserved)."""
 
@@ -77,7 +78,7 @@ class Grid:
         shape = (len(videos), n_bins)
         excess, noise2, zsum, seen = (np.zeros(shape) for _ in range(4))
         inc_excess = inc["excess"].to_numpy(dtype=float)
-        # a video tested at a known time: its counting noise (see _detect.increments)
+        # a video tested at a known time: its counting noise (see increments.increments)
         inc_noise2 = inc["count_var"].to_numpy(dtype=float)
         np.add.at(excess, (row, col), inc_excess)
         np.add.at(noise2, (row, col), inc_noise2)
@@ -87,18 +88,18 @@ class Grid:
         np.add.at(moved, (row, col), np.abs(inc["delta"].to_numpy(dtype=float)))
         times = pd.DatetimeIndex([t0 + k * step for k in range(n_bins)]) if n_bins else None
         return cls(
-            videos,
-            times,
-            excess,
-            noise2,
-            zsum,
-            seen > 0,
-            (seen > 0) & (moved == 0),
-            row,
-            col,
-            start,
-            inc_excess,
-            inc_noise2,
+            videos=videos,
+            times=times,
+            excess=excess,
+            noise2=noise2,
+            z=zsum,
+            seen=seen > 0,
+            stalled=(seen > 0) & (moved == 0),
+            row=row,
+            col=col,
+            start=start,
+            inc_excess=inc_excess,
+            inc_noise2=inc_noise2,
         )
 
 
@@ -134,6 +135,9 @@ def bin_pvalues(
     series in time by a random amount (``n_perm`` times: the videos' own behaviour is kept,
     their alignment broken, which is the null of independent videos), with a Gumbel law
     fitted to the shifted maxima for p-values beyond their range.
+
+    ``max_shift`` is the largest shift in bins (grid steps, not hours); shifts never exceed
+    half the grid.
     """
     z = sign * grid.z
     seen = grid.seen
@@ -154,8 +158,8 @@ def bin_pvalues(
     maxima = np.empty(n_perm)
     cols = np.arange(n_bins)[None, :]
     for b in range(n_perm):
-        # shifts of a few hours to two days: alignment is broken, while each video keeps
-        # its active and quiet periods (videos are busier early in their life)
+        # shifts of 1 to max_shift bins (two days of hourly snapshots): alignment is broken,
+        # while each video keeps its active and quiet periods (busier early in its life)
         span = max(min(max_shift, n_bins // 2), 2)
         lag = rng.integers(1, span + 1, size=(n_videos, 1)) * rng.choice([-1, 1], (n_videos, 1))
         idx = (cols + lag) % n_bins

@@ -441,6 +441,12 @@ def _kernel_manager() -> Any:
     )
 
 
+def _remove_sockets(kernel: Any) -> None:
+    """Remove the private directory of an IPC kernel's sockets."""
+    if kernel.transport == "ipc":
+        shutil.rmtree(Path(kernel.ip).parent, ignore_errors=True)
+
+
 def run_report(
     input_path: str | os.PathLike[str] | None = None,
     notebook: str | os.PathLike[str] = DEFAULT_NOTEBOOK,
@@ -542,7 +548,11 @@ def run_report(
 
     # the kernel boots (a second or so of imports) while this process imports papermill
     kernel = _kernel_manager()
-    run_sync(kernel.start_kernel)()
+    try:
+        run_sync(kernel.start_kernel)()
+    except BaseException:
+        _remove_sockets(kernel)
+        raise
 
     import nbformat
     import papermill
@@ -592,8 +602,7 @@ def run_report(
             os.replace(results_tmp, out / "results.json")
     finally:
         run_sync(kernel.shutdown_kernel)(now=True)  # papermill leaves a kernel it was given
-        if kernel.transport == "ipc":
-            shutil.rmtree(Path(kernel.ip).parent, ignore_errors=True)
+        _remove_sockets(kernel)
         if running.exists():  # failed or interrupted: keep it for inspection
             os.replace(running, failed)
         results_tmp.unlink(missing_ok=True)

@@ -59,7 +59,7 @@ def read_path(
         data = path.read_bytes()
     except OSError as exc:
         src.error(f"cannot be read ({exc.strerror})")
-    if not data.strip():
+    if data.isspace() or not data:
         src.error("is empty (expected a header row with video_id, timestamp, likes)")
     suffix = path.suffix.lower()
     if data[:4] == b"PAR1" or suffix in (".parquet", ".pq"):
@@ -204,27 +204,33 @@ def _delimiter(header: str) -> str:
 
 
 def _read_csv(data: bytes, src: Source, choose: Chooser) -> pd.DataFrame:
-    """Arrow reads the file; only the capture times may be typed by it, the rest stays text."""
+    """Arrow reads the file as text, capture times with offsets as times."""
     first_line = data[: data.find(b"\n") + 1 or None]
     header_text = _utf8(first_line, src, "CSV")
     delimiter = _delimiter(header_text)
     header = next(csv.reader(io.StringIO(header_text), delimiter=delimiter), [])
     if len(set(header)) != len(header):
         src.error(f"has repeated column names in its header: {header}")
-    roles = choose(header, src)
-    as_text = {name: pa.string() for name in header if name != roles.get("timestamp")}
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(
-                column_types=as_text, null_values=[""], strings_can_be_null=True
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        text = _utf8(data, src, "CSV")
-        _ragged_row(text, delimiter, len(header), src)
-        src.error(f"is not a well-formed CSV ({exc})")
+    text = {name: pa.string() for name in header}
+    stamp = choose(header, src).get("timestamp")
+    # times with offsets parse in Arrow as it reads (the common export); any other layout is
+    # read as text and left to likekit._dates
+    attempts = [{**text, stamp: pa.timestamp("us", tz="UTC")}, text] if stamp else [text]
+    for column_types in attempts:
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(data),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=column_types, null_values=[""], strings_can_be_null=True
+                ),
+            )
+            break
+        except pa.ArrowInvalid as exc:
+            error = exc
+    else:
+        _ragged_row(_utf8(data, src, "CSV"), delimiter, len(header), src)
+        src.error(f"is not a well-formed CSV ({error})")
     if table.num_rows == 0:
         src.error("has a header but no data rows")
     return table.to_pandas()

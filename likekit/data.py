@@ -364,8 +364,10 @@ def _parse_text_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lower bounds, resolutions and missing cells of a column of count text."""
     n = len(text)
-    ones = np.ones(n, dtype=np.int64)
-    if pc.all(pc.utf8_is_digit(text)).as_py() is not False:  # exact integers: one Arrow cast
+    # exact integers: one Arrow cast (a display among the first cells skips the full check)
+    if pc.all(pc.utf8_is_digit(text[:1000])).as_py() is not False and (
+        pc.all(pc.utf8_is_digit(text)).as_py() is not False
+    ):
         if (pc.max(pc.utf8_length(text)).as_py() or 0) > 13:  # past int64, certainly absurd
             lengths = pc.utf8_length(text).to_numpy(zero_copy_only=False)
             row = _first(np.nan_to_num(lengths, nan=0) > 13)
@@ -375,19 +377,22 @@ def _parse_text_counts(
                 column=name,
             )
         missing = text.is_null().to_numpy(zero_copy_only=False)
+        ones = np.ones(n, dtype=np.int64)
         return pc.fill_null(pc.cast(text, pa.int64()), 0).to_numpy(), ones, missing
     # display strings repeat ("12.3K"): parse each distinct value once
     codes, values, missing = _distinct_text(text)
     lower, steps, valid = parse_displays(
         values, rounding=rounding, thousands=thousands, decimal=decimal
     )
-    invalid = ~valid & ~pc.equal(values, "").to_numpy(zero_copy_only=False)
+    blank = pc.equal(values, "").to_numpy(zero_copy_only=False)
+    invalid = ~valid & ~blank
     if invalid.any():
         first = _first(invalid)
         src.error(_not_a_count(values[first].as_py()), row=_first(codes == first), column=name)
-    if len(values) == 0:  # every cell missing
-        return np.zeros(n, dtype=np.int64), ones, missing
-    return np.where(missing, 0, lower[codes]), np.where(missing, 1, steps[codes]), missing
+    # code -1 (a null cell) takes the appended last entry: missing, step 1
+    lower = np.append(np.where(blank, 0, lower), 0)
+    steps = np.append(np.where(blank, 1, steps), 1)
+    return lower[codes], steps[codes], missing
 
 
 def _not_a_count(value: str) -> str:

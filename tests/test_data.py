@@ -357,7 +357,7 @@ BAD_EXACT = [
     (
         "dst_gap.csv",
         {"tz": "Europe/Paris"},
-        ", row 2, column 'time': '2026-03-29 02:30:00' does not exist or happens twice in "
+        ", row 2, column 'time': '2026-03-29 02:30' does not exist or happens twice in "
         "Europe/Paris (a daylight-saving change); give such times with an offset or in UTC",
     ),
     (

@@ -275,14 +275,17 @@ def _arrow_text(column: pd.Series) -> pa.Array:
 def _distinct_text(array: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     """Codes into the column's distinct values, stripped, and which rows are missing.
 
-    Values repeat in these columns (ids, "12.3K"), so blanks are trimmed once per distinct
-    value; an empty or blank cell is missing.
+    Values repeat in these columns ("12.3K"), so blanks are trimmed once per distinct value;
+    an empty or blank cell is missing (code -1 for a null).
     """
     encoded = pc.dictionary_encode(array)
     values = pc.utf8_trim_whitespace(encoded.dictionary)
+    blank = pc.equal(values, "").to_numpy(zero_copy_only=False)
+    if encoded.null_count == 0 and not blank.any():
+        codes = encoded.indices.to_numpy()
+        return codes, values, np.zeros(len(codes), dtype=bool)
     codes = pc.fill_null(encoded.indices, -1).to_numpy()
-    blank = np.append(pc.equal(values, "").to_numpy(zero_copy_only=False), True)
-    return codes, values, blank[codes]  # code -1 (null) picks the appended True
+    return codes, values, np.append(blank, True)[codes]  # code -1 picks the appended True
 
 
 def _first(mask: np.ndarray) -> int:
@@ -291,18 +294,25 @@ def _first(mask: np.ndarray) -> int:
 
 def _video_ids(column: pd.Series, src: Source) -> pd.Series:
     # numeric ids from Excel or JSON read 12345, not 12345.0
-    if pd.api.types.is_float_dtype(column) or column.dtype == object:
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind in ("floating", "mixed-integer-float", "mixed"):
         column = column.map(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
     ids = _arrow_text(column.astype("str"))
-    blank = pc.or_kleene(pc.equal(ids, ""), pc.utf8_is_space(ids))
-    empty = pc.fill_null(blank, True).to_numpy(zero_copy_only=False) | column.isna().to_numpy()
-    if empty.any():
+    # two reductions over the column; the row is looked for only when one is blank
+    if ids.null_count or (pc.min(pc.utf8_length(ids)).as_py() or 0) == 0 or (
+        pc.any(pc.utf8_is_space(ids)).as_py()
+    ):
+        blank = pc.or_kleene(pc.equal(ids, ""), pc.utf8_is_space(ids))
+        empty = pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
         src.error("missing video id", row=_first(empty), column="video_id")
     return column.astype("str")
 
 
 def _numbers_as_text(column: pd.Series, src: Source, name: str) -> pd.Series:
     """Cells of a mixed column (Excel, JSON): numbers as their digits, text as written."""
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind in ("string", "empty"):
+        return column.astype("str")
     number = column.map(
         lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
     )

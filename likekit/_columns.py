@@ -170,7 +170,9 @@ def _missing(
                 near.append(f"{header!r} looks like {role}: pass columns={{{header!r}: {role!r}}}")
                 break
     words = [role if role != "likes" else metric for role in missing]
-    looked = [f"{w} is looked for as {', '.join(names[r])}" for w, r in zip(words, missing)]
+    looked = [
+        f"{w} is looked for as {', '.join(names[r])}" for w, r in zip(words, missing, strict=True)
+    ]
     what = " or ".join(repr(w) for w in words)
     src.error(
         f"has no {what} {src.column_word} ({src.column_word}s found: "

@@ -39,7 +39,9 @@ def zone(tz: str | None) -> str:
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"tz must be an IANA time zone such as 'Europe/Paris', got {tz!r}")
+        raise ValueError(
+            f"tz must be an IANA time zone such as 'Europe/Paris', got {tz!r}"
+        ) from None
     return tz
 
 

@@ -73,8 +73,9 @@ def parse_count(s: str | int, *, rounding: Rounding = "truncate") -> tuple[int, 
     The true count lies in ``[lower, lower + resolution)``. Accepts exact numbers with or
     without thousands separators ("1,234", "1.234", "12 345", "1'234"), K/M/B suffixes in
     either case, after a space or not, with a decimal point or comma ("12,3K"), and
-    surrounding blanks. The resolution of a suffixed value is its unit divided by ten per shown decimal
-    (at least one, since the app drops a trailing ".0": "12K" has resolution 100).
+    surrounding blanks. The resolution of a suffixed value is its unit divided by ten per
+    shown decimal (at least one, since the app drops a trailing ".0": "12K" has resolution
+    100).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Reading a source into a raw table: CSV (sniffed delimiter), Excel, Parquet, JSON, yt-dlp captures.
+"""Reading a source into a raw table: CSV (sniffed delimiter), Excel, Parquet, JSON, yt-dlp.
 
 Each reader returns the user's table as written (headers untouched) and the :class:`Source`
 that names its rows in error messages. Files are only ever read.

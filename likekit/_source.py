@@ -1,4 +1,4 @@
-"""Where a table came from, so that every input error names file, row and column as a user sees them."""
+"""Where a table came from: every input error names file, row and column as a user sees them."""
 
 from __future__ import annotations
 

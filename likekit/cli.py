@@ -120,7 +120,7 @@ def add_loader_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def loader_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The :func:`likekit.load_counts` keyword arguments the command line gave (unset ones left out)."""
+    """The :func:`likekit.load_counts` keyword arguments given on the command line."""
     columns = {}
     for item in args.column:
         source, sep, target = item.rpartition("=")

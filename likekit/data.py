@@ -299,8 +299,10 @@ def _video_ids(column: pd.Series, src: Source) -> pd.Series:
         column = column.map(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
     ids = _arrow_text(column.astype("str"))
     # two reductions over the column; the row is looked for only when one is blank
-    if ids.null_count or (pc.min(pc.utf8_length(ids)).as_py() or 0) == 0 or (
-        pc.any(pc.utf8_is_space(ids)).as_py()
+    if (
+        ids.null_count
+        or (pc.min(pc.utf8_length(ids)).as_py() or 0) == 0
+        or (pc.any(pc.utf8_is_space(ids)).as_py())
     ):
         blank = pc.or_kleene(pc.equal(ids, ""), pc.utf8_is_space(ids))
         empty = pc.fill_null(blank, True).to_numpy(zero_copy_only=False)

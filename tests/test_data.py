@@ -706,3 +706,40 @@ def test_resolution_inference_leaves_exact_counts_alone():
     counts = lk.load_counts(shown, resolution="infer")
     assert len(counts.attrs["resolution_inferred"]) == n_videos
     assert (counts["resolution"].to_numpy() == steps_of.ravel()).all()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_command_line_options_are_load_counts_options():
+    from likekit.cli import build_parser, loader_options
+
+    path = GOOD / "mapped.csv"
+    args = build_parser().parse_args(
+        ["report", str(path), "--column", "Clip=video_id", "--column", "When=timestamp"]
+        + ["--column", "Total hearts=likes", "--monthfirst", "--tz", "Europe/Paris"]
+        + ["--metric", "hearts", "--resolution", "infer", "--sheet", "2"]
+    )
+    options = loader_options(args)
+    assert options == {
+        "columns": {"Clip": "video_id", "When": "timestamp", "Total hearts": "likes"},
+        "dayfirst": False,
+        "tz": "Europe/Paris",
+        "sheet": "2",
+        "metric": "hearts",
+        "resolution": "infer",
+    }
+    counts = lk.load_counts(path, **options)
+    assert counts.attrs["metric"] == "hearts" and counts["likes"].tolist() == [10, 11]
+    assert loader_options(build_parser().parse_args(["report", str(path)])) == {}
+    assert loader_options(build_parser().parse_args(["report", "--dayfirst"])) == {"dayfirst": True}
+
+
+def test_command_line_column_needs_source_and_target():
+    from likekit.cli import build_parser, loader_options
+
+    args = build_parser().parse_args(["report", "x.csv", "--column", "Clip"])
+    with pytest.raises(LikekitInputError, match="--column expects SOURCE=TARGET, got 'Clip'"):
+        loader_options(args)
+    with pytest.raises(SystemExit):  # argparse: one order only
+        build_parser().parse_args(["report", "--dayfirst", "--monthfirst"])

@@ -45,7 +45,15 @@ METRICS: dict[str, tuple[str, ...]] = {
     "stars": ("stars", "stargazers", "stargazers_count", "star_count"),
 }
 #: times a record carries that are not its capture time (a video's upload), never suggested
-UPLOAD_TIMES = ("createtime", "create_time", "upload_date", "published_at", "created_at")
+UPLOAD_TIMES = (
+    "createtime",
+    "create_time",
+    "upload_date",
+    "upload_time",
+    "published_at",
+    "publish_time",
+    "created_at",
+)
 _IGNORED = re.compile(r"[\s_\-]+")
 
 

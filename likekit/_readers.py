@@ -94,14 +94,14 @@ def _read_excel(data: bytes, src: Source, sheet: str | int | None) -> tuple[pd.D
     names = [str(n) for n in book.sheet_names]
     if sheet is None:
         chosen = names[0]
-    elif isinstance(sheet, int) or str(sheet).isdigit():
+    elif str(sheet) in names:
+        chosen = str(sheet)
+    elif isinstance(sheet, int) or str(sheet).isdigit():  # a number from 0 (--sheet 1)
         if not 0 <= int(sheet) < len(names):
             src.error(f"has no sheet number {int(sheet)} (sheets, from 0: {', '.join(names)})")
         chosen = names[int(sheet)]
-    elif sheet not in names:
-        src.error(f"has no sheet {sheet!r} (sheets: {', '.join(names)})")
     else:
-        chosen = str(sheet)
+        src.error(f"has no sheet {sheet!r} (sheets: {', '.join(names)})")
     # cells as typed: pandas would otherwise turn a text column of "1.234" into floats
     table = pd.read_excel(book, sheet_name=chosen, dtype=object)
     sheet_src = Source(f"{src.name}, sheet {chosen!r}" if len(names) > 1 else src.name)
@@ -172,6 +172,8 @@ def _read_captures(
             doc = json.loads(path.read_bytes())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             src.error(f"{label} is not a readable JSON file ({exc})")
+        if isinstance(doc, dict) and doc.get("_type") == "playlist":
+            continue  # a channel's or playlist's own metadata, beside its videos' captures
         if not isinstance(doc, dict) or "id" not in doc:
             src.error(f"{label} is not a yt-dlp .info.json capture (no 'id' field)")
         if doc.get("epoch") is None:
@@ -181,6 +183,8 @@ def _read_captures(
             )
         rows.append({k: doc.get(k) for k in YTDLP_FIELDS})
         labels.append(label)
+    if not rows:
+        src.error("holds only playlist metadata, no video captures")
     src = Source(src.name, column_word="field", labels=labels)
     return pd.DataFrame(rows, columns=list(YTDLP_FIELDS)), src
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -743,3 +744,26 @@ def test_command_line_column_needs_source_and_target():
         loader_options(args)
     with pytest.raises(SystemExit):  # argparse: one order only
         build_parser().parse_args(["report", "--dayfirst", "--monthfirst"])
+
+
+def test_playlist_metadata_beside_captures_is_skipped(tmp_path):
+    playlist = {"_type": "playlist", "id": "UC1", "epoch": 1795000000, "extractor": "youtube:tab"}
+    (tmp_path / "channel.info.json").write_text(json.dumps(playlist))
+    with pytest.raises(LikekitInputError, match="holds only playlist metadata, no video captures"):
+        lk.load_counts(tmp_path)
+    capture = {"id": "v", "epoch": 1795000000, "like_count": 3, "extractor": "youtube"}
+    (tmp_path / "v.info.json").write_text(json.dumps(capture))
+    assert lk.load_counts(tmp_path)["video_id"].tolist() == ["v"]
+
+
+def test_a_sheet_named_like_a_number_wins_over_the_number(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "2026"
+    book.active.append(["video", "date", "likes"])
+    book.active.append(["v", "2026-11-24", 5])
+    book.save(tmp_path / "y.xlsx")
+    assert lk.load_counts(tmp_path / "y.xlsx", sheet="2026")["likes"].tolist() == [5]
+    with pytest.raises(LikekitInputError, match=r"has no sheet number 1 \(sheets, from 0: 2026\)"):
+        lk.load_counts(tmp_path / "y.xlsx", sheet=1)

@@ -41,6 +41,7 @@ from likekit._source import LikekitInputError, Source
 
 __all__ = [
     "COUNT_COLUMNS",
+    "LOAD_OPTIONS",
     "LikekitInputError",
     "SYNONYMS",
     "display_bounds",
@@ -53,6 +54,21 @@ __all__ = [
 
 #: counters parsed like likes when present
 COUNT_COLUMNS = COUNTERS
+#: keyword options of :func:`load_counts`, which the command line and the report notebooks
+#: take under the same names
+LOAD_OPTIONS = (
+    "columns",
+    "dayfirst",
+    "date_format",
+    "tz",
+    "sheet",
+    "thousands",
+    "decimal",
+    "metric",
+    "resolution",
+    "duplicates",
+    "rounding",
+)
 REQUIRED_COLUMNS = ("video_id", "timestamp", "likes")
 #: a video's counts are taken as displays rounded to three significant figures when the chance
 #: that exact counts all land on such steps is below this, shared out over the videos (Bonferroni)

@@ -736,6 +736,25 @@ def test_command_line_options_are_load_counts_options():
     assert loader_options(build_parser().parse_args(["report", "--dayfirst"])) == {"dayfirst": True}
 
 
+def test_load_options_are_the_keywords_of_load_counts():
+    import inspect
+
+    from likekit.cli import build_parser, loader_options
+    from likekit.data import LOAD_OPTIONS
+
+    keywords = [
+        p.name
+        for p in inspect.signature(lk.load_counts).parameters.values()
+        if p.kind is p.KEYWORD_ONLY
+    ]
+    assert list(LOAD_OPTIONS) == keywords
+    every = ["report", "--column", "a=likes", "--dayfirst", "--date-format", "%d", "--tz", "UTC"]
+    every += ["--sheet", "s", "--thousands", ".", "--decimal", ",", "--metric", "stars"]
+    every += ["--resolution", "infer"]
+    given = loader_options(build_parser().parse_args(every))
+    assert set(given) == set(LOAD_OPTIONS) - {"duplicates", "rounding"}  # those are -p options
+
+
 def test_command_line_column_needs_source_and_target():
     from likekit.cli import build_parser, loader_options
 

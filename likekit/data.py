@@ -363,23 +363,29 @@ def _count_column(
             row = _first(bad)
             src.error(f"expected a whole count, got {float(values[row])}", row=row, column=name)
         lower = np.where(missing, 0, values).astype(np.int64)
+        negative = lower < 0
+        if negative.any():
+            row = _first(negative)
+            src.error(f"a count cannot be negative, got {lower[row]}", row=row, column=name)
+        _not_absurd(lower, src, name)
         steps = np.ones(n, dtype=np.int64)
     else:
         if column.dtype == object:
             column = _numbers_as_text(column, src, name)
         text = _arrow_text(column)
         lower, steps, missing = _parse_text_counts(text, src, name, rounding, thousands, decimal)
-    negative = ~missing & (lower < 0)
-    if negative.any():
-        row = _first(negative)
-        src.error(f"a count cannot be negative, got {lower[row]}", row=row, column=name)
-    absurd = ~missing & (lower > MAX_COUNT)
+    return pd.arrays.IntegerArray(lower, missing), steps
+
+
+def _not_absurd(lower: np.ndarray, src: Source, name: str, codes: np.ndarray | None = None) -> None:
+    """No count beyond MAX_COUNT (``codes``: rows' indices into distinct ``lower`` values)."""
+    absurd = lower > MAX_COUNT
     if absurd.any():
-        row = _first(absurd)
+        first = _first(absurd)
+        row = first if codes is None else _first(codes == first)
         src.error(
-            f"{lower[row]:,} is beyond any real count (more than 10^12)", row=row, column=name
+            f"{lower[first]:,} is beyond any real count (more than 10^12)", row=row, column=name
         )
-    return pd.arrays.IntegerArray(lower, missing), np.where(missing, 1, steps)
 
 
 def _parse_text_counts(
@@ -405,8 +411,9 @@ def _parse_text_counts(
                 column=name,
             )
         missing = text.is_null().to_numpy(zero_copy_only=False)
-        ones = np.ones(n, dtype=np.int64)
-        return pc.fill_null(pc.cast(text, pa.int64()), 0).to_numpy(), ones, missing
+        lower = pc.fill_null(pc.cast(text, pa.int64()), 0).to_numpy()
+        _not_absurd(lower, src, name)
+        return lower, np.ones(n, dtype=np.int64), missing
     # display strings repeat ("12.3K"): parse each distinct value once
     codes, values, missing = _distinct_text(text)
     lower, steps, valid = parse_displays(
@@ -417,6 +424,7 @@ def _parse_text_counts(
     if invalid.any():
         first = _first(invalid)
         src.error(_not_a_count(values[first].as_py()), row=_first(codes == first), column=name)
+    _not_absurd(lower, src, name, codes)
     # code -1 (a null cell) takes the appended last entry: missing, step 1
     lower = np.append(np.where(blank, 0, lower), 0)
     steps = np.append(np.where(blank, 1, steps), 1)
@@ -456,8 +464,10 @@ def _sort_and_dedupe(frame: pd.DataFrame, src: Source, duplicates: str) -> pd.Da
     position = np.arange(len(frame))
     ids, times = _keys(frame)
     same_id = pc.equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
-    later = pc.greater(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
-    if not (later | (same_id & (times[1:] >= times[:-1]))).all():
+    # ids are in order when each change of id goes up: compared at the changes only
+    change = np.flatnonzero(~same_id)
+    later = pc.greater(ids.take(change + 1), ids.take(change)).to_numpy(zero_copy_only=False)
+    if not (later.all() and (same_id <= (times[1:] >= times[:-1])).all()):
         vid_codes, _ = pd.factorize(frame["video_id"], sort=True)
         order = np.lexsort((position, times, vid_codes))
         frame = frame.iloc[order].reset_index(drop=True)

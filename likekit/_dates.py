@@ -171,10 +171,10 @@ def _parse_values(
         iso = pd.to_datetime(values[rest], format="ISO8601", utc=utc, errors="coerce")
         left = iso.isna()
         if left.any():  # month names and other layouts, value by value, in the column's order
+            mixed = values[rest][left]
             iso[left] = pd.to_datetime(
-                values[rest][left], format="mixed", dayfirst=bool(dayfirst), utc=utc,
-                errors="coerce",
-            )  # fmt: skip
+                mixed, format="mixed", dayfirst=bool(dayfirst), utc=utc, errors="coerce"
+            )
         out[rest] = iso
     return out
 

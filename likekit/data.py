@@ -54,6 +54,10 @@ __all__ = [
 
 #: counters parsed like likes when present
 COUNT_COLUMNS = COUNTERS
+REQUIRED_COLUMNS = ("video_id", "timestamp", "likes")
+#: a video's counts are taken as displays rounded to three significant figures when the chance
+#: that exact counts all land on such steps is below this, shared out over the videos (Bonferroni)
+_INFER_FAMILY_CHANCE = 0.01
 #: keyword options of :func:`load_counts`, which the command line and the report notebooks
 #: take under the same names
 LOAD_OPTIONS = (
@@ -69,10 +73,6 @@ LOAD_OPTIONS = (
     "duplicates",
     "rounding",
 )
-REQUIRED_COLUMNS = ("video_id", "timestamp", "likes")
-#: a video's counts are taken as displays rounded to three significant figures when the chance
-#: that exact counts all land on such steps is below this, shared out over the videos (Bonferroni)
-_INFER_FAMILY_CHANCE = 0.01
 _SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 

@@ -128,6 +128,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         done = report.run_report(
             args.input,
             args.notebook,
+            loader_options(args),
             text_parameters=args.param,
             parameters_file=args.param_file,
             out_dir=args.out,
@@ -145,6 +146,60 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if done.results is not None:
         print(f"wrote {done.out_dir / 'results.json'}")
     return 0
+
+
+def add_loader_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of :func:`likekit.load_counts`, under the same names, for any subcommand."""
+    group = parser.add_argument_group("reading the table (as likekit.load_counts)")
+    group.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="SOURCE=TARGET",
+        help="read column SOURCE as TARGET (video_id, timestamp, likes, views, ...); repeatable",
+    )
+    order = group.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", action="store_const", const=True, help="dates are 24/11/2026")
+    order.add_argument(
+        "--monthfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=False,
+        help="dates are 11/24/2026",
+    )
+    group.add_argument(
+        "--date-format", metavar="FORMAT", help='strftime layout, e.g. "%%d.%%m.%%Y"'
+    )
+    group.add_argument("--tz", metavar="ZONE", help="zone of times without offset (default UTC)")
+    group.add_argument("--sheet", metavar="NAME", help="Excel sheet name or number from 0")
+    group.add_argument("--thousands", metavar="CHAR", help="the one thousands separator")
+    group.add_argument("--decimal", metavar="CHAR", help="the one decimal mark")
+    group.add_argument("--metric", help="what the counter counts (default likes): followers, ...")
+    group.add_argument(
+        "--resolution", choices=["infer"], help="infer display steps of expanded values"
+    )
+
+
+def loader_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :func:`likekit.load_counts` keyword arguments given on the command line."""
+    columns = {}
+    for item in args.column:
+        source, sep, target = item.rpartition("=")
+        if not sep or not source or not target:
+            raise LikekitInputError(f"--column expects SOURCE=TARGET, got {item!r}")
+        columns[source] = target.strip()
+    options = {
+        "columns": columns or None,
+        "dayfirst": args.dayfirst,
+        "date_format": args.date_format,
+        "tz": args.tz,
+        "sheet": args.sheet,
+        "thousands": args.thousands,
+        "decimal": args.decimal,
+        "metric": args.metric,
+        "resolution": args.resolution,
+    }
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def _add_simulate(sub: Any) -> None:
@@ -198,6 +253,7 @@ def _add_report(sub: Any) -> None:
     rep.add_argument(
         "-v", "--verbose", action="store_true", help="on a failing cell, show it and its traceback"
     )
+    add_loader_arguments(rep)
     rep.set_defaults(func=_cmd_report)
 
 

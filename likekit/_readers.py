@@ -34,13 +34,23 @@ YTDLP_FIELDS = ("id", "epoch", "like_count", "view_count", "comment_count", "tit
 _GLOB = set("*?[")
 
 
+def input_files(source: str | Path) -> list[Path]:
+    """The files an input names: itself, a folder's yt-dlp captures, or a glob's matches."""
+    path = Path(source)
+    if not path.exists() and _GLOB & set(str(source)):
+        return sorted(Path(p) for p in glob.glob(str(source), recursive=True))
+    if path.is_dir():
+        return sorted(path.rglob("*.info.json"))
+    return [path]
+
+
 def read_path(
     source: str | Path, choose: Chooser, sheet: str | int | None = None
 ) -> tuple[pd.DataFrame, Source]:
     """A file, a folder or glob of yt-dlp ``.info.json`` captures, read as the user wrote it."""
     path = Path(source)
     if not path.exists() and _GLOB & set(str(source)):
-        matches = sorted(Path(p) for p in glob.glob(str(source), recursive=True))
+        matches = input_files(source)
         if not matches:
             Source(str(source)).error("no file matches this pattern")
         return _read_captures(matches, Source(str(source)))
@@ -48,7 +58,7 @@ def read_path(
     if not path.exists():
         src.error("no such file")
     if path.is_dir():
-        captures = sorted(path.rglob("*.info.json"))
+        captures = input_files(path)
         if not captures:
             src.error(
                 "is a folder without yt-dlp .info.json captures (expected a table file, or a "

@@ -128,8 +128,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         done = report.run_report(
             args.input,
             args.notebook,
-            loader_options(args),
             text_parameters=args.param,
+            load_options=loader_options(args),
             parameters_file=args.param_file,
             out_dir=args.out,
             progress=not args.no_progress_bar,

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from likekit import __version__
+from likekit._readers import input_files
 from likekit.data import LikekitInputError, load_counts, sample_path
 from likekit.report_checks import check_values
 from likekit.report_html import html_exporter, to_html
@@ -77,6 +78,8 @@ NOTEBOOK_DIR = notebooks_dir()
 DEFAULT_NOTEBOOK = "03_diagnose"
 #: the parameter that receives the input table, and the one that receives the results path
 INPUT_PARAM, RESULTS_PARAM = "input_path", "results_path"
+#: the notebook parameter holding more :func:`likekit.load_counts` options (columns, dayfirst, ...)
+LOAD_PARAM = "load_options"
 #: the parameter that adds widgets when a notebook is opened in JupyterLab; a report sets it
 #: False unless told otherwise
 INTERACTIVE_PARAM = "interactive"
@@ -372,11 +375,21 @@ def resolve_parameters(
 # running
 
 
-def _sha256(path: Path) -> str:
+def _slug(name: str) -> str:
+    """A folder name from an input's name (a glob's ``*`` and friends left out)."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("_.") or "input"
+
+
+def _sha256(source: Path) -> str:
+    """Checksum of an input: a file's bytes, or a folder's or glob's files (names and bytes)."""
+    files = input_files(source)
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    for path in files:
+        if len(files) > 1 or path != source:
+            digest.update(f"{path.relative_to(path.anchor)}\0".encode())
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -456,6 +469,7 @@ def run_report(
     parameters_file: str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    load_options: dict[str, Any] | None = None,
 ) -> Report:
     """Execute a notebook on a table and write ``executed.ipynb`` and ``report.html``.
 
@@ -476,6 +490,9 @@ def run_report(
         Where to write; default ``reports/<notebook>-<input stem>/``.
     progress : bool
         Show papermill's progress bar (one tick per cell) on stderr.
+    load_options : dict, optional
+        More :func:`likekit.load_counts` options (``columns``, ``dayfirst``, ``tz``,
+        ``metric``, ...), merged over the notebook's ``load_options`` parameter.
 
     Returns
     -------
@@ -498,6 +515,10 @@ def run_report(
         raise LikekitInputError(f"notebook {nb_path.stem} takes no input table")
     if given_input:
         params[INPUT_PARAM] = given_input
+    if load_options:
+        if LOAD_PARAM not in declared:
+            raise LikekitInputError(f"notebook {nb_path.stem} takes no options for reading a table")
+        params[LOAD_PARAM] = {**params.get(LOAD_PARAM, {}), **load_options}
     if RESULTS_PARAM in params:
         raise LikekitInputError(
             f"{RESULTS_PARAM} is set by the report itself (results.json in the output directory)"
@@ -508,12 +529,15 @@ def run_report(
     counts = None
     if INPUT_PARAM in declared:
         source = Path(params.get(INPUT_PARAM) or declared[INPUT_PARAM].default or sample_path())
-        load_options = {k: params[k] for k in ("duplicates", "rounding") if k in params}
+        options = {k: params[k] for k in ("duplicates", "rounding") if k in params}
+        options.update(params.get(LOAD_PARAM, {}))
         try:  # a bad table stops here, before any kernel
-            counts = load_counts(source, **load_options)
+            counts = load_counts(source, **options)
         except ValueError as exc:  # a bad option (duplicates=...) reads like a bad table
             raise LikekitInputError(str(exc)) from None
-        source = source.resolve()
+        except TypeError as exc:  # an option load_counts does not have
+            raise LikekitInputError(f"{LOAD_PARAM}: {exc}") from None
+        source = source.absolute()
         params[INPUT_PARAM] = str(source)
         input_stamp = {
             "name": source.name,
@@ -528,7 +552,7 @@ def run_report(
     out = (
         Path(out_dir)
         if out_dir
-        else Path("reports") / (f"{nb_path.stem}-{source.stem}" if source else nb_path.stem)
+        else Path("reports") / (f"{nb_path.stem}-{_slug(source.stem)}" if source else nb_path.stem)
     )
     out.mkdir(parents=True, exist_ok=True)
     out = out.resolve()

@@ -377,7 +377,7 @@ def resolve_parameters(
 
 def _slug(name: str) -> str:
     """A folder name from an input's name (a glob's ``*`` and friends left out)."""
-    return re.sub(r"[^\w.-]+", "_", name).strip("_.") or "input"
+    return re.sub(r"[*?\[\]]+", "_", name).strip("_.") or "input"
 
 
 def _sha256(source: Path) -> str:

@@ -20,6 +20,8 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,7 @@ def diagnose_to_dir(
     out_dir: str | os.PathLike[str],
     *,
     panel: str | None = None,
+    progress: bool = True,
 ) -> dict[str, Path]:
     """Diagnose the table at ``source`` and write its results into ``out_dir``.
 
@@ -78,6 +81,8 @@ def diagnose_to_dir(
         The directory to (re)place; its parent is created when missing.
     panel : str, optional
         Diagnose panel by panel (see :func:`likekit.diagnose`).
+    progress : bool
+        Show the stage being run (and, with many panels, a bar over them).
 
     Returns
     -------
@@ -91,17 +96,42 @@ def diagnose_to_dir(
         is an existing file.
     """
     from likekit.diagnosis import diagnose
+    from likekit.diagnosis.panels import diagnose_panels
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise LikekitInputError(f"--out {out_dir}: exists and is not a directory")
-    diag = diagnose(read_input(source), panel=panel)
-    tables = {
-        "events.parquet": diag.events,
-        "waves.parquet": diag.waves,
-        "videos.parquet": diag.videos.join(diag.summary().drop(columns="status")),
-    }
-    summary = _summary(diag, source, panel)
+    bar = tqdm(total=4, desc="likekit diagnose", unit="stage", disable=not progress, leave=False)
+    with bar:
+        with _stage(bar, "read"):
+            data = read_input(source)
+        with _stage(bar, "diagnose"):
+            if panel is None:
+                diag = diagnose(data)
+            else:  # the panels' own bar follows this one's switch
+                diag = diagnose_panels(data, panel, diagnose, progress=None if progress else False)
+        with _stage(bar, "summarize"):
+            tables = {
+                "events.parquet": diag.events,
+                "waves.parquet": diag.waves,
+                "videos.parquet": diag.videos.join(diag.summary().drop(columns="status")),
+            }
+            summary = _summary(diag, source, panel)
+        with _stage(bar, "write"):
+            _write_dir(out_dir, tables, summary)
+    return {name: out_dir / name for name in OUTPUTS}
+
+
+@contextmanager
+def _stage(bar: Any, name: str) -> Iterator[None]:
+    """Name the stage on the bar while it runs; one step more when it is done."""
+    bar.set_postfix_str(name)
+    yield
+    bar.update()
+
+
+def _write_dir(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any]) -> None:
+    """Write the files into a temporary directory beside ``out_dir``, then swap it in."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
@@ -111,7 +141,6 @@ def diagnose_to_dir(
         _swap_in(work, out_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {name: out_dir / name for name in OUTPUTS}
 
 
 def _swap_in(work: Path, out_dir: Path) -> None:

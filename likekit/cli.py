@@ -151,7 +151,9 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     from likekit.batch import diagnose_to_dir
 
     try:
-        written = diagnose_to_dir(args.input, args.out, panel=args.panel)
+        written = diagnose_to_dir(
+            args.input, args.out, panel=args.panel, progress=not args.no_progress_bar
+        )
     except OSError as exc:  # the last good directory is still in place
         print(f"likekit: error: could not write {args.out}: {exc}", file=sys.stderr)
         return EXIT_WRITE_FAILED
@@ -236,6 +238,7 @@ def _add_diagnose(sub: Any) -> None:
         metavar="COLUMN",
         help="diagnose each panel of this column (e.g. creator_id) on its own",
     )
+    diag.add_argument("--no-progress-bar", action="store_true", help="no progress bar")
     diag.set_defaults(func=_cmd_diagnose)
 
 

@@ -61,7 +61,8 @@ def test_failed_run_keeps_last_good_directory(two_creators, tmp_path, monkeypatc
     # bad input: one line, exit 2
     capsys.readouterr()
     assert main(["diagnose", str(tmp_path / "nope.csv"), "--out", str(out)]) == 2
-    err = capsys.readouterr().err
+    # what is left on the terminal once the stage bar has cleared itself
+    err = capsys.readouterr().err.rsplit("\r", 1)[-1]
     assert err.startswith("likekit: error:") and err.count("\n") == 1
     # a missing panel column is bad input too
     assert main(["diagnose", str(table), "--out", str(out), "--panel", "creator_id"]) == 2
@@ -78,13 +79,16 @@ def _fail(*args, **kwargs):
     raise OSError("disk full")
 
 
-def test_replacing_a_directory_drops_stale_files(two_creators, tmp_path):
+def test_replacing_a_directory_drops_stale_files(two_creators, tmp_path, capsys):
     table, out = tmp_path / "panel.parquet", tmp_path / "diag"
     two_creators.to_parquet(table, index=False)
     out.mkdir()
     (out / "stale.txt").write_text("from an older run")
     assert main(["diagnose", str(table), "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(batch.OUTPUTS)
+    assert "likekit diagnose" in capsys.readouterr().err  # the stage bar
+    assert main(["diagnose", str(table), "--out", str(out), "--no-progress-bar"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize(

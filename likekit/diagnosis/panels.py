@@ -22,6 +22,7 @@ from likekit.data import LikekitInputError, load_counts
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.result import Diagnosis
 
+RATES = ("false_alarms", "wave_alpha", "video_alpha")
 #: a progress bar is shown (``progress=None``) from this many panels on
 PROGRESS_FROM = 20
 
@@ -59,7 +60,8 @@ def diagnose_panels(
     LikekitInputError
         When the column is missing or empty somewhere, or a video sits in two panels.
     """
-    checked = Options.checked(**options)
+    # the rates not given take diagnose's defaults, which Options holds too
+    checked = Options.checked(**{name: getattr(Options, name) for name in RATES} | options)
     table = load_counts(counts)
     key = _panel_column(table, panel)
     groups = table.groupby(key, sort=True, observed=True)

@@ -23,8 +23,9 @@ from likekit.diagnosis.options import Options
 from likekit.diagnosis.result import Diagnosis
 
 RATES = ("false_alarms", "wave_alpha", "video_alpha")
-#: a progress bar is shown (``progress=None``) from this many panels on
-PROGRESS_FROM = 20
+#: a progress bar is shown (``progress=None``) from this many panels on: each panel pays the
+#: wave scan's calibration, seconds whatever its size
+PROGRESS_FROM = 2
 
 
 def diagnose_panels(
@@ -67,7 +68,9 @@ def diagnose_panels(
     groups = table.groupby(key, sort=True, observed=True)
     show = len(groups) >= PROGRESS_FROM if progress is None else progress
     parts = []
-    for name, one in tqdm(groups, desc="diagnose panels", unit="panel", disable=not show):
+    for name, one in tqdm(
+        groups, desc="diagnose panels", unit="panel", disable=not show, leave=False
+    ):
         parts.append((name, diagnose_one(one.reset_index(drop=True), **options)))
     return _combine(table, panel, parts, checked)
 

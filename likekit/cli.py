@@ -1,4 +1,4 @@
-"""Command line: ``likekit simulate`` and ``likekit report`` (also ``python -m likekit``).
+"""Command line: ``likekit simulate``, ``report`` and ``diagnose`` (also ``python -m likekit``).
 
 A bad input fails before any kernel starts, with the one-line ``LikekitInputError`` message
 and exit code 2; a failing notebook cell exits 1 with its error and the executed notebook's
@@ -19,7 +19,7 @@ from typing import Any
 from likekit import __version__
 from likekit.data import LikekitInputError
 
-EXIT_BAD_INPUT, EXIT_CELL_FAILED = 2, 1
+EXIT_BAD_INPUT, EXIT_CELL_FAILED, EXIT_WRITE_FAILED = 2, 1, 1
 DESCRIPTION = (
     "Why did the likes on my videos go down? Simulate the causes with their ground truth, "
     "or diagnose a like-count table and write a report."
@@ -202,6 +202,25 @@ def loader_options(args: argparse.Namespace) -> dict[str, Any]:
     return {key: value for key, value in options.items() if value is not None}
 
 
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from likekit.batch import diagnose_to_dir
+
+    try:
+        written = diagnose_to_dir(
+            args.input,
+            args.out,
+            panel=args.panel,
+            progress=not args.no_progress_bar,
+            load_options=loader_options(args),
+        )
+    except OSError as exc:  # the last good directory is still in place
+        print(f"likekit: error: could not write {args.out}: {exc}", file=sys.stderr)
+        return EXIT_WRITE_FAILED
+    for path in written.values():
+        print(f"wrote {path}")
+    return 0
+
+
 def _add_simulate(sub: Any) -> None:
     sim = sub.add_parser(
         "simulate",
@@ -211,7 +230,12 @@ def _add_simulate(sub: Any) -> None:
         more_help=_simulation_catalogue,
     )
     sim.add_argument("scenario", help="scenario name (listed below)")
-    sim.add_argument("--out", required=True, help="output table (.csv or .parquet)")
+    sim.add_argument(
+        "--out",
+        required=True,
+        help="output table: Parquet when the name ends in .parquet (fast, typed), else CSV "
+        "(a progress bar when large); the truth and events go beside it",
+    )
     sim.add_argument("--n-videos", type=int, default=None, help="videos (default: scenario's)")
     sim.add_argument("--days", type=float, default=None, help="days (default: scenario's)")
     sim.add_argument("--step", default="1h", help="simulation step (default 1h)")
@@ -257,12 +281,35 @@ def _add_report(sub: Any) -> None:
     rep.set_defaults(func=_cmd_report)
 
 
+def _add_diagnose(sub: Any) -> None:
+    diag = sub.add_parser(
+        "diagnose",
+        help="diagnose a table and write its events, waves and videos as Parquet",
+        description="Diagnose a like-count table and write events.parquet, waves.parquet, "
+        "videos.parquet and summary.json into a directory. The directory is replaced only "
+        "once every file is written: a failed run leaves the last good one as it was.",
+    )
+    diag.add_argument(
+        "input", help="like-count table: CSV or Parquet file, or a Parquet dataset directory"
+    )
+    diag.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    diag.add_argument(
+        "--panel",
+        metavar="COLUMN",
+        help="diagnose each panel of this column (e.g. creator_id) on its own",
+    )
+    diag.add_argument("--no-progress-bar", action="store_true", help="no progress bar")
+    add_loader_arguments(diag)
+    diag.set_defaults(func=_cmd_diagnose)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="likekit", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"likekit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_simulate(sub)
     _add_report(sub)
+    _add_diagnose(sub)
     return parser
 
 

@@ -213,6 +213,10 @@ def load_counts(
     frame, metric = _normalise(table, src, **options)
     frame = _sort_and_dedupe(frame, src, duplicates)
     inferred = _infer_resolution(frame) if resolution == "infer" else None
+    if isinstance(source, pd.DataFrame) and options["metric"] is None:
+        # a table loaded before keeps what its counter counts, and where steps were inferred
+        metric = source.attrs.get("metric", metric)
+        inferred = source.attrs.get("resolution_inferred") if inferred is None else inferred
     frame.attrs["metric"] = metric
     if inferred is not None:
         frame.attrs["resolution_inferred"] = inferred

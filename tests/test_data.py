@@ -589,6 +589,10 @@ def test_metric_is_carried_and_inferred_from_the_counter_column():
     stars = pd.DataFrame({"repo": ["r"], "date": ["2026-11-24"], "Stars": ["1,2K"]})
     counts = lk.load_counts(stars, metric="stars", columns={"repo": "video_id"})
     assert counts.attrs["metric"] == "stars" and counts["likes"].tolist() == [1_200]
+    # a loaded table read again (as diagnose does) still counts stars
+    assert lk.load_counts(counts).attrs["metric"] == "stars"
+    followers = lk.load_counts(GOOD / "followers.csv")
+    assert lk.diagnose(followers).counts.attrs["metric"] == "followers"
 
 
 def test_other_columns_are_kept_under_their_own_names():

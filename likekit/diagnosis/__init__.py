@@ -12,6 +12,7 @@ module             what it holds
 ``flicker``        flicker of an old app, glitch episodes
 ``result``         :class:`Diagnosis`: tables, summary, verdicts, plots
 ``accounting``     where the likes went: ``Diagnosis.losses`` and ``Diagnosis.answer``
+``panels``         ``diagnose(table, panel=...)``: each panel alone, the results combined
 =================  =======================================================================
 
 The typed records (:class:`likekit.schema.Event`, :class:`likekit.schema.Wave`) are in

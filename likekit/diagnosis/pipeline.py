@@ -66,6 +66,7 @@ def diagnose(
     false_alarms: float = 0.01,
     wave_alpha: float = 0.01,
     video_alpha: float = 0.05,
+    panel: str | None = None,
 ) -> Diagnosis:
     """Find every drop in a creator's like counts and attribute it to its cause.
 
@@ -83,6 +84,10 @@ def diagnose(
     video_alpha : float
         Once a wave is found, the level at which each video is tested at the wave time (the
         rate at which a video the wave did not touch is called hit).
+    panel : str, optional
+        A column splitting the table into panels (e.g. "creator_id"): each panel's videos
+        are diagnosed together, waves are scanned within a panel, and events, waves and
+        videos carry the column (:mod:`likekit.diagnosis.panels`). None: one panel.
 
     Returns
     -------
@@ -108,6 +113,11 @@ def diagnose(
     >>> (diag.waves["cause"] == "purge").any()
     np.True_
     """
+    if panel is not None:
+        from likekit.diagnosis.panels import diagnose_panels
+
+        rates = dict(false_alarms=false_alarms, wave_alpha=wave_alpha, video_alpha=video_alpha)
+        return diagnose_panels(counts, panel, diagnose, **rates)
     options = Options.checked(
         false_alarms=false_alarms, wave_alpha=wave_alpha, video_alpha=video_alpha
     )

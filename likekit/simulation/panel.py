@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+from likekit.batch import write_csv
 from likekit.data import LikekitInputError, display_bounds, format_count
 from likekit.simulation.catalog import SCENARIOS
 
@@ -408,7 +409,7 @@ class Simulation:
         for kind, target in out.items():
             frame: pd.DataFrame = getattr(self, kind)
             if path.suffix == ".csv":
-                frame.to_csv(target, index=False)
+                write_csv(frame, target)  # progress shown when large
             else:
                 frame.to_parquet(target, index=False)
         return out

@@ -270,6 +270,10 @@ def waves_answer(diag, metric: str = "likes") -> str:
             f"No purge wave was found on {_videos(n_videos)}: no moment when many of them "
             f"lost {metric} together for good.{outage_text}"
         )
+    alone = float(diag.losses().at["purge", "lost"]) - float(purges["likes"].sum())
+    outage_text += (
+        f" Purges outside any wave took {count(alone, metric)} more." if round(alone) > 0 else ""
+    )
     big = purges["likes"].idxmax()
     total, largest = float(purges["likes"].sum()), count(purges.at[big, "likes"], metric)
     return (

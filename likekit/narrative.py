@@ -339,3 +339,23 @@ def most_fallen_text(shown: int, n_videos: int) -> str:
     if shown == n_videos:
         return f"Every video that fell ({plural(shown, 'video')}), largest fall first."
     return f"The {plural(shown, 'video')} that fell most, of {n_videos:,}, largest fall first."
+
+
+def tour_answer(sims: dict) -> str:
+    """Report 01's answer: what each cause did in the simulations, from their truth."""
+    events = pd.concat([s.events for s in sims.values()], ignore_index=True)
+    taken = -events.groupby("cause")["likes_delta"].sum()
+    peak = sum(float(s.truth.groupby("video_id")["likes"].max().sum()) for s in sims.values())
+    n_videos = sum(s.truth["video_id"].nunique() for s in sims.values())
+
+    def part(cause: str) -> str:
+        n = float(taken.get(cause, 0.0))
+        return f"{count(n, 'likes')} ({_share(n, peak)} of the peak)"
+
+    return (
+        f"In these {plural(len(sims), 'simulated creator')} ({plural(n_videos, 'video')}), "
+        f"glitches made {part('glitch')} disappear for a while, and they came back; bot "
+        f"purges took {part('purge')} and fading trends {part('trend_decline')} for good; "
+        f"status changes hid {part('status')} that still exist. Only purges and fading "
+        "trends lower the true count: what the app shows is not always what is there."
+    )

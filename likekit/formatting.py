@@ -183,3 +183,17 @@ def paragraphs(*texts: str) -> str:
 def bullets(*texts: str) -> str:
     """Lines as an HTML list, escaped."""
     return "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in texts if t) + "</ul>"
+
+
+def number(x: float, digits: int = 4) -> str:
+    """A measured number with about ``digits`` significant digits, never in e-notation.
+
+    >>> number(-5979.896765), number(0.000123456), number(36.21), number(float("nan"))
+    ('-5,980', '0.0001235', '36.21', 'n/a')
+    """
+    if x is None or not math.isfinite(x):
+        return "n/a" if x is None or math.isnan(x) else ("infinite" if x > 0 else "-infinite")
+    if x == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    return f"{x:,.{decimals}f}"

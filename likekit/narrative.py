@@ -39,7 +39,7 @@ MEANINGS = {
     "BIC penalises more.",
     "delta": "delta: the model's criterion minus the best one's; above about 10 the data "
     "speak clearly against the model.",
-    "std_err": "std. error: the uncertainty of an estimate; blank for derived quantities, "
+    "std_err": "std. error: the uncertainty of an estimate; n/a for derived quantities, "
     "whose interval (low to high) is computed on their own scale.",
     "interval": "low, high: the 95% interval; the true value is in it 19 times out of 20.",
 }
@@ -358,4 +358,41 @@ def tour_answer(sims: dict) -> str:
         f"purges took {part('purge')} and fading trends {part('trend_decline')} for good; "
         f"status changes hid {part('status')} that still exist. Only purges and fading "
         "trends lower the true count: what the app shows is not always what is there."
+    )
+
+
+#: a decay model in words
+MODEL_WORDS = {
+    "exponential": "exponential (the excess halves at a steady pace)",
+    "power_law": "power law (the halving slows down: a long tail)",
+    "stretched_exponential": "stretched exponential (between the two)",
+    "none": "no decline (a constant level)",
+}
+
+
+def decay_answer(fit, video: str, criterion: str = "bic", metric: str = "likes") -> str:
+    """Report 02's answer: is the video declining, how fast, and where it will settle."""
+    d = fit.derived
+    peak = f"about {count(fit.peak, metric)} at its peak on {when(fit.start)}"
+    if fit.model == "none":
+        return (
+            f"Video {video} is not losing {metric} in a way a decay explains ({peak}): "
+            f"{fit.message}."
+        )
+    if not fit.identified:
+        low, high = d.at["plateau", "low"], d.at["plateau", "high"]
+        return (
+            f"Video {video} has been losing {metric} since its peak ({peak}) and has not "
+            f"levelled off yet: where it will settle cannot be told from these data "
+            f"(somewhere between {whole(low)} and {whole(high)})."
+        )
+    half = d.loc["half_life"]
+    plateau = d.loc["plateau"]
+    return (
+        f"Video {video} is losing {metric} as its trend fades: from {peak}, the excess over "
+        f"where it will settle halves every {duration(half['estimate'])} (95% interval "
+        f"{duration(half['low'])} to {duration(half['high'])}), and it should settle near "
+        f"{count(plateau['estimate'], metric)} ({whole(plateau['low'])} to "
+        f"{whole(plateau['high'])}): {percent(fit.loss_share)} of the peak lost. The best "
+        f"model by {criterion.upper()} is {MODEL_WORDS.get(fit.model, fit.model)}."
     )

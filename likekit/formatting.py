@@ -158,13 +158,14 @@ def scrollable(table: pd.DataFrame, *, height_px: int = 360) -> str:
 
 
 def csv_beside(table: pd.DataFrame, results_path: str, name: str) -> Path | None:
-    """Write ``table`` in full as ``name`` beside ``results_path`` (the report's folder).
+    """Write ``table`` in full as ``<name>.csv`` beside ``results_path`` (the report's
+    folder).
 
     Returns the path written, or None when there is no results path (nothing is written).
     """
     if not results_path:
         return None
-    path = Path(results_path).with_name(name)
+    path = Path(results_path).with_name(f"{name}.csv")
     table.to_csv(path)
     return path
 

@@ -202,7 +202,9 @@ class Diagnosis:
         purges = ev.loc[ev["cause"] == "purge"]
         purge_loss = purges.groupby("video_id")["likes_delta"].sum()
         out["purge_loss"] = purge_loss.reindex(out.index).fillna(0.0).where(acc["peak"].notna())
-        out["decline"] = -(acc["trend_decline"] + acc["unexplained"]).clip(lower=0.0)
+        decline = (acc["trend_decline"] + acc["unexplained"]).clip(lower=0.0)
+        # a hidden or removed video shows nothing: only a detected decline is a decline
+        out["decline"] = -decline.where(acc["hidden"] <= 0, acc["trend_decline"])
         glitch = ev.loc[ev["cause"] == "glitch"]
         hours = (glitch["end"] - glitch["start"]) / pd.Timedelta(hours=1)
         out["glitch_hours"] = hours.groupby(glitch["video_id"]).sum().reindex(out.index)

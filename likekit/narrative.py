@@ -195,7 +195,11 @@ def rounding_note(counts: pd.DataFrame, metric: str = "likes") -> str:
     example = rounded.loc[rounded["resolution"].idxmin()]
     shown = format_count(int(example["likes"]))
     n = len(rounded)
-    who = "Your video is" if len(last) == 1 else f"{n:,} of your {len(last):,} videos are"
+    who = (
+        "Your video is"
+        if len(last) == 1
+        else f"{n:,} of your {len(last):,} videos {'is' if n == 1 else 'are'}"
+    )
     return (
         f"{who} shown rounded at the last snapshot: changes under "
         f"{count(example['resolution'], metric)} cannot be seen while the count shows {shown}"
@@ -376,8 +380,8 @@ def decay_answer(fit, video: str, criterion: str = "bic", metric: str = "likes")
     peak = f"about {count(fit.peak, metric)} at its peak on {when(fit.start)}"
     if fit.model == "none":
         return (
-            f"Video {video} is not losing {metric} in a way a decay explains ({peak}): "
-            f"{fit.message}."
+            f"Video {video} is not losing {metric} in a way a decay explains ({peak}). "
+            f"Why: {fit.message}."
         )
     if not fit.identified:
         low, high = d.at["plateau", "low"], d.at["plateau", "high"]

@@ -268,3 +268,10 @@ def test_panel_of_many_videos_is_aggregated_and_says_so(tmp_path):
     assert len(ax.get_lines()) < 30  # not one line per video
     assert "median" in ax.get_title() and "300 videos" in ax.get_title()
     assert _inside_when_saved(ax.figure, tmp_path)
+
+
+def test_one_rounded_video_among_many_is_singular():
+    videos = {"big": np.repeat([1150, 1120], 24), "small": np.arange(48) + 10}
+    shown = {v: np.array([lk.format_count(x) for x in y]) for v, y in videos.items()}
+    note = narrative.rounding_note(lk.load_counts(table(shown)))
+    assert note.startswith("1 of your 2 videos is shown rounded")

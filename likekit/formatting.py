@@ -172,8 +172,10 @@ def csv_beside(table: pd.DataFrame, results_path: str, name: str) -> Path | None
 
 def link_note(path: Path | None, rows: int, what: str) -> str:
     """One HTML line saying where the full table is (escaped)."""
-    where = f" Every row is also in <code>{html.escape(path.name)}</code>, beside this report."
-    return f"<p>{html.escape(plural(rows, what))} in the table above.{where if path else ''}</p>"
+    where = ""
+    if path is not None:
+        where = f" Every row is also in <code>{html.escape(path.name)}</code>, beside this report."
+    return f"<p>{html.escape(plural(rows, what))} in the table above.{where}</p>"
 
 
 def paragraphs(*texts: str) -> str:

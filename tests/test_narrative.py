@@ -88,6 +88,11 @@ def test_full_table_is_written_beside_the_results(tmp_path):
     assert fmt.csv_beside(frame, "", "videos") is None
     path = fmt.csv_beside(frame, str(tmp_path / "results.json"), "videos")
     assert path == tmp_path / "videos.csv" and len(pd.read_csv(path)) == 5000
+    assert fmt.link_note(path, 5000, "video") == (
+        "<p>5,000 videos in the table above. Every row is also in <code>videos.csv</code>, "
+        "beside this report.</p>"
+    )
+    assert fmt.link_note(None, 1, "video") == "<p>1 video in the table above.</p>"
 
 
 # -- the answer and degenerate inputs ----------------------------------------------------

@@ -42,6 +42,9 @@ MEANINGS = {
     "std_err": "std. error: the uncertainty of an estimate; n/a for derived quantities, "
     "whose interval (low to high) is computed on their own scale.",
     "interval": "low, high: the 95% interval; the true value is in it 19 times out of 20.",
+    "parameters": "plateau: where the count will settle; amplitude: how far above it the "
+    "count was at the peak; tau and half_life: time scales in hours; alpha or beta: the "
+    "shape of the tail; loss_share: the share of the peak expected to be lost (0.05 is 5%).",
 }
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from likekit.formatting import readable
+from likekit.formatting import number, readable
 from likekit.plots import CAUSE_LABELS
 
 if TYPE_CHECKING:
@@ -119,3 +120,27 @@ def cause_intervals(diag: Diagnosis) -> pd.DataFrame:
         "came_back_high": "high ",
     }
     return readable(frame, labels, counts=tuple(labels), sort_by="lost")
+
+
+def model_comparison(fit) -> pd.DataFrame:
+    """A decay fit's candidates for analysts: worded columns, numbers without e-notation."""
+    comparison = fit.comparison
+    out = pd.DataFrame(index=[str(m).replace("_", " ") for m in comparison.index])
+    out.index.name = "model"
+    out["k"] = comparison["k"].astype(int).to_numpy()
+    for col, word in (
+        ("llf", "log-likelihood"),
+        ("aic", "AIC"),
+        ("bic", "BIC"),
+        ("delta", "delta"),
+    ):
+        out[word] = [number(v) for v in comparison[col]]
+    out["converged"] = np.where(comparison["converged"].astype(bool), "yes", "no")
+    out["chosen"] = np.where(comparison["selected"].astype(bool), "yes", "")
+    return out
+
+
+def fit_parameters(fit) -> pd.DataFrame:
+    """A decay fit's parameters and derived quantities, numbers without e-notation."""
+    summary = fit.summary().rename(columns={"std_err": "std. error"})
+    return summary.map(number)

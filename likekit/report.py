@@ -7,35 +7,41 @@
    unknown name or a value of the wrong type is a :class:`~likekit.data.LikekitInputError`
    that lists the valid parameters;
 2. the input table is loaded with :func:`~likekit.load_counts`, so a bad table fails in about
-   a second with its one-line message.
+   a second with its one-line message;
+3. the parameters' values are checked against the table (:mod:`likekit.report_checks`: video
+   ids present, model names, criteria, dates).
 
 Then papermill executes the notebook on a ``python3`` kernel that is always the current
-interpreter (whatever kernelspecs are installed), and the output directory receives
+interpreter (whatever kernelspecs are installed), draws figures inline whatever
+``MPLBACKEND`` says, and gets ``interactive=False`` when it has such a parameter (widgets
+are dead in a static page). The output directory receives
 
 ``executed.ipynb``
     the executed notebook, its metadata stamped under ``"likekit"``;
 ``report.html``
-    the notebook without code (figures embedded), headed by a stamp: title, parameters,
-    input file name and sha256, likekit and key package versions;
+    the notebook without code, self-contained and offline (:mod:`likekit.report_html`),
+    headed by a stamp: title, parameters, input file name and sha256, likekit and key
+    package versions;
 ``results.json``
     the notebook's key results, when the notebook has a ``results_path`` parameter.
 
 The default output directory is ``reports/<notebook>-<input stem>/`` (``reports/<notebook>/``
 for a notebook without input), relative to the working directory. Every file is written
 atomically (temporary file, then :func:`os.replace`). When a cell fails, the partly executed
-notebook is kept as ``executed-failed.ipynb``, :class:`ReportError` names the cell and the
-error, and the previous ``report.html`` and ``results.json`` are left as they were.
+notebook is kept as ``executed-failed.ipynb``, :class:`ReportError` gives the error in one
+line (the cell and the traceback in :meth:`ReportError.details`), and the previous
+``report.html`` and ``results.json`` are left as they were.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import html
 import io
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -47,7 +53,10 @@ from pathlib import Path
 from typing import Any
 
 from likekit import __version__
+from likekit._readers import input_files
 from likekit.data import LikekitInputError, load_counts, sample_path
+from likekit.report_checks import check_values
+from likekit.report_html import html_exporter, to_html
 from likekit.resources import notebooks_dir
 
 __all__ = [
@@ -56,17 +65,24 @@ __all__ = [
     "Parameter",
     "Report",
     "ReportError",
+    "SHORT_NAMES",
     "list_notebooks",
     "notebook_parameters",
     "notebook_path",
     "resolve_parameters",
     "run_report",
+    "short_name",
 ]
 
 NOTEBOOK_DIR = notebooks_dir()
 DEFAULT_NOTEBOOK = "03_diagnose"
 #: the parameter that receives the input table, and the one that receives the results path
 INPUT_PARAM, RESULTS_PARAM = "input_path", "results_path"
+#: the notebook parameter holding more :func:`likekit.load_counts` options (columns, dayfirst, ...)
+LOAD_PARAM = "load_options"
+#: the parameter that adds widgets when a notebook is opened in JupyterLab; a report sets it
+#: False unless told otherwise
+INTERACTIVE_PARAM = "interactive"
 #: packages whose versions a report records
 STAMPED_PACKAGES = (
     "numpy",
@@ -100,11 +116,14 @@ class ReportError(RuntimeError):
 
     def __init__(self, cell: str, error: str, traceback: str, executed: Path) -> None:
         self.cell, self.error, self.traceback, self.executed = cell, error, traceback, executed
-        super().__init__(
-            f"a notebook cell failed: {error}\n"
-            f"--- failing cell ---\n{cell.rstrip()}\n"
-            f"--- traceback (last lines) ---\n{_tail(traceback, 12)}\n"
-            f"executed notebook kept in {executed}"
+        # one line: the error's first line (the cell and traceback are in details())
+        super().__init__(f"a notebook cell failed: {error.strip().splitlines()[0]}")
+
+    def details(self) -> str:
+        """The failing cell and the kernel's full traceback."""
+        return (
+            f"--- failing cell ---\n{self.cell.rstrip()}\n"
+            f"--- traceback ---\n{self.traceback.rstrip()}"
         )
 
 
@@ -137,8 +156,21 @@ class Report:
 # notebooks and their parameters
 
 
+#: the bundled notebooks' short names, by their number
+SHORT_NAMES = {"01": "tour", "02": "decay", "03": "diagnose", "04": "waves", "05": "faq"}
+
+
+def short_name(path: Path) -> str:
+    """A bundled notebook's short name ("decay" for 02_decay_models)."""
+    return SHORT_NAMES.get(path.stem[:2], path.stem[3:])
+
+
 def notebook_path(name: str | os.PathLike[str]) -> Path:
-    """The notebook called ``name``: a bundled name ("03_diagnose", "03", "diagnose") or a path.
+    """The notebook called ``name``: a bundled one or a path.
+
+    A bundled notebook is named by its file name ("02_decay_models"), its number ("02"), its
+    name without the number ("decay_models") or its short name ("decay"; see
+    :data:`SHORT_NAMES`).
 
     Raises
     ------
@@ -150,9 +182,9 @@ def notebook_path(name: str | os.PathLike[str]) -> Path:
         return path.resolve()
     known = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
     stem = path.stem
-    matches = [p for p in known if stem in (p.stem, p.stem[:2], p.stem[3:])]
+    matches = [p for p in known if stem in (p.stem, p.stem[:2], p.stem[3:], short_name(p))]
     if len(matches) != 1:
-        names = ", ".join(p.stem for p in known) or "none"
+        names = ", ".join(f"{short_name(p)} ({p.stem})" for p in known) or "none"
         raise LikekitInputError(f"no notebook {str(name)!r}; available: {names}")
     return matches[0]
 
@@ -343,15 +375,21 @@ def resolve_parameters(
 # running
 
 
-def _tail(text: str, n: int) -> str:
-    return "\n".join(text.rstrip().splitlines()[-n:])
+def _slug(name: str) -> str:
+    """A folder name from an input's name (a glob's ``*`` and friends left out)."""
+    return re.sub(r"[*?\[\]]+", "_", name).strip("_.") or "input"
 
 
-def _sha256(path: Path) -> str:
+def _sha256(source: Path) -> str:
+    """Checksum of an input: a file's bytes, or a folder's or glob's files (names and bytes)."""
+    files = input_files(source)
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    for path in files:
+        if len(files) > 1 or path != source:
+            digest.update(f"{path.relative_to(path.anchor)}\0".encode())
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -382,11 +420,18 @@ def _atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
-def _kernel_manager_class() -> type:
-    """A kernel manager whose ``python3`` is this interpreter (ipykernel's native spec).
+#: the kernel draws figures inline whatever the caller's MPLBACKEND says: Agg (common on
+#: servers, in containers and CI) would leave a report without figures
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+def _kernel_manager() -> Any:
+    """A manager of a ``python3`` kernel that is this interpreter (ipykernel's native spec).
 
     An installed ``python3`` kernelspec may point at another environment (a user-wide one,
-    say); the report must run with the packages it stamps.
+    say); the report must run with the packages it stamps. On POSIX the kernel talks over
+    IPC sockets in a private temporary directory: no TCP port to open, so no warning that TCP
+    runs unencrypted.
     """
     from ipykernel.kernelspec import RESOURCES, get_kernel_dict
     from jupyter_client.kernelspec import KernelSpec
@@ -396,63 +441,23 @@ def _kernel_manager_class() -> type:
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
-                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+                self._kernel_spec = KernelSpec(
+                    resource_dir=RESOURCES, env=KERNEL_ENV, **get_kernel_dict()
+                )
             return self._kernel_spec
 
-    return CurrentInterpreterKernelManager
-
-
-def _stamp_html(stamp: dict[str, Any]) -> str:
-    """The report's header block; every value is escaped (file names come from the user)."""
-    e = html.escape
-    rows = [
-        ("notebook", stamp["notebook"]),
-        ("generated", stamp["generated"]),
-        (
-            "input",
-            f"{stamp['input']['name']} (sha256 {stamp['input']['sha256']}, "
-            f"{stamp['input']['rows']} rows, {stamp['input']['videos']} videos)"
-            if stamp["input"]
-            else "none",
-        ),
-        ("parameters", json.dumps(stamp["parameters"], ensure_ascii=False) or "defaults"),
-        ("versions", ", ".join(f"{k} {v}" for k, v in stamp["versions"].items())),
-    ]
-    cells = "\n".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
-    return (
-        '<header class="likekit-stamp" style="font-family:sans-serif;margin:1em 2em;'
-        'padding:.6em 1em;border-left:4px solid #00798c;background:#f5f8f9">\n'
-        f"<h1>{e(stamp['title'])}</h1>\n"
-        '<table style="font-size:85%;text-align:left">\n'
-        f"{cells}\n</table>\n</header>\n"
+    if os.name != "posix":
+        return CurrentInterpreterKernelManager(kernel_name="python3")
+    sockets = Path(tempfile.mkdtemp(prefix="likekit-kernel-"))
+    return CurrentInterpreterKernelManager(
+        kernel_name="python3", transport="ipc", ip=str(sockets / "kernel")
     )
 
 
-def _html_exporter() -> Any:
-    """An HTML exporter without code, warmed up on a small notebook.
-
-    The first conversion compiles templates and regular expressions (most of a second):
-    done beside the kernel, on the other core, it costs the report nothing.
-    """
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    cell = nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output("stream", text="1")])
-    exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[cell]))
-    return exporter
-
-
-def _to_html(exporter: Any, nb: Any, stamp: dict[str, Any]) -> str:
-    nb.metadata["title"] = stamp["title"]  # the template escapes it into <title>
-    body, _ = exporter.from_notebook_node(nb)
-    header = _stamp_html(stamp)
-    match = re.search(r"<main[^>]*>", body) or re.search(r"<body[^>]*>", body)
-    if match is None:  # pragma: no cover - every nbconvert HTML template has a body
-        return header + body
-    return body[: match.end()] + "\n" + header + body[match.end() :]
+def _remove_sockets(kernel: Any) -> None:
+    """Remove the private directory of an IPC kernel's sockets."""
+    if kernel.transport == "ipc":
+        shutil.rmtree(Path(kernel.ip).parent, ignore_errors=True)
 
 
 def run_report(
@@ -464,6 +469,7 @@ def run_report(
     parameters_file: str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    load_options: dict[str, Any] | None = None,
 ) -> Report:
     """Execute a notebook on a table and write ``executed.ipynb`` and ``report.html``.
 
@@ -484,6 +490,9 @@ def run_report(
         Where to write; default ``reports/<notebook>-<input stem>/``.
     progress : bool
         Show papermill's progress bar (one tick per cell) on stderr.
+    load_options : dict, optional
+        More :func:`likekit.load_counts` options (``columns``, ``dayfirst``, ``tz``,
+        ``metric``, ...), merged over the notebook's ``load_options`` parameter.
 
     Returns
     -------
@@ -506,6 +515,10 @@ def run_report(
         raise LikekitInputError(f"notebook {nb_path.stem} takes no input table")
     if given_input:
         params[INPUT_PARAM] = given_input
+    if load_options:
+        if LOAD_PARAM not in declared:
+            raise LikekitInputError(f"notebook {nb_path.stem} takes no options for reading a table")
+        params[LOAD_PARAM] = {**params.get(LOAD_PARAM, {}), **load_options}
     if RESULTS_PARAM in params:
         raise LikekitInputError(
             f"{RESULTS_PARAM} is set by the report itself (results.json in the output directory)"
@@ -513,14 +526,18 @@ def run_report(
 
     source: Path | None = None
     input_stamp: dict[str, Any] | None = None
+    counts = None
     if INPUT_PARAM in declared:
         source = Path(params.get(INPUT_PARAM) or declared[INPUT_PARAM].default or sample_path())
-        load_options = {k: params[k] for k in ("duplicates", "rounding") if k in params}
+        options = {k: params[k] for k in ("duplicates", "rounding") if k in params}
+        options.update(params.get(LOAD_PARAM, {}))
         try:  # a bad table stops here, before any kernel
-            counts = load_counts(source, **load_options)
+            counts = load_counts(source, **options)
         except ValueError as exc:  # a bad option (duplicates=...) reads like a bad table
             raise LikekitInputError(str(exc)) from None
-        source = source.resolve()
+        except TypeError as exc:  # an option load_counts does not have
+            raise LikekitInputError(f"{LOAD_PARAM}: {exc}") from None
+        source = source.absolute()
         params[INPUT_PARAM] = str(source)
         input_stamp = {
             "name": source.name,
@@ -528,11 +545,14 @@ def run_report(
             "rows": len(counts),
             "videos": counts["video_id"].nunique(),
         }
+    check_values(params, counts)
+    if INTERACTIVE_PARAM in declared and INTERACTIVE_PARAM not in params:
+        params[INTERACTIVE_PARAM] = False  # widgets are dead in a static page
 
     out = (
         Path(out_dir)
         if out_dir
-        else Path("reports") / (f"{nb_path.stem}-{source.stem}" if source else nb_path.stem)
+        else Path("reports") / (f"{nb_path.stem}-{_slug(source.stem)}" if source else nb_path.stem)
     )
     out.mkdir(parents=True, exist_ok=True)
     out = out.resolve()
@@ -542,15 +562,21 @@ def run_report(
         "notebook": nb_path.stem,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "input": input_stamp,
-        "parameters": dict(params),  # before the runner adds results_path
+        # before the runner adds results_path; the input by name (a local path is private,
+        # and the input entry identifies the file by its checksum)
+        "parameters": {**params, **({INPUT_PARAM: source.name} if source else {})},
         "versions": _versions(),
     }
 
     from jupyter_core.utils import run_sync
 
     # the kernel boots (a second or so of imports) while this process imports papermill
-    kernel = _kernel_manager_class()(kernel_name="python3")
-    run_sync(kernel.start_kernel)()
+    kernel = _kernel_manager()
+    try:
+        run_sync(kernel.start_kernel)()
+    except BaseException:
+        _remove_sockets(kernel)
+        raise
 
     import nbformat
     import papermill
@@ -558,7 +584,7 @@ def run_report(
     # nbconvert takes seconds to import and warm up: done on the other core while the
     # kernel works (a daemon thread, so that an interrupted run does not wait for it)
     warm: dict[str, Any] = {}
-    warming = threading.Thread(target=lambda: warm.update(exporter=_html_exporter()), daemon=True)
+    warming = threading.Thread(target=lambda: warm.update(exporter=html_exporter()), daemon=True)
     warming.start()
 
     token = f"{os.getpid()}-{datetime.now(UTC).strftime('%H%M%S%f')}"
@@ -589,7 +615,7 @@ def run_report(
         nb = nbformat.read(running, as_version=4)
         nb.metadata["likekit"] = stamp
         warming.join()
-        report_html = _to_html(warm.get("exporter") or _html_exporter(), nb, stamp)
+        report_html = to_html(warm.get("exporter") or html_exporter(), nb, stamp)
         executed, html_path = out / "executed.ipynb", out / "report.html"
         _atomic_write(executed, nbformat.writes(nb))
         running.unlink()
@@ -600,6 +626,7 @@ def run_report(
             os.replace(results_tmp, out / "results.json")
     finally:
         run_sync(kernel.shutdown_kernel)(now=True)  # papermill leaves a kernel it was given
+        _remove_sockets(kernel)
         if running.exists():  # failed or interrupted: keep it for inspection
             os.replace(running, failed)
         results_tmp.unlink(missing_ok=True)

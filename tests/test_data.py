@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import likekit as lk
-from likekit.data import LikekitInputError
+from likekit.data import LikekitInputError, parse_displays
 
 BAD = Path(__file__).parent / "data" / "bad"
+GOOD = Path(__file__).parent / "data" / "good"
+COUNT_HINT = "expected a count such as 1234, 1,234, 1.234, 12.3K, 12,3K or 1.2M"
 
 
 # --------------------------------------------------------------------------- display strings
@@ -222,28 +226,28 @@ BAD_FILES = [
     ("no_timestamp.csv", "has no 'timestamp' column"),
     (
         "likes_words.csv",
-        "row 3, column 'likes': expected a count such as 1234, 1,234, 12.3K or 1.2M, got 'lots'",
+        f"row 3, column 'likes': {COUNT_HINT}, got 'lots'",
     ),
     (
         "likes_two_points.csv",
-        "row 3, column 'likes': expected a count such as 1234, 1,234, 12.3K or 1.2M, got '1.2.3K'",
+        f"row 3, column 'likes': {COUNT_HINT}, got '1.2.3K'",
     ),
     (
         "likes_unknown_suffix.csv",
-        "row 4, column 'likes': expected a count such as 1234, 1,234, 12.3K or 1.2M, got '1.2Q'",
+        f"row 4, column 'likes': {COUNT_HINT}, got '1.2Q'",
     ),
-    ("likes_inf.csv", "row 2, column 'likes': expected a whole count, got inf"),
-    ("likes_negative.csv", "row 3, column 'likes': a count cannot be negative, got -3"),
+    ("likes_inf.csv", f"row 2, column 'likes': {COUNT_HINT}, got 'inf'"),
+    ("likes_negative.csv", "row 3, column 'likes': a count cannot be negative, got '-3'"),
     (
         "likes_negative_display.csv",
         "row 3, column 'likes': a count cannot be negative, got '-1.2K'",
     ),
-    ("likes_fraction.csv", "row 2, column 'likes': expected a whole count, got 12.5"),
+    ("likes_fraction.csv", "row 2, column 'likes': expected a whole count, got '12.5'"),
     ("likes_absurd.csv", "row 2, column 'likes': 5,000,000,000,000 is beyond any real count"),
     ("likes_absurd_display.csv", "row 3, column 'likes': 5,000,000,000,000 is beyond any real"),
     (
         "views_words.csv",
-        "row 2, column 'views': expected a count such as 1234, 1,234, 12.3K or 1.2M, got 'many'",
+        f"row 2, column 'views': {COUNT_HINT}, got 'many'",
     ),
     (
         "timestamp_words.csv",
@@ -266,21 +270,171 @@ BAD_FILES = [
     ("ragged_row.csv", "row 3: expected 3 fields as in the header, found 4"),
     ("repeated_header.csv", "has repeated column names in its header"),
     ("resolution_zero.csv", "row 2, column 'resolution': a resolution is a step of at least 1"),
-    ("json.csv", "looks like JSON, not CSV"),
-    ("data.json", "looks like JSON, not CSV"),
+    ("data.json", "has no 'timestamp' field (fields found: video_id, likes;"),
     ("latin1.csv", "is not UTF-8 text (byte 0xe9 on line 2); save it as UTF-8 CSV"),
     ("utf16.csv", "is UTF-16 text; save it as UTF-8 CSV"),
-    ("binary.csv", "is binary data, not a CSV text file"),
+    ("binary.csv", "is binary data, not a CSV, Excel, Parquet or JSON file"),
     ("damaged.parquet", "is not a readable Parquet file"),
 ]
 
 
+#: bad files of the "bring your own data" loader: options, and the exact message after the path
+BAD_EXACT = [
+    (
+        "mixed_date_orders.csv",
+        {},
+        ", column 'Date': mixes day-first dates ('24/11/2026', row 2) and month-first dates "
+        "('11/25/2026', row 3); one column needs one order",
+    ),
+    (
+        "ambiguous_dates.csv",
+        {},
+        ", column 'date': cannot tell day-first from month-first dates: '01/11/2026' (row 2) "
+        "is 1 November day first or 11 January month first, and no date in the column "
+        "settles it; pass dayfirst=True or False (--dayfirst or --monthfirst) or date_format",
+    ),
+    (
+        "conflict_columns.csv",
+        {},
+        ": columns 'Date' and 'Time' both read as timestamp; pass columns={'Date': 'timestamp'} "
+        "(--column 'Date=timestamp') to choose one",
+    ),
+    (
+        "two_counters.csv",
+        {},
+        ": columns 'likes' and 'hearts' both read as likes; pass columns={'likes': 'likes'} "
+        "(--column 'likes=likes') to choose one",
+    ),
+    (
+        "near_miss.csv",
+        {},
+        ": has no 'likes' column (columns found: Video, Date, Lieks; required: video_id, "
+        "timestamp, likes; 'Lieks' looks like likes: pass columns={'Lieks': 'likes'})",
+    ),
+    (
+        "near_miss.csv",
+        {"metric": "followers"},
+        ": has no 'followers' column (columns found: Video, Date, Lieks; required: video_id, "
+        "timestamp, likes; followers is looked for as followers, follower_count, "
+        "followers_count, follower)",
+    ),
+    (
+        "near_miss.csv",
+        {"columns": {"Likes": "likes"}},
+        ": columns= names 'Likes', which is not a column (columns found: Video, Date, Lieks); "
+        "did you mean 'Lieks'?",
+    ),
+    (
+        "near_miss.csv",
+        {"columns": {"Lieks": "like"}},
+        ": columns= maps 'Lieks' to 'like', which is not one of video_id, timestamp, likes, "
+        "resolution, views, comments, shares",
+    ),
+    (
+        "fraction_comma.csv",
+        {},
+        ", row 3, column 'likes': expected a whole count, got '12,5' (a separator followed by "
+        "exactly three digits groups thousands; pass thousands= and decimal= to say otherwise)",
+    ),
+    (
+        "thousands_mixed.csv",
+        {},
+        ", row 2, column 'likes': expected a whole count, got '1.234,5' (a separator followed "
+        "by exactly three digits groups thousands; pass thousands= and decimal= to say "
+        "otherwise)",
+    ),
+    (
+        "impossible_dayfirst.csv",
+        {},
+        ", row 3, column 'date': expected a date and time such as 2026-01-05T13:00:00Z, "
+        "got '31/02/2026'",
+    ),
+    (
+        "epoch_excel_serial.csv",
+        {},
+        ", row 2, column 'epoch': expected Unix epoch seconds or milliseconds of a time "
+        "between 2000 and 2100, got 46000",
+    ),
+    (
+        "dst_gap.csv",
+        {"tz": "Europe/Paris"},
+        ", row 2, column 'time': '2026-03-29 02:30' does not exist or happens twice in "
+        "Europe/Paris (a daylight-saving change); give such times with an offset or in UTC",
+    ),
+    (
+        "semicolon_words.csv",
+        {},
+        f", row 3, column 'Likes': {COUNT_HINT}, got 'viele'",
+    ),
+    (
+        "tab_ragged.tsv",
+        {},
+        ", row 3: expected 3 fields as in the header, found 4",
+    ),
+    (
+        "unknown_zone_words.csv",
+        {},
+        ", row 2, column 'date': expected a date and time such as 2026-01-05T13:00:00Z, "
+        "got 'next tuesday'",
+    ),
+    (
+        "tiktok_no_capture.json",
+        {},
+        ": has no 'timestamp' field (fields found: id, createTime, stats.diggCount; required: "
+        "video_id, timestamp, likes; 'createTime' is when the video was posted, not when the "
+        "count was captured; timestamp is looked for as timestamp, time, date, datetime, "
+        "captured_at, scraped_at, collected_at, fetched_at, epoch)",
+    ),
+    (
+        "missing_capture_time.jsonl",
+        {},
+        ", line 2, field 'captured_at': missing timestamp (every snapshot needs a date and time)",
+    ),
+    (
+        "broken.json",
+        {},
+        ": is not valid JSON (Expecting ',' delimiter, line 2 column 13)",
+    ),
+    (
+        "bad_line.jsonl",
+        {},
+        ": line 3 is not valid JSON (Expecting property name enclosed in double quotes, column 13)",
+    ),
+    (
+        "not_records.json",
+        {},
+        ", record 1: expected an object with named fields, got int",
+    ),
+    (
+        "ytdlp_no_epoch",
+        {},
+        ": abc.info.json has no 'epoch' field, the capture time yt-dlp writes (its 'timestamp' "
+        "is the upload time); write captures with yt-dlp --write-info-json",
+    ),
+    (
+        "excel_words.xlsx",
+        {},
+        f", row 4, column 'Likes': {COUNT_HINT}, got 'lots'",
+    ),
+    (
+        "excel_fraction.xlsx",
+        {},
+        ", row 3, column 'Likes': expected a whole count, got 12.5",
+    ),
+]
+
+
 def digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_every_bad_file_is_covered():
-    assert {name for name, _ in BAD_FILES} == {p.name for p in BAD.iterdir()}
+    named = {name for name, _ in BAD_FILES} | {name for name, _, _ in BAD_EXACT}
+    assert named == {p.name for p in BAD.iterdir()}
 
 
 @pytest.mark.parametrize(("name", "message"), BAD_FILES, ids=[n for n, _ in BAD_FILES])
@@ -296,16 +450,28 @@ def test_bad_file_gets_a_clear_error_naming_source_row_and_column(name, message)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
-def test_loading_never_changes_an_input_file(tmp_path):
-    before = digest(BAD)
-    for path in BAD.iterdir():
+@pytest.mark.parametrize(
+    ("name", "options", "message"), BAD_EXACT, ids=[f"{n}-{o}" for n, o, _ in BAD_EXACT]
+)
+def test_bad_input_gets_its_exact_one_line_message(name, options, message):
+    path = BAD / name
+    with pytest.raises(LikekitInputError) as caught:
+        lk.load_counts(path, **options)
+    assert str(caught.value) == f"{path}{message}"
+
+
+def test_loading_never_changes_an_input_file():
+    before = digest(BAD), digest(GOOD)
+    for name, options, _ in [(n, {}, m) for n, m in BAD_FILES] + BAD_EXACT:
         with pytest.raises(LikekitInputError):
-            lk.load_counts(path)
-    assert digest(BAD) == before
+            lk.load_counts(BAD / name, **options)
+    for name, options, _ in GOOD_FILES:
+        lk.load_counts(GOOD / name, **options)
+    assert (digest(BAD), digest(GOOD)) == before
 
 
 def test_directory_and_missing_paths(tmp_path):
-    with pytest.raises(LikekitInputError, match="is a directory, not a table file"):
+    with pytest.raises(LikekitInputError, match="is a folder without yt-dlp .info.json captures"):
         lk.load_counts(tmp_path)
     with pytest.raises(LikekitInputError, match=r"nope\.csv: no such file"):
         lk.load_counts(tmp_path / "nope.csv")
@@ -347,3 +513,276 @@ def test_blank_cells_are_missing_counts_but_required_elsewhere():
         lk.load_counts(table.assign(video_id=["a", " "]))
     with pytest.raises(LikekitInputError, match="row 1, column 'timestamp': missing timestamp"):
         lk.load_counts(table.assign(timestamp=[" ", "2026-01-06"]))
+
+
+# --------------------------------------------------------------------------- bring your own data
+
+#: good files, the options they need and the table they hold, written out by hand
+GOOD_FILES = [
+    ("sheet_dayfirst.csv", {}, "sheet_dayfirst"),
+    ("semicolon_european.csv", {}, "semicolon_european"),
+    ("tab_separated.tsv", {}, "tab_separated"),
+    ("monthfirst_us.csv", {}, "monthfirst_us"),
+    ("month_names.csv", {}, "month_names"),
+    ("ambiguous_dates.csv", {"dayfirst": True}, "ambiguous_dates.dayfirst"),
+    ("ambiguous_dates.csv", {"dayfirst": False}, "ambiguous_dates.monthfirst"),
+    ("ambiguous_dates.csv", {"date_format": "%d/%m/%Y"}, "ambiguous_dates.dayfirst"),
+    ("epoch_seconds.csv", {}, "epoch_seconds"),
+    ("epoch_millis.csv", {}, "epoch_millis"),
+    ("followers.csv", {}, "followers"),
+    ("expanded.csv", {"resolution": "infer"}, "expanded"),
+    ("local_time.csv", {"tz": "Europe/Paris"}, "local_time"),
+    ("date_format.csv", {"date_format": "%Y%m%d-%H%M"}, "date_format"),
+    (
+        "mapped.csv",
+        {"columns": {"Clip": "video_id", "When": "timestamp", "Total hearts": "likes"}},
+        "mapped",
+    ),
+    ("json_in.csv", {}, "json_in"),
+    ("tiktok.json", {}, "tiktok"),
+    ("tiktok.jsonl", {}, "tiktok_lines"),
+    ("wrapped.json", {}, "wrapped"),
+    ("ytdlp", {}, "ytdlp"),
+    ("ytdlp/*.info.json", {}, "ytdlp"),
+    ("subscribers.xlsx", {"sheet": "Data"}, "subscribers"),
+    ("subscribers.xlsx", {"sheet": 1}, "subscribers"),
+    (
+        "european.xlsx",
+        {"columns": {"Datum und Zeit": "timestamp", "Aufrufe": "views"}},
+        "european",
+    ),
+]
+
+
+def expected_table(stem: str) -> pd.DataFrame:
+    """An expected table as written by hand, typed as the data contract says."""
+    table = pd.read_csv(GOOD / f"{stem}.expected.csv", dtype={"video_id": "str"})
+    table["timestamp"] = pd.to_datetime(table["timestamp"], utc=True, format="ISO8601")
+    table["timestamp"] = table["timestamp"].dt.as_unit("us")
+    for column in ("likes", "views", "comments", "shares"):
+        if column in table:
+            table[column] = table[column].astype("Int64")
+    table["resolution"] = table["resolution"].astype("int64")
+    return table
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "stem"), GOOD_FILES, ids=[f"{n}-{o}" for n, o, _ in GOOD_FILES]
+)
+def test_good_file_reads_as_its_expected_table(name, options, stem):
+    expected = expected_table(stem)
+    counts = lk.load_counts(GOOD / name, **options)
+    pd.testing.assert_frame_equal(counts[list(expected.columns)], expected)
+
+
+def test_every_good_file_has_an_expected_table():
+    tables = {p.name for p in GOOD.glob("*.expected.csv")}
+    sources = {p.name for p in GOOD.iterdir()} - tables
+    assert sources == {name for name, _, _ in GOOD_FILES if "*" not in name}
+    assert tables == {f"{stem}.expected.csv" for _, _, stem in GOOD_FILES}
+
+
+def test_metric_is_carried_and_inferred_from_the_counter_column():
+    assert lk.load_counts(GOOD / "sheet_dayfirst.csv").attrs["metric"] == "likes"
+    assert lk.load_counts(GOOD / "followers.csv").attrs["metric"] == "followers"
+    assert lk.load_counts(GOOD / "subscribers.xlsx", sheet="Data").attrs["metric"] == "subscribers"
+    stars = pd.DataFrame({"repo": ["r"], "date": ["2026-11-24"], "Stars": ["1,2K"]})
+    counts = lk.load_counts(stars, metric="stars", columns={"repo": "video_id"})
+    assert counts.attrs["metric"] == "stars" and counts["likes"].tolist() == [1_200]
+
+
+def test_other_columns_are_kept_under_their_own_names():
+    counts = lk.load_counts(GOOD / "tiktok.json")
+    assert counts["desc"].tolist() == ["dance", "dance"]
+    assert counts["createTime"].tolist() == [1793000000] * 2  # upload time, not the capture
+    assert lk.load_counts(GOOD / "ytdlp")["title"].tolist()[0] == "video dQw4"
+
+
+def test_explicit_columns_win_over_synonyms():
+    mapping = {"Clip": "video_id", "When": "timestamp", "Total hearts": "likes"}
+    counts = lk.load_counts(GOOD / "mapped.csv", columns=mapping)
+    assert counts["likes"].tolist() == [10, 11]
+    assert counts["Likes"].tolist() == ["old", "old"]  # not the counter now: kept as it was
+
+
+def test_missing_sheet_names_the_sheets():
+    path = GOOD / "subscribers.xlsx"
+    with pytest.raises(LikekitInputError) as caught:
+        lk.load_counts(path, sheet="Nope")
+    assert str(caught.value) == f"{path}: has no sheet 'Nope' (sheets: Notes, Data)"
+    with pytest.raises(LikekitInputError) as caught:
+        lk.load_counts(path)  # the first sheet holds notes
+    assert str(caught.value).startswith(
+        f"{path}, sheet 'Notes': has no 'video_id' or 'timestamp' or 'likes' column"
+    )
+
+
+def test_glob_without_matches_and_folder_without_captures(tmp_path):
+    with pytest.raises(LikekitInputError, match=r"\*\.info\.json: no file matches this pattern"):
+        lk.load_counts(tmp_path / "*.info.json")
+    with pytest.raises(LikekitInputError, match="is a folder without yt-dlp .info.json captures"):
+        lk.load_counts(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "expected"),
+    [
+        ("1.000", {}, (1_000, 1)),
+        ("1.000", {"decimal": "."}, (1, 1)),
+        ("1,000", {"thousands": "."}, (1, 1)),  # the comma is then a decimal mark
+        ("12,3K", {}, (12_300, 100)),
+        ("12,3K", {"thousands": ","}, None),
+        ("1 234 567", {"thousands": " "}, (1_234_567, 1)),
+        ("1\u00a0234", {"thousands": " "}, (1_234, 1)),
+        ("1'234", {"thousands": "'"}, (1_234, 1)),
+        ("1.234,5K", {"thousands": ".", "decimal": ","}, (1_234_500, 100)),
+        ("1,234.5K", {}, (1_234_500, 100)),
+        ("2 M", {}, (2_000_000, 100_000)),
+        ("12,34", {}, None),
+    ],
+)
+def test_separators_and_their_options(text, options, expected):
+    lower, resolution, valid = parse_displays(pa.array([text]), **options)
+    got = (int(lower[0]), int(resolution[0])) if valid[0] else None
+    assert got == expected
+
+
+def test_separator_options_are_checked():
+    with pytest.raises(ValueError, match="thousands must be one separator character"):
+        lk.load_counts(GOOD / "followers.csv", thousands="..")
+    with pytest.raises(ValueError, match="cannot both be"):
+        lk.load_counts(GOOD / "followers.csv", thousands=",", decimal=",")
+    with pytest.raises(ValueError, match="tz must be an IANA time zone"):
+        lk.load_counts(GOOD / "followers.csv", tz="Mars/Olympus")
+
+
+def test_one_day_order_per_column_never_mixed():
+    # the bug the issue reports: 01/11-12/11 read month first, 13/11-30/11 day first
+    days = [f"{d:02d}/11/2026" for d in range(1, 31)]
+    table = pd.DataFrame({"video": "v", "date": days, "likes": range(30)})
+    stamps = lk.load_counts(table)["timestamp"]
+    assert stamps.dt.month.unique().tolist() == [11]
+    assert stamps.dt.day.tolist() == list(range(1, 31))
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=pd.Timestamp("2001-01-01"), max_value=pd.Timestamp("2099-12-31")),
+        min_size=1,
+        max_size=20,
+    ),
+    st.booleans(),
+    st.sampled_from(["/", ".", "-"]),
+)
+def test_numeric_dates_read_back_in_the_stated_order(moments, dayfirst, sep):
+    moments = [m.replace(second=0, microsecond=0) for m in moments]
+    layout = f"%d{sep}%m{sep}%Y %H:%M" if dayfirst else f"%m{sep}%d{sep}%Y %H:%M"
+    table = pd.DataFrame(
+        {"video": "v", "date": [m.strftime(layout) for m in moments], "likes": range(len(moments))}
+    )
+    counts = lk.load_counts(table, dayfirst=dayfirst, duplicates="last")
+    expected = sorted({pd.Timestamp(m, tz="UTC") for m in moments})
+    assert counts["timestamp"].tolist() == expected
+
+
+def test_resolution_inference_leaves_exact_counts_alone():
+    rng = np.random.default_rng(12)
+    n_videos, steps = 200, 48
+    exact = np.cumsum(rng.poisson(30, (n_videos, steps)), axis=1) + rng.integers(
+        1000, 10**6, (n_videos, 1)
+    )
+    table = pd.DataFrame(
+        {
+            "video_id": np.repeat([f"v{i:03d}" for i in range(n_videos)], steps),
+            "timestamp": np.tile(pd.date_range("2026-01-05", periods=steps, freq="h"), n_videos),
+            "likes": exact.ravel(),
+        }
+    )
+    counts = lk.load_counts(table, resolution="infer")
+    assert counts.attrs["resolution_inferred"] == []
+    assert (counts["resolution"] == 1).all()
+    # the same videos shown with three significant figures and written out in full
+    steps_of = 10 ** np.maximum(np.floor(np.log10(exact)).astype(int) - 2, 0)
+    shown = table.assign(likes=(exact // steps_of * steps_of).ravel())
+    counts = lk.load_counts(shown, resolution="infer")
+    assert len(counts.attrs["resolution_inferred"]) == n_videos
+    assert (counts["resolution"].to_numpy() == steps_of.ravel()).all()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_command_line_options_are_load_counts_options():
+    from likekit.cli import build_parser, loader_options
+
+    path = GOOD / "mapped.csv"
+    args = build_parser().parse_args(
+        ["report", str(path), "--column", "Clip=video_id", "--column", "When=timestamp"]
+        + ["--column", "Total hearts=likes", "--monthfirst", "--tz", "Europe/Paris"]
+        + ["--metric", "hearts", "--resolution", "infer", "--sheet", "2"]
+    )
+    options = loader_options(args)
+    assert options == {
+        "columns": {"Clip": "video_id", "When": "timestamp", "Total hearts": "likes"},
+        "dayfirst": False,
+        "tz": "Europe/Paris",
+        "sheet": "2",
+        "metric": "hearts",
+        "resolution": "infer",
+    }
+    counts = lk.load_counts(path, **options)
+    assert counts.attrs["metric"] == "hearts" and counts["likes"].tolist() == [10, 11]
+    assert loader_options(build_parser().parse_args(["report", str(path)])) == {}
+    assert loader_options(build_parser().parse_args(["report", "--dayfirst"])) == {"dayfirst": True}
+
+
+def test_load_options_are_the_keywords_of_load_counts():
+    import inspect
+
+    from likekit.cli import build_parser, loader_options
+    from likekit.data import LOAD_OPTIONS
+
+    keywords = [
+        p.name
+        for p in inspect.signature(lk.load_counts).parameters.values()
+        if p.kind is p.KEYWORD_ONLY
+    ]
+    assert list(LOAD_OPTIONS) == keywords
+    every = ["report", "--column", "a=likes", "--dayfirst", "--date-format", "%d", "--tz", "UTC"]
+    every += ["--sheet", "s", "--thousands", ".", "--decimal", ",", "--metric", "stars"]
+    every += ["--resolution", "infer"]
+    given = loader_options(build_parser().parse_args(every))
+    assert set(given) == set(LOAD_OPTIONS) - {"duplicates", "rounding"}  # those are -p options
+
+
+def test_command_line_column_needs_source_and_target():
+    from likekit.cli import build_parser, loader_options
+
+    args = build_parser().parse_args(["report", "x.csv", "--column", "Clip"])
+    with pytest.raises(LikekitInputError, match="--column expects SOURCE=TARGET, got 'Clip'"):
+        loader_options(args)
+    with pytest.raises(SystemExit):  # argparse: one order only
+        build_parser().parse_args(["report", "--dayfirst", "--monthfirst"])
+
+
+def test_playlist_metadata_beside_captures_is_skipped(tmp_path):
+    playlist = {"_type": "playlist", "id": "UC1", "epoch": 1795000000, "extractor": "youtube:tab"}
+    (tmp_path / "channel.info.json").write_text(json.dumps(playlist))
+    with pytest.raises(LikekitInputError, match="holds only playlist metadata, no video captures"):
+        lk.load_counts(tmp_path)
+    capture = {"id": "v", "epoch": 1795000000, "like_count": 3, "extractor": "youtube"}
+    (tmp_path / "v.info.json").write_text(json.dumps(capture))
+    assert lk.load_counts(tmp_path)["video_id"].tolist() == ["v"]
+
+
+def test_a_sheet_named_like_a_number_wins_over_the_number(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "2026"
+    book.active.append(["video", "date", "likes"])
+    book.active.append(["v", "2026-11-24", 5])
+    book.save(tmp_path / "y.xlsx")
+    assert lk.load_counts(tmp_path / "y.xlsx", sheet="2026")["likes"].tolist() == [5]
+    with pytest.raises(LikekitInputError, match=r"has no sheet number 1 \(sheets, from 0: 2026\)"):
+        lk.load_counts(tmp_path / "y.xlsx", sheet=1)

@@ -243,6 +243,18 @@ def test_05_faq_numbers(panel, report05):
     assert rate["low"] <= rate["estimate"] <= rate["high"]
 
 
+def test_03_says_the_tables_own_word(panel, tmp_path):
+    """A followers table: every sentence and the per-video table say followers."""
+    _, sim = panel
+    path = tmp_path / "followers.csv"
+    sim.counts.rename(columns={"likes": "followers"}).to_csv(path, index=False)
+    done = _run("03_diagnose", tmp_path / "out", path, max_videos_plotted=1)
+    text = done.results["answer"] + " " + done.results["verdict"]
+    assert "followers" in text and not re.search(r"\blikes?\b", text), text
+    header = (done.out_dir / "videos.csv").read_text().splitlines()[0]
+    assert "followers at peak" in header and "likes" not in header
+
+
 # ---------------------------------------------------------------------------------------
 # the report as a person sees it
 

@@ -15,6 +15,8 @@ class LikekitInputError(ValueError):
     of a JSON Lines file); a folder of yt-dlp captures names the capture's file.
     """
 
+    __module__ = "likekit.data"  # its public home, as tracebacks and messages show it
+
 
 @dataclass
 class Source:

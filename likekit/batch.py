@@ -115,7 +115,7 @@ def diagnose_to_dir(
             tables = {
                 "events.parquet": diag.events,
                 "waves.parquet": diag.waves,
-                "videos.parquet": diag.videos.join(diag.summary().drop(columns="status")),
+                "videos.parquet": diag.videos.join(diag.summary().drop(columns="data_quality")),
             }
             summary = _summary(diag, source, panel)
         with _stage(bar, "write"):

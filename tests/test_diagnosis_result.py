@@ -182,7 +182,7 @@ def test_answer_states_the_losses(creator):
     answer, losses = creator.answer(), creator.losses()
     assert answer.lost == pytest.approx(losses["lost"].sum())
     assert answer.main_cause == losses.loc[["purge", "trend_decline"], "lost"].idxmax()
-    assert f"{round(answer.lost):,} likes disappeared for good" in answer.verdict
+    assert f"The {round(answer.lost):,} likes that disappeared for good" in answer.verdict
     assert answer.purge_waves == (creator.waves["cause"] == "purge").sum()
     page = creator._repr_html_()
     assert "<table" in page and "disappeared for good" in page

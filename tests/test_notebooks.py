@@ -8,9 +8,11 @@ simulation's truth. ``make test`` also runs every notebook with its defaults und
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -79,9 +81,16 @@ def _run(notebook, out, input_path=None, **params):
     return done
 
 
-def test_01_tour_matches_the_simulations(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # runs from any working directory
-    done = _run("01_why_likes_disappear", tmp_path / "out", n_videos=4, days=8, seed=3)
+@pytest.fixture(scope="module")
+def report01(tmp_path_factory):
+    out = tmp_path_factory.mktemp("r01")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(out)  # runs from any working directory
+        return _run("01_why_likes_disappear", out / "out", n_videos=4, days=8, seed=3)
+
+
+def test_01_tour_matches_the_simulations(report01):
+    done = report01
     res = done.results["scenarios"]
     for name, got in res.items():
         sim = lk.simulate(name, n_videos=4, days=8, seed=3)
@@ -100,12 +109,18 @@ def test_01_tour_matches_the_simulations(tmp_path, monkeypatch):
     assert done.results["purge_times"] <= done.results["purge_videos"]  # waves are shared
 
 
-def test_02_decay_matches_fit_decay(tmp_path):
+@pytest.fixture(scope="module")
+def report02(tmp_path_factory):
     path = lk.sample_path("trend_decline")  # one video whose trend fades
     models = ["exponential", "power_law"]
-    done = _run("02_decay_models", tmp_path / "out", path, video_id="v00", models=models,
+    out = tmp_path_factory.mktemp("r02") / "out"
+    return _run("02_decay_models", out, path, video_id="v00", models=models,
                 criterion="aic", forecast_days=3)  # fmt: skip
-    res = done.results
+
+
+def test_02_decay_matches_fit_decay(report02):
+    path, models = lk.sample_path("trend_decline"), ["exponential", "power_law"]
+    res = report02.results
     counts = lk.load_counts(path)
     diag = lk.diagnose(counts)
     one = counts.loc[counts["video_id"] == "v00"]
@@ -174,10 +189,15 @@ def test_03_report_escapes_input_and_hides_code(report03):
     assert page.count("data:image/png;base64,") >= 4  # panel, losses, two videos
 
 
-def test_04_waves_match_diagnose_and_the_truth(panel, tmp_path):
+@pytest.fixture(scope="module")
+def report04(panel, tmp_path_factory):
+    out = tmp_path_factory.mktemp("r04") / "out"
+    return _run("04_purge_waves", out, panel[0], wave_alpha=0.05)
+
+
+def test_04_waves_match_diagnose_and_the_truth(panel, report04):
     path, sim = panel
-    done = _run("04_purge_waves", tmp_path / "out", path, wave_alpha=0.05)
-    res = done.results
+    res = report04.results
     diag = lk.diagnose(lk.load_counts(path), wave_alpha=0.05)
     assert res["waves"] == len(diag.waves)
     # numbered in time order
@@ -197,10 +217,15 @@ def test_04_waves_match_diagnose_and_the_truth(panel, tmp_path):
     np.testing.assert_allclose(res["days_between_purges"], gaps, atol=1 / 24)
 
 
-def test_05_faq_numbers(panel, tmp_path):
+@pytest.fixture(scope="module")
+def report05(panel, tmp_path_factory):
+    out = tmp_path_factory.mktemp("r05") / "out"
+    return _run("05_faq", out, panel[0], seed=2, n_videos=4, days=10, like_weight=0.5)
+
+
+def test_05_faq_numbers(panel, report05):
     path, _ = panel
-    done = _run("05_faq", tmp_path / "out", path, seed=2, n_videos=4, days=10, like_weight=0.5)
-    res = done.results
+    res = report05.results
     counts = lk.load_counts(path)
     diag = lk.diagnose(counts)
     losses = diag.losses()
@@ -218,6 +243,18 @@ def test_05_faq_numbers(panel, tmp_path):
     assert rate["low"] <= rate["estimate"] <= rate["high"]
 
 
+def test_03_says_the_tables_own_word(panel, tmp_path):
+    """A followers table: every sentence and the per-video table say followers."""
+    _, sim = panel
+    path = tmp_path / "followers.csv"
+    sim.counts.rename(columns={"likes": "followers"}).to_csv(path, index=False)
+    done = _run("03_diagnose", tmp_path / "out", path, max_videos_plotted=1)
+    text = done.results["answer"] + " " + done.results["verdict"]
+    assert "followers" in text and not re.search(r"\blikes?\b", text), text
+    header = (done.out_dir / "videos.csv").read_text().splitlines()[0]
+    assert "followers at peak" in header and "likes" not in header
+
+
 # ---------------------------------------------------------------------------------------
 # the report as a person sees it
 
@@ -226,44 +263,73 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+#: every report's figures at least (with the parameters the fixtures above use)
+MIN_FIGURES = {"report01": 2, "report02": 2, "report03": 4, "report04": 3, "report05": 3}
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "reports" / "screenshots"
+E_NOTATION = re.compile(r"\d\.?\d*[eE][+-]?\d")
+
+
+def _browser(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        *args,
+        page.as_uri(),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def _visible_text(dom: str) -> str:
+    """The text a reader sees: no scripts, styles, tags or attribute values."""
+    dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S | re.I)
+    return html.unescape(re.sub(r"<[^>]+>", " ", dom))
+
+
 @pytest.mark.skipif(
     _chromium() is None,
     reason="headless Chromium not installed (Debian: apt-get install chromium; .ci/run does)",
 )
-def test_03_report_renders_in_headless_chromium(report03, tmp_path):
-    done, _ = report03
-    proc = subprocess.run(
-        [
-            _chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            done.html.as_uri(),
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@pytest.mark.parametrize("name", list(MIN_FIGURES))
+def test_report_renders_in_headless_chromium(name, request, tmp_path):
+    done = request.getfixturevalue(name)
+    done = done[0] if isinstance(done, tuple) else done
+    proc = _browser(done.html, tmp_path / "profile", "--dump-dom")
     dom = proc.stdout
     assert proc.returncode == 0 and "</html>" in dom, proc.stderr[-2000:]
-    for heading in (
-        "Overview",
-        "Purge waves and outages across videos",
-        "Per-video verdicts",
-        "What was lost to what",
-        "The most affected videos",
-        "The answer",
-    ):
-        assert re.search(rf"<h2[^>]*>{heading}", dom), heading
-    assert len(re.findall(r'<img[^>]*src="data:image/png;base64,', dom)) >= 4
-    assert 'class="likekit-stamp"' in dom and "sha256" in dom
-    # no code and no error visible; the hostile id stayed text, no element was made of it
-    assert "jp-mod-noInput" in dom and "Traceback" not in dom
+    # the answer first: its heading before any figure or table, the analysts' details last
+    headings = re.findall(r"<h2[^>]*>(.*?)<", dom)
+    assert headings[0] == "Answer" and headings[-1] == "Details for analysts", headings
+    body = dom[dom.index("</header>") :]  # the notebook, after the runner's stamp
+    answer_at = re.search(r"<h2[^>]*>Answer", body).start()
+    first_figure = re.search(r'<img[^>]*src="data:image/png;base64,', body).start()
+    first_table = body.find("<table")
+    assert answer_at < first_figure and (first_table < 0 or answer_at < first_table)
+    answer = _visible_text(body[answer_at : body.find("<h2", answer_at + 1)])
+    assert re.search(r"\d", answer), answer  # it says numbers, not only words
+    figures = re.findall(r'<img[^>]*src="data:image/png;base64,', dom)
+    assert len(figures) >= MIN_FIGURES[name]
+    assert 'class="likekit-stamp"' in dom and ("sha256" in dom) == (name != "report01")
+    # no code, no error, no warning, no e-notation visible
+    assert "jp-mod-noInput" in dom
     assert not re.search(r'class="[^"]*(jp-InputArea-editor|highlight)', dom)
-    assert not re.search(r'<img[^>]*src="x"', dom) and "&lt;img src=x onerror=" in dom
+    text = _visible_text(body)
+    assert "Traceback" not in text and "Error" not in text and "Warning" not in text
+    assert not E_NOTATION.search(text), E_NOTATION.search(text)
+    assert "+00:00" not in text and "nan" not in text.split() and "NaN" not in text
+    # a hostile id stays text: no element was made of it
+    assert not re.search(r'<img[^>]*src="x"', dom)
+    if name == "report03":  # its per-video table shows the id, as text
+        assert "&lt;img src=x onerror=" in dom
+    # a screenshot for a reviewer
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / f"{name}.png"
+    proc = _browser(done.html, tmp_path / "profile", "--window-size=1280,3000",
+                    f"--screenshot={shot}", "--hide-scrollbars")  # fmt: skip
+    assert proc.returncode == 0 and shot.stat().st_size > 10_000, proc.stderr[-2000:]

@@ -439,7 +439,12 @@ def test_plot_draws_one_video_with_its_events(sims):
     assert ax.get_title() == f"mixed: {lost}"
     labels = {t.get_text() for t in ax.get_legend().get_texts()}
     causes = sim.events.loc[sim.events["video_id"] == lost, "cause"]
-    assert {label.split(" ")[0] for label in labels} >= set(causes) | {"true", "shown"}
+    from likekit.plots import event_label
+
+    assert {label.split(":")[0] for label in labels} >= {event_label(c) for c in causes} | {
+        "true likes"
+    }
+    assert not any("(purge)" in label or "_" in label for label in labels)  # words only
     assert sims["healthy"].plot("v03").get_title() == "healthy: v03"
     with pytest.raises(lk.LikekitInputError, match="no video 'v99'"):
         sim.plot("v99")

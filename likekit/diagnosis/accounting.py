@@ -14,8 +14,12 @@ Per video the fall from the peak is accounted for exactly::
 with ``now`` the count shown at the last snapshot (zero while the count is hidden or the
 video removed), ``purge`` the purges after the peak, ``hidden`` the level a hidden count or
 removed video had, ``trend_decline`` the detected decline of the trend, ``glitch`` what a
-glitch still hides at the end, and ``unexplained`` the rest (counting noise, or a fall too
-small to be called a decline; negative when the count regained some of its fall).
+glitch still hides at the end, and ``unexplained`` the rest: counting noise, display
+rounding, or a fall too small to be called a decline; it is negative when a video grew
+back after a loss (a purge after the peak, then new likes), since the purge is counted in
+full while the fall is only what is left of it. Reports call it "not attributed to a
+cause". Purges before a video's peak are lost for good (``by_cause``) but are not part
+of its fall: the video grew past them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from likekit.narrative import verdict
 from likekit.schema import CAUSES
 
 _Z95 = float(stats.norm.isf(0.025))
@@ -146,11 +151,6 @@ class Answer:
     purge_waves: int
 
 
-def _likes(n: float) -> str:
-    n = int(round(n))
-    return f"{n:,} like" + ("" if n == 1 else "s")
-
-
 def answer(losses: pd.DataFrame, accounts: pd.DataFrame, counts, waves) -> Answer:
     """The answer from the per-cause losses and the per-video accounts."""
     lost = losses["lost"]
@@ -169,36 +169,9 @@ def answer(losses: pd.DataFrame, accounts: pd.DataFrame, counts, waves) -> Answe
     )
 
 
-def with_verdict(a: Answer, losses: pd.DataFrame, n_videos: int, counts) -> Answer:
-    """``a`` with its verdict: plain sentences, whole likes."""
-    first, last = (
-        f"{t:%Y-%m-%d %H:%M} UTC" for t in (counts["timestamp"].min(), counts["timestamp"].max())
-    )
-    parts = [
-        f"Between {first} and {last}, your {n_videos} video{'' if n_videos == 1 else 's'} "
-        f"went from {_likes(a.peak)} at their peaks to {_likes(a.now)} now."
-    ]
-    if a.main_cause is None:
-        parts.append(
-            "No like was lost for good: every drop found came back or was a status change."
-        )
-    else:
-        main_text = {"purge": "bot purges", "trend_decline": "the fading trend"}[a.main_cause]
-        k = a.purge_waves
-        parts.append(
-            f"{_likes(a.lost)} disappeared for good: {_likes(losses.at['purge', 'lost'])} "
-            f"taken by bot purges ({k} creator-wide wave{'' if k == 1 else 's'}) and "
-            f"{_likes(losses.at['trend_decline', 'lost'])} by real users un-liking as the "
-            f"trend faded. The main cause is {main_text}. Neither kind comes back."
-        )
-    if round(losses.at["glitch", "came_back"]):
-        parts.append(
-            f"Glitches made {_likes(losses.at['glitch', 'came_back'])} disappear for a while; "
-            "those came back, so nothing was lost to them."
-        )
-    if round(losses.at["status", "hidden"]):
-        parts.append(
-            f"{_likes(losses.at['status', 'hidden'])} are hidden or belong to removed videos: "
-            "a change of status, not likes lost."
-        )
-    return replace(a, verdict=" ".join(parts))
+def with_verdict(
+    a: Answer, losses: pd.DataFrame, n_videos: int, counts, metric: str = "likes"
+) -> Answer:
+    """``a`` with its verdict (:func:`likekit.narrative.verdict`): plain sentences, whole
+    counts."""
+    return replace(a, verdict=verdict(a, losses, n_videos, counts, metric))

@@ -7,12 +7,14 @@ import warnings
 from functools import cached_property
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from likekit.data import LikekitInputError, format_count
+from likekit.data import LikekitInputError
 from likekit.diagnosis import accounting
+from likekit.diagnosis.figures import panel_plot, video_plot
 from likekit.diagnosis.options import Options
+from likekit.formatting import metric_of
+from likekit.narrative import video_verdict
 
 
 class Diagnosis:
@@ -58,6 +60,17 @@ class Diagnosis:
         self.increments = increments
         self.options = options
         self._fits: dict[str, Any] = {}
+
+    @property
+    def metric(self) -> str:
+        """What the table counts ("likes", "followers", ...): ``counts.attrs["metric"]``, as
+        :func:`likekit.load_counts` sets it; every sentence, table and figure uses the word.
+        Settable, for a table whose word was not carried through."""
+        return metric_of(self.counts)
+
+    @metric.setter
+    def metric(self, word: str) -> None:
+        self.counts.attrs["metric"] = str(word)
 
     @property
     def z_alarm(self) -> float:
@@ -129,7 +142,7 @@ class Diagnosis:
         """The main cause and the plain-language verdict, from :meth:`losses`."""
         losses, accounts = self.losses(), self.losses(by="video")
         short = accounting.answer(losses, accounts, self.counts, self.waves)
-        return accounting.with_verdict(short, losses, len(accounts), self.counts)
+        return accounting.with_verdict(short, losses, len(accounts), self.counts, self.metric)
 
     # -- trend declines, fitted lazily -----------------------------------------------------
 
@@ -179,38 +192,41 @@ class Diagnosis:
         """One row per video: what happened to its likes, in numbers and in one sentence.
 
         Columns: likes_peak, likes_now (last observed), purge_loss (sum of purge steps,
-        negative), decline (change since the peak not explained by purges after it: the net
-        of un-likes over new likes), glitch_hours (time under glitches), status, verdict.
+        negative), decline (the fall since the peak left once purges after the peak,
+        hidden counts and glitches still on are taken out: the net of un-likes over new
+        likes, negative), glitch_hours (time under glitches), data_quality (the
+        ``videos`` table's status: "ok", "all_missing", "one_snapshot", ...) and verdict.
+        The numbers are those of ``losses(by="video")``.
         """
-        obs = self.counts.loc[self.counts["likes"].notna(), ["video_id", "timestamp", "likes"]]
-        obs = obs.assign(likes=obs["likes"].astype(float))
-        g = obs.groupby("video_id", sort=False)
-        out = pd.DataFrame(index=self.videos.index)
-        out["likes_peak"] = g["likes"].max()
-        out["likes_now"] = g["likes"].last()
-        peak_at = obs.loc[g["likes"].idxmax(), ["video_id", "timestamp"]].set_index("video_id")
+        obs = self.counts.loc[self.counts["likes"].notna()]
+        last = obs.groupby("video_id", sort=False)[["likes", "resolution"]].last()
+        acc = self.losses(by="video").reindex(self.videos.index)
         ev = self.events
+        out = pd.DataFrame(index=self.videos.index)
+        out["likes_peak"] = acc["peak"]
+        out["likes_now"] = last["likes"].astype(float)
         purges = ev.loc[ev["cause"] == "purge"]
-        out["purge_loss"] = purges.groupby("video_id")["likes_delta"].sum()
-        after = purges["start"] > purges["video_id"].map(peak_at["timestamp"])
-        purged_after = purges.loc[after].groupby("video_id")["likes_delta"].sum()
-        out["purge_loss"] = out["purge_loss"].fillna(0.0).where(out["likes_peak"].notna())
-        change = out["likes_now"] - out["likes_peak"] - purged_after.reindex(out.index).fillna(0)
-        out["decline"] = change.clip(upper=0.0)
+        purge_loss = purges.groupby("video_id")["likes_delta"].sum()
+        out["purge_loss"] = purge_loss.reindex(out.index).fillna(0.0).where(acc["peak"].notna())
+        decline = (acc["trend_decline"] + acc["unexplained"]).clip(lower=0.0)
+        # a hidden or removed video shows nothing: only a detected decline is a decline
+        out["decline"] = -decline.where(acc["hidden"] <= 0, acc["trend_decline"])
         glitch = ev.loc[ev["cause"] == "glitch"]
         hours = (glitch["end"] - glitch["start"]) / pd.Timedelta(hours=1)
         out["glitch_hours"] = hours.groupby(glitch["video_id"]).sum().reindex(out.index)
-        out["glitch_hours"] = out["glitch_hours"].fillna(0.0).where(out["likes_peak"].notna())
-        out["status"] = self.videos["status"]
+        out["glitch_hours"] = out["glitch_hours"].fillna(0.0).where(acc["peak"].notna())
+        out["data_quality"] = self.videos["status"]
         kinds = ev.groupby("video_id")["detail"].agg(set)
         n_glitch = glitch.groupby("video_id").size()
         out["verdict"] = [
-            _verdict(
-                out.at[v, "status"],
+            video_verdict(
+                out.at[v, "data_quality"],
                 kinds.get(v, set()),
                 int(n_glitch.get(v, 0)),
-                out.at[v, "purge_loss"],
-                change.get(v, np.nan),
+                -out.at[v, "purge_loss"],
+                -out.at[v, "decline"],
+                last["resolution"].get(v, 1),
+                self.metric,
             )
             for v in out.index
         ]
@@ -218,84 +234,27 @@ class Diagnosis:
 
     # -- plots -----------------------------------------------------------------------------
 
-    def plot(self, video_id: str | None = None, ax=None):
+    def plot(self, video_id: str | None = None, ax=None, *, top: int = 5):
         """One video's series with its events shaded by cause, or (None) the whole panel.
 
-        The panel view shows every video's likes as a share of its peak, aligned in time,
-        with the waves marked. Returns the matplotlib Axes.
+        The panel view shows every video's count as a share of its peak, aligned in time,
+        with the waves marked and numbered in time order. Beyond 30 videos the lines would
+        be a solid mass: the panel shows the median video and the middle 80% of videos
+        instead, with the ``top`` videos that lost most drawn on top (the title says so).
+        Titles and labels stay inside the figure, so ``savefig`` keeps them. Returns the
+        matplotlib Axes.
         """
         import matplotlib.pyplot as plt
 
         from likekit.plots import concise_dates
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 4))
+            _, ax = plt.subplots(figsize=(9, 4), layout="constrained")
         concise_dates(ax)
         obs = self.counts.loc[self.counts["likes"].notna()]
         if video_id is None:
-            return self._plot_panel(ax, obs)
+            return panel_plot(self, ax, obs, top=top)
         one = obs.loc[obs["video_id"] == video_id]
         if one.empty and video_id not in self.videos.index:
             raise KeyError(f"no video {video_id!r} in this diagnosis")
-        return self._plot_video(ax, one, video_id)
-
-    def _plot_panel(self, ax, obs: pd.DataFrame):
-        from likekit.plots import CAUSE_COLORS
-
-        for _, one in obs.groupby("video_id", sort=False):
-            y = one["likes"].astype(float)
-            ax.plot(one["timestamp"], y / max(y.max(), 1), lw=0.8, alpha=0.6, color="0.3")
-        for w in self.waves.itertuples():
-            ax.axvline(w.time, color=CAUSE_COLORS[w.cause], lw=1.5, alpha=0.8)
-            ax.annotate(
-                f"wave {w.wave}: {w.n_videos} videos",
-                (w.time, 1.02),
-                xycoords=("data", "axes fraction"),
-                fontsize=7,
-                rotation=30,
-            )
-        ax.set_ylabel("likes / peak")
-        # room above the axes for the slanted wave labels
-        ax.set_title(f"{obs['video_id'].nunique()} videos, {len(self.waves)} waves", pad=48)
-        return ax
-
-    def _plot_video(self, ax, one: pd.DataFrame, video_id: str):
-        from likekit.plots import CAUSE_COLORS
-
-        ax.plot(one["timestamp"], one["likes"].astype(float), color="0.2", lw=1)
-        seen = set()
-        for e in self.events.loc[self.events["video_id"] == video_id].itertuples():
-            label = None if e.cause in seen else e.cause
-            seen.add(e.cause)
-            if e.end > e.start:
-                ax.axvspan(e.start, e.end, color=CAUSE_COLORS[e.cause], alpha=0.3, label=label)
-            else:
-                ax.axvline(e.start, color=CAUSE_COLORS[e.cause], lw=2, label=label)
-        if seen:
-            ax.legend(loc="best", fontsize=8)
-        ax.set_ylabel("likes")
-        ax.set_title(str(video_id))
-        return ax
-
-
-def _verdict(status: str, kinds: set, n_glitch: int, purge: float, decline: float) -> str:
-    """One sentence per video from its status, the kinds of its events and their sizes."""
-    if status == "all_missing":
-        return "no like count was observed for this video"
-    if status in ("one_snapshot", "too_short"):
-        return "too few snapshots to say anything"
-    if "video_removed" in kinds:
-        return "the video was removed"
-    if "likes_hidden" in kinds:
-        return "the like count was hidden"
-    parts = []
-    if purge < 0:
-        parts.append(f"{format_count(int(-purge))} likes were removed by purges")
-    if "decline" in kinds:
-        parts.append(f"un-likes outweigh new likes since the peak ({decline:+,.0f})")
-    if n_glitch:
-        parts.append(f"{n_glitch} glitch(es) came and went")
-    if not parts:
-        return "nothing lost: no purge, glitch or lasting decline was found"
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:]
+        return video_plot(self, ax, one, video_id)

@@ -353,7 +353,7 @@ class Simulation:
         """
         import matplotlib.pyplot as plt
 
-        from likekit.plots import CAUSE_COLORS, concise_dates
+        from likekit.plots import CAUSE_COLORS, concise_dates, event_label, legend_above_data
 
         if video_id is None:
             lost = self.events.groupby("video_id")["likes_delta"].sum()
@@ -367,19 +367,20 @@ class Simulation:
         likes = shown["likes"].astype(float).to_numpy()
         top = likes + shown["resolution"].to_numpy()
         ax.fill_between(
-            shown["timestamp"], likes, top, step="post", color="0.8", label="display resolution"
+            shown["timestamp"], likes, top, step="post", color="0.8", label="hidden by rounding"
         )
-        ax.step(shown["timestamp"], likes, where="post", color="0.2", lw=1, label="shown")
-        ax.plot(true["timestamp"], true["likes"], color="tab:blue", lw=1, label="true")
+        ax.step(
+            shown["timestamp"], likes, where="post", color="0.2", lw=1, label="shown by the app"
+        )
+        ax.plot(true["timestamp"], true["likes"], color="tab:blue", lw=1, label="true likes")
         for e in self.events[self.events["video_id"] == video_id].itertuples():
-            color, label = CAUSE_COLORS[e.cause], f"{e.cause} ({e.detail})"
+            color, label = CAUSE_COLORS[e.cause], event_label(e.cause, e.detail)
             if e.start == e.end:
                 ax.axvline(e.start, color=color, lw=1.5, label=label)
             else:
                 ax.axvspan(e.start, e.end, color=color, alpha=0.2, label=label)
-        handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles, strict=True))  # one legend entry per label
-        ax.legend(unique.values(), unique.keys(), fontsize="small", loc="upper left")
+        ax.set_ylim(bottom=0)
+        legend_above_data(ax, room=0.45, ncols=3)
         ax.set(title=f"{self.scenario}: {video_id}", ylabel="likes")
         return concise_dates(ax)
 

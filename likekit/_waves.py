@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from likekit import _rhythm
+
 #: random time shifts that calibrate the scan's maximum
 N_PERM = 100
 EULER_GAMMA = 0.5772156649015329
@@ -45,11 +47,36 @@ class Grid:
     z: np.ndarray
     seen: np.ndarray  # bool: the video has an increment ending in that bin
     stalled: np.ndarray  # bool: ... and its count did not move
+    fell: np.ndarray  # bool: ... and its shown count fell beyond noise (see _removal)
+    expected: np.ndarray  # the increment the video's local trend expects
+    noise: np.ndarray  # the detector's noise of the increment (the z-score's unit)
     row: np.ndarray  # per increment: its video row
     col: np.ndarray  # per increment: the bin it ends in
     start: np.ndarray  # per increment: the bin of the snapshot it starts from
     inc_excess: np.ndarray
     inc_noise2: np.ndarray
+    inc_delta: np.ndarray
+    inc_gap: np.ndarray
+    inc_step: np.ndarray  # display step beyond exact counts: max(r, r_prev) - 1
+
+    def step(self, b0: int, b1: int) -> np.ndarray:
+        """Per video: the largest display step (0 for exact counts) over bins b0..b1."""
+        hit = (self.col >= b0) & (self.col <= b1)
+        out = np.zeros(len(self.videos))
+        np.maximum.at(out, self.row[hit], self.inc_step[hit])
+        return out
+
+    def rate(self, b0: int, b1: int) -> np.ndarray:
+        """Per video: mean shown increment per snapshot step over the increments that end
+        in bins b0..b1 (NaN where none)."""
+        n = len(self.videos)
+        if b1 < b0:
+            return np.full(n, np.nan)
+        hit = (self.col >= b0) & (self.col <= b1)
+        total = np.bincount(self.row[hit], weights=self.inc_delta[hit], minlength=n)
+        steps = np.bincount(self.row[hit], weights=self.inc_gap[hit], minlength=n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(steps > 0, total / steps, np.nan)
 
     def window(self, b0: int, b1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per video: excess and noise variance summed over the increments that overlap
@@ -86,6 +113,12 @@ class Grid:
         moved = np.zeros(shape)
         np.add.at(moved, (row, col), np.abs(inc["delta"].to_numpy(dtype=float)))
         times = pd.DatetimeIndex([t0 + k * step for k in range(n_bins)]) if n_bins else None
+        expected, noise = np.zeros(shape), np.zeros(shape)
+        np.add.at(expected, (row, col), (inc["delta"] - inc["excess"]).to_numpy(dtype=float))
+        np.add.at(noise, (row, col), inc["noise_det"].to_numpy(dtype=float))
+        fell = np.zeros(shape, dtype=bool)
+        if "fell" in inc:
+            fell[row, col] = inc["fell"].to_numpy(dtype=bool)
         return cls(
             videos,
             times,
@@ -94,11 +127,17 @@ class Grid:
             zsum,
             seen > 0,
             (seen > 0) & (moved == 0),
+            fell,
+            expected,
+            noise,
             row,
             col,
             start,
             inc_excess,
             inc_noise2,
+            inc["delta"].to_numpy(dtype=float),
+            inc["gap"].to_numpy(dtype=float),
+            np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(dtype=float) - 1,
         )
 
 
@@ -135,8 +174,14 @@ def bin_pvalues(
     their alignment broken, which is the null of independent videos), with a Gumbel law
     fitted to the shifted maxima for p-values beyond their range.
     """
-    z = sign * grid.z
     seen = grid.seen
+    n_bins = grid.z.shape[1]
+    step = grid.times[1] - grid.times[0] if n_bins > 1 else None
+    period = _rhythm.period_bins(step, n_bins)
+    # the clock's share of each bin's shared move is rhythm, not a wave
+    # a slowdown the whole panel shares, and the clock's share of the rest, are no wave
+    z = grid.z - _rhythm.shared_slowdown(grid.excess, grid.expected, grid.noise, seen)
+    z = sign * z
     n_seen = np.maximum(seen.sum(axis=1, keepdims=True), 1)
     clipped = np.clip(z, -z_alarm, z_alarm) * seen
     mean = clipped.sum(axis=1, keepdims=True) / n_seen
@@ -157,7 +202,13 @@ def bin_pvalues(
         # shifts of a few hours to two days: alignment is broken, while each video keeps
         # its active and quiet periods (videos are busier early in their life)
         span = max(min(max_shift, n_bins // 2), 2)
-        lag = rng.integers(1, span + 1, size=(n_videos, 1)) * rng.choice([-1, 1], (n_videos, 1))
+        if period:
+            # whole periods: the rhythm left stays aligned in the null as in the data; any
+            # number of them, so that few videos share a lag (and stay aligned)
+            lag = period * rng.integers(1, max(n_bins // period, 2), size=(n_videos, 1))
+        else:
+            lag = rng.integers(1, span + 1, size=(n_videos, 1))
+        lag *= rng.choice([-1, 1], (n_videos, 1))
         idx = (cols + lag) % n_bins
 
         def shift(x: np.ndarray, idx: np.ndarray = idx) -> np.ndarray:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit import _detect, _waves
+from likekit import _detect, _removal, _waves
 from likekit.data import format_count, load_counts
 
 __all__ = ["Diagnosis", "diagnose", "event_sizes", "local_noise", "score_events"]
@@ -241,7 +241,9 @@ def _single_video(v: str, a: dict[str, np.ndarray], z_alarm: float, z_video: flo
         if j > 0 and delta[j - 1] == 0:
             stalled = delta == 0  # an exact count that stood still
         else:
-            stalled = (excess < 0) & (z > -z_alarm)  # a big drop before a jump is a drop
+            # a count that stood still or fell (a big drop before a jump is a drop); one
+            # that merely rose slower is a slowdown, no evidence of a frozen counter
+            stalled = (delta <= 0) & (z > -z_alarm)
         k = j
         while k > 0 and not used[k - 1] and stalled[k - 1]:
             k -= 1
@@ -250,7 +252,8 @@ def _single_video(v: str, a: dict[str, np.ndarray], z_alarm: float, z_video: flo
         # counting that happens with probability exp(-expected)
         expected = float((delta[k:j] - excess[k:j]).sum())
         exact_stall = k < j and (delta[k:j] == 0).all() and (a["res"][k:j] == 1).all()
-        stood_still = exact_stall and math.exp(-expected) <= stats.norm.sf(z_video)
+        # (compared as -log: exp(-expected) overflows on a count that fell by millions)
+        stood_still = exact_stall and expected >= -math.log(stats.norm.sf(z_video))
         if k < j and (deficit <= -excess[j] / 2 or stood_still):
             used[k : j + 1] = True
             out.append(
@@ -295,6 +298,10 @@ def _single_video(v: str, a: dict[str, np.ndarray], z_alarm: float, z_video: flo
                 break
     for i in np.flatnonzero((z <= -z_alarm) & ~used):
         drop = excess[i]
+        # evidence of removal: a glitch's drop shows a fall of the count; a purge, that or
+        # a loss in that interval alone (not a slowdown, a ramp or users leaving)
+        if not (a["fell"][i] or (i not in closed and a["one_off"][i])):
+            continue
         if i in closed:
             j = closed[i]
             used[i : j + 1] = True
@@ -526,8 +533,16 @@ def _scan_waves(
             back = np.flatnonzero(drop + after >= drop / 2)
             if len(back):
                 recovered_at = (b1 + 1 + back[0], b1 + 1 + back[0])
-        wave_id = len(waves) + 1
         recovered = recovered_at is not None
+        if recovered:
+            evident = _removal.glitch_evidence(grid, b0, b1, hit)
+        else:
+            evident = _removal.loss_evidence(grid, b0, b1, hit, z_video, COMPENSATE)
+        if evident.sum() < 2:
+            continue  # a shared slowdown: no count fell, stood still or resumed its rate
+        if not recovered and not _removal.wave_one_off(grid, b0, b1, evident, z_video, 2):
+            continue  # no step: the rate was no higher before (a spell of un-likes ends)
+        wave_id = len(waves) + 1
         cause = "glitch" if recovered else "purge"
         waves.append(
             {
@@ -559,6 +574,7 @@ def _scan_waves(
         else:
             # a permanent wave: once it is known, the videos it took a little from too
             hit = _hit_by_wave(-ex, n2, seen, z_video)
+            hit = _removal.loss_evidence(grid, b0, b1, hit, z_video, COMPENSATE)
             waves[-1]["n_videos"] = int(hit.sum())
             waves[-1]["likes_delta"] = float(ex[hit].sum())
             attach(wave_id, b0, b0, hit, cause, False, "step", b0, b1, 1)
@@ -576,6 +592,9 @@ def _scan_waves(
             k -= 1
         if k == c0 or (comb[k:c0].sum() > -ex[hit].sum() / 2 and not still[k:c0].all()):
             continue  # a synchronized rise without a deficit before it: bought likes
+        hit = _removal.glitch_evidence(grid, k, c0 - 1, hit)
+        if hit.sum() < 2:
+            continue  # a catch-up after a shared slowdown (a snapshot read early)
         wave_id = len(waves) + 1
         waves.append(
             {
@@ -591,6 +610,37 @@ def _scan_waves(
             }
         )
         attach(wave_id, k, c0 - 1, hit, "glitch", True, "freeze", c0, c1, -1)
+    # a purge one video shows on its own anchors a wave of the videos that fell short with it
+    lone = single["cause"].eq("purge").to_numpy() & pd.isna(single_wave) & (single_row >= 0)
+    lone &= (single_bin > 0) & (single_bin < grid.excess.shape[1])
+    for i in np.flatnonzero(lone):
+        if not pd.isna(single_wave[i]):
+            continue  # an earlier anchor's wave took it
+        b, anchor = int(single_bin[i]), int(single_row[i])
+        p, _ = _removal.anchored_pvalue(grid, b, anchor, int(lone.sum()))
+        if p > alpha:
+            continue
+        ex, n2, seen = grid.window(b, b)
+        hit = _removal.loss_evidence(grid, b, b, _hit_by_wave(-ex, n2, seen, z_video), z_video, 2)
+        hit[anchor] = True
+        hit &= ~_removal.made_up(grid, b, hit, FLICKER_BACK)
+        if not hit[anchor] or hit.sum() < 2 or not _removal.wave_one_off(grid, b, b, hit, z_video, 2):
+            continue
+        wave_id = len(waves) + 1
+        waves.append(
+            {
+                "wave": wave_id,
+                "time": grid.times[b],
+                "end": grid.times[b],
+                "cause": "purge",
+                "n_videos": int(hit.sum()),
+                "likes_delta": float(ex[hit].sum()),
+                "recovered": False,
+                "z": -float(stats.norm.isf(max(p, 1e-300))),
+                "p_value": p,
+            }
+        )
+        attach(wave_id, b, b, hit, "purge", False, "step", b, b, 1)
     single["wave"] = pd.array(single_wave, dtype="Int64")
     return pd.DataFrame(waves, columns=WAVE_COLUMNS), extra, single
 
@@ -960,6 +1010,7 @@ def diagnose(
     step_h = float(np.nanmedian(inc["step_h"])) if len(inc) else 1.0
     z_video = float(stats.norm.isf(video_alpha))
     inc = inc.loc[np.isfinite(inc["z"])]
+    inc = inc.assign(fell=_removal.fell(inc, z_video))
     arrays = {
         "ts": inc["timestamp"].dt.tz_convert(None).to_numpy(),
         "prev": inc["prev_timestamp"].dt.tz_convert(None).to_numpy(),
@@ -968,6 +1019,8 @@ def diagnose(
         "noise": inc["noise_det"].to_numpy(float),
         "delta": inc["delta"].to_numpy(float),
         "res": inc["resolution"].to_numpy(float),
+        "fell": inc["fell"].to_numpy(bool),
+        "one_off": _removal.one_off(inc),
     }
     vid = inc["video_id"].to_numpy(dtype=object)
     edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
@@ -980,7 +1033,9 @@ def diagnose(
     waves, extra, single = _scan_waves(inc, single, z_alarm, z_video, wave_alpha)
     gone_waves, gone = _missing_outages(table, blank & ~zero, step_h, wave_alpha, len(waves) + 1)
     events = pd.concat([single, _frame(extra + gone)], ignore_index=True)
-    gap = pd.Timedelta(hours=MERGE_STEPS * step_h)
+    events = _removal.spread_losses(events, inc)
+    # at most a day (daily snapshots: glitches on consecutive days, not 24 days apart)
+    gap = pd.Timedelta(hours=min(MERGE_STEPS * step_h, GLITCH_MAX_HOURS))
     events = pd.concat([events, _frame(_flickers(inc, gap, z_video, z_alarm))], ignore_index=True)
     events = _merge_glitches(events, gap, inc, z_video)
     events = pd.concat([events, _frame(_trend_declines(inc, events, z_alarm))], ignore_index=True)

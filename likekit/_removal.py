@@ -1,0 +1,169 @@
+"""Evidence of removal: what a purge or glitch claim must show beyond a slowdown.
+
+A purge or a glitch says likes were removed or mis-shown. A video slowing down (it ages, it
+is night, the tracker read it early) falls short of its trend too, so a shortfall alone is
+no evidence. A video carries evidence at a time when
+
+* its shown count *fell* beyond its two-way counting noise and the display step (likes
+  fall only by un-likes, removal or a wrong display), or
+* (a loss) it was seen before and after, and its rate resumed after the shortfall: a
+  one-interval loss, not a slowdown that lasts (which is the trend), or
+* (a glitch) its count stood still (a frozen counter).
+
+A purge one video shows on its own says *when*; other videos falling short at that very
+snapshot are then a wave (:func:`anchored_pvalue`): a platform-wide purge seen in a small
+table (two channels, daily counts) whose synchrony scan has too little power.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def fell(inc: pd.DataFrame, z: float) -> np.ndarray:
+    """Per increment: the shown count fell beyond counting noise and the display step.
+
+    A shown fall of ``k`` display steps means a true fall above ``(k - 1)`` steps, so one
+    step less than the shown fall is certain; that must exceed ``z`` times the two-way
+    counting noise of the step (likes given and withdrawn, ``walk_var``).
+    """
+    step = np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float)
+    certain = -inc["delta"].to_numpy(float) - (step - 1)
+    return (certain > 0) & (certain >= z * np.sqrt(inc["walk_var"].to_numpy(float)))
+
+
+def resumed(before: np.ndarray, during: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """A loss in one interval, not a slowdown: the rate (mean increment per snapshot) was
+    higher before it and came back after it at least half way. A video that slows down as
+    it ages, or that users keep leaving, never comes back; one picking up speed was not
+    higher before."""
+    short = before - during
+    return (short > 0) & (after - during >= short / 2)
+
+
+def loss_evidence(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) -> np.ndarray:
+    """The videos of ``hit`` whose loss over bins b0..b1 can be part of a purge: their count
+    fell there or they were seen before it (a shortfall needs a rate to fall short of), and
+    their loss does not go on after it (users leaving). Whether the videos together lost
+    in that interval alone is :func:`wave_one_off`."""
+    fell_here = grid.fell[:, b0 : b1 + 1].any(axis=1)
+    seen_before = grid.seen[:, max(b0 - after, 0) : b0].any(axis=1)
+    rate_after = grid.rate(b1 + 1, b1 + after)
+    during = grid.rate(b0, b1)
+    goes_on = np.isfinite(rate_after) & (rate_after < 0) & (rate_after <= during / 2)
+    return hit & (fell_here | seen_before) & ~goes_on
+
+
+def glitch_evidence(grid, b0: int, b1: int, hit: np.ndarray) -> np.ndarray:
+    """The videos of ``hit`` whose count fell or stood still in bins b0..b1."""
+    span = slice(b0, b1 + 1)
+    return hit & (grid.fell[:, span].any(axis=1) | grid.stalled[:, span].any(axis=1))
+
+
+def anchored_pvalue(grid, b: int, anchor: int, n_anchors: int) -> tuple[float, np.ndarray]:
+    """A purge one video shows on its own, found at bin ``b``, as the anchor of a wave: the
+    chance that some other video falls short at that very bin as much as the most extreme
+    one does (Bonferroni over the other videos seen there and over the ``n_anchors``
+    anchors tried), and every video's one-sided p-value there."""
+    ex, n2, seen = grid.window(b, b)
+    others = seen.copy()
+    others[anchor] = False
+    z = np.where(others & (n2 > 0), -ex / np.sqrt(np.where(n2 > 0, n2, 1.0)), -np.inf)
+    p = stats.norm.sf(z)
+    m = int(others.sum())
+    if m == 0:
+        return 1.0, p
+    return min(1.0, float(p[others].min()) * m * n_anchors), p
+
+
+def spread_losses(events: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
+    """Losses of one video on consecutive snapshots, outside any wave, as one trend decline.
+
+    A purge removes fake accounts at once, platform-wide: one step at one snapshot. A loss
+    spread over consecutive snapshots on a video that no wave touched is users leaving
+    (un-likes, however fast): ``cause`` becomes trend_decline, over the run's span, with
+    its summed loss, and the evidence says so.
+    """
+    lone = events.loc[(events["cause"] == "purge") & events["wave"].isna()]
+    if len(lone) < 2:
+        return events
+    # position of each purge among its video's increments: consecutive runs are neighbours
+    order = inc[["video_id", "timestamp"]].assign(pos=np.arange(len(inc)))
+    pos = lone[["video_id", "start"]].merge(
+        order, left_on=["video_id", "start"], right_on=["video_id", "timestamp"], how="left"
+    )["pos"]
+    lone = lone.assign(pos=pos.to_numpy()).sort_values(["video_id", "pos"])
+    new_run = (lone["video_id"] != lone["video_id"].shift()) | (lone["pos"].diff() != 1)
+    run = new_run.cumsum()
+    size = run.map(run.value_counts())
+    spread = lone.loc[size >= 2]
+    if spread.empty:
+        return events
+    rows = []
+    for _, r in spread.groupby(run[size >= 2]):
+        first, last = r.iloc[0], r.iloc[-1]
+        total = float(r["likes_delta"].sum())
+        sd = float(np.sqrt(((r["delta_high"] - r["delta_low"]) ** 2).sum())) / 2
+        row = first.drop("pos").to_dict()
+        row.update(
+            cause="trend_decline",
+            end=last["start"],
+            likes_delta=total,
+            delta_low=total - sd,
+            delta_high=total + sd,
+            score=float(r["score"].max()),
+            detail="decline",
+            evidence=(
+                f"a loss of {total:+,.0f} likes spread over {len(r)} consecutive snapshots on "
+                "this video only: users leaving (un-likes), not a purge, which removes fake "
+                "accounts at once, platform-wide"
+            ),
+        )
+        rows.append(row)
+    kept = events.drop(index=spread.index)
+    return pd.concat([kept, pd.DataFrame(rows, columns=events.columns)], ignore_index=True)
+
+
+def one_off(inc: pd.DataFrame, k: int = 2) -> np.ndarray:
+    """Per increment: a loss in that interval alone (:func:`resumed`), the rates before and
+    after being the mean per-step increments of the video's ``k`` neighbours either side."""
+    rate = inc["delta"] / inc["gap"]
+    by = rate.groupby(inc["video_id"], sort=False)
+    before = pd.concat([by.shift(i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
+    after = pd.concat([by.shift(-i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
+    ok = before.notna() & after.notna()
+    return (ok & resumed(before.to_numpy(), rate.to_numpy(), after.to_numpy())).to_numpy()
+
+
+def made_up(grid, b: int, hit: np.ndarray, bins: int) -> np.ndarray:
+    """The videos of ``hit`` that regained at least half their loss at bin ``b`` within the
+    next ``bins`` bins (a flicker or an outage, not a purge)."""
+    loss, _, _ = grid.window(b, b)
+    later = np.cumsum(grid.excess[:, b + 1 : b + 1 + bins], axis=1)
+    regained = (loss[:, None] + later >= loss[:, None] / 2).any(axis=1) if later.size else False
+    return hit & regained & (loss < 0)
+
+
+def wave_one_off(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) -> bool:
+    """Whether the videos of ``hit`` together lost in bins b0..b1 alone: their summed
+    shortfall against their rate just before is beyond ``z`` times its noise. The end of a
+    spell of un-likes, or a slowdown the videos share, is not (their rate before was no
+    higher)."""
+    lo = max(b0 - after, 0)
+    during = grid.rate(b0, b1)
+    before = grid.rate(lo, b0 - 1)
+    ok = hit & np.isfinite(during) & np.isfinite(before)
+    if not ok.any():
+        return False
+    _, n2_during, _ = grid.window(b0, b1)
+    _, n2_before, _ = grid.window(lo, b0 - 1)
+    width, n_before = b1 - b0 + 1, max(b0 - lo, 1)
+    var = n2_during / width**2 + n2_before / n_before**2
+    # a rounded count that crosses one display step fell by anything above zero: only the
+    # shortfall beyond one step is certain
+    short = before - during
+    short = np.sign(short) * np.maximum(np.abs(short) - grid.step(b0, b1), 0.0)
+    short = short[ok].sum()
+    return bool(short >= z * np.sqrt(var[ok].sum()))

@@ -24,8 +24,9 @@ $(STAMP): pyproject.toml constraints.txt
 report: setup
 	$(BIN)/likekit report $(SAMPLE)
 
+# pytest's testpaths are tests/ and likekit/ (the docstrings' examples, --doctest-modules)
 test: setup
-	$(BIN)/pytest tests
+	$(BIN)/pytest
 	$(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 import likekit as lk
 from benchmarks.harness import Row, best_of
-from likekit.diagnosis import event_sizes, score_events
+from likekit.metrics import event_sizes, score_events
 
 TOLERANCE = pd.Timedelta("2h")
 

@@ -20,7 +20,9 @@ class Row:
     """One measured figure beside its baseline from the same run.
 
     ``ratio`` is likekit / baseline. ``passed`` says whether the goal was met (None when the
-    row has no goal).
+    row has no goal). ``judged_quick`` says whether the ``--quick`` sizes are enough to judge
+    the goal (a share over ten cases cannot judge ">= 0.9"; "no video failed" can be judged
+    on any number of videos); the goals they cannot judge are reported "not judged".
     """
 
     metric: str
@@ -30,6 +32,7 @@ class Row:
     unit: str = ""
     goal: str = ""
     passed: bool | None = None
+    judged_quick: bool = False
 
     @property
     def ratio(self) -> float | None:
@@ -73,7 +76,23 @@ def _fmt(x: float | None) -> str:
     return f"{x:.3g}"
 
 
-def report(name: str, rows: list[Row], extra: dict[str, Any] | None = None) -> str:
+def verdict(row: Row, quick: bool = False) -> str:
+    """Whether ``row`` met its goal: "yes", "NO", "not judged" (quick sizes) or "-" (no goal)."""
+    if row.passed is None:
+        return "-"
+    if quick and not row.judged_quick:
+        return "not judged"
+    return "yes" if row.passed else "NO"
+
+
+def missed(rows: list[Row], quick: bool = False) -> list[Row]:
+    """The rows whose goal was judged and missed."""
+    return [r for r in rows if verdict(r, quick) == "NO"]
+
+
+def report(
+    name: str, rows: list[Row], extra: dict[str, Any] | None = None, *, quick: bool = False
+) -> str:
     """Print ``rows`` as a table and write them to ``reports/benchmarks/NAME.json``."""
     header = ("metric", "likekit", "baseline", "baseline is", "ratio", "unit", "goal", "met")
     body = [
@@ -85,7 +104,7 @@ def report(name: str, rows: list[Row], extra: dict[str, Any] | None = None) -> s
             _fmt(r.ratio),
             r.unit,
             r.goal,
-            "-" if r.passed is None else ("yes" if r.passed else "NO"),
+            verdict(r, quick),
         )
         for r in rows
     ]
@@ -100,7 +119,8 @@ def report(name: str, rows: list[Row], extra: dict[str, Any] | None = None) -> s
         "benchmark": name,
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "rows": [r.as_dict() for r in rows],
+        "quick": quick,
+        "rows": [{**r.as_dict(), "verdict": verdict(r, quick)} for r in rows],
         **(extra or {}),
     }
     (OUT_DIR / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str))

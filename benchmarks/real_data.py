@@ -1,7 +1,8 @@
 """Real public tables collected by others (../shared/data beside the repo), as contract tables.
 
 Nothing here is shipped: the numbers are read where the folder exists (CI has it; the
-``LIKEKIT_REAL_DATA`` environment variable names another place) and the callers skip without it. Each loader returns a table :func:`likekit.load_counts` reads.
+``LIKEKIT_REAL_DATA`` environment variable names another place) and the callers skip
+without it. Each loader returns a table :func:`likekit.load_counts` reads.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ which must reject a bad table within a second) does not pay for statsmodels or m
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from likekit._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -56,19 +57,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module = _PUBLIC[name]
-    except KeyError:
-        raise AttributeError(f"module 'likekit' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # cache: later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_names(__name__, _PUBLIC, globals(), __all__)
 
 if TYPE_CHECKING:  # for type checkers and IDEs; runtime stays lazy
     from likekit.data import (

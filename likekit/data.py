@@ -50,7 +50,6 @@ _UNITS = ((10**3, "K"), (10**6, "M"), (10**9, "B"))
 _DISPLAY = re.compile(
     r"^(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<decimals>\d+))?(?P<suffix>[KMB]?)$"
 )
-_SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 
 class LikekitInputError(ValueError):
@@ -233,14 +232,17 @@ def sample_path(name: str = "creator") -> Path:
     name : str
         File name in ``data/samples`` with or without the ``.csv`` suffix.
     """
-    path = _SAMPLES / name
+    from likekit.resources import samples_dir
+
+    samples = samples_dir()
+    path = samples / name
     if not path.suffix:
         path = path.with_suffix(".csv")
     if not path.exists():
         known = sorted(
-            p.stem for p in _SAMPLES.glob("*.csv") if not p.stem.endswith(("_events", "_truth"))
+            p.stem for p in samples.glob("*.csv") if not p.stem.endswith(("_events", "_truth"))
         )
-        raise FileNotFoundError(f"no sample {name!r} in {_SAMPLES}; known: {', '.join(known)}")
+        raise FileNotFoundError(f"no sample {name!r} in {samples}; known: {', '.join(known)}")
     return path
 
 

@@ -48,6 +48,7 @@ from typing import Any
 
 from likekit import __version__
 from likekit.data import LikekitInputError, load_counts, sample_path
+from likekit.resources import notebooks_dir
 
 __all__ = [
     "DEFAULT_NOTEBOOK",
@@ -62,7 +63,7 @@ __all__ = [
     "run_report",
 ]
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = notebooks_dir()
 DEFAULT_NOTEBOOK = "03_diagnose"
 #: the parameter that receives the input table, and the one that receives the results path
 INPUT_PARAM, RESULTS_PARAM = "input_path", "results_path"

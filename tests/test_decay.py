@@ -7,6 +7,9 @@ probability at that size; ``benchmarks/bench_decay.py`` measures the goals on 20
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -17,7 +20,10 @@ import pytest
 from scipy import stats
 
 import likekit as lk
-from likekit.decay import MODELS, _averaged_link, fit_decay, fit_decay_many
+from likekit.decay import MODELS, fit_decay, fit_decay_many
+from likekit.decay.estimation import averaged_link
+from likekit.decay.families import FAMILIES as FAMILIES_BY_NAME
+from likekit.decay.families import Family
 from likekit.simulation import draw_decline, simulate_decline
 
 FAMILIES = ("exponential", "power_law", "stretched_exponential")
@@ -244,8 +250,8 @@ def test_series_input_and_no_modification():
     [
         (lambda c: c.drop(columns="likes"), "no column 'likes'"),
         (lambda c: pd.concat([c, c.assign(video_id="v01")]), "one video"),
-        (lambda c: c.assign(likes=c["likes"].astype(str).str.replace("1", "x")), "not a count"),
-        (lambda c: pd.concat([c, c.iloc[:1]]), "duplicated"),
+        (lambda c: c.assign(likes=c["likes"].astype(str).str.replace("1", "x")), "row 3"),
+        (lambda c: pd.concat([c, c.iloc[:1].assign(likes=1)]), "counts differ"),
         (lambda c: c.assign(likes=-c["likes"]), "negative"),
     ],
 )
@@ -255,12 +261,44 @@ def test_bad_input_is_a_clear_error(make, match):
         fit_decay(make(counts))
 
 
+def test_the_loader_checks_the_input():
+    # one validator: the same bad cell is named by the same row and words as by load_counts
+    counts, _ = simulate_decline("exponential", seed=1, hours_after_peak=48)
+    bad = counts.assign(likes=counts["likes"].astype(str))
+    bad.loc[7, "likes"] = "12,3"
+    with pytest.raises(lk.LikekitInputError) as loaded:
+        lk.load_counts(bad)
+    with pytest.raises(lk.LikekitInputError) as fitted:
+        fit_decay(bad)
+    assert str(fitted.value) == str(loaded.value) and "row 8" in str(loaded.value)
+    # and what the loader accepts, the fit reads alike: display strings, exact repeats
+    shown = counts.assign(likes=counts["likes"].map(lk.format_count))
+    same = fit_decay(pd.concat([shown, shown.iloc[:3]]))
+    pd.testing.assert_frame_equal(same.derived, fit_decay(lk.load_counts(shown)).derived)
+
+
 def test_bad_options():
     counts, _ = simulate_decline("exponential", seed=1, hours_after_peak=48)
-    with pytest.raises(ValueError, match="model"):
-        fit_decay(counts, model="logistic")
-    with pytest.raises(ValueError, match="criterion"):
-        fit_decay(counts, criterion="hqic")
+    bad = {"model": "logistic", "criterion": "hqic", "alpha": 1.5, "cov_type": "HAC"}
+    for name, value in bad.items():
+        with pytest.raises(lk.LikekitInputError, match=f"{name} must be .*{value}"):
+            fit_decay(counts, **{name: value})
+        with pytest.raises(lk.LikekitInputError, match=name):
+            fit_decay_many(counts, progress=False, **{name: value})
+
+
+def test_families_are_named_and_light():
+    # a misspelt family is an error that lists the valid ones, never another family
+    with pytest.raises(lk.LikekitInputError, match="exponential, power_law, stretched_exp"):
+        Family.named("stretched")
+    assert all(Family.named(name) is family for name, family in FAMILIES_BY_NAME.items())
+    # the decline generator uses the families without the fitting machinery
+    code = (
+        "import sys, likekit.simulation, likekit.decay.families; "
+        "print(sorted(m for m in ('statsmodels', 'matplotlib', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 # ---------------------------------------------------------------------------------------
@@ -346,9 +384,9 @@ def test_model_choice_widens_and_never_narrows():
     # Buckland et al.: a rival that disagrees widens the interval; a more precise rival that
     # agrees leaves it as it is
     chosen = {"plateau": (0.0, 1.0, "raw")}
-    disagree = _averaged_link(chosen, [(0.5, chosen), (0.5, {"plateau": (3.0, 0.5, "raw")})])
+    disagree = averaged_link(chosen, [(0.5, chosen), (0.5, {"plateau": (3.0, 0.5, "raw")})])
     assert disagree["plateau"][1] == pytest.approx(0.5 * 1.0 + 0.5 * np.hypot(0.5, 3.0))
-    agree = _averaged_link(chosen, [(0.5, chosen), (0.5, {"plateau": (0.0, 0.1, "raw")})])
+    agree = averaged_link(chosen, [(0.5, chosen), (0.5, {"plateau": (0.0, 0.1, "raw")})])
     assert agree["plateau"] == chosen["plateau"]
 
 
@@ -380,7 +418,7 @@ def test_fit_decay_many_one_row_per_video_and_failures_in_rows():
         simulate_decline("exponential", seed=3, video_id="c", hours_after_peak=3)[0],
     ]
     bad = tables[0].assign(video_id="d")
-    bad = pd.concat([bad, bad.iloc[:1]])  # a duplicated snapshot: that video fails
+    bad = pd.concat([bad, bad.iloc[:1].assign(likes=1)])  # two counts at one time: it fails
     counts = pd.concat([*tables, bad], ignore_index=True)
     out = fit_decay_many(counts, progress=False)
     assert list(out["video_id"]) == ["a", "b", "c", "d"]
@@ -389,7 +427,7 @@ def test_fit_decay_many_one_row_per_video_and_failures_in_rows():
     assert rows.loc["b", "model"] == "none"
     assert "too little data" in rows.loc["c", "message"]
     assert rows.loc["d", "model"] is None or pd.isna(rows.loc["d", "model"])
-    assert "duplicated" in rows.loc["d", "message"]
+    assert "counts differ" in rows.loc["d", "message"]
     single = fit_decay(tables[0])
     assert rows.loc["a", "half_life"] == single.half_life
     assert rows.loc["a", "params"] == single.params.to_dict()

@@ -8,10 +8,13 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import likekit as lk
-from likekit.diagnosis import event_sizes, local_noise, score_events
+from likekit.metrics import event_sizes, local_noise, score_events
+from likekit.schema import events_frame, waves_frame
 
 matplotlib.use("Agg")
 
@@ -144,8 +147,9 @@ def test_wave_scan_is_calibrated_on_independent_videos():
 def test_wave_scan_pvalues_are_uniform_under_independence():
     """The scan's smallest p-value over a panel of independent videos is ~ uniform: each
     panel's minimum, over 30 panels, against U(0, 1)."""
-    from likekit import _detect, _waves
-    from likekit.diagnosis import _alarm_z
+    from likekit.diagnosis import increments as _detect
+    from likekit.diagnosis import scan as _waves
+    from likekit.diagnosis.options import alarm_z as _alarm_z
 
     smallest = []
     for seed in range(30):
@@ -242,7 +246,7 @@ def test_videos_hit_by_a_wave_keep_the_false_discovery_rate():
     """When most videos moved, the adaptive selection calls more of them hit than the
     per-video level does, while the share of untouched videos among the calls stays near
     the level (two-stage Benjamini-Krieger-Yekutieli)."""
-    from likekit.diagnosis import _hit_by_wave
+    from likekit.diagnosis.waves import hit_by_wave as _hit_by_wave
 
     rng = np.random.default_rng(14)
     z_video = float(stats.norm.isf(0.05))
@@ -264,7 +268,7 @@ def test_rounded_falls_are_scored_by_their_exact_chance():
     """The wave scan scores a rounded count ("1.2K") that shows a fall of a display step by
     the exact chance of that fall: strong evidence on a rising video, calibrated on a count
     that hovers (as many un-likes as likes)."""
-    from likekit import _detect
+    from likekit.diagnosis import increments as _detect
 
     rng = np.random.default_rng(16)
     ts = pd.date_range("2026-01-05", periods=480, freq="h", tz="UTC")
@@ -506,3 +510,80 @@ def test_flicker_held_for_several_snapshots_starts_at_its_first_fall():
     shown = likes[one]
     first_fall = counts.loc[one].loc[shown < shown.cummax().shift(), "timestamp"].min()
     assert abs(episode.start - first_fall) <= pd.Timedelta("2h")
+
+
+# -- any valid table: typed frames, no exception (issue 10) -------------------------------
+
+
+def _three_figures(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts shown to three significant figures (12,345,678 -> 12,300,000): the lower
+    bound of the display and its step."""
+    digits = np.floor(np.log10(np.maximum(x, 1))).astype(int) + 1
+    step = 10.0 ** np.maximum(digits - 3, 0)
+    return np.floor(x / step) * step, step
+
+
+@st.composite
+def valid_tables(draw) -> pd.DataFrame:
+    """A table in the data contract: 1 to hundreds of videos; hourly, daily or irregular
+    snapshots (some missing); counts from 0 to 10^12, zeros, constant series, exact or
+    shown to three significant figures."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_videos = draw(st.sampled_from([1, 2, 5, 30, 300]))
+    n_snaps = draw(st.integers(1, 8 if n_videos == 300 else 60))
+    spacing = draw(st.sampled_from(["1h", "6h", "1D", "irregular"]))
+    top = draw(st.sampled_from([0.0, 1.0, 1e3, 1e6, 1e9, 1e12]))
+    shape = draw(st.sampled_from(["walk", "constant", "rising", "falling", "mixed"]))
+    shown = draw(st.sampled_from(["exact", "three_figures"]))
+    missing = draw(st.sampled_from([0.0, 0.1, 0.5]))
+    if spacing == "irregular":
+        hours = np.cumsum(rng.exponential(5.0, n_snaps))
+    else:
+        hours = np.arange(n_snaps) * pd.Timedelta(spacing) / pd.Timedelta(hours=1)
+    stamps = pd.Timestamp("2026-01-05", tz="UTC") + pd.to_timedelta(hours, unit="h")
+    frames = []
+    for i in range(n_videos):
+        level = top * rng.random()
+        steps = {
+            "walk": rng.normal(0, 1 + level * 1e-3, n_snaps),
+            "constant": np.zeros(n_snaps),
+            "rising": rng.exponential(1 + level * 1e-2, n_snaps),
+            "falling": -rng.exponential(1 + level * 1e-2, n_snaps),
+            "mixed": rng.normal(0, 1 + level * 0.3, n_snaps),
+        }[shape]
+        likes = np.clip(np.round(level + np.cumsum(steps)), 0, 1e12)
+        frame = pd.DataFrame({"video_id": f"v{i:03d}", "timestamp": stamps, "likes": likes})
+        if shown == "three_figures":
+            frame["likes"], frame["resolution"] = _three_figures(likes)
+        frame["likes"] = frame["likes"].astype("Int64").mask(rng.random(n_snaps) < missing)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(valid_tables())
+def test_any_valid_table_gives_typed_frames_without_an_exception(table):
+    diag = lk.diagnose(table)
+    assert diag.events.dtypes.equals(events_frame([]).dtypes)
+    assert diag.waves.dtypes.equals(waves_frame([]).dtypes)
+    assert set(diag.videos.index) == set(table["video_id"])
+    assert diag.events["cause"].isin(["glitch", "purge", "trend_decline", "status"]).all()
+
+
+def test_the_stall_test_takes_counts_that_fall_by_millions():
+    """A follower count in the tens of millions, rounded to three significant figures by
+    the source but given as plain numbers (so read as exact), that stands still and then
+    jumps: the stall's Poisson chance exp(-expected) once overflowed where the expected
+    increment was a large negative number."""
+    hours = pd.date_range("2026-01-05", periods=96, freq="h", tz="UTC")
+    level = 40_000_000 - np.arange(96) * 90_000.0
+    level[50:56] = level[49]  # the count stands still, then catches up
+    likes, _ = _three_figures(level)
+    table = pd.DataFrame({"video_id": "creator", "timestamp": hours, "likes": likes})
+    other = table.assign(video_id="other", likes=likes[::-1])
+    diag = lk.diagnose(pd.concat([table, other], ignore_index=True))
+    assert diag.events.dtypes.equals(events_frame([]).dtypes)

@@ -136,31 +136,33 @@ def report03(panel, tmp_path_factory):
     return done, path
 
 
-def test_03_report_matches_diagnose(report03):
+def _truth(sim, cause: str) -> float:
+    return float(-sim.events.loc[sim.events["cause"] == cause, "likes_delta"].sum())
+
+
+def _true_purge_times(sim) -> list[pd.Timestamp]:
+    purges = sim.events.loc[sim.events["cause"] == "purge"]
+    return sorted(purges.groupby("wave")["start"].min())
+
+
+def test_03_report_shows_the_losses_and_answer_of_diagnose(report03, panel):
     done, path = report03
+    _, sim = panel
     res = done.results
     counts = lk.load_counts(path)
     diag = lk.diagnose(counts)
-    ev = diag.events
+    losses, answer = diag.losses(), diag.answer()
     assert res["videos"] == 8 and res["rows"] == len(counts)
-    assert res["events"] == {c: int((ev["cause"] == c).sum()) for c in res["events"]}
-    kept = ev.loc[~ev["recovered"].astype(bool)]
-    expected = {
-        c: int(round(kept.loc[kept["cause"] == c, "likes_delta"].sum()))
-        for c in ("purge", "status", "glitch")
-    }
-    # the trend's share: each video's fall since its peak not explained by purges
-    summary = diag.summary()
-    changed = ev.loc[ev["cause"] == "status", "video_id"]
-    expected["trend_decline"] = int(
-        round(summary.loc[~summary.index.isin(changed), "decline"].sum())
-    )
-    assert res["permanent"] == expected
-    assert res["waves"] == len(diag.waves)
-    if res["main_cause"] is not None:
-        assert res["permanent"][res["main_cause"]] == min(
-            res["permanent"]["purge"], res["permanent"]["trend_decline"]
-        )
+    assert res["events"] == losses["events"].to_dict()
+    for fate in ("lost", "hidden", "came_back"):
+        assert res[fate] == pytest.approx(losses[fate].to_dict())
+    assert res["main_cause"] == answer.main_cause and res["verdict"] == answer.verdict
+    assert res["waves"] == len(diag.waves) and res["purge_waves"] == answer.purge_waves
+    # against the simulation's truth: the purges it made, nothing hidden, glitches came back
+    assert res["lost"]["purge"] == pytest.approx(_truth(sim, "purge"), rel=0.2)
+    assert res["purge_waves"] == len(_true_purge_times(sim))
+    assert sum(res["hidden"].values()) == 0 and res["lost"]["glitch"] == 0
+    assert res["came_back"]["glitch"] > 0
 
 
 def test_03_report_escapes_input_and_hides_code(report03):
@@ -172,21 +174,27 @@ def test_03_report_escapes_input_and_hides_code(report03):
     assert page.count("data:image/png;base64,") >= 4  # panel, losses, two videos
 
 
-def test_04_waves_match_diagnose(panel, tmp_path):
+def test_04_waves_match_diagnose_and_the_truth(panel, tmp_path):
     path, sim = panel
     done = _run("04_purge_waves", tmp_path / "out", path, wave_alpha=0.05)
     res = done.results
     diag = lk.diagnose(lk.load_counts(path), wave_alpha=0.05)
-    waves = diag.waves.sort_values("time")
-    assert res["waves"] == len(waves)
-    assert [w["wave"] for w in res["wave_table"]] == waves["wave"].astype(int).tolist()
-    purge = waves.loc[waves["cause"] == "purge"]
+    assert res["waves"] == len(diag.waves)
+    # numbered in time order
+    table = res["wave_table"]
+    assert [w["wave"] for w in table] == list(range(1, len(table) + 1))
+    assert [w["time"] for w in table] == sorted(w["time"] for w in table)
+    per_wave = diag.losses(by="wave")
+    purge = per_wave.loc[per_wave["cause"] == "purge"]
     assert res["purge_waves"] == len(purge)
-    hits = diag.events.loc[diag.events["wave"].isin(purge["wave"])]
-    expected = (-hits.groupby("wave")["likes_delta"].sum()).round(1)
-    assert res["likes_removed"] == {str(w): float(v) for w, v in expected.items()}
-    gaps = purge["time"].diff().dropna() / pd.Timedelta(days=1)
-    np.testing.assert_allclose(res["days_between_purges"], gaps.to_numpy(dtype=float))
+    assert res["likes_removed"] == pytest.approx({str(w): v for w, v in purge["likes"].items()})
+    # the simulation's purge waves, found at their times
+    found = [pd.Timestamp(w["time"]) for w in table if w["cause"] == "purge"]
+    truth = _true_purge_times(sim)
+    assert len(found) == len(truth)
+    assert all(abs(a - b) <= pd.Timedelta("1h") for a, b in zip(found, truth, strict=True))
+    gaps = np.diff(truth) / pd.Timedelta(days=1)
+    np.testing.assert_allclose(res["days_between_purges"], gaps, atol=1 / 24)
 
 
 def test_05_faq_numbers(panel, tmp_path):
@@ -195,11 +203,14 @@ def test_05_faq_numbers(panel, tmp_path):
     res = done.results
     counts = lk.load_counts(path)
     diag = lk.diagnose(counts)
+    losses = diag.losses()
     assert res["purged_likes_given_back"] is False  # the simulation's truth
+    assert res["purge_share"] == pytest.approx(losses.at["purge", "lost"] / diag.answer().peak)
     assert res["reach_change"] == pytest.approx((1 - res["purge_share"]) ** 0.5 - 1)
-    assert res["recovered_share"]["glitch"] in (None, 1.0)
-    assert res["recovered_share"]["purge"] in (None, 0.0)
-    k = int((diag.waves["cause"] == "purge").sum()) if len(diag.waves) else 0
+    # glitches came back and purges did not (what the panel's simulation made)
+    assert res["recovered_share"]["glitch"] == 1.0
+    assert res["recovered_share"]["purge"] == 0.0
+    k = int((diag.waves["cause"] == "purge").sum())
     assert res["purge_waves"] == k
     rate = res["purge_rate_per_30_days"]
     months = (counts["timestamp"].max() - counts["timestamp"].min()) / pd.Timedelta(days=30)

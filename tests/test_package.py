@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import json
+import os
 import re
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -71,3 +74,63 @@ def test_readme_tour_runs(monkeypatch):
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
     plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def wheel_env(tmp_path_factory) -> Path:
+    """A fresh virtual environment holding only likekit's wheel, built from this checkout.
+
+    No network and no second copy of the dependencies: a ``.pth`` file puts this environment's
+    site-packages after the new one's. Path entries of a ``.pth`` file do not run the ``.pth``
+    files they point at, so this checkout's editable install is not seen; nbconvert's
+    templates (data files of a dependency, not modules) are linked in alike.
+    """
+    pytest.importorskip("hatchling", reason="the wheel is built with hatchling (dev extra)")
+    tmp = tmp_path_factory.mktemp("wheel")
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", tmp, ROOT],
+        check=True,
+    )
+    (wheel,) = tmp.glob("likekit-*.whl")
+    env = tmp / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", env], check=True)
+    python = env / "bin" / "python"
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(purelib, "likekit-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    templates = Path(sys.prefix, "share", "jupyter", "nbconvert")
+    (env / "share" / "jupyter").mkdir(parents=True)
+    (env / "share" / "jupyter" / "nbconvert").symlink_to(templates)
+    subprocess.run(
+        [*pip, "--python", python, "install", "--no-deps", "--no-index", wheel], check=True
+    )
+    return env
+
+
+def _run_outside(args: list[str | Path], cwd: Path) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(args, cwd=cwd, env=clean, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_wheel_carries_samples_and_notebooks(wheel_env, tmp_path):
+    python = wheel_env / "bin" / "python"
+    code = "import likekit; print(likekit.__file__); print(likekit.sample_path('creator'))"
+    out = _run_outside([python, "-c", code], tmp_path)
+    assert out.returncode == 0, out.stderr
+    module, sample = map(Path, out.stdout.split())
+    assert module.is_relative_to(wheel_env), "likekit was not imported from the wheel"
+    assert sample.is_relative_to(module.parent) and sample.is_file()
+
+    done = _run_outside([wheel_env / "bin" / "likekit", "report", "--no-progress-bar"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (out_dir,) = (tmp_path / "reports").iterdir()
+    assert (out_dir / "report.html").stat().st_size > 0
+    stamp = json.loads((out_dir / "executed.ipynb").read_text(encoding="utf-8"))["metadata"]
+    assert Path(stamp["papermill"]["input_path"]).is_relative_to(module.parent)
+    assert stamp["likekit"]["input"]["name"] == "creator.csv"

@@ -112,7 +112,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "plateau_flicker",
             "Past its peak a video gains and loses likes alike: a count at a display "
-            "boundary flickers by itself (\"12.3K\" <-> \"12.4K\"), which is no app glitch.",
+            'boundary flickers by itself ("12.3K" <-> "12.4K"), which is no app glitch.',
             (),
             {
                 "peak_views": 3000.0,
@@ -132,7 +132,7 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "big_creator",
-            "A big creator's counts run into millions and are shown coarsely (\"1.2M\"): only "
+            'A big creator\'s counts run into millions and are shown coarsely ("1.2M"): only '
             "purges larger than the display step can be seen at all.",
             ("purge",),
             {

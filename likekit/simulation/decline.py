@@ -1,7 +1,7 @@
 """A generator of single declines with known truth: the decay fits' test and benchmark bench.
 
 One video's net like count rises to a peak and relaxes to a plateau along one of the decay
-families of :mod:`likekit._decay_models`, with Poisson (or clustered) new likes and un-likes.
+families of :mod:`likekit.decay.families`, with Poisson (or clustered) new likes and un-likes.
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from likekit._decay_models import FAMILIES
 from likekit.data import LikekitInputError, display_bounds, format_count
+from likekit.decay.families import FAMILIES, MODELS
 
 __all__ = ["MODELS", "draw_decline", "simulate_decline"]
-
-#: the decline shapes: the decay families and a flat level ("none")
-MODELS = (*FAMILIES, "none")
 
 
 def simulate_decline(

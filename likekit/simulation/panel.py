@@ -378,10 +378,9 @@ class Simulation:
         -------
         matplotlib Axes
         """
-        import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
 
-        from likekit.plots import CAUSE_COLORS
+        from likekit.plots import CAUSE_COLORS, concise_dates
 
         if video_id is None:
             lost = self.events.groupby("video_id")["likes_delta"].sum()
@@ -409,9 +408,7 @@ class Simulation:
         unique = dict(zip(labels, handles, strict=True))  # one legend entry per label
         ax.legend(unique.values(), unique.keys(), fontsize="small", loc="upper left")
         ax.set(title=f"{self.scenario}: {video_id}", ylabel="likes")
-        locator = mdates.AutoDateLocator()
-        ax.xaxis.set(major_locator=locator, major_formatter=mdates.ConciseDateFormatter(locator))
-        return ax
+        return concise_dates(ax)
 
     def write(self, path: str | Path) -> dict[str, Path]:
         """Write ``counts`` to ``path`` and ``truth``, ``events`` beside it.

@@ -1,4 +1,5 @@
-"""Panel synchrony for :func:`likekit.diagnose`: the scan for creator-wide waves.
+"""Panel synchrony for :func:`likekit.diagnose`: the scan statistics for creator-wide waves
+(how a significant bin is read as a wave is in :mod:`likekit.diagnosis.waves`).
 
 The increments of every video are put on one time grid (the panel's typical snapshot
 step). In each bin four statistics test "the videos dropped together" against "they moved
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit import _rhythm
+from likekit.diagnosis.rhythm import period_bins, shared_slowdown
 
 #: random time shifts that calibrate the scan's maximum
 N_PERM = 100
@@ -36,7 +37,7 @@ EULER_GAMMA = 0.5772156649015329
 COUNT_LEVELS = (float(stats.norm.isf(0.05)), float(stats.norm.isf(0.005)))
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Grid:
     """Dense video x bin matrices of excess increments, noise and z (0 where unobserved)."""
 
@@ -104,7 +105,7 @@ class Grid:
         shape = (len(videos), n_bins)
         excess, noise2, zsum, seen = (np.zeros(shape) for _ in range(4))
         inc_excess = inc["excess"].to_numpy(dtype=float)
-        # a video tested at a known time: its counting noise (see _detect.increments)
+        # a video tested at a known time: its counting noise (see increments.increments)
         inc_noise2 = inc["count_var"].to_numpy(dtype=float)
         np.add.at(excess, (row, col), inc_excess)
         np.add.at(noise2, (row, col), inc_noise2)
@@ -120,24 +121,24 @@ class Grid:
         if "fell" in inc:
             fell[row, col] = inc["fell"].to_numpy(dtype=bool)
         return cls(
-            videos,
-            times,
-            excess,
-            noise2,
-            zsum,
-            seen > 0,
-            (seen > 0) & (moved == 0),
-            fell,
-            expected,
-            noise,
-            row,
-            col,
-            start,
-            inc_excess,
-            inc_noise2,
-            inc["delta"].to_numpy(dtype=float),
-            inc["gap"].to_numpy(dtype=float),
-            np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(dtype=float) - 1,
+            videos=videos,
+            times=times,
+            excess=excess,
+            noise2=noise2,
+            z=zsum,
+            seen=seen > 0,
+            stalled=(seen > 0) & (moved == 0),
+            fell=fell,
+            expected=expected,
+            noise=noise,
+            row=row,
+            col=col,
+            start=start,
+            inc_excess=inc_excess,
+            inc_noise2=inc_noise2,
+            inc_delta=inc["delta"].to_numpy(dtype=float),
+            inc_gap=inc["gap"].to_numpy(dtype=float),
+            inc_step=np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float) - 1,
         )
 
 
@@ -173,14 +174,16 @@ def bin_pvalues(
     series in time by a random amount (``n_perm`` times: the videos' own behaviour is kept,
     their alignment broken, which is the null of independent videos), with a Gumbel law
     fitted to the shifted maxima for p-values beyond their range.
+
+    ``max_shift`` is the largest shift in bins (grid steps, not hours); shifts never exceed
+    half the grid.
     """
     seen = grid.seen
     n_bins = grid.z.shape[1]
     step = grid.times[1] - grid.times[0] if n_bins > 1 else None
-    period = _rhythm.period_bins(step, n_bins)
-    # the clock's share of each bin's shared move is rhythm, not a wave
+    period = period_bins(step, n_bins)
     # a slowdown the whole panel shares, and the clock's share of the rest, are no wave
-    z = grid.z - _rhythm.shared_slowdown(grid.excess, grid.expected, grid.noise, seen)
+    z = grid.z - shared_slowdown(grid.excess, grid.expected, grid.noise, seen)
     z = sign * z
     n_seen = np.maximum(seen.sum(axis=1, keepdims=True), 1)
     clipped = np.clip(z, -z_alarm, z_alarm) * seen
@@ -199,8 +202,8 @@ def bin_pvalues(
     maxima = np.empty(n_perm)
     cols = np.arange(n_bins)[None, :]
     for b in range(n_perm):
-        # shifts of a few hours to two days: alignment is broken, while each video keeps
-        # its active and quiet periods (videos are busier early in their life)
+        # shifts of 1 to max_shift bins (two days of hourly snapshots): alignment is broken,
+        # while each video keeps its active and quiet periods (busier early in its life)
         span = max(min(max_shift, n_bins // 2), 2)
         if period:
             # whole periods: the rhythm left stays aligned in the null as in the data; any

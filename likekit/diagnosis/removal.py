@@ -21,6 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from likekit.schema import Event, events_frame
+
+_Z95 = float(stats.norm.isf(0.025))
+
 
 def fell(inc: pd.DataFrame, z: float) -> np.ndarray:
     """Per increment: the shown count fell beyond counting noise and the display step.
@@ -45,15 +49,16 @@ def resumed(before: np.ndarray, during: np.ndarray, after: np.ndarray) -> np.nda
 
 def loss_evidence(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) -> np.ndarray:
     """The videos of ``hit`` whose loss over bins b0..b1 can be part of a purge: their count
-    fell there or they were seen before it (a shortfall needs a rate to fall short of), and
-    their loss does not go on after it (users leaving). Whether the videos together lost
-    in that interval alone is :func:`wave_one_off`."""
+    fell there, or they were seen before and after it (a shortfall needs a rate to fall
+    short of, and one to come back to), and their loss does not go on after it (users
+    leaving). Whether the videos together lost in that interval alone is
+    :func:`wave_one_off`."""
     fell_here = grid.fell[:, b0 : b1 + 1].any(axis=1)
     seen_before = grid.seen[:, max(b0 - after, 0) : b0].any(axis=1)
     rate_after = grid.rate(b1 + 1, b1 + after)
     during = grid.rate(b0, b1)
     goes_on = np.isfinite(rate_after) & (rate_after < 0) & (rate_after <= during / 2)
-    return hit & (fell_here | seen_before) & ~goes_on
+    return hit & (fell_here | (seen_before & np.isfinite(rate_after))) & ~goes_on
 
 
 def glitch_evidence(grid, b0: int, b1: int, hit: np.ndarray) -> np.ndarray:
@@ -62,20 +67,18 @@ def glitch_evidence(grid, b0: int, b1: int, hit: np.ndarray) -> np.ndarray:
     return hit & (grid.fell[:, span].any(axis=1) | grid.stalled[:, span].any(axis=1))
 
 
-def anchored_pvalue(grid, b: int, anchor: int, n_anchors: int) -> tuple[float, np.ndarray]:
+def anchored_pvalue(grid, b: int, anchor: int, n_anchors: int) -> float:
     """A purge one video shows on its own, found at bin ``b``, as the anchor of a wave: the
     chance that some other video falls short at that very bin as much as the most extreme
     one does (Bonferroni over the other videos seen there and over the ``n_anchors``
-    anchors tried), and every video's one-sided p-value there."""
+    anchors tried)."""
     ex, n2, seen = grid.window(b, b)
     others = seen.copy()
     others[anchor] = False
-    z = np.where(others & (n2 > 0), -ex / np.sqrt(np.where(n2 > 0, n2, 1.0)), -np.inf)
-    p = stats.norm.sf(z)
-    m = int(others.sum())
-    if m == 0:
-        return 1.0, p
-    return min(1.0, float(p[others].min()) * m * n_anchors), p
+    if not others.any():
+        return 1.0
+    z = -ex[others] / np.sqrt(np.maximum(n2[others], 1e-12))
+    return min(1.0, float(stats.norm.sf(z.max())) * int(others.sum()) * n_anchors)
 
 
 def spread_losses(events: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
@@ -103,27 +106,27 @@ def spread_losses(events: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
         return events
     rows = []
     for _, r in spread.groupby(run[size >= 2]):
-        first, last = r.iloc[0], r.iloc[-1]
         total = float(r["likes_delta"].sum())
-        sd = float(np.sqrt(((r["delta_high"] - r["delta_low"]) ** 2).sum())) / 2
-        row = first.drop("pos").to_dict()
-        row.update(
-            cause="trend_decline",
-            end=last["start"],
-            likes_delta=total,
-            delta_low=total - sd,
-            delta_high=total + sd,
-            score=float(r["score"].max()),
-            detail="decline",
-            evidence=(
-                f"a loss of {total:+,.0f} likes spread over {len(r)} consecutive snapshots on "
-                "this video only: users leaving (un-likes), not a purge, which removes fake "
-                "accounts at once, platform-wide"
-            ),
+        # the runs' steps are independent: their 95% half-widths add in quadrature
+        half = float(np.sqrt((((r["delta_high"] - r["delta_low"]) / 2) ** 2).sum()))
+        rows.append(
+            Event.measured(
+                video_id=r["video_id"].iloc[0],
+                cause="trend_decline",
+                start=r["start"].iloc[0],
+                end=r["start"].iloc[-1],
+                delta=total,
+                sd=half / _Z95,
+                recovered=False,
+                score=float(r["score"].max()),
+                detail="decline",
+                evidence=f"a loss of {total:+,.0f} likes spread over {len(r)} consecutive "
+                "snapshots on this video only: users leaving (un-likes), not a purge, which "
+                "removes fake accounts at once, platform-wide",
+            )
         )
-        rows.append(row)
     kept = events.drop(index=spread.index)
-    return pd.concat([kept, pd.DataFrame(rows, columns=events.columns)], ignore_index=True)
+    return pd.concat([kept, events_frame(rows)], ignore_index=True)
 
 
 def one_off(inc: pd.DataFrame, k: int = 2) -> np.ndarray:

@@ -2,6 +2,35 @@
 
 Everything here works on the long contract table sorted by video and time, vectorized over
 videos with grouped rolling windows; only the few candidate jumps are handled one by one.
+
+:func:`increments` returns one row per observed snapshot that has an earlier observed
+snapshot in its video. A displayed count is read at the middle of its display step (a
+count shown as "1.2K", the lower bound of a step of 100, is taken as 1,249.5). Columns:
+
+===================  ======================================================================
+column               meaning
+===================  ======================================================================
+video_id, timestamp  the snapshot
+prev_timestamp       the video's previous observed snapshot
+likes, prev_likes    the mid-values of the two displayed counts
+delta                ``likes - prev_likes``
+resolution           display step of the snapshot (1 for an exact count); prev_resolution
+step_h               the video's median snapshot interval (hours)
+gap                  the interval in those steps (2 across one missing snapshot)
+trend                median per-step increment over the previous day (or last 5 increments)
+resid                ``(delta - trend * gap) / sqrt(gap)``
+s                    robust SD of ``resid`` over the previous day (1.4826 x MAD)
+noise                ``sqrt(gap s^2 + (prev_resolution^2 + resolution^2) / 12)``
+excess               ``delta`` minus the detector's trend (mean of the non-outlier
+                     increments over half a day either side) times ``gap``
+walk_var             variance of the part of the noise that adds up along the series:
+                     ``gap`` x max(robust SD^2, Poisson floor) over a day either side
+noise_det            ``sqrt(walk_var + rounding)``: the detector's noise of one increment
+count_var            counting noise of one video tested at a known time (a wave)
+z                    ``excess / noise_det``, calibrated (Student t of a MAD -> normal)
+z_scan               ``z``, or for a rounded count that fell by whole display steps the
+                     exact chance of that fall (taken by the panel scan only)
+===================  ======================================================================
 """
 
 from __future__ import annotations
@@ -77,15 +106,26 @@ def _centred(
 def increments(table: pd.DataFrame) -> pd.DataFrame:
     """Snapshot-to-snapshot increments with their local trend and noise.
 
-    One row per observed snapshot that has an earlier observed snapshot in its video.
-    ``step_h`` is the video's median snapshot interval (hours) and ``gap`` the interval in
-    those steps, so an increment across missing snapshots is compared with ``gap`` steps of
-    trend and noise. Columns: video_id, timestamp, prev_timestamp, likes, prev_likes,
-    delta, gap, trend (median per-step increment over the previous day), resid (delta minus
-    the trend over the gap, per sqrt step), s (robust SD of resid over the previous day),
-    resolution, noise (sqrt(gap s^2 + (r_prev^2 + r^2)/12)), z (resid over its noise),
-    and the detector's excess, noise_det, walk_var, count_var and z_scan (see the comments).
+    One row per observed snapshot that has an earlier observed snapshot in its video; the
+    columns are listed in the module docstring. ``gap`` is the interval in steps of the
+    video's median interval, so an increment across missing snapshots is compared with
+    ``gap`` steps of trend and sqrt(``gap``) steps of noise.
     """
+    inc = _pairs(table)
+    _previous_day(inc)
+    sparse = 24.0 / inc["step_h"] < MIN_INCREMENTS
+    _detector(inc, sparse)
+    # the panel scan takes the exact chance of a rounded fall (a one-step fall on many
+    # rounded videos at once is a wave); the single-video alarm keeps the normal z, since
+    # a rounded video's trend, measured in whole display steps, cannot tell a recovery
+    # from its next step of growth
+    inc["z_scan"] = np.minimum(inc["z"], _rounded_fall_z(inc, sparse))
+    return inc.drop(columns=["rate", "abs_resid", "clean_rate", "clean_sq", "activity", "dt"])
+
+
+def _pairs(table: pd.DataFrame) -> pd.DataFrame:
+    """Each observed snapshot with the previous one of its video: likes (mid-values),
+    delta, resolutions, dt (hours), step_h, gap and rate (delta per step)."""
     obs = table.loc[table["likes"].notna(), ["video_id", "timestamp", "likes", "resolution"]]
     obs = obs.reset_index(drop=True)
     vid = obs["video_id"].to_numpy()
@@ -117,16 +157,31 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     # trend and noise are per nominal step, so a gap of g steps has g times the trend and
     # sqrt(g) times the noise of one step
     inc["rate"] = inc["delta"] / inc["gap"]
+    return inc
+
+
+def _previous_day(inc: pd.DataFrame) -> None:
+    """Adds trend, resid, s and noise: the local noise over the previous day (issue 5 §4)."""
     inc["trend"] = _windowed_median(inc, "rate")
     inc["resid"] = (inc["delta"] - inc["trend"] * inc["gap"]) / np.sqrt(inc["gap"])
     inc["abs_resid"] = inc["resid"].abs()
     inc["s"] = MAD_TO_SD * _windowed_median(inc, "abs_resid")
-    rounding = (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
-    inc["noise"] = np.sqrt(inc["gap"] * inc["s"] ** 2 + rounding)
-    # the detector: same statistics over a window centred on each increment (two days, so
-    # twice the values and no lag behind a changing trend), with a z-score calibrated for
-    # the uncertainty of the noise estimate (Student t -> normal scale)
-    sparse = 24.0 / inc["step_h"] < MIN_INCREMENTS
+    inc["noise"] = np.sqrt(inc["gap"] * inc["s"] ** 2 + _rounding(inc))
+
+
+def _rounding(inc: pd.DataFrame) -> pd.Series:
+    """Variance of the difference of two counts, each truncated to its display step."""
+    return (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
+
+
+def _detector(inc: pd.DataFrame, sparse: pd.Series) -> None:
+    """Adds the detector's excess, walk_var, count_var, noise_det and z.
+
+    The same statistics as the local noise over a window centred on each increment (two
+    days, so twice the values and no lag behind a changing trend), with a z-score
+    calibrated for the uncertainty of the noise estimate (Student t -> normal scale).
+    """
+    rounding = _rounding(inc)
     trend_c, _ = _centred(inc, "rate", sparse, "median", TREND_WIDTH)
     inc["abs_resid"] = ((inc["delta"] - trend_c * inc["gap"]) / np.sqrt(inc["gap"])).abs()
     mad, n = _centred(inc, "abs_resid", sparse, "median")
@@ -159,32 +214,30 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         calibrated = stats.norm.isf(stats.t.sf(np.abs(raw), df))
     inc["z"] = np.sign(raw) * np.minimum(calibrated, Z_MAX)
-    # a rounded count ("1.2K") that shows a fall of whole display steps: its exact chance
-    # under the video's trend and counting noise, the true count's place within its step
-    # being unknown (uniform), where the normal noise of rounding would understate it
+
+
+def _rounded_fall_z(inc: pd.DataFrame, sparse: pd.Series) -> np.ndarray | float:
+    """A rounded count ("1.2K") that shows a fall of whole display steps: its exact chance
+    under the video's trend and counting noise, the true count's place within its step
+    being unknown (uniform), where the normal noise of rounding would understate it; as a
+    z-score (infinity where no such fall)."""
     fell = (inc["resolution"] > 1) & (inc["prev_resolution"] == inc["resolution"])
     fell &= inc["delta"] < 0
-    if fell.any():
-        r = inc["resolution"].to_numpy(float)
-        sd = np.sqrt(inc["walk_var"].to_numpy(float))
-        steps = -inc["delta"].to_numpy(float) / r
-        # the trend of a rounded count is its mean increment, display steps included (the
-        # trimmed trend of mostly-zero increments is zero); the wave's own fall pulls it
-        # down, which only makes a fall less surprising
-        mean_rate, _ = _centred(inc, "rate", sparse, "mean")
-        expected = (mean_rate * inc["gap"]).to_numpy(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            c0 = (-(steps - 1) * r - expected) / sd
-            chance = sd / r * (_phi_integral(c0) - _phi_integral(c0 - r / sd))
-            exact = -stats.norm.isf(np.clip(chance, 1e-300, 0.5))
-        exact = np.where(fell & (sd > 0), exact, np.inf)
-    else:
-        exact = np.inf
-    # the panel scan takes it (a one-step fall on many rounded videos at once is a wave);
-    # the single-video alarm keeps the normal z, since a rounded video's trend, measured
-    # in whole display steps, cannot tell a recovery from its next step of growth
-    inc["z_scan"] = np.minimum(inc["z"], exact)
-    return inc.drop(columns=["rate", "abs_resid", "clean_rate", "clean_sq", "activity", "dt"])
+    if not fell.any():
+        return np.inf
+    r = inc["resolution"].to_numpy(float)
+    sd = np.sqrt(inc["walk_var"].to_numpy(float))
+    steps = -inc["delta"].to_numpy(float) / r
+    # the trend of a rounded count is its mean increment, display steps included (the
+    # trimmed trend of mostly-zero increments is zero); the wave's own fall pulls it
+    # down, which only makes a fall less surprising
+    mean_rate, _ = _centred(inc, "rate", sparse, "mean")
+    expected = (mean_rate * inc["gap"]).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c0 = (-(steps - 1) * r - expected) / sd
+        chance = sd / r * (_phi_integral(c0) - _phi_integral(c0 - r / sd))
+        exact = -stats.norm.isf(np.clip(chance, 1e-300, 0.5))
+    return np.where(fell & (sd > 0), exact, np.inf)
 
 
 def _phi_integral(x: np.ndarray) -> np.ndarray:

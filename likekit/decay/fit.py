@@ -1,0 +1,418 @@
+"""The entry points: :func:`fit_decay` for one video, :func:`fit_decay_many` for a table."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from likekit.data import LikekitInputError, load_counts
+from likekit.decay import inputs
+from likekit.decay.estimation import (
+    Candidate,
+    Comparison,
+    Criterion,
+    averaged_link,
+    compare,
+    fit_candidates,
+    infer,
+    rivals,
+)
+from likekit.decay.families import FAMILIES, MODELS, Family
+from likekit.decay.identification import halving_unseen, straight_line
+from likekit.decay.likelihood import Design
+from likekit.decay.results import DERIVED, DecayFit, Link, link_scale
+
+__all__ = ["DecayFit", "fit_decay", "fit_decay_many"]
+
+#: fewest usable snapshots after the peak for a decay fit
+MIN_SNAPSHOTS = 8
+#: most snapshots used with display-rounded counts (their covariance is dense)
+MAX_DENSE = 150
+_COV_TYPES = ("HC0", "HC3", "nonrobust")
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The options of :func:`fit_decay`, checked once."""
+
+    model: str = "auto"
+    start: Any = None
+    criterion: Criterion = "bic"
+    exclude: pd.DataFrame | None = None
+    alpha: float = 0.05
+    cov_type: str = "HC0"
+
+    def __post_init__(self) -> None:
+        if self.model != "auto" and self.model not in MODELS:
+            raise LikekitInputError(
+                f"model must be 'auto' or one of {', '.join(MODELS)}, got {self.model!r}"
+            )
+        if self.criterion not in ("bic", "aic"):
+            raise LikekitInputError(f"criterion must be 'bic' or 'aic', got {self.criterion!r}")
+        if not 0 < self.alpha < 1:
+            raise LikekitInputError(f"alpha must be in (0, 1), got {self.alpha!r}")
+        if self.cov_type not in _COV_TYPES:
+            raise LikekitInputError(
+                f"cov_type must be one of {', '.join(_COV_TYPES)}, got {self.cov_type!r}"
+            )
+
+    @property
+    def z(self) -> float:
+        return float(stats.norm.ppf(1 - self.alpha / 2))
+
+
+def fit_decay(
+    counts: pd.DataFrame | pd.Series,
+    *,
+    model: str = "auto",
+    start=None,
+    criterion: Criterion = "bic",
+    exclude: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+    cov_type: str = "HC0",
+) -> DecayFit:
+    """Fit decay models to one video's net like count after its peak.
+
+    Parameters
+    ----------
+    counts : DataFrame or Series
+        One video in the data contract (timestamp, likes, resolution; likes may be missing;
+        any sampling; ``video_id`` optional), checked as :func:`likekit.load_counts` checks a
+        table (display strings such as "12.3K" are read), or a Series of likes indexed by
+        timestamp (taken as exact).
+    model : {"auto", "exponential", "power_law", "stretched_exponential", "none"}
+        "auto" fits every candidate and keeps the best by ``criterion``.
+    start : datetime-like, optional
+        Start of the decline; default the peak of the net count (after ``exclude``).
+    criterion : {"bic", "aic"}
+        BIC by default: the exponential is nested in the stretched exponential, which AIC
+        picks too often.
+    exclude : DataFrame, optional
+        Events to leave out (columns start, end, optionally video_id), as
+        :func:`likekit.diagnose` reports them: snapshots inside a window are dropped and the
+        increment across it is not used, so a purge step or a glitch cannot pull the fit.
+    alpha : float
+        Intervals are ``1 - alpha``.
+    cov_type : {"HC0", "HC3", "nonrobust"}
+        statsmodels covariance of the estimates. The sandwiches are robust to a wrong
+        variance function; "HC3" also corrects for leverage (the first increments of a
+        steep decline weigh most), and is wider.
+
+    Returns
+    -------
+    DecayFit
+        With model "none" and a message when there is too little data after the peak or no
+        decline worth a model; with ``identified`` False, NaN estimates, bounds and a message
+        when the decline has not levelled off within the data.
+
+    Raises
+    ------
+    LikekitInputError
+        A bad table (naming the row and column as :func:`likekit.load_counts` does) or a bad
+        option.
+
+    Notes
+    -----
+    The statistical model is described in :mod:`likekit.decay`. With ``exclude``, the
+    plateau is where the trend alone takes the count: a jump inside an excluded window (the
+    likes a purge removed) is not in it; :func:`likekit.diagnose` reports those apart.
+
+    Examples
+    --------
+    >>> from likekit.simulation import simulate_decline
+    >>> counts, truth = simulate_decline("exponential", half_life=48, seed=1)
+    >>> fit = fit_decay(counts)
+    >>> fit.model, round(fit.half_life), truth["half_life"]
+    ('exponential', 47, 48.0)
+    """
+    options = _Options(model, start, criterion, exclude, alpha, cov_type)
+    video, table = inputs.load_one(counts)
+    return _fit(video, *inputs.columns(table), options)
+
+
+def _fit(
+    video: str | None,
+    stamps: pd.DatetimeIndex,
+    lower: np.ndarray,
+    r: np.ndarray,
+    options: _Options,
+) -> DecayFit:
+    """:func:`fit_decay` on one video's validated, sorted snapshots."""
+    if len(stamps) == 0:
+        raise LikekitInputError("no snapshot with a like count")
+    snaps = inputs.snapshots(stamps, lower, r, inputs.windows(options.exclude, video))
+    if len(snaps.stamps) == 0:
+        raise LikekitInputError("no snapshot with a like count outside the excluded windows")
+    i0 = _choose_start(snaps.stamps, snaps.corrected, options.start)
+    made = _Maker(video, snaps, i0, options)
+    n_after = len(snaps.y) - i0
+    if n_after < MIN_SNAPSHOTS:
+        return made.nothing(
+            f"too little data after the peak: the count is highest {n_after - 1} snapshot(s) "
+            f"before the end, a decline needs {MIN_SNAPSHOTS}"
+        )
+    design, level, s = _design(snaps, i0)
+    auto = options.model == "auto"
+    names = list(FAMILIES) if auto else [options.model]
+    cands = fit_candidates(names, design, level, s)
+    comp = compare(cands, design.n, options.criterion, auto, options.model)
+    if comp.chosen == "none":
+        message = _no_decline(design, options.criterion) if auto else ""
+        return made.fit(cands["none"], comp, model="none", result=None, message=message)
+    return _decay(made, design, cands, comp)
+
+
+def _choose_start(stamps: pd.DatetimeIndex, level: np.ndarray, start) -> int:
+    if start is None:
+        # the highest (corrected) level; a display-rounded count may show it for hours
+        # around the peak: take the middle of that run
+        first = int(np.argmax(level))
+        run = np.flatnonzero(level[first:] != level[first])
+        length = int(run[0]) if len(run) else len(level) - first
+        return first + (length - 1) // 2
+    ts = pd.Timestamp(start)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    after = np.flatnonzero(stamps >= ts)
+    if len(after) == 0:
+        raise LikekitInputError(f"start {ts} is after the last snapshot")
+    return int(after[0])
+
+
+def _design(snaps: inputs.Snapshots, i0: int) -> tuple[Design, np.ndarray, np.ndarray]:
+    """The observations from ``i0`` on, their corrected levels and hours since ``i0``."""
+    sel = np.arange(i0, len(snaps.y))
+    if np.any(snaps.r[i0:] > 1) and len(sel) > MAX_DENSE:
+        # display-rounded counts need a dense covariance (cubic cost); there, neighbouring
+        # snapshots mostly repeat one display value, so every k-th loses little
+        sel = np.unique(np.r_[sel[:: math.ceil(len(sel) / MAX_DENSE)], sel[-1]])
+    # an increment between two selected snapshots is usable when all it spans is
+    broken = np.cumsum(~snaps.keep)[sel]
+    usable = np.r_[True, np.diff(broken) == 0]
+    s = snaps.hours[sel] - snaps.hours[i0]
+    return Design(s, snaps.y[sel], snaps.r[sel], usable), snaps.corrected[sel], s
+
+
+def _no_decline(design: Design, criterion: str) -> str:
+    message = f"no decline: no decay model beats a constant level by {criterion.upper()}"
+    if design.dense:  # say why a visible fall may not be evidence enough
+        message += f" (the display shows steps of {design.resolution:,.0f} likes)"
+    return message
+
+
+class _Maker:
+    """Builds the :class:`DecayFit` of one video: what every outcome shares."""
+
+    def __init__(self, video: str | None, snaps: inputs.Snapshots, i0: int, options: _Options):
+        self.options = options
+        self.common = dict(
+            video_id=video,
+            start=snaps.stamps[i0],
+            peak=float(snaps.y[i0]),
+            data=(snaps.stamps, snaps.y, snaps.r),
+            alpha=options.alpha,
+            criterion=options.criterion,
+        )
+
+    def nothing(self, message: str) -> DecayFit:
+        """Model "none" without any candidate fitted (too little data)."""
+        empty = {c: [] for c in ("k", "llf", "aic", "bic", "delta", "converged", "selected")}
+        return self.fit(None, Comparison([], empty, "none"), model="none", result=None,
+                        message=message)  # fmt: skip
+
+    def fit(
+        self,
+        cand: Candidate | None,
+        comp: Comparison,
+        *,
+        model: str,
+        result,
+        message: str,
+        converged: bool = True,
+        **extra: Any,
+    ) -> DecayFit:
+        family = None if model == "none" else Family.named(model)
+        return DecayFit(model=model, family=family, candidate=cand, comparison=comp,
+                        result=result, converged=converged, message=message, **extra,
+                        **self.common)  # fmt: skip
+
+
+def _decay(made: _Maker, design: Design, cands: dict[str, Candidate], comp: Comparison):
+    """The fit of the chosen decay family: identified, not levelled off, or singular."""
+    options, chosen = made.options, comp.chosen
+    family, cand = Family.named(chosen), cands[chosen]
+    straight, bounds = straight_line(design, cand, options.criterion, options.z)
+    result = infer(family, design, cand, options.cov_type)
+    link = None
+    if result is not None and not straight and cand.levelled:
+        link = link_scale(family, result.params, result.cov_params())
+        if options.model == "auto":
+            others = rivals(design, cands, chosen, options.criterion, options.cov_type, link)
+            link = averaged_link(link, others)
+    why = _why_not_levelled(design, cand, straight, link, options)
+    if why is not None:
+        message = (
+            f"the decline has not levelled off within the data ({why}): the plateau, "
+            f"half-life and loss share are not identified; their intervals are what the data "
+            f"bound (plateau at most {bounds['plateau'][2]:,.0f} likes, half-life at least "
+            f"{bounds['half_life'][1]:,.0f} h)"
+        )
+        return made.fit(cand, comp, model=chosen, result=result, converged=False,
+                        message=message, bounds=bounds)  # fmt: skip
+    if result is None:
+        message = "the information matrix is singular: the parameters are not identified"
+        return made.fit(cand, comp, model=chosen, result=None, converged=False, message=message)
+    converged = cand.converged and bool(result.mle_retvals.get("converged", True))
+    message = cand.message or ("" if converged else "statsmodels did not converge")
+    return made.fit(cand, comp, model=chosen, result=result, converged=converged,
+                    message=message, link=link)  # fmt: skip
+
+
+def _why_not_levelled(
+    design: Design, cand: Candidate, straight: bool, link: Link | None, options: _Options
+) -> str | None:
+    """Why the curvature of the decline is not identified, or None when it is.
+
+    The excess over the plateau must be seen to halve: a half-life beyond the hours observed
+    (estimated, or within the profile interval) makes the plateau an extrapolation of the
+    model's shape.
+    """
+    if straight:
+        return f"a straight line fits as well by {options.criterion.upper()}"
+    if not cand.levelled:
+        return "the best decay would end below zero likes"
+    if link is None:
+        return None
+    log_half, se_half, _ = link["half_life"]
+    log_span = math.log(design.span)
+    if log_half > log_span:
+        return (
+            f"the excess over the plateau would halve in {math.exp(log_half):,.0f} h, "
+            f"beyond the {design.span:,.0f} h observed"
+        )
+    # the Wald interval reaches beyond the data: the profile likelihood decides (it follows
+    # a ridge that the Wald interval misses; where the Wald interval stays well inside the
+    # span, the curvature is plain and the profile is not needed)
+    if log_half + options.z * se_half > log_span and halving_unseen(
+        Family.named(cand.name), design, cand, options.z
+    ):
+        return (
+            f"a half-life beyond the {design.span:,.0f} h observed fits about as well "
+            f"(profile likelihood at {1 - options.alpha:.0%})"
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# many videos
+
+
+def _fits(counts: pd.DataFrame, options: _Options):
+    """(video, DecayFit or the exception) for each video, in video order.
+
+    The table is loaded and checked once and split by video (pandas per video costs more
+    than a fit); a table with a bad value anywhere goes video by video, so that only the
+    videos at fault fail (their rows are then numbered within the video's rows).
+    """
+    try:
+        table = load_counts(counts)
+    except LikekitInputError:
+        for video, frame in counts.groupby("video_id", sort=True, observed=True):
+            try:
+                video_id, one = inputs.load_one(frame)
+                yield video, _fit(video_id, *inputs.columns(one), options)
+            except Exception as err:  # one video's failure goes in its row, never raised
+                yield video, err
+        return
+    stamps, lower, res = inputs.columns(table)
+    # the loaded table is sorted by video, then time; a video without a count keeps its row
+    codes, videos = pd.factorize(table["video_id"].to_numpy())
+    codes = codes[table["likes"].notna().to_numpy()]
+    ends = np.searchsorted(codes, np.arange(len(videos) + 1))
+    for i, video in enumerate(videos):
+        sl = slice(ends[i], ends[i + 1])
+        try:
+            yield video, _fit(str(video), stamps[sl], lower[sl], res[sl], options)
+        except Exception as err:  # one video's failure goes in its row, never raised
+            yield video, err
+
+
+def _row(video: str, fit: DecayFit | Exception) -> dict[str, Any]:
+    row: dict[str, Any] = {"video_id": video}
+    if isinstance(fit, Exception):
+        row.update(model=None, converged=False, message=f"{type(fit).__name__}: {fit}")
+        return row
+    row.update(
+        model=fit.model,
+        converged=fit.converged,
+        identified=fit.identified,
+        message=fit.message,
+        start=fit.start,
+        peak=fit.peak,
+        # the arrays behind the frames: pandas per video costs as much as a fit
+        params=dict(zip(fit._names, fit._to_natural(fit._x).tolist(), strict=True)),
+    )
+    for name, (est, low, high) in zip(DERIVED, fit._values, strict=True):
+        row.update({name: est, f"{name}_low": low, f"{name}_high": high})
+    row.update(aic=fit.aic, bic=fit.bic)
+    return row
+
+
+def fit_decay_many(
+    counts: pd.DataFrame,
+    *,
+    progress: bool = True,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Fit :func:`fit_decay` to every video of a table; one row per video.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Several videos in the data contract (column ``video_id``).
+    progress : bool
+        Show a progress bar (tqdm; notebook or console).
+    **kwargs
+        Passed to :func:`fit_decay` (model, criterion, exclude, alpha, ...). ``exclude`` may
+        hold events of every video: each fit keeps its own (by ``video_id``). A bad option
+        raises :class:`likekit.LikekitInputError` (``TypeError`` for an unknown one) once,
+        before any fit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        video_id, model, converged, identified (see :class:`DecayFit`), message, start,
+        peak, params (dict, natural scale),
+        half_life, half_life_low, half_life_high, plateau, plateau_low, plateau_high,
+        loss_share, loss_share_low, loss_share_high, aic, bic. A video whose fit fails has
+        its error in ``message`` and NaN elsewhere; nothing is raised for one video.
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(counts, pd.DataFrame) or "video_id" not in counts.columns:
+        raise LikekitInputError("fit_decay_many needs a DataFrame with a 'video_id' column")
+    inputs.as_frame(counts)
+    try:
+        options = _Options(**kwargs)
+    except TypeError:
+        unknown = set(kwargs) - set(_Options.__dataclass_fields__)
+        raise TypeError(f"fit_decay_many got unexpected options {sorted(unknown)}") from None
+    rows = [
+        _row(str(video), fit)
+        for video, fit in tqdm(
+            _fits(counts, options),
+            total=counts["video_id"].nunique(),
+            disable=not progress,
+            desc="fit_decay",
+            unit="video",
+        )
+    ]
+    columns = ["video_id", "model", "converged", "identified", "message", "start", "peak"]
+    columns += ["params"]
+    columns += [f"{n}{suffix}" for n in DERIVED for suffix in ("", "_low", "_high")]
+    columns += ["aic", "bic"]
+    return pd.DataFrame(rows).reindex(columns=columns)

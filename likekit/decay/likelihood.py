@@ -1,0 +1,293 @@
+"""The statistical model of a decline: observations, their covariance, the likelihood.
+
+The model works on the increments between snapshots, not on the level (whose residuals are
+a random walk, so least squares on it gives far too small standard errors). With ``s`` the
+hours since the start of the decline and ``mu(s) = P + A g(s)``, the observed level at
+snapshot ``i`` (the middle of what its display can mean) is::
+
+    Y_i = mu(s_i) + U(s_i) + e_i
+
+``U`` is the accumulated noise of new likes and un-likes since the start: independent
+increments with variance ``sigma2 * dt + phi * |d mu|``, which does not shrink with the
+mean since new likes and un-likes both go on. ``e_i`` is the display rounding: uniform on the
+display step ``r`` (variance ``(r^2 - 1) / 12``, known), and alike for two counts that the
+display did not tell apart. The first level anchors ``P + A``; exact counts give the
+increments a diagonal covariance, rounded ones a dense covariance of the chained levels.
+
+:class:`Design` holds the observations, :func:`variance_moments` estimates ``(sigma2, phi)``,
+:func:`whitener` builds the whitening for them, and :class:`DecayLikelihood` is the
+statsmodels model (analytic score and information) used for the inference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg, optimize
+from statsmodels.base.model import GenericLikelihoodModel, GenericLikelihoodModelResults
+
+from likekit.decay.families import Family
+
+#: least variance of the net count per unit of expected change (Poisson un-likes)
+MIN_PHI = 1.0
+#: variance floor of every row: counts are integers, so a flat exact series is not
+#: infinitely precise (and the covariance stays positive definite)
+_FLOOR = 1.0 / 12.0
+
+
+def natural(family: Family, x: np.ndarray) -> tuple[float, float, float, float | None]:
+    """(P, A, tau, shape) from the optimiser's (P, A, log tau[, log shape])."""
+    shape = float(np.exp(x[3])) if family.n_shape else None
+    return float(x[0]), float(x[1]), float(np.exp(x[2])), shape
+
+
+class Design:
+    """Observations of the net count from the start of the decline on.
+
+    Row 0 is the level at the start (mean ``P + A``); each later row is the increment between
+    two consecutive usable snapshots (mean ``A (g(s) - g(s_prev))``). An increment that
+    crosses an excluded window is left out, so the level after it is only tied to the model
+    through its own increments: a purge step or a glitch there cannot pull the fit.
+
+    Parameters
+    ----------
+    t : ndarray
+        Hours since the start (``t[0] == 0``).
+    y : ndarray
+        Levels.
+    r : ndarray
+        Display step of each level.
+    keep : ndarray of bool
+        Whether the increment from snapshot ``i-1`` to ``i`` is usable (``keep[0]`` stands
+        for the anchor).
+    """
+
+    def __init__(self, t: np.ndarray, y: np.ndarray, r: np.ndarray, keep: np.ndarray):
+        v = (r**2 - 1) / 12  # variance of a uniform rounding error on r integers
+        idx = np.flatnonzero(keep)
+        self.anchor = idx == 0
+        self.dt = t[idx] - np.where(self.anchor, 0.0, t[np.maximum(idx - 1, 0)])
+        y_prev = np.where(self.anchor, 0.0, y[np.maximum(idx - 1, 0)])
+        self.endog = y[idx] - y_prev
+        v_prev = np.where(self.anchor, 0.0, v[np.maximum(idx - 1, 0)])
+        self.rounding = v[idx] + v_prev
+        self.level_rounding = v[idx]
+        # rows j-1 and j share the level of snapshot idx[j]-1 when they are adjacent
+        adjacent = np.r_[False, np.diff(idx) == 1]
+        self.offdiag = np.where(adjacent, -v_prev, 0.0)
+        # a left-out increment leaves the rounding errors of its two ends in every later
+        # (chained) level: a persistent offset
+        v_before = np.r_[0.0, v[idx[:-1]]]
+        self.break_var = np.where(adjacent | self.anchor, 0.0, v_prev + v_before)
+        #: rounding makes the errors of nearby levels alike: a dense covariance is needed
+        self.dense = bool(np.any(v > 0))
+        self.resolution = float(r.max())
+        self.span = float(t[-1])
+        self.n = len(idx)
+        # the family is evaluated once per snapshot time; rows pick their two ends
+        self.t, self.cur, self.prev = t, idx, np.maximum(idx - 1, 0)
+        self.keep_prev = (~self.anchor).astype(float)
+
+    def mean(self, family: Family, x: np.ndarray) -> np.ndarray:
+        p, a, tau, shape = natural(family, x)
+        g = family.g(self.t, tau, shape)
+        return p * self.anchor + a * (g[self.cur] - self.keep_prev * g[self.prev])
+
+    def mean_jac(self, family: Family, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean rows and d mean / d x, shape (n, k), with x = (P, A, log tau[, log shape])."""
+        p, a, tau, shape = natural(family, x)
+        g, dg = family.g_dg(self.t, tau, shape)
+        g = g[self.cur] - self.keep_prev * g[self.prev]
+        dg = dg[:, self.cur] - self.keep_prev * dg[:, self.prev]
+        jac = np.empty((self.n, len(x)))
+        jac[:, 0], jac[:, 1], jac[:, 2:] = self.anchor, g, a * dg.T
+        return p * self.anchor + a * g, jac
+
+    def jac(self, family: Family, x: np.ndarray) -> np.ndarray:
+        return self.mean_jac(family, x)[1]
+
+
+class Whitener:
+    """Whitening by the Cholesky factor of a tridiagonal covariance (diag d, sub-diag e)."""
+
+    def __init__(self, d: np.ndarray, e: np.ndarray):
+        self.banded = not np.all(e == 0)
+        if self.banded:
+            ab = np.vstack([d, np.r_[e[1:], 0.0]])
+            self.chol = linalg.cholesky_banded(ab, lower=True, check_finite=False)
+            self.diag = self.chol[0]
+        else:
+            self.diag = np.sqrt(d)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if not self.banded:
+            return x / (self.diag if x.ndim == 1 else self.diag[:, None])
+        return linalg.solve_banded((1, 0), self.chol, x, check_finite=False)
+
+    def loglike(self, resid: np.ndarray) -> np.ndarray:
+        """Gaussian log-likelihood of each innovation (prediction-error decomposition)."""
+        w = self(resid)
+        return -0.5 * (np.log(2 * np.pi) + w**2) - np.log(self.diag)
+
+
+_TRTRS = linalg.get_lapack_funcs("trtrs", (np.empty(1),))
+
+
+class DenseWhitener(Whitener):
+    """Whitening of the chained levels (cumulated rows) by a dense covariance."""
+
+    def __init__(self, cov: np.ndarray):
+        self.chol = linalg.cholesky(cov, lower=True, check_finite=False)
+        self.diag = np.diag(self.chol)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        # LAPACK directly: solve_triangular's checks cost more than the solve at this size
+        solved, info = _TRTRS(self.chol, np.cumsum(x, axis=0), lower=1)
+        if info:
+            raise np.linalg.LinAlgError("singular covariance factor")
+        return solved
+
+
+_HARMONICS = np.arange(1, 5)
+#: share of the rounding variance in each of the first harmonics
+_HARMONIC_WEIGHTS = 6 / (np.pi**2 * _HARMONICS**2)
+
+
+def _rounding_kernel(design: Design, dmu: np.ndarray, dist2: np.ndarray | float) -> np.ndarray:
+    """Correlation of two levels' rounding errors (off the diagonal).
+
+    The rounding error is a sawtooth of the count with period ``r`` (the display step):
+    ``sum_k 6 / (pi k)^2 cos(2 pi k x / r)`` in correlation, for two counts ``x`` apart.
+    Counts much closer than ``r`` share their error (the display did not move), counts a
+    whole step apart too. The expected distance ``dmu`` enters the cosines; the noise between
+    the two (variance ``dist2``) damps harmonic ``k`` by ``exp(-2 (pi k)^2 dist2 / r^2)``.
+    The harmonics above the fourth are left out (they are nearly white).
+    """
+    r = design.resolution
+    phase = 2 * np.pi * np.multiply.outer(dmu, _HARMONICS) / r
+    damp = np.exp(-2 * np.pi**2 * np.multiply.outer(dist2, _HARMONICS**2) / r**2)
+    return (np.cos(phase) * damp) @ _HARMONIC_WEIGHTS
+
+
+def variance_moments(design: Design, resid: np.ndarray, mean: np.ndarray) -> tuple[float, float]:
+    """Moment estimates of (sigma2, phi) in Var = sigma2 dt + phi |m| + rounding.
+
+    Differences of the residual level over several lags (1, 2, 4, ... rows) are used, not
+    only single increments: when the display step dominates one increment, the random walk
+    still shows over longer spans, and it is what limits the precision of the plateau.
+    """
+    absm = np.where(design.anchor, 0.0, np.abs(mean))
+    path = np.cumsum(resid)  # residual level (chained over the usable increments)
+    time = np.cumsum(np.where(design.anchor, 0.0, design.dt))
+    moved = np.cumsum(np.where(design.anchor, 0.0, absm))
+    mu = np.cumsum(mean)
+    breaks = np.cumsum(design.break_var)
+    targets, xs, rounding = [], [], []
+    lag = 1
+    while lag < design.n:
+        targets.append((path[lag:] - path[:-lag]) ** 2)
+        xs.append(np.column_stack([time[lag:] - time[:-lag], moved[lag:] - moved[:-lag]]))
+        va, vb = design.level_rounding[lag:], design.level_rounding[:-lag]
+        shared = np.sqrt(va * vb) * _rounding_kernel(design, mu[lag:] - mu[:-lag], 0.0)
+        rounding.append(va + vb - 2 * shared + breaks[lag:] - breaks[:-lag])
+        lag *= 2 if design.dense else design.n  # exact counts: single increments suffice
+    target, x, rnd = np.concatenate(targets), np.vstack(xs), np.concatenate(rounding)
+    # when the mean does not move, phi is not identified: keep the random-walk part only
+    if not np.any(absm > 0):
+        x = x[:, :1]
+    coef = np.zeros(2)
+    weight = 1.0 / (rnd + _FLOOR + x[:, 0])
+    for _ in range(2):  # weighted by 1 / predicted variance: close to the Gaussian score
+        sol, _ = optimize.nnls(x * weight[:, None], (target - rnd) * weight)
+        coef[: len(sol)] = sol
+        weight = 1.0 / (x @ sol + rnd + _FLOOR)
+    # un-likes are counted: their variance is at least their mean (Poisson), never below.
+    # A random walk that adds less than one rounding variance over the whole window is
+    # hidden by the display: the data cannot tell it from none, and taking it as none would
+    # make the levels the display did not tell apart perfectly correlated (an
+    # ill-conditioned, overconfident likelihood). Its floor errs on the wide side.
+    hidden = float(design.level_rounding.mean()) / max(design.span, 1.0)
+    return max(float(coef[0]), hidden), max(float(coef[1]), MIN_PHI)
+
+
+def whitener(design: Design, sigma2: float, phi: float, mean: np.ndarray) -> Whitener:
+    """Whitening for given variance parameters and current mean rows."""
+    absm = np.where(design.anchor, 0.0, np.abs(mean))
+    if not design.dense:
+        d = np.where(design.anchor, 0.0, sigma2 * design.dt + phi * absm)
+        return Whitener(d + design.rounding + _FLOOR, design.offdiag)
+    time = np.cumsum(np.where(design.anchor, 0.0, design.dt))
+    moved = np.cumsum(absm)
+    breaks = np.cumsum(design.break_var)
+    walk = sigma2 * np.minimum.outer(time, time) + phi * np.minimum.outer(moved, moved)
+    mu = np.cumsum(mean)
+    dist2 = sigma2 * np.abs(np.subtract.outer(time, time)) + phi * np.abs(
+        np.subtract.outer(moved, moved)
+    )
+    sd = np.sqrt(design.level_rounding)
+    # the likelihood uses the first harmonic's envelope only: the fitted mean is not known
+    # well enough over long spans to trust the phase of the sawtooth (that would be
+    # overconfident)
+    dmu = np.subtract.outer(mu, mu)
+    shared = np.outer(sd, sd) * np.exp(-2 * np.pi**2 * (dmu**2 + dist2) / design.resolution**2)
+    rows = np.arange(1, design.n + 1)
+    cov = walk + np.minimum.outer(breaks, breaks) + shared
+    cov += _FLOOR * np.minimum.outer(rows, rows)  # the floor of every increment, chained
+    return DenseWhitener(cov)
+
+
+# ---------------------------------------------------------------------------------------
+# statsmodels: polish and inference for a chosen family
+
+
+class DecayResults(GenericLikelihoodModelResults):
+    """statsmodels results with an HC3 sandwich for this nonlinear model."""
+
+    def __init__(self, model, mlefit):
+        super().__init__(model, mlefit)
+        if self.cov_type == "HC3":
+            # statsmodels computes HC3 for linear models only; others get HC0 unless their
+            # results define cov_HC3
+            self.cov_params_default = self.cov_HC3
+
+    @property
+    def cov_HC3(self) -> np.ndarray:
+        """Sandwich with each score inflated by ``1 / (1 - h_i)`` (MacKinnon & White).
+
+        ``h_i`` is the leverage of innovation ``i`` in the Gauss-Newton regression: the first
+        increments of a steep decline carry most of what is known about the shape, and HC0
+        underestimates the variance when a few points weigh that much.
+        """
+        wj = self.model.wjac(self.params)
+        bread = np.linalg.inv(wj.T @ wj)
+        leverage = np.clip(np.einsum("ij,jk,ik->i", wj, bread, wj), 0.0, 0.99)
+        scores = self.model.score_obs(self.params) / (1.0 - leverage)[:, None]
+        return bread @ (scores.T @ scores) @ bread
+
+
+class DecayLikelihood(GenericLikelihoodModel):
+    """Gaussian quasi-likelihood of the anchor and increments, covariance held fixed."""
+
+    results_class = DecayResults
+
+    def __init__(self, design: Design, family: Family, whiten: Whitener, names: list[str]):
+        self.design, self.family, self.whiten = design, family, whiten
+        super().__init__(design.endog, extra_params_names=list(names))
+
+    def loglikeobs(self, params):
+        return self.whiten.loglike(self.endog - self.design.mean(self.family, params))
+
+    def wjac(self, params):
+        """Whitened Jacobian of the mean rows."""
+        return self.whiten(self.design.jac(self.family, params))
+
+    def score_obs(self, params, **kwds):
+        w = self.whiten(self.endog - self.design.mean(self.family, params))
+        return w[:, None] * self.wjac(params)
+
+    def score(self, params):
+        return self.score_obs(params).sum(axis=0)
+
+    def hessian(self, params):
+        # expected information (Gauss-Newton): what the sandwich's bread should be
+        wj = self.wjac(params)
+        return -wj.T @ wj

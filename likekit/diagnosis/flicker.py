@@ -1,0 +1,272 @@
+"""Flicker and glitch episodes: an old app that under-counts some snapshots is one glitch.
+
+The shown count of a video falls only by un-likes; a flickering app makes it fall and come
+back snapshot after snapshot. :func:`flickers` finds chains of such falls that no single
+drop revealed; :func:`merge_glitches` joins a video's glitches at most ``options.gap``
+apart into one episode and extends each episode over the falls that belong to it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from likekit.diagnosis.options import MERGE_STEPS, Options
+from likekit.diagnosis.single import signed
+from likekit.schema import EVENT_COLUMNS, Event
+
+#: a flickering app shows each snapshot in full with even odds: a fall it causes is made up
+#: within this many snapshots but for a chance of 2^-3
+FLICKER_BACK = 3
+
+
+class Falls(NamedTuple):
+    """Increments where the shown count fell the way a flickering app makes it fall."""
+
+    #: beyond noise and made up within FLICKER_BACK snapshots
+    regained: pd.Series
+    #: ... and large enough to link a flicker forward over MERGE_STEPS healthy increments
+    link: pd.Series
+    #: beyond noise and made up within MERGE_STEPS snapshots (may extend a flicker back)
+    back: pd.Series
+
+
+def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
+    """The falls of every video's shown count (see :class:`Falls`)."""
+    z_video = options.z_video
+    # a count of likes falls only by un-likes: a fall beyond the counting noise of the
+    # video's net loss per step (when its trend falls) and the display rounding (the flicker
+    # itself inflates the robust noise of the increments, so that cannot be the yardstick)
+    floor = inc["gap"] * np.maximum(-inc["trend"], 0.0)
+    floor += (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
+    size_ok = (-inc["delta"] >= z_video * np.sqrt(floor)) & (inc["delta"] < 0)
+    # a flicker's fall comes back (the next snapshots are shown in full again), while the
+    # un-likes of a fading video stay lost: a fall counts once the count regains its level
+    nxt = inc.groupby("video_id", sort=False)["likes"]
+    regained = pd.concat([nxt.shift(-k) for k in range(1, FLICKER_BACK + 1)], axis=1).max(axis=1)
+    is_regained = size_ok & (regained >= inc["prev_likes"])
+    # before a known flicker's first alarm, the old app may hold the count down for several
+    # snapshots in a row: a fall made up within the episode's gap (MERGE_STEPS snapshots)
+    # is one of its falls (the binomial test of a lone glitch counts these falls alike)
+    ahead = inc["likes"].iloc[::-1].groupby(inc["video_id"].iloc[::-1], sort=False)
+    later = ahead.rolling(MERGE_STEPS, min_periods=1, closed="left").max()
+    later = pd.Series(later.to_numpy(), index=inc.index[::-1]).reindex(inc.index)
+    is_back = size_ok & (later >= inc["prev_likes"])
+    # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
+    # with chance video_alpha only (else a rising video's odd un-like chains on and on)
+    z_link = stats.norm.isf(stats.norm.sf(z_video) / MERGE_STEPS)
+    is_link = is_regained & (-inc["delta"] >= z_link * np.sqrt(floor))
+    return Falls(regained=is_regained, link=is_link, back=is_back)
+
+
+def flickers(inc: pd.DataFrame, *, options: Options) -> list[Event]:
+    """Flicker episodes no single drop revealed: a chain of falls (each at most
+    ``options.gap`` from the next) that the video shows more often than elsewhere, binomial
+    test at the single-video alarm level."""
+    is_fall = falls(inc, options=options).regained
+    # alone, a fall must also be beyond the video's counting noise (a fading count hovers)
+    is_fall &= -inc["delta"] >= options.z_video * np.sqrt(inc["count_var"])
+    level = stats.norm.sf(options.z_alarm)
+    vid = inc["video_id"].to_numpy(dtype=object)
+    ts = inc["timestamp"].dt.tz_convert(None).to_numpy()
+    fall = is_fall.to_numpy()
+    excess, noise = inc["excess"].to_numpy(float), inc["noise_det"].to_numpy(float)
+    edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+    out: list[Event] = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        at = np.flatnonzero(fall[lo:hi]) + lo
+        if len(at) < 2:
+            continue
+        gap = options.gap.to_timedelta64()
+        for chain in np.split(at, np.flatnonzero(np.diff(ts[at]) > gap) + 1):
+            m, f = chain[-1] - chain[0] + 1, len(chain)
+            rate = (len(at) - f + 1) / (hi - lo - m + 2)
+            p = stats.binom.sf(f - 1, m, rate)
+            if f < 2 or p > level:
+                continue
+            deepest = chain[np.argmin(excess[chain])]
+            drop = float(excess[deepest])
+            out.append(
+                Event.measured(
+                    video_id=vid[lo],
+                    cause="glitch",
+                    start=ts[chain[0]],
+                    end=ts[chain[-1]],
+                    delta=drop,
+                    sd=float(noise[deepest]),
+                    recovered=True,
+                    score=float(stats.norm.isf(max(p, 1e-300))),
+                    detail="flicker",
+                    evidence=f"{f} falls of the shown count in {m} snapshots, each made up "
+                    f"within {FLICKER_BACK} snapshots (p = {p:.1g}): an app that under-counts "
+                    f"some snapshots; deepest {signed(drop)} likes",
+                )
+            )
+    return out
+
+
+def merge_glitches(events: pd.DataFrame, inc: pd.DataFrame, *, options: Options) -> pd.DataFrame:
+    """Glitches of a video at most ``options.gap`` apart are one episode (an app that
+    under-counts every other snapshot until it is updated is one glitch, not dozens); a
+    drop of a single video that did not recover (no wave behind it) inside such an episode
+    is one of its drops whose recovery was lost in the flicker, not a purge. A panel-wide
+    outage (a wave) joins a video's episode only where they overlap: it is an event of its
+    own.
+
+    An episode of several drops (flicker) began with its first fall, which may be too small
+    for the single-video alarm: it is extended back over earlier falls of the shown count (a
+    negative increment beyond the display rounding and the Poisson noise of the video's net
+    loss per step, at level ``z_video``, that the count makes up within MERGE_STEPS
+    snapshots, within FLICKER_BACK for a wave's outage), each at most ``gap`` from the next
+    (once the video is known to flicker, each snapshot is tested on its own), and forward
+    to its last fall. A lone glitch is extended so only when the video fell more often over
+    the extension than elsewhere (binomial test at level ``z_video``): the end of a flicker
+    whose drops were too small to be seen one by one.
+    """
+    member = (events["cause"] == "glitch") | ((events["cause"] == "purge") & events["wave"].isna())
+    g = events.loc[member].sort_values(["video_id", "start"]).assign(n=1)
+    g["own"] = g["wave"].isna()
+    if not (g["cause"] == "glitch").any():
+        return events
+    gap = options.gap
+    episode = _episodes(g, gap)
+    has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
+    keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
+    merged = _collapse(g.loc[has_glitch], episode[has_glitch])
+    merged = _extend(merged, events, inc, options=options)
+    merged = merged.sort_values(["video_id", "start"], ignore_index=True)
+    merged = _collapse(merged, _episodes(merged, gap))  # extended episodes may now meet
+    several = merged["n"] > 1
+    hours = gap / pd.Timedelta(hours=1)
+    merged.loc[several, "evidence"] = [
+        f"{n} drops at most {hours:g} h apart that came and went (one episode); deepest "
+        f"{signed(d)} likes"
+        for n, d in zip(merged.loc[several, "n"], merged.loc[several, "likes_delta"], strict=True)
+    ]
+    rest = events.loc[~member]
+    return pd.concat([rest, keep, merged[EVENT_COLUMNS]], ignore_index=True)
+
+
+def _by_video(times: pd.Series, inc: pd.DataFrame, mask=None) -> dict[str, np.ndarray]:
+    """Per video, the naive UTC times of ``times`` (where ``mask``) as datetime64 arrays."""
+    if mask is not None:
+        times = times[mask]
+    return {v: t.to_numpy() for v, t in times.groupby(inc["video_id"], sort=False)}
+
+
+def _extend(
+    merged: pd.DataFrame, events: pd.DataFrame, inc: pd.DataFrame, *, options: Options
+) -> pd.DataFrame:
+    """Each episode extended back over the falls before it and (a video's own flicker)
+    forward over its later falls; see :func:`merge_glitches`."""
+    found = falls(inc, options=options)
+    naive = inc["timestamp"].dt.tz_convert(None)
+    spans = _by_video(naive, inc)
+    back, firm = _by_video(naive, inc, found.back), _by_video(naive, inc, found.regained)
+    links = _by_video(naive, inc, found.link)
+    n_inc = inc.groupby("video_id", sort=False).size()
+    none = naive.to_numpy()[:0]
+    gap64 = options.gap.to_timedelta64()
+    taken = set(
+        zip(events["video_id"], events["start"].dt.tz_convert(None).to_numpy(), strict=True)
+    )
+    starts = merged["start"].dt.tz_convert(None).to_numpy().copy()
+    ends = merged["end"].dt.tz_convert(None).to_numpy().copy()
+    for k in range(len(merged)):
+        v, own = merged["video_id"].iloc[k], merged["own"].iloc[k]
+        # a wave's outage begins sharply: it goes back only over the falls a flicker makes up
+        # at once (else it would run back into a flicker that ended hours before it)
+        when = (back if own else firm).get(v, none)
+        start, end = starts[k], ends[k]
+        for t in when[when < start][::-1]:
+            if start - t > gap64 or (v, t) in taken:
+                break
+            start = t
+        if own:
+            # a video's own flicker goes on to its last fall, over the events its falls
+            # lead to (an app update that ends it on many videos at once)
+            ahead = links.get(v, none)
+            for t in ahead[ahead > end]:
+                if t - end > gap64:
+                    break
+                end = t
+        if start == starts[k] and end == ends[k]:
+            continue
+        if merged["n"].iloc[k] == 1 and not _fell_more_often(
+            (starts[k], ends[k]), (start, end), spans[v], when, n_inc[v], options=options
+        ):
+            continue
+        starts[k], ends[k] = start, end
+    merged["start"] = pd.to_datetime(starts, utc=True).astype(events["start"].dtype)
+    merged["end"] = pd.to_datetime(ends, utc=True).astype(events["end"].dtype)
+    return merged
+
+
+def _fell_more_often(glitch, extended, stamps, when, n_inc: int, *, options: Options) -> bool:
+    """Whether a lone glitch's extension is part of a flicker: the video fell more often
+    over the chain of falls (``when``) than elsewhere (binomial test against its own rate,
+    the glitch itself left out)."""
+    (g0, g1), (start, end) = glitch, extended
+
+    def added(t: np.ndarray) -> int:
+        return int((((t >= start) & (t < g0)) | ((t > g1) & (t <= end))).sum())
+
+    m, f = added(stamps), added(when)
+    rate = (len(when) - f + 1) / (n_inc - m + 2)
+    return stats.binom.sf(f - 1, m, rate) <= stats.norm.sf(options.z_video)
+
+
+def _episodes(g: pd.DataFrame, gap: pd.Timedelta) -> pd.Series:
+    """Episode number of each glitch (sorted by video and start): a new episode when the
+    video changes, when it starts more than ``gap`` after the episode's end, or when it
+    belongs to another creator-wide wave than the episode (two outages are two events).
+    A wave's glitch joins an episode holding the video's own glitches (column ``own``, or
+    no wave) only where they overlap, whatever its wave: an outage a few hours after a
+    flicker is an event of its own, while the synchronized drops of an app that flickers on
+    every video, and its update, are where the flicker's falls lead."""
+    ids = np.empty(len(g), dtype=np.int64)
+    episode, video, end, wave, has_own = -1, None, None, None, False
+    own = g["own"] if "own" in g else g["wave"].isna()
+    for k, (v, start, stop, w, mine) in enumerate(
+        zip(g["video_id"], g["start"], g["end"], g["wave"].astype(object), own, strict=True)
+    ):
+        w = None if pd.isna(w) else w
+        if v != video:
+            joins = False
+        elif mine:
+            joins = start - end <= gap
+        elif has_own:
+            joins = start <= end
+        else:
+            joins = start - end <= gap and wave in (None, w)
+        if not joins:
+            episode, video, end, wave, has_own = episode + 1, v, stop, w, bool(mine)
+        else:
+            end, wave, has_own = max(end, stop), wave if wave is not None else w, has_own or mine
+        ids[k] = episode
+    return pd.Series(ids, index=g.index)
+
+
+def _collapse(g: pd.DataFrame, episode: pd.Series) -> pd.DataFrame:
+    """One glitch per episode: its span, deepest drop (with its interval), strongest score."""
+    merged = g.groupby(episode).agg(
+        video_id=("video_id", "first"),
+        start=("start", "min"),
+        end=("end", "max"),
+        likes_delta=("likes_delta", "min"),
+        score=("score", "max"),
+        detail=("detail", "first"),
+        wave=("wave", "first"),
+        evidence=("evidence", "first"),
+        n=("n", "sum"),
+        own=("own", "max"),
+    )
+    merged["cause"] = "glitch"
+    merged["recovered"] = True
+    deepest = g.loc[g.groupby(episode)["likes_delta"].idxmin()].set_index(episode.unique())
+    merged["delta_low"] = deepest["delta_low"].to_numpy()
+    merged["delta_high"] = deepest["delta_high"].to_numpy()
+    return merged.reset_index(drop=True)

@@ -1,0 +1,301 @@
+"""The result of :func:`likekit.diagnose`: :class:`Diagnosis`, its summary and verdicts."""
+
+from __future__ import annotations
+
+import html
+import warnings
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from likekit.data import LikekitInputError, format_count
+from likekit.diagnosis import accounting
+from likekit.diagnosis.options import Options
+
+
+class Diagnosis:
+    """What :func:`diagnose` found: events per video, creator-wide waves, a summary.
+
+    Attributes
+    ----------
+    events : DataFrame
+        One row per event: video_id, cause ("glitch", "purge", "trend_decline", "status"),
+        start, end (UTC; a purge has end == start), likes_delta (negative for a loss) with
+        its 95% interval delta_low/delta_high, recovered, score, detail (kind of event:
+        "step", "drop", "freeze", "flicker", "missing", "decline", "likes_hidden",
+        "video_removed"), wave (id in ``waves`` when the event is part of one) and a
+        plain-language evidence string.
+        ``score`` is the size of the event in units of its noise (|likes_delta| over the
+        standard deviation of the increment, or for a trend decline of the level change,
+        that it was measured on); status changes, which are certain, score infinity;
+        missing snapshots, which have no size, NaN.
+    waves : DataFrame
+        Creator-wide events found by synchrony, sorted by time and numbered in time order:
+        wave, time, end, cause ("purge" for a permanent wave, "glitch" for an outage that
+        recovered), n_videos, likes_delta (sum over the videos hit), recovered, z (combined
+        z-score of the move that revealed it, negative for a loss) and p_value (against
+        videos moving independently, calibrated for every bin and test scanned).
+    videos : DataFrame
+        Per video: snapshots, observed likes, status ("ok", "all_missing", "one_snapshot",
+        "too_short", "constant", "large_gaps").
+    increments : DataFrame
+        The standardized increments the detector worked on (see
+        :mod:`likekit.diagnosis.increments`).
+    options : Options
+        The options it ran with and the levels derived from them (z_alarm, z_video, ...).
+
+    Trend declines are described by :meth:`decay_fit` (a :func:`likekit.fit_decay` fit,
+    computed on first use) and :attr:`trend_declines` (their half-life and plateau).
+    """
+
+    def __init__(self, counts, events, waves, videos, increments, *, options: Options):
+        self.counts = counts
+        self.events = events
+        self.waves = waves
+        self.videos = videos
+        self.increments = increments
+        self.options = options
+        self._fits: dict[str, Any] = {}
+
+    @property
+    def z_alarm(self) -> float:
+        """The single-video alarm level (``options.z_alarm``)."""
+        return self.options.z_alarm
+
+    @property
+    def z_video(self) -> float:
+        """The per-video level at a wave (``options.z_video``)."""
+        return self.options.z_video
+
+    def __repr__(self) -> str:
+        by = self.events["cause"].value_counts().to_dict()
+        return (
+            f"<Diagnosis: {len(self.videos)} videos, {len(self.events)} events {by}, "
+            f"{len(self.waves)} waves>"
+        )
+
+    def _repr_html_(self) -> str:
+        table = self.losses().round().astype({"events": int})
+        return (
+            f"<p><b>Diagnosis</b> of {len(self.videos)} videos: {len(self.events)} events, "
+            f"{len(self.waves)} creator-wide waves.</p>"
+            f"<p>{html.escape(self.answer().verdict)}</p>"
+            + table.to_html(float_format=lambda x: f"{x:,.0f}")
+        )
+
+    # -- where the likes went --------------------------------------------------------------
+
+    def losses(self, by: str = "cause") -> pd.DataFrame:
+        """Likes that disappeared, positive, with 95% intervals where they exist.
+
+        Parameters
+        ----------
+        by : {"cause", "video", "wave"}
+            "cause": one row per cause (glitch, purge, trend_decline, status) with events
+            and the likes ``lost`` for good, ``hidden`` (hidden counts, removed videos,
+            glitches still on at the end) and that ``came_back``, with ``lost_low``,
+            ``lost_high``, ``came_back_low``, ``came_back_high``.
+            "video": per video, the fall from its peak accounted for exactly: ``peak - now
+            = purge + hidden + trend_decline + glitch + unexplained`` (columns peak, now,
+            change and the terms); the sum over videos is the creator's total.
+            "wave": per wave, its time, cause, n_videos and the likes its events took
+            (likes, low, high).
+
+        Returns
+        -------
+        DataFrame
+
+        Examples
+        --------
+        >>> import likekit as lk
+        >>> diag = lk.diagnose(lk.sample_path("purge"))
+        >>> diag.losses().loc["purge", "lost"] > 0
+        np.True_
+        >>> acc = diag.losses(by="video")
+        >>> bool(((acc["peak"] - acc["now"]) - acc.loc[:, "purge":].sum(axis=1)).abs().max() < 1e-6)
+        True
+        """
+        if by == "cause":
+            return accounting.by_cause(self.events, self.counts)
+        if by == "video":
+            return accounting.by_video(self.events, self.counts)
+        if by == "wave":
+            return accounting.by_wave(self.events, self.waves)
+        raise LikekitInputError(f"by must be 'cause', 'video' or 'wave', got {by!r}")
+
+    def answer(self) -> accounting.Answer:
+        """The main cause and the plain-language verdict, from :meth:`losses`."""
+        losses, accounts = self.losses(), self.losses(by="video")
+        short = accounting.answer(losses, accounts, self.counts, self.waves)
+        return accounting.with_verdict(short, losses, len(accounts), self.counts)
+
+    # -- trend declines, fitted lazily -----------------------------------------------------
+
+    def decay_fit(self, video_id: str, **fit_decay_options):
+        """The decay fit (:func:`likekit.fit_decay`) of a video's decline, computed once
+        per set of options.
+
+        Its detected glitches, purges and status changes are excluded from the fit (unless
+        ``exclude`` is given); ``model`` defaults to "auto". Other keywords go to
+        :func:`likekit.fit_decay`.
+        """
+        from likekit.decay import fit_decay
+
+        key = f"{video_id!r} {sorted(fit_decay_options.items())!r}"
+        if key not in self._fits:
+            one = self.counts.loc[self.counts["video_id"] == video_id]
+            if one.empty:
+                raise KeyError(f"no video {video_id!r} in this diagnosis")
+            ev = self.events
+            fit_decay_options.setdefault("model", "auto")
+            fit_decay_options.setdefault(
+                "exclude", ev.loc[(ev["video_id"] == video_id) & (ev["cause"] != "trend_decline")]
+            )
+            self._fits[key] = fit_decay(one, **fit_decay_options)
+        return self._fits[key]
+
+    def fit(self, video_id: str):
+        """Deprecated: use :meth:`decay_fit`."""
+        warnings.warn(
+            "Diagnosis.fit is deprecated; use Diagnosis.decay_fit", FutureWarning, stacklevel=2
+        )
+        return self.decay_fit(video_id)
+
+    @cached_property
+    def trend_declines(self) -> pd.DataFrame:
+        """The trend-decline events with their decay fit: model, half_life, plateau."""
+        out = self.events.loc[self.events["cause"] == "trend_decline"].copy()
+        fits = [self.decay_fit(v) for v in out["video_id"]]
+        out["model"] = [f.model for f in fits]
+        out["half_life"] = [f.half_life for f in fits]
+        out["plateau"] = [f.plateau for f in fits]
+        return out
+
+    # -- summary ---------------------------------------------------------------------------
+
+    def summary(self) -> pd.DataFrame:
+        """One row per video: what happened to its likes, in numbers and in one sentence.
+
+        Columns: likes_peak, likes_now (last observed), purge_loss (sum of purge steps,
+        negative), decline (change since the peak not explained by purges after it: the net
+        of un-likes over new likes), glitch_hours (time under glitches), status, verdict.
+        """
+        obs = self.counts.loc[self.counts["likes"].notna(), ["video_id", "timestamp", "likes"]]
+        obs = obs.assign(likes=obs["likes"].astype(float))
+        g = obs.groupby("video_id", sort=False)
+        out = pd.DataFrame(index=self.videos.index)
+        out["likes_peak"] = g["likes"].max()
+        out["likes_now"] = g["likes"].last()
+        peak_at = obs.loc[g["likes"].idxmax(), ["video_id", "timestamp"]].set_index("video_id")
+        ev = self.events
+        purges = ev.loc[ev["cause"] == "purge"]
+        out["purge_loss"] = purges.groupby("video_id")["likes_delta"].sum()
+        after = purges["start"] > purges["video_id"].map(peak_at["timestamp"])
+        purged_after = purges.loc[after].groupby("video_id")["likes_delta"].sum()
+        out["purge_loss"] = out["purge_loss"].fillna(0.0).where(out["likes_peak"].notna())
+        change = out["likes_now"] - out["likes_peak"] - purged_after.reindex(out.index).fillna(0)
+        out["decline"] = change.clip(upper=0.0)
+        glitch = ev.loc[ev["cause"] == "glitch"]
+        hours = (glitch["end"] - glitch["start"]) / pd.Timedelta(hours=1)
+        out["glitch_hours"] = hours.groupby(glitch["video_id"]).sum().reindex(out.index)
+        out["glitch_hours"] = out["glitch_hours"].fillna(0.0).where(out["likes_peak"].notna())
+        out["status"] = self.videos["status"]
+        kinds = ev.groupby("video_id")["detail"].agg(set)
+        n_glitch = glitch.groupby("video_id").size()
+        out["verdict"] = [
+            _verdict(
+                out.at[v, "status"],
+                kinds.get(v, set()),
+                int(n_glitch.get(v, 0)),
+                out.at[v, "purge_loss"],
+                change.get(v, np.nan),
+            )
+            for v in out.index
+        ]
+        return out.rename_axis("video_id")
+
+    # -- plots -----------------------------------------------------------------------------
+
+    def plot(self, video_id: str | None = None, ax=None):
+        """One video's series with its events shaded by cause, or (None) the whole panel.
+
+        The panel view shows every video's likes as a share of its peak, aligned in time,
+        with the waves marked. Returns the matplotlib Axes.
+        """
+        import matplotlib.pyplot as plt
+
+        from likekit.plots import concise_dates
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4))
+        concise_dates(ax)
+        obs = self.counts.loc[self.counts["likes"].notna()]
+        if video_id is None:
+            return self._plot_panel(ax, obs)
+        one = obs.loc[obs["video_id"] == video_id]
+        if one.empty and video_id not in self.videos.index:
+            raise KeyError(f"no video {video_id!r} in this diagnosis")
+        return self._plot_video(ax, one, video_id)
+
+    def _plot_panel(self, ax, obs: pd.DataFrame):
+        from likekit.plots import CAUSE_COLORS
+
+        for _, one in obs.groupby("video_id", sort=False):
+            y = one["likes"].astype(float)
+            ax.plot(one["timestamp"], y / max(y.max(), 1), lw=0.8, alpha=0.6, color="0.3")
+        for w in self.waves.itertuples():
+            ax.axvline(w.time, color=CAUSE_COLORS[w.cause], lw=1.5, alpha=0.8)
+            ax.annotate(
+                f"wave {w.wave}: {w.n_videos} videos",
+                (w.time, 1.02),
+                xycoords=("data", "axes fraction"),
+                fontsize=7,
+                rotation=30,
+            )
+        ax.set_ylabel("likes / peak")
+        # room above the axes for the slanted wave labels
+        ax.set_title(f"{obs['video_id'].nunique()} videos, {len(self.waves)} waves", pad=48)
+        return ax
+
+    def _plot_video(self, ax, one: pd.DataFrame, video_id: str):
+        from likekit.plots import CAUSE_COLORS
+
+        ax.plot(one["timestamp"], one["likes"].astype(float), color="0.2", lw=1)
+        seen = set()
+        for e in self.events.loc[self.events["video_id"] == video_id].itertuples():
+            label = None if e.cause in seen else e.cause
+            seen.add(e.cause)
+            if e.end > e.start:
+                ax.axvspan(e.start, e.end, color=CAUSE_COLORS[e.cause], alpha=0.3, label=label)
+            else:
+                ax.axvline(e.start, color=CAUSE_COLORS[e.cause], lw=2, label=label)
+        if seen:
+            ax.legend(loc="best", fontsize=8)
+        ax.set_ylabel("likes")
+        ax.set_title(str(video_id))
+        return ax
+
+
+def _verdict(status: str, kinds: set, n_glitch: int, purge: float, decline: float) -> str:
+    """One sentence per video from its status, the kinds of its events and their sizes."""
+    if status == "all_missing":
+        return "no like count was observed for this video"
+    if status in ("one_snapshot", "too_short"):
+        return "too few snapshots to say anything"
+    if "video_removed" in kinds:
+        return "the video was removed"
+    if "likes_hidden" in kinds:
+        return "the like count was hidden"
+    parts = []
+    if purge < 0:
+        parts.append(f"{format_count(int(-purge))} likes were removed by purges")
+    if "decline" in kinds:
+        parts.append(f"un-likes outweigh new likes since the peak ({decline:+,.0f})")
+    if n_glitch:
+        parts.append(f"{n_glitch} glitch(es) came and went")
+    if not parts:
+        return "nothing lost: no purge, glitch or lasting decline was found"
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]

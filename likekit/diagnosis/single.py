@@ -1,0 +1,323 @@
+"""What one video shows on its own: its data quality, status changes, glitches and purges
+from its own increments, and a trend decline after its peak."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from likekit.diagnosis.increments import MIN_INCREMENTS
+from likekit.diagnosis.options import Options
+from likekit.diagnosis.removal import one_off
+from likekit.schema import Event
+
+#: a glitch recovers within hours (servers come back, apps update within days but flicker
+#: snapshot by snapshot): a jump later than this after a drop is an event of its own
+GLITCH_MAX_HOURS = 24
+
+
+def signed(x: float) -> str:
+    """A number of likes with its sign and thousands separators."""
+    return f"{x:+,.0f}"
+
+
+def video_status(table: pd.DataFrame) -> pd.DataFrame:
+    """Per video: snapshots, observed likes and a status for degenerate input."""
+    g = table.groupby("video_id", sort=False)
+    likes = table["likes"].astype("Float64")
+    hours = table["timestamp"].diff() / pd.Timedelta(hours=1)
+    hours = hours.where(table["video_id"].eq(table["video_id"].shift()))
+    info = pd.DataFrame(
+        {
+            "snapshots": g.size(),
+            "observed": likes.notna().groupby(table["video_id"], sort=False).sum(),
+            "distinct": likes.groupby(table["video_id"], sort=False).nunique(),
+            "median_step_h": hours.groupby(table["video_id"], sort=False).median(),
+            "max_step_h": hours.groupby(table["video_id"], sort=False).max(),
+        }
+    )
+    status = np.select(
+        [
+            info["observed"] == 0,
+            info["observed"] == 1,
+            info["observed"] < MIN_INCREMENTS + 1,
+            info["distinct"] == 1,
+            info["max_step_h"] > 10 * info["median_step_h"],
+        ],
+        ["all_missing", "one_snapshot", "too_short", "constant", "large_gaps"],
+        default="ok",
+    )
+    info["status"] = status
+    return info
+
+
+def status_events(
+    table: pd.DataFrame, status: np.ndarray, removed: np.ndarray, blank: np.ndarray
+) -> list[Event]:
+    """One status event per run of status snapshots (snapshots with no value at all, which
+    say nothing, neither break nor end a run)."""
+    vid = table["video_id"].to_numpy(dtype=object)
+    ts = table["timestamp"].dt.tz_convert(None).to_numpy()
+    res = table["resolution"].to_numpy(dtype=float)
+    likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    likes = likes + (res - 1) / 2  # mid-value of what the display means
+    rank = np.cumsum(~blank)  # position among the snapshots that say something
+    idx = np.flatnonzero(status & ~blank)
+    if not len(idx):
+        return []
+    new_run = np.r_[True, (np.diff(rank[idx]) > 1) | (vid[idx[1:]] != vid[idx[:-1]])]
+    # last level shown before each row, and whether a shown level comes later in the video
+    code = pd.factorize(vid)[0]
+    shown = pd.Series(np.where(status | blank, np.nan, likes))
+    level_before = shown.groupby(code).ffill().groupby(code).shift().to_numpy()
+    shown_later = shown[::-1].notna().groupby(code[::-1]).cummax()[::-1].to_numpy()
+    rows = []
+    for run in np.split(idx, np.flatnonzero(new_run)[1:]):
+        first, last = run[0], run[-1]
+        after = bool(shown_later[last])
+        kind = "video_removed" if removed[run].all() else "likes_hidden"
+        text = (
+            "likes and views gone: the video was removed"
+            if kind == "video_removed"
+            else "likes gone (zero or missing) while views go on: the like count was hidden"
+        )
+        text += "; shown again later" if after else ""
+        rows.append(
+            Event.measured(
+                video_id=vid[first],
+                cause="status",
+                start=ts[first],
+                end=ts[last],
+                delta=-level_before[first],
+                sd=0.0,
+                recovered=after,
+                score=np.inf,
+                detail=kind,
+                evidence=text,
+            )
+        )
+    return rows
+
+
+def single_video_events(inc: pd.DataFrame, *, options: Options) -> list[Event]:
+    """Glitches and purges of every video that raised an alarm, from its own increments."""
+    arrays = {
+        "ts": inc["timestamp"].dt.tz_convert(None).to_numpy(),
+        "prev": inc["prev_timestamp"].dt.tz_convert(None).to_numpy(),
+        "excess": inc["excess"].to_numpy(float),
+        "z": inc["z"].to_numpy(float),
+        "noise": inc["noise_det"].to_numpy(float),
+        "delta": inc["delta"].to_numpy(float),
+        "res": inc["resolution"].to_numpy(float),
+        "fell": inc["fell"].to_numpy(bool),
+        "one_off": one_off(inc),
+    }
+    vid = inc["video_id"].to_numpy(dtype=object)
+    edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+    flagged = np.abs(arrays["z"]) >= options.z_alarm
+    out: list[Event] = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        if flagged[lo:hi].any():
+            one = {k: x[lo:hi] for k, x in arrays.items()}
+            out += _one_video(str(vid[lo]), one, options=options)
+    return out
+
+
+def _one_video(v: str, a: dict[str, np.ndarray], *, options: Options) -> list[Event]:
+    """Glitches and purges of one video from its own increments (no panel information).
+
+    ``a`` holds the video's increments as arrays: ts, prev (UTC datetime64), excess, z,
+    noise, delta, res (display resolution), fell and one_off (evidence of removal, see
+    :mod:`likekit.diagnosis.removal`).
+    """
+    used = np.zeros(len(a["ts"]), dtype=bool)  # increments already part of an event
+    out = _freezes(v, a, used, options=options)
+    closed = _recoveries(a, used, options=options)
+    return out + _drops(v, a, used, closed, options=options)
+
+
+def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Options) -> list:
+    """Catch-up jumps after a run of increments where the count stood still or fell:
+    freezes. Marks the increments they take in ``used``."""
+    ts, last_bad = a["ts"], a["prev"]  # at a recovery, prev is the last affected snapshot
+    excess, z, noise, delta = a["excess"], a["z"], a["noise"], a["delta"]
+    z_alarm = options.z_alarm
+    out = []
+    for j in np.flatnonzero(z >= z_alarm):
+        if j > 0 and delta[j - 1] == 0:
+            stalled = delta == 0  # an exact count that stood still
+        else:
+            # a count that stood still or fell (a big drop before a jump is a drop); one that
+            # merely rose slower is a slowdown, no evidence of a frozen counter
+            stalled = (delta <= 0) & (z > -z_alarm)
+        k = j
+        while k > 0 and not used[k - 1] and stalled[k - 1]:
+            k -= 1
+        deficit = excess[k:j].sum()
+        # an exact count that stood still while ``expected`` likes were due: under Poisson
+        # counting that happens with probability exp(-expected)
+        expected = float((delta[k:j] - excess[k:j]).sum())
+        exact_stall = k < j and (delta[k:j] == 0).all() and (a["res"][k:j] == 1).all()
+        # (compared as logs: exp(-expected) overflows where a count fell by millions)
+        stood_still = exact_stall and expected >= -math.log(stats.norm.sf(options.z_video))
+        if k < j and (deficit <= -excess[j] / 2 or stood_still):
+            used[k : j + 1] = True
+            out.append(
+                Event.measured(
+                    video_id=v,
+                    cause="glitch",
+                    start=ts[k],
+                    end=last_bad[j],
+                    delta=-excess[j],
+                    sd=noise[j],
+                    recovered=True,
+                    score=excess[j] / noise[j],
+                    detail="freeze",
+                    evidence=f"count stalled for {j - k} snapshots, then caught up by "
+                    f"{signed(excess[j])} likes ({excess[j] / noise[j]:.1f}x noise)",
+                )
+            )
+    return out
+
+
+def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options) -> dict:
+    """First drop of each glitch -> the increment that recovered it.
+
+    A recovery closes the most recent open drops (drops nest like brackets; a glitch may
+    deepen in steps) when it is a jump of matching size (half to twice their sum, within
+    noise) that brings the level back at least half way. Marks later steps in ``used``.
+    """
+    ts, excess, z, noise = a["ts"], a["excess"], a["z"], a["noise"]
+    z_alarm, z_video = options.z_alarm, options.z_video
+    cum = np.cumsum(excess)
+    open_drops: list[int] = []
+    closed: dict[int, int] = {}
+    for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video)) & ~used):
+        if z[k] <= -z_alarm:
+            open_drops.append(k)
+            continue
+        jump, total = excess[k], 0.0
+        for m in range(len(open_drops) - 1, -1, -1):
+            i = open_drops[m]
+            if ts[k] - ts[i] > np.timedelta64(GLITCH_MAX_HOURS, "h"):
+                break  # too late to be its recovery (bought likes, say)
+            total += excess[i]
+            tol = z_video * math.hypot(noise[i], noise[k])
+            back = cum[k] - cum[i] + excess[i]
+            if -total / 2 <= jump <= -2 * total + tol and back >= total / 2:
+                closed[i] = k
+                used[open_drops[m + 1 :]] = True  # steps of the same glitch
+                del open_drops[m:]
+                break
+    return closed
+
+
+def _drops(v: str, a: dict, used: np.ndarray, closed: dict, *, options: Options) -> list:
+    """Every alarming drop not yet used that shows evidence of removal: a glitch when it was
+    recovered and the count fell, else a purge when the count fell or lost in that interval
+    alone (a slowdown, a ramp or users leaving is none of them)."""
+    ts, last_bad, excess, noise = a["ts"], a["prev"], a["excess"], a["noise"]
+    out = []
+    for i in np.flatnonzero((a["z"] <= -options.z_alarm) & ~used):
+        if not (a["fell"][i] or (i not in closed and a["one_off"][i])):
+            continue
+        drop, sd = excess[i], noise[i]
+        size = f"{signed(drop)} likes ({abs(drop) / sd:.1f}x noise)"
+        if i in closed:
+            j = closed[i]
+            used[i : j + 1] = True
+            hours = (ts[j] - ts[i]) / np.timedelta64(1, "h")
+            kind = {"cause": "glitch", "end": last_bad[j], "recovered": True, "detail": "drop"}
+            text = f"drop of {size} recovered {hours:g} h later by {signed(excess[j])}"
+        else:
+            used[i] = True
+            kind = {"cause": "purge", "end": ts[i], "recovered": False, "detail": "step"}
+            text = f"permanent step of {size}, never recovered"
+        out.append(
+            Event.measured(
+                video_id=v,
+                start=ts[i],
+                delta=drop,
+                sd=sd,
+                score=abs(drop) / sd,
+                evidence=text,
+                **kind,
+            )
+        )
+    return out
+
+
+def trend_declines(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options) -> list[Event]:
+    """A significant decline of the corrected level after its peak, per video (vectorized:
+    purge steps and glitch windows are replaced by the local trend, the level is summed per
+    video, and its fall from the peak to the lowest point after it is tested against the
+    summed noise of the increments in between)."""
+    if inc.empty:
+        return []
+    codes, names = pd.factorize(inc["video_id"])
+    t0 = inc["timestamp"].min()
+    hours = ((inc["timestamp"] - t0) / pd.Timedelta(hours=1)).to_numpy(float)
+    corrected = inc["delta"].to_numpy(float).copy()
+    inside = _inside_steps(inc, events, codes, names, hours)
+    corrected[inside] = (inc["delta"] - inc["excess"]).to_numpy(float)[inside]
+    level = pd.Series(corrected).groupby(codes).cumsum()
+    peak = level.groupby(codes).idxmax().to_numpy()
+    after = np.arange(len(level)) >= peak[codes]
+    low = pd.Series(np.where(after, level, np.inf)).groupby(codes).idxmin().to_numpy()
+    # counting noise adds up along the way: the net change is likes given minus likes
+    # withdrawn, Poisson counts whose variance is their sum, which the summed absolute
+    # (corrected) increments estimate; display rounding counts only at the two ends
+    var = np.cumsum(np.abs(corrected))
+    res = inc["resolution"].to_numpy(float)
+    sd = np.sqrt(np.maximum(var[low] - var[peak], 0.0) + (res[low] ** 2 + res[peak] ** 2) / 12)
+    lev = level.to_numpy()
+    decline = lev[low] - lev[peak]
+    duration = hours[low] - hours[peak]
+    ts = inc["timestamp"]
+    found = (sd > 0) & (decline <= -options.z_alarm * sd) & (duration >= 24)
+    return [
+        Event.measured(
+            video_id=names[k],
+            cause="trend_decline",
+            start=ts.iloc[peak[k]],
+            end=ts.iloc[low[k]],
+            delta=float(decline[k]),
+            sd=sd[k],
+            recovered=False,
+            score=-decline[k] / sd[k],
+            detail="decline",
+            evidence=f"after its peak the count fell by {signed(decline[k])} likes over "
+            f"{duration[k] / 24:.1f} days, not explained by purges or glitches",
+        )
+        for k in np.flatnonzero(found)
+    ]
+
+
+def _inside_steps(
+    inc: pd.DataFrame, events: pd.DataFrame, codes: np.ndarray, names: pd.Index, hours: np.ndarray
+) -> np.ndarray:
+    """Increments (sorted by video and time) inside a purge step or a glitch window."""
+    span = hours.max() + 2.0
+    key = codes * span + hours
+    steps = events.loc[events["cause"].isin(["purge", "glitch"])]
+    ecode = names.get_indexer(steps["video_id"])
+    steps, ecode = steps.loc[ecode >= 0], ecode[ecode >= 0]
+    if not len(steps):
+        return np.zeros(len(key), dtype=bool)
+    t0 = inc["timestamp"].min()
+    start_h = ((steps["start"] - t0) / pd.Timedelta(hours=1)).to_numpy(float)
+    end_h = ((steps["end"] - t0) / pd.Timedelta(hours=1)).to_numpy(float)
+    lo = np.searchsorted(key, ecode * span + start_h, side="left")
+    hi = np.searchsorted(key, ecode * span + end_h, side="right")
+    # a glitch's end is its last affected snapshot: the increment after it, the recovery,
+    # belongs to it too
+    glitch = (steps["cause"] == "glitch").to_numpy()
+    nxt = np.minimum(hi, len(key) - 1)
+    hi = np.where(glitch & (hi < len(key)) & (codes[nxt] == ecode), hi + 1, hi)
+    mark = np.zeros(len(key) + 1)
+    np.add.at(mark, lo, 1)
+    np.add.at(mark, hi, -1)
+    return np.cumsum(mark)[:-1] > 0

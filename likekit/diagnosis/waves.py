@@ -1,0 +1,334 @@
+"""How a creator-wide wave is read, once the scan (:mod:`likekit.diagnosis.scan`) says when.
+
+* A significant run of synchronized drops is a **purge wave** unless the videos it hit make
+  the loss up within GLITCH_MAX_HOURS (a significant catch-up of at least half the drop),
+  or within the next COMPENSATE bins: then it is an **outage** (a glitch wave). An outage
+  begins where the videos it hit stopped moving (a frozen count falls behind slowly).
+* A significant run of synchronized rises with a deficit, or a standstill, before it is a
+  freeze that ended (an outage too); without one it is bought likes, not an event.
+* Once a wave is known, every video is tested at its time alone: a purge's videos by the
+  two-stage Benjamini-Krieger-Yekutieli procedure (:func:`hit_by_wave`), an outage's at
+  level ``z_video``. Videos hit without a single-video event get a faint event of their
+  own; single-video events at the wave are tagged with its id.
+* Snapshots missing on many videos at once are an outage too (:func:`missing_outages`).
+* Every wave needs evidence of removal (:mod:`likekit.diagnosis.removal`): an outage's
+  videos fell or stood still; a purge wave's videos fell or were seen before it, lost in
+  that interval alone together, and do not go on losing after it. A purge one video shows
+  on its own anchors a wave of the videos that fell short with it at that snapshot.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import fdrcorrection_twostage
+
+from likekit.diagnosis.flicker import FLICKER_BACK
+from likekit.diagnosis.options import Options
+from likekit.diagnosis.removal import (
+    anchored_pvalue,
+    glitch_evidence,
+    loss_evidence,
+    made_up,
+    wave_one_off,
+)
+from likekit.diagnosis.scan import Grid, bin_pvalues, significant_runs
+from likekit.diagnosis.single import GLITCH_MAX_HOURS, signed
+from likekit.schema import Event, Wave
+
+#: bins after a panel-wide drop in which making it up (half way) shows it was not permanent
+COMPENSATE = 2
+
+
+def hit_by_wave(move: np.ndarray, var: np.ndarray, seen: np.ndarray, z_video: float) -> np.ndarray:
+    """The videos a wave moved: each video's move (its excess over its local trend, signed
+    so that the wave's direction is positive) tested one-sided against its counting noise.
+
+    A video is hit at level ``z_video``, or where the false discovery rate among the videos
+    called hit stays at the same level: the two-stage adaptive Benjamini-Hochberg procedure
+    of Benjamini, Krieger and Yekutieli (2006), whose first stage estimates how many videos
+    the wave left alone. When the panel shows that most videos moved, a smaller move of one
+    of them is more likely part of the wave than chance.
+    """
+    z = np.where(seen & (var > 0), move / np.sqrt(np.where(var > 0, var, 1.0)), 0.0)
+    hit = seen & (z >= z_video)
+    if seen.sum() < 2:
+        return hit
+    rejected, *_ = fdrcorrection_twostage(
+        stats.norm.sf(z[seen]), alpha=float(stats.norm.sf(z_video)), method="bky"
+    )
+    hit[np.flatnonzero(seen)[rejected]] = True
+    return hit
+
+
+class WaveReader:
+    """Reads the waves of one panel; :meth:`read` returns them with the events they add."""
+
+    def __init__(self, inc: pd.DataFrame, single: pd.DataFrame, *, options: Options):
+        self.grid = grid = Grid.build(inc)
+        self.options = options
+        self.waves: list[Wave] = []
+        self.extra: list[Event] = []
+        self.single_wave = single["wave"].to_numpy(dtype=object, na_value=None).copy()
+        if len(grid.times) > 1:
+            t0, step = grid.times[0], grid.times[1] - grid.times[0]
+            self.single_bin, self.single_end = (
+                np.rint(((single[c] - t0) / step).to_numpy(dtype=float)).astype(int)
+                for c in ("start", "end")
+            )
+        else:
+            self.single_bin = self.single_end = np.zeros(len(single), dtype=int)
+        row_of = {v: k for k, v in enumerate(grid.videos)}
+        self.single_row = single["video_id"].map(row_of).fillna(-1).to_numpy(dtype=int)
+        self.single_step = single["cause"].isin(["purge", "glitch"]).to_numpy()
+        self.single_purge = single["cause"].eq("purge").to_numpy()
+        self.usual = grid.stalled.sum(axis=1) / np.maximum(grid.seen.sum(axis=1), 1)
+        # per bin (p-value, Stouffer z) of synchronized drops and rises; runs of rises, and
+        # those a drop's recovery has taken
+        self.down = self.up = (np.ones(0), np.zeros(0))
+        self.ups: list[tuple[int, int]] = []
+        self.up_used: set[tuple[int, int]] = set()
+
+    def read(self) -> tuple[list[Wave], list[Event], np.ndarray]:
+        """Waves, the faint events they reveal, and the wave id of each single event."""
+        grid, o = self.grid, self.options
+        if grid.excess.shape[1] == 0 or len(grid.videos) < 2:
+            return self.waves, self.extra, self.single_wave
+        self.down = bin_pvalues(grid, o.z_alarm, -1)
+        self.up = bin_pvalues(grid, o.z_alarm, +1)
+        self.ups = significant_runs(self.up[0], o.wave_alpha)
+        for b0, b1 in significant_runs(self.down[0], o.wave_alpha):
+            self._drop(b0, b1)
+        for c0, c1 in self.ups:
+            if (c0, c1) not in self.up_used:
+                self._catch_up(c0, c1)
+        self._anchored()
+        return self.waves, self.extra, self.single_wave
+
+    # -- synchronized drops ----------------------------------------------------------------
+
+    def _drop(self, b0: int, b1: int) -> None:
+        """A significant run of drops: an outage if its videos made it up, else a purge."""
+        ex, n2, seen = self.grid.window(b0, b1)
+        hit = seen & (ex <= -self.options.z_video * np.sqrt(n2))
+        if hit.sum() < 2:
+            return
+        drop = ex[hit].sum()
+        p, z = self.down
+        test = {"z": float(z[b0 : b1 + 1].min()), "p_value": float(p[b0 : b1 + 1].min())}
+        recovered_at = self._recovery(b0, b1, hit, drop)
+        z_video = self.options.z_video
+        if recovered_at is not None:
+            if glitch_evidence(self.grid, b0, b1, hit).sum() >= 2:
+                self._outage(b0, hit, drop, recovered_at, test)
+            return  # else a shared slowdown: no count fell or stood still
+        evident = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
+        if evident.sum() < 2 or not wave_one_off(self.grid, b0, b1, evident, z_video, COMPENSATE):
+            return  # no loss in that interval alone: a slowdown, or un-likes going on
+        # a permanent wave: once it is known, the videos it took a little from too
+        hit = hit_by_wave(-ex, n2, seen, z_video)
+        hit = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
+        wave = self._add(b0, b1, "purge", hit, float(ex[hit].sum()), test)
+        self._attach(wave, hit=hit, first=b0, last=b0, detail="step", measure=(b0, b1), sign=1)
+
+    def _recovery(self, b0: int, b1: int, hit: np.ndarray, drop: float) -> tuple | None:
+        """The run of bins (first, last) in which the videos ``hit`` made up ``drop``: a
+        significant catch-up of at least half of it within GLITCH_MAX_HOURS, or (without
+        one) a return half way within the next COMPENSATE bins (a snapshot taken early,
+        then late); None for a permanent drop."""
+        grid = self.grid
+        for c0, c1 in self.ups:
+            if c0 <= b1 or (c0, c1) in self.up_used:
+                continue
+            if grid.times[c0] - grid.times[b1] > pd.Timedelta(hours=GLITCH_MAX_HOURS):
+                break
+            jump = grid.excess[hit, c0 : c1 + 1].sum()
+            if jump >= -drop / 2 and grid.excess[hit, b0 : c1 + 1].sum() >= drop / 2:
+                self.up_used.add((c0, c1))
+                return c0, c1
+        after = grid.excess[hit, b1 + 1 : b1 + 1 + COMPENSATE].sum(axis=0).cumsum()
+        back = np.flatnonzero(drop + after >= drop / 2)
+        return (b1 + 1 + back[0], b1 + 1 + back[0]) if len(back) else None
+
+    def _outage(self, b0: int, hit: np.ndarray, drop: float, recovered_at, test: dict) -> None:
+        """A drop that came back. The catch-up measures what was missing at the end (a
+        frozen count fell behind by the likes given while it was frozen), which began when
+        the videos stopped moving; the videos it hit fell, or caught up when it ended."""
+        c0, c1 = recovered_at
+        up_ex, up_n2, up_seen = self.grid.window(c0, c1)
+        hit = hit | (up_seen & (up_ex >= self.options.z_video * np.sqrt(up_n2)))
+        still = self._standing_still(hit)
+        while still[b0] and b0 > 0 and still[b0 - 1]:  # a freeze, not a drop
+            b0 -= 1
+        wave = self._add(b0, c0 - 1, "glitch", hit, float(drop), test)
+        self._attach(wave, hit=hit, first=b0, last=c0 - 1, detail="drop", measure=(c0, c1), sign=-1)
+
+    # -- synchronized rises ----------------------------------------------------------------
+
+    def _catch_up(self, c0: int, c1: int) -> None:
+        """A synchronized rise that ends a deficit or a standstill: a freeze that ended."""
+        grid = self.grid
+        ex, n2, seen = grid.window(c0, c1)
+        hit = seen & (ex >= self.options.z_video * np.sqrt(n2))
+        if hit.sum() < 2:
+            return
+        comb = grid.excess[hit].sum(axis=0)
+        still = self._standing_still(hit)
+        k = c0
+        while k > 0 and (comb[k - 1] < 0 or still[k - 1]):
+            k -= 1
+        if k == c0 or (comb[k:c0].sum() > -ex[hit].sum() / 2 and not still[k:c0].all()):
+            return  # a synchronized rise without a deficit before it: bought likes
+        hit = glitch_evidence(grid, k, c0 - 1, hit)
+        if hit.sum() < 2:
+            return  # a catch-up after a shared slowdown (a snapshot read early)
+        p, z = self.up
+        test = {"z": float(-z[c0 : c1 + 1].max()), "p_value": float(p[c0 : c1 + 1].min())}
+        wave = self._add(k, c0, "glitch", hit, float(-ex[hit].sum()), test)
+        self._attach(
+            wave, hit=hit, first=k, last=c0 - 1, detail="freeze", measure=(c0, c1), sign=-1
+        )
+
+    def _standing_still(self, hit: np.ndarray) -> np.ndarray:
+        """Bins where more of the hit videos stood still than their usual rates of standing
+        still explain (one-sided normal test on the count, at level ``z_video``)."""
+        seen = self.grid.seen[hit]
+        u = self.usual[hit][:, None] * seen
+        k = self.grid.stalled[hit].sum(axis=0)
+        sd = np.sqrt((u * (1 - u)).sum(axis=0))
+        return (k - u.sum(axis=0) >= self.options.z_video * sd) & (sd > 0)
+
+    # -- waves anchored on one video's purge ---------------------------------------------
+
+    def _anchored(self) -> None:
+        """A purge one video shows on its own says when: the other videos that fell short
+        at that snapshot (Bonferroni over them and over the anchors tried), lost in it
+        alone and did not make it up within FLICKER_BACK bins, make it a wave."""
+        grid, o = self.grid, self.options
+        n_bins = grid.excess.shape[1]
+        lone = self.single_purge & pd.isna(self.single_wave) & (self.single_row >= 0)
+        lone &= (self.single_bin > 0) & (self.single_bin < n_bins)
+        for i in np.flatnonzero(lone):
+            if not pd.isna(self.single_wave[i]):
+                continue  # an earlier anchor's wave took it
+            b, anchor = int(self.single_bin[i]), int(self.single_row[i])
+            p = anchored_pvalue(grid, b, anchor, int(lone.sum()))
+            if p > o.wave_alpha:
+                continue
+            ex, n2, seen = grid.window(b, b)
+            hit = loss_evidence(grid, b, b, hit_by_wave(-ex, n2, seen, o.z_video), o.z_video, 2)
+            hit[anchor] = True
+            hit &= ~made_up(grid, b, hit, FLICKER_BACK)
+            if not hit[anchor] or hit.sum() < 2:
+                continue
+            if not wave_one_off(grid, b, b, hit, o.z_video, COMPENSATE):
+                continue
+            test = {"z": -float(stats.norm.isf(max(p, 1e-300))), "p_value": p}
+            wave = self._add(b, b, "purge", hit, float(ex[hit].sum()), test)
+            self._attach(wave, hit=hit, first=b, last=b, detail="step", measure=(b, b), sign=1)
+
+    # -- recording -------------------------------------------------------------------------
+
+    def _add(self, b0: int, b_end: int, cause: str, hit, likes_delta: float, test) -> Wave:
+        wave = Wave(
+            wave=len(self.waves) + 1,
+            time=self.grid.times[b0],
+            end=self.grid.times[b_end],
+            cause=cause,
+            n_videos=int(hit.sum()),
+            likes_delta=likes_delta,
+            recovered=cause == "glitch",
+            **test,
+        )
+        self.waves.append(wave)
+        return wave
+
+    def _attach(self, wave: Wave, *, hit, first: int, last: int, detail, measure, sign) -> None:
+        """Tag single-video events of ``hit`` videos at ``wave`` (bins ``first`` to
+        ``last``); add the faint ones, measured over the bins ``measure`` (first, last),
+        signed by ``sign`` (-1: a freeze or drop measured by the catch-up that ends it)."""
+        grid, b0 = self.grid, first
+        window_ex, window_n2, _ = grid.window(*measure)
+        near = self.single_step & (self.single_bin <= last + 1) & (self.single_end >= b0 - 1)
+        near &= hit[np.maximum(self.single_row, 0)] & (self.single_row >= 0)
+        self.single_wave[near] = wave.wave
+        # a faint step is called permanent only where the video was seen after it
+        followed = grid.seen[:, last + 1 : last + 1 + COMPENSATE].any(axis=1) | wave.recovered
+        what = "outage" if wave.recovered else "purge wave"
+        for r in np.setdiff1d(np.flatnonzero(hit & followed), self.single_row[near]):
+            ex, sd = sign * window_ex[r], math.sqrt(window_n2[r])
+            self.extra.append(
+                Event.measured(
+                    video_id=grid.videos[r],
+                    cause=wave.cause,
+                    start=grid.times[b0],
+                    end=grid.times[last],
+                    delta=ex,
+                    sd=sd,
+                    recovered=wave.recovered,
+                    score=abs(ex) / sd,
+                    detail=detail,
+                    evidence=f"{signed(ex)} likes ({abs(ex) / sd:.1f}x noise) at the time of "
+                    f"{what} {wave.wave}, found by synchrony across the panel",
+                    wave=wave.wave,
+                )
+            )
+
+
+def missing_outages(
+    table: pd.DataFrame, blank: np.ndarray, *, first_wave: int, options: Options
+) -> tuple[list[Wave], list[Event]]:
+    """Outages seen as snapshots missing on many videos at once (binomial scan over bins,
+    against the panel's own rate of missing snapshots, corrected for every bin)."""
+    if blank.sum() < 2 or table["video_id"].nunique() < 2:
+        return [], []
+    t0 = table["timestamp"].min()
+    col = np.rint(((table["timestamp"] - t0) / pd.Timedelta(hours=options.step_h)).to_numpy(float))
+    col = col.astype(int)
+    n = np.bincount(col)
+    k = np.bincount(col, weights=blank.astype(float))
+    rate = (blank.sum() + 1) / (len(blank) + 1)
+    p = np.where(k >= 2, stats.binom.sf(k - 1, n, rate) * max(int((n >= 2).sum()), 1), 1.0)
+    waves, events = [], []
+    vid = table["video_id"].to_numpy(dtype=object)
+    ts = table["timestamp"]
+    for b0, b1 in significant_runs(np.minimum(p, 1.0), options.wave_alpha):
+        inside = blank & (col >= b0) & (col <= b1)
+        wave_id = first_wave + len(waves)
+        frame = pd.DataFrame({"video_id": vid[inside], "timestamp": ts[inside].to_numpy()})
+        spans = frame.groupby("video_id")["timestamp"].agg(["min", "max", "size"])
+        events += [
+            Event.measured(
+                video_id=v,
+                cause="glitch",
+                start=span["min"],
+                end=span["max"],
+                delta=0.0,
+                sd=0.0,
+                recovered=True,
+                score=np.nan,
+                detail="missing",
+                evidence=f"{span['size']} snapshots missing during outage "
+                f"{wave_id}, which left {len(spans)} videos without counts",
+                wave=wave_id,
+            )
+            for v, span in spans.iterrows()
+        ]
+        p_min = float(p[b0 : b1 + 1].min())
+        waves.append(
+            Wave(
+                wave=wave_id,
+                time=ts[inside].min(),
+                end=ts[inside].max(),
+                cause="glitch",
+                n_videos=len(spans),
+                likes_delta=0.0,
+                recovered=True,
+                z=float(stats.norm.isf(max(p_min, 1e-300))),
+                p_value=p_min,
+            )
+        )
+    return waves, events

@@ -1,0 +1,46 @@
+"""The benchmark runner's verdicts and exit code (the benchmarks themselves run in make bench)."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+import benchmarks.__main__ as bench_main
+from benchmarks import harness
+from benchmarks.harness import Row
+
+
+def _rows() -> list[Row]:
+    return [
+        Row("no goal", 1.0),
+        Row("share, missed", 0.5, goal=">= 0.9", passed=False),
+        Row("share, met", 0.95, goal=">= 0.9", passed=True),
+        Row("failures", 0.1, goal="0", passed=False, judged_quick=True),
+    ]
+
+
+def test_verdicts_full_and_quick():
+    full = [harness.verdict(r) for r in _rows()]
+    quick = [harness.verdict(r, quick=True) for r in _rows()]
+    assert full == ["-", "NO", "yes", "NO"]
+    assert quick == ["-", "not judged", "not judged", "NO"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "argv", "code", "said"),
+    [
+        (_rows()[:3], [], 1, "share, missed"),
+        (_rows()[:3], ["--quick"], 0, "not judged"),
+        (_rows(), ["--quick"], 1, "failures"),
+        (_rows()[2:3], [], 0, "yes"),
+    ],
+)
+def test_exit_code_says_whether_a_judged_goal_was_missed(
+    rows, argv, code, said, monkeypatch, tmp_path, capsys
+):
+    fake = types.SimpleNamespace(run=lambda quick: rows)
+    monkeypatch.setattr(bench_main.importlib, "import_module", lambda name: fake)
+    monkeypatch.setattr(harness, "OUT_DIR", tmp_path)
+    assert bench_main.main(["loader", *argv]) == code
+    assert said in capsys.readouterr().out

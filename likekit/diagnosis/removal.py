@@ -150,10 +150,12 @@ def made_up(grid, b: int, hit: np.ndarray, bins: int) -> np.ndarray:
 
 
 def wave_one_off(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) -> bool:
-    """Whether the videos of ``hit`` together lost in bins b0..b1 alone: their summed
-    shortfall against their rate just before is beyond ``z`` times its noise. The end of a
-    spell of un-likes, or a slowdown the videos share, is not (their rate before was no
-    higher)."""
+    """Whether the videos of ``hit`` together lost in bins b0..b1 alone: the Stouffer sum of
+    their shortfalls against their rate just before, each in units of its noise, is beyond
+    ``z``. A rounded count ("1.2K") is scored by the exact chance of its shown fall under
+    its trend and counting noise (the scan's z-score): one display step says little about
+    the rate. The end of a spell of un-likes, or a slowdown the videos share, is no
+    one-off loss (their rate before was no higher)."""
     lo = max(b0 - after, 0)
     during = grid.rate(b0, b1)
     before = grid.rate(lo, b0 - 1)
@@ -163,10 +165,12 @@ def wave_one_off(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) 
     _, n2_during, _ = grid.window(b0, b1)
     _, n2_before, _ = grid.window(lo, b0 - 1)
     width, n_before = b1 - b0 + 1, max(b0 - lo, 1)
-    var = n2_during / width**2 + n2_before / n_before**2
-    # a rounded count that crosses one display step fell by anything above zero: only the
-    # shortfall beyond one step is certain
-    short = before - during
-    short = np.sign(short) * np.maximum(np.abs(short) - grid.step(b0, b1), 0.0)
-    short = short[ok].sum()
-    return bool(short >= z * np.sqrt(var[ok].sum()))
+    sd = np.sqrt(n2_during / width**2 + n2_before / n_before**2)
+    exact = (before - during) / np.where(sd > 0, sd, np.inf)
+    rounded = -grid.z[:, b0 : b1 + 1].sum(axis=1) / np.sqrt(width)
+    # ... unless it was declining over the day before: then a step down is the decline
+    day = max(int(round(pd.Timedelta(days=1) / (grid.times[1] - grid.times[0]))), 2)
+    declining = grid.rate(max(b0 - day, 0), b0 - 1) < 0
+    rounded = np.where(declining, 0.0, rounded)
+    each = np.where(grid.step(b0, b1) > 0, rounded, exact)[ok]
+    return bool(each.sum() / np.sqrt(len(each)) >= z)

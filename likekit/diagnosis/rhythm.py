@@ -57,9 +57,11 @@ def shared_slowdown(
     if not enough.any():
         return np.zeros(excess.shape)
     with np.errstate(all="ignore"):
-        rel = np.where(ok, excess / np.where(ok, expected, 1.0), np.nan)
-        upper = np.full(excess.shape[1], np.nan)
-        upper[enough] = np.nanpercentile(rel[:, enough], 75, axis=0)
+        rel = np.where(ok, excess / np.where(ok, expected, 1.0), np.inf)
+        # upper quartile per bin over the videos seen (unseen sort last, as +inf)
+        n = ok.sum(axis=0)
+        upper = np.sort(rel, axis=0)[(3 * np.maximum(n - 1, 0)) // 4, np.arange(rel.shape[1])]
+        upper = np.where(enough, upper, np.nan)
         share = np.nan_to_num(upper - np.nanmedian(upper))
         share = np.where((share > -1) & (share < 0), share, 0.0)
         return np.where(ok & (noise > 0), share * expected / np.where(noise > 0, noise, 1), 0)

@@ -179,25 +179,34 @@ def bin_pvalues(
     half the grid.
     """
     seen = grid.seen
-    n_bins = grid.z.shape[1]
+    n_videos, n_bins = grid.z.shape
     step = grid.times[1] - grid.times[0] if n_bins > 1 else None
     period = period_bins(step, n_bins)
-    # a slowdown the whole panel shares, and the clock's share of the rest, are no wave
-    z = grid.z - shared_slowdown(grid.excess, grid.expected, grid.noise, seen)
-    z = sign * z
+
+    def moves(z, excess, expected, noise, seen):
+        """Signed z-scores net of the slowdown the (possibly shifted) panel shares."""
+        return sign * (z - shared_slowdown(excess, expected, noise, seen))
+
+    z = moves(grid.z, grid.excess, grid.expected, grid.noise, seen)
     n_seen = np.maximum(seen.sum(axis=1, keepdims=True), 1)
     clipped = np.clip(z, -z_alarm, z_alarm) * seen
     mean = clipped.sum(axis=1, keepdims=True) / n_seen
-    var = ((clipped - mean) ** 2 * seen).sum(axis=1, keepdims=True) / n_seen
-    std = np.where(var > 0, (clipped - mean) / np.sqrt(np.maximum(var, 1e-12)), 0.0) * seen
-    passes, rates = [], []
-    for level in (*COUNT_LEVELS, z_alarm):
-        past = (z >= level) & seen
-        passes.append(past)
-        floor = float(stats.norm.sf(level))
-        rates.append(np.maximum((past.sum(axis=1, keepdims=True) + 1) / (n_seen + 1), floor))
+    sd = np.sqrt(((clipped - mean) ** 2 * seen).sum(axis=1, keepdims=True) / n_seen)
+    levels = (*COUNT_LEVELS, z_alarm)
+
+    def tests(z, seen):
+        """Each video's clipped z standardized by its own mean and SD; who passed each
+        level."""
+        clipped = np.clip(z, -z_alarm, z_alarm)
+        std = np.where(sd > 0, (clipped - mean) / np.maximum(sd, 1e-6), 0.0) * seen
+        return std, [(z >= level) & seen for level in levels]
+
+    std, passes = tests(z, seen)
+    rates = [
+        np.maximum((past.sum(axis=1, keepdims=True) + 1) / (n_seen + 1), stats.norm.sf(level))
+        for past, level in zip(passes, levels, strict=True)
+    ]
     observed, stouffer = _bin_stat(std, passes, rates, seen)
-    n_videos, n_bins = z.shape
     rng = np.random.default_rng(seed)
     maxima = np.empty(n_perm)
     cols = np.arange(n_bins)[None, :]
@@ -217,7 +226,12 @@ def bin_pvalues(
         def shift(x: np.ndarray, idx: np.ndarray = idx) -> np.ndarray:
             return np.take_along_axis(x, idx, axis=1)
 
-        stat, _ = _bin_stat(shift(std), [shift(x) for x in passes], rates, shift(seen))
+        # the shifted panel's own shared slowdown is taken out, as the data's was
+        moved = shift(seen)
+        z_null = moves(
+            shift(grid.z), shift(grid.excess), shift(grid.expected), shift(grid.noise), moved
+        )
+        stat, _ = _bin_stat(*tests(z_null, moved), rates, moved)
         maxima[b] = stat.max()
     scale = max(float(np.std(maxima)) * math.sqrt(6) / math.pi, 1e-9)
     loc = float(np.mean(maxima)) - EULER_GAMMA * scale

@@ -73,7 +73,7 @@ class WaveReader:
         self.waves: list[Wave] = []
         self.extra: list[Event] = []
         self.single_wave = single["wave"].to_numpy(dtype=object, na_value=None).copy()
-        if len(grid.times) > 1:
+        if grid.times is not None and len(grid.times) > 1:
             t0, step = grid.times[0], grid.times[1] - grid.times[0]
             self.single_bin, self.single_end = (
                 np.rint(((single[c] - t0) / step).to_numpy(dtype=float)).astype(int)
@@ -128,9 +128,13 @@ class WaveReader:
         evident = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
         if evident.sum() < 2 or not wave_one_off(self.grid, b0, b1, evident, z_video, COMPENSATE):
             return  # no loss in that interval alone: a slowdown, or un-likes going on
-        # a permanent wave: once it is known, the videos it took a little from too
+        # a permanent wave: once it is known, the videos it took a little from too (not
+        # those that made it up at once: an old app's flicker)
         hit = hit_by_wave(-ex, n2, seen, z_video)
         hit = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
+        hit &= ~made_up(self.grid, b0, hit, FLICKER_BACK)
+        if hit.sum() < 2:
+            return
         wave = self._add(b0, b1, "purge", hit, float(ex[hit].sum()), test)
         self._attach(wave, hit=hit, first=b0, last=b0, detail="step", measure=(b0, b1), sign=1)
 

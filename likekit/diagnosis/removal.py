@@ -140,13 +140,17 @@ def one_off(inc: pd.DataFrame, k: int = 2) -> np.ndarray:
     return (ok & resumed(before.to_numpy(), rate.to_numpy(), after.to_numpy())).to_numpy()
 
 
-def made_up(grid, b: int, hit: np.ndarray, bins: int) -> np.ndarray:
+def made_up(grid, b: int, hit: np.ndarray, bins: int, z: float) -> np.ndarray:
     """The videos of ``hit`` that regained at least half their loss at bin ``b`` within the
-    next ``bins`` bins (a flicker or an outage, not a purge)."""
+    next ``bins`` bins, beyond ``z`` times the noise of those bins (a flicker or an outage,
+    not a purge; a small loss regained by counting noise alone is no evidence either way)."""
     loss, _, _ = grid.window(b, b)
     later = np.cumsum(grid.excess[:, b + 1 : b + 1 + bins], axis=1)
-    regained = (loss[:, None] + later >= loss[:, None] / 2).any(axis=1) if later.size else False
-    return hit & regained & (loss < 0)
+    if not later.size:
+        return np.zeros_like(hit)
+    noise = np.sqrt(np.cumsum(grid.noise2[:, b + 1 : b + 1 + bins], axis=1))
+    regained = (later >= -loss[:, None] / 2) & (later >= z * noise)
+    return hit & regained.any(axis=1) & (loss < 0)
 
 
 def wave_one_off(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) -> bool:

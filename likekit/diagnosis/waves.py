@@ -132,7 +132,7 @@ class WaveReader:
         # those that made it up at once: an old app's flicker)
         hit = hit_by_wave(-ex, n2, seen, z_video)
         hit = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
-        hit &= ~made_up(self.grid, b0, hit, FLICKER_BACK)
+        hit &= ~made_up(self.grid, b0, hit, FLICKER_BACK, z_video)
         if hit.sum() < 2:
             return
         wave = self._add(b0, b1, "purge", hit, float(ex[hit].sum()), test)
@@ -219,13 +219,16 @@ class WaveReader:
             if not pd.isna(self.single_wave[i]):
                 continue  # an earlier anchor's wave took it
             b, anchor = int(self.single_bin[i]), int(self.single_row[i])
+            alone = np.arange(len(grid.videos)) == anchor
+            if made_up(grid, b, alone, FLICKER_BACK, 0.0)[anchor]:
+                continue  # its own loss came back at once: a flicker, not a purge
             p = anchored_pvalue(grid, b, anchor, int(lone.sum()))
             if p > o.wave_alpha:
                 continue
             ex, n2, seen = grid.window(b, b)
             hit = loss_evidence(grid, b, b, hit_by_wave(-ex, n2, seen, o.z_video), o.z_video, 2)
             hit[anchor] = True
-            hit &= ~made_up(grid, b, hit, FLICKER_BACK)
+            hit &= ~made_up(grid, b, hit, FLICKER_BACK, o.z_video)
             if not hit[anchor] or hit.sum() < 2:
                 continue
             if not wave_one_off(grid, b, b, hit, o.z_video, COMPENSATE):

@@ -10,9 +10,13 @@ no evidence. A video carries evidence at a time when
   one-interval loss, not a slowdown that lasts (which is the trend), or
 * (a glitch) its count stood still (a frozen counter).
 
-A purge one video shows on its own says *when*; other videos falling short at that very
-snapshot are then a wave (:func:`anchored_pvalue`): a platform-wide purge seen in a small
-table (two channels, daily counts) whose synchrony scan has too little power.
+A wave needs its videos to have lost in that interval together (:func:`wave_one_off`), not
+to go on losing after it, and not to make the loss up at once (:func:`made_up`: an old
+app's flicker). A purge one video shows on its own says *when*; other videos falling short
+at that very snapshot are then a wave (:func:`anchored_pvalue`): a platform-wide purge
+seen in a small table (two channels, daily counts) whose synchrony scan has too little
+power. A loss spread over consecutive snapshots of one video outside any wave is users
+leaving, a trend decline (:func:`spread_losses`).
 """
 
 from __future__ import annotations

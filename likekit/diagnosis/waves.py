@@ -132,7 +132,7 @@ class WaveReader:
         # those that made it up at once: an old app's flicker)
         hit = hit_by_wave(-ex, n2, seen, z_video)
         hit = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
-        hit &= ~made_up(self.grid, b0, hit, FLICKER_BACK, z_video)
+        hit &= ~made_up(self.grid, b0, hit, FLICKER_BACK, self.options.z_alarm)
         if hit.sum() < 2:
             return
         wave = self._add(b0, b1, "purge", hit, float(ex[hit].sum()), test)

@@ -3,7 +3,8 @@
 Peers (:mod:`benchmarks.peers`): a robust z-score of each video's increments, skchange's
 MVCAPA across a creator's videos, and ruptures Binseg, all naming drops by the same
 reversal rule. Every detector is scored by ``score_events`` (2-hour tolerance on the start)
-against the simulation's ground truth.
+against the simulation's ground truth (2-hour tolerance on the start, or one snapshot
+interval where snapshots are sparser: an event is seen only at the snapshot after it).
 
 The sealed set: panel ``k`` draws its scenario (every scenario of the catalogue in turn),
 its seed and a jitter of its reach and spread of videos from ``SEALED_ENTROPY`` and ``k``;
@@ -70,15 +71,22 @@ def _f1(t) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
 
 
+def _tolerance(sim) -> pd.Timedelta:
+    """Start tolerance of a match: 2 hours, or one snapshot interval if longer (an event is
+    seen only at the first snapshot after it)."""
+    return max(TOLERANCE, pd.Timedelta(hours=sim.params.snapshot_hours))
+
+
 def _waves(sim, diag, noise_of: pd.Series) -> np.ndarray:
     """(true waves with a combined drop >= 5x combined noise, of them found, false waves,
     faint true waves (1.5-5x), of them found)."""
     ev = sim.events.loc[sim.events["wave"].notna()]
     spans = ev.groupby("wave").agg(start=("start", "min"), end=("end", "max"))
     found = diag.waves["time"] if len(diag.waves) else pd.Series(dtype="datetime64[us, UTC]")
+    tol = _tolerance(sim)
     # a detected wave is false when its span meets no true wave's span (within tolerance)
     false = sum(
-        not ((w.time <= spans["end"] + TOLERANCE) & (w.end >= spans["start"] - TOLERANCE)).any()
+        not ((w.time <= spans["end"] + tol) & (w.end >= spans["start"] - tol)).any()
         for w in diag.waves.itertuples()
     )
     out = np.zeros(5)
@@ -86,7 +94,7 @@ def _waves(sim, diag, noise_of: pd.Series) -> np.ndarray:
     for _, w in ev.loc[ev["cause"] == "purge"].groupby("wave"):
         noise = noise_of.loc[w.index]
         combined = w["likes_delta"].abs().sum() / np.sqrt((noise**2).sum())
-        hit = bool((abs(found - w["start"].min()) <= TOLERANCE).any())
+        hit = bool((abs(found - w["start"].min()) <= tol).any())
         if np.isfinite(combined) and combined >= 5:
             out[[0, 1]] += (1, hit)
         elif np.isfinite(combined) and combined >= 1.5:
@@ -99,14 +107,16 @@ def _score(tally: dict, det: str, events: pd.DataFrame, sim, scenario: str, size
     if scenario in HEALTHY:
         tally.setdefault(f"healthy {det}", np.zeros(3))[0] += len(events)
         return
-    table = score_events(events, sim.events, evaluate=clear)
+    tol = _tolerance(sim)
+    table = score_events(events, sim.events, evaluate=clear, tolerance=tol)
     for cause in ("purge", "glitch"):
         _add(tally, f"{cause} {det}", table, cause)
-    overlap = score_events(events, sim.events, evaluate=clear, match="overlap")
+    overlap = score_events(events, sim.events, evaluate=clear, match="overlap", tolerance=tol)
     _add(tally, f"glitch overlap {det}", overlap, "glitch")
     if scenario == "spam_bots":
         faint = ((size >= 1.5) & (size < 5)).to_numpy()
-        _add(tally, f"faint {det}", score_events(events, sim.events, evaluate=faint), "purge")
+        faint_table = score_events(events, sim.events, evaluate=faint, tolerance=tol)
+        _add(tally, f"faint {det}", faint_table, "purge")
 
 
 def accuracy(sampling: str, quick: bool) -> tuple[dict, np.ndarray, float, dict]:

@@ -2,9 +2,9 @@
 
 Peers (:mod:`benchmarks.peers`): a robust z-score of each video's increments, skchange's
 MVCAPA across a creator's videos, and ruptures Binseg, all naming drops by the same
-reversal rule. Every detector is scored by ``score_events`` (2-hour tolerance on the start)
-against the simulation's ground truth (2-hour tolerance on the start, or one snapshot
-interval where snapshots are sparser: an event is seen only at the snapshot after it).
+reversal rule. Every detector is scored by ``score_events`` against the simulation's ground
+truth (2-hour tolerance on the start, or one snapshot interval where snapshots are sparser:
+an event is seen only at the snapshot after it).
 
 The sealed set: panel ``k`` draws its scenario (every scenario of the catalogue in turn),
 its seed and a jitter of its reach and spread of videos from ``SEALED_ENTROPY`` and ``k``;

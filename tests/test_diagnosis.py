@@ -8,10 +8,13 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import likekit as lk
 from likekit.metrics import event_sizes, local_noise, score_events
+from likekit.schema import events_frame, waves_frame
 
 matplotlib.use("Agg")
 
@@ -507,3 +510,80 @@ def test_flicker_held_for_several_snapshots_starts_at_its_first_fall():
     shown = likes[one]
     first_fall = counts.loc[one].loc[shown < shown.cummax().shift(), "timestamp"].min()
     assert abs(episode.start - first_fall) <= pd.Timedelta("2h")
+
+
+# -- any valid table: typed frames, no exception (issue 10) -------------------------------
+
+
+def _three_figures(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts shown to three significant figures (12,345,678 -> 12,300,000): the lower
+    bound of the display and its step."""
+    digits = np.floor(np.log10(np.maximum(x, 1))).astype(int) + 1
+    step = 10.0 ** np.maximum(digits - 3, 0)
+    return np.floor(x / step) * step, step
+
+
+@st.composite
+def valid_tables(draw) -> pd.DataFrame:
+    """A table in the data contract: 1 to hundreds of videos; hourly, daily or irregular
+    snapshots (some missing); counts from 0 to 10^12, zeros, constant series, exact or
+    shown to three significant figures."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_videos = draw(st.sampled_from([1, 2, 5, 30, 300]))
+    n_snaps = draw(st.integers(1, 8 if n_videos == 300 else 60))
+    spacing = draw(st.sampled_from(["1h", "6h", "1D", "irregular"]))
+    top = draw(st.sampled_from([0.0, 1.0, 1e3, 1e6, 1e9, 1e12]))
+    shape = draw(st.sampled_from(["walk", "constant", "rising", "falling", "mixed"]))
+    shown = draw(st.sampled_from(["exact", "three_figures"]))
+    missing = draw(st.sampled_from([0.0, 0.1, 0.5]))
+    if spacing == "irregular":
+        hours = np.cumsum(rng.exponential(5.0, n_snaps))
+    else:
+        hours = np.arange(n_snaps) * pd.Timedelta(spacing) / pd.Timedelta(hours=1)
+    stamps = pd.Timestamp("2026-01-05", tz="UTC") + pd.to_timedelta(hours, unit="h")
+    frames = []
+    for i in range(n_videos):
+        level = top * rng.random()
+        steps = {
+            "walk": rng.normal(0, 1 + level * 1e-3, n_snaps),
+            "constant": np.zeros(n_snaps),
+            "rising": rng.exponential(1 + level * 1e-2, n_snaps),
+            "falling": -rng.exponential(1 + level * 1e-2, n_snaps),
+            "mixed": rng.normal(0, 1 + level * 0.3, n_snaps),
+        }[shape]
+        likes = np.clip(np.round(level + np.cumsum(steps)), 0, 1e12)
+        frame = pd.DataFrame({"video_id": f"v{i:03d}", "timestamp": stamps, "likes": likes})
+        if shown == "three_figures":
+            frame["likes"], frame["resolution"] = _three_figures(likes)
+        frame["likes"] = frame["likes"].astype("Int64").mask(rng.random(n_snaps) < missing)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(valid_tables())
+def test_any_valid_table_gives_typed_frames_without_an_exception(table):
+    diag = lk.diagnose(table)
+    assert diag.events.dtypes.equals(events_frame([]).dtypes)
+    assert diag.waves.dtypes.equals(waves_frame([]).dtypes)
+    assert set(diag.videos.index) == set(table["video_id"])
+    assert diag.events["cause"].isin(["glitch", "purge", "trend_decline", "status"]).all()
+
+
+def test_the_stall_test_takes_counts_that_fall_by_millions():
+    """A follower count in the tens of millions, rounded to three significant figures by
+    the source but given as plain numbers (so read as exact), that stands still and then
+    jumps: the stall's Poisson chance exp(-expected) once overflowed where the expected
+    increment was a large negative number."""
+    hours = pd.date_range("2026-01-05", periods=96, freq="h", tz="UTC")
+    level = 40_000_000 - np.arange(96) * 90_000.0
+    level[50:56] = level[49]  # the count stands still, then catches up
+    likes, _ = _three_figures(level)
+    table = pd.DataFrame({"video_id": "creator", "timestamp": hours, "likes": likes})
+    other = table.assign(video_id="other", likes=likes[::-1])
+    diag = lk.diagnose(pd.concat([table, other], ignore_index=True))
+    assert diag.events.dtypes.equals(events_frame([]).dtypes)

@@ -143,6 +143,10 @@ def test_scenario_catalogue(sims):
         "spam_bots",
         "trend_unlikes",
         "status_change",
+        "rhythm",
+        "plateau_flicker",
+        "backlash",
+        "big_creator",
         "mixed",
     }
     assert (table["claim"].str.len() > 30).all()
@@ -611,3 +615,27 @@ def test_samples_are_what_their_readme_command_makes(command, tmp_path):
         exact = [c for c in kept.columns if kept[c].dtype.kind != "f"]
         pd.testing.assert_frame_equal(made[exact], kept[exact], check_exact=True, obj=name)
         pd.testing.assert_frame_equal(made, kept, rtol=1e-12, obj=name)
+
+
+def test_attention_rhythm_churn_and_backlash_follow_their_parameters():
+    """Issue 10's worlds: views follow the daily rhythm; churned likes make a plateau's count
+    fall as well as rise; a backlash withdraws its share of the standing likes in its days."""
+    flat = {"baseline_share": 1.0, "video_scale_sigma": 0.0, "peak_views": 1000.0}
+    sim = lk.simulate("healthy", n_videos=4, days=20, seed=3, daily_amplitude=0.5, **flat)
+    views = sim.truth.groupby("video_id")["views"].diff().dropna()
+    hour = sim.truth.loc[views.index, "timestamp"].dt.hour
+    by_hour = views.groupby(hour).mean()
+    # 1 + 0.5 cos(...) peaks at 20:00 (x1.5) and is lowest at 08:00 (x0.5)
+    assert by_hour[20] / by_hour[8] == pytest.approx(3.0, rel=0.1)
+    churn = lk.simulate("plateau_flicker", n_videos=5, days=20, seed=3, display=False)
+    steps = churn.truth.groupby("video_id")["likes"].diff().dropna()
+    assert (steps < 0).mean() > 0.05 and (steps > 0).mean() > 0.05
+    quiet = lk.simulate("healthy", n_videos=6, days=20, seed=4)
+    left = lk.simulate("healthy", n_videos=6, days=20, seed=4, backlash_share=0.3)
+    extra = left.truth["unliked"] - quiet.truth["unliked"]
+    begin = left.truth.loc[extra > 0, "timestamp"].min()
+    before = quiet.truth.loc[quiet.truth["timestamp"] == begin - pd.Timedelta(hours=1)]
+    standing = (before["organic_given"] - before["unliked"]).sum()
+    assert extra.groupby(left.truth["video_id"]).max().sum() / standing == pytest.approx(0.3, 0.1)
+    end = left.truth.loc[extra.groupby(left.truth["video_id"]).idxmax(), "timestamp"].max()
+    assert (end - begin) <= pd.Timedelta(days=3)

@@ -18,8 +18,10 @@ from likekit.data import LikekitInputError
 
 #: hours in the month that ``false_alarms`` counts per
 MONTH_H = 30 * 24.0
-#: glitches of a video at most this many snapshot steps apart are one episode
+#: glitches of a video at most this many snapshot steps apart are one episode ...
 MERGE_STEPS = 24
+#: ... and at most this many hours apart (the time a glitch takes to recover)
+MERGE_MAX_HOURS = 24.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,8 +72,10 @@ class Options:
 
     @property
     def gap(self) -> pd.Timedelta:
-        """Glitches of a video at most this far apart are one episode."""
-        return pd.Timedelta(hours=MERGE_STEPS * self.step_h)
+        """Glitches of a video at most this far apart are one episode: MERGE_STEPS
+        snapshots, at most a day (daily snapshots: glitches on consecutive days, not 24
+        days apart)."""
+        return pd.Timedelta(hours=min(MERGE_STEPS * self.step_h, MERGE_MAX_HOURS))
 
 
 def typical_step_h(table: pd.DataFrame) -> float:

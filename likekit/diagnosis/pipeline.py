@@ -30,7 +30,9 @@ stage                   module
 status, data quality    :mod:`likekit.diagnosis.single` (``video_status``, ``status_events``)
 increments              :mod:`likekit.diagnosis.increments`
 single-video events     :mod:`likekit.diagnosis.single`
-creator-wide waves      :mod:`likekit.diagnosis.scan`, :mod:`likekit.diagnosis.waves`
+evidence of removal     :mod:`likekit.diagnosis.removal`
+creator-wide waves      :mod:`likekit.diagnosis.scan`, :mod:`likekit.diagnosis.rhythm`,
+                        :mod:`likekit.diagnosis.waves`
 flicker episodes        :mod:`likekit.diagnosis.flicker`
 trend declines          :mod:`likekit.diagnosis.single`
 result                  :mod:`likekit.diagnosis.result`, :mod:`likekit.diagnosis.accounting`
@@ -49,6 +51,7 @@ from likekit.data import load_counts
 from likekit.diagnosis.flicker import flickers, merge_glitches
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
+from likekit.diagnosis.removal import fell, spread_losses
 from likekit.diagnosis.result import Diagnosis
 from likekit.diagnosis.single import (
     single_video_events,
@@ -135,6 +138,7 @@ def diagnose(
     step_h = float(np.nanmedian(inc["step_h"])) if len(inc) else 1.0
     options = replace(options, step_h=step_h)
     inc = inc.loc[np.isfinite(inc["z"])]
+    inc = inc.assign(fell=fell(inc, options.z_video))
     single = events_frame(status + single_video_events(inc, options=options))
     waves, faint, single_wave = WaveReader(inc, single, options=options).read()
     single["wave"] = pd.array(single_wave, dtype="Int64")
@@ -142,6 +146,7 @@ def diagnose(
         table, blank & ~zero, first_wave=len(waves) + 1, options=options
     )
     events = pd.concat([single, events_frame(faint + gone)], ignore_index=True)
+    events = spread_losses(events, inc)
     events = pd.concat([events, events_frame(flickers(inc, options=options))], ignore_index=True)
     events = merge_glitches(events, inc, options=options)
     declines = events_frame(trend_declines(inc, events, options=options))

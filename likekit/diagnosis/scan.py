@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from likekit.diagnosis.rhythm import period_bins, shared_slowdown
+
 #: random time shifts that calibrate the scan's maximum
 N_PERM = 100
 EULER_GAMMA = 0.5772156649015329
@@ -46,11 +48,36 @@ class Grid:
     z: np.ndarray
     seen: np.ndarray  # bool: the video has an increment ending in that bin
     stalled: np.ndarray  # bool: ... and its count did not move
+    fell: np.ndarray  # bool: ... and its shown count fell beyond noise (see _removal)
+    expected: np.ndarray  # the increment the video's local trend expects
+    noise: np.ndarray  # the detector's noise of the increment (the z-score's unit)
     row: np.ndarray  # per increment: its video row
     col: np.ndarray  # per increment: the bin it ends in
     start: np.ndarray  # per increment: the bin of the snapshot it starts from
     inc_excess: np.ndarray
     inc_noise2: np.ndarray
+    inc_delta: np.ndarray
+    inc_gap: np.ndarray
+    inc_step: np.ndarray  # display step beyond exact counts: max(r, r_prev) - 1
+
+    def step(self, b0: int, b1: int) -> np.ndarray:
+        """Per video: the largest display step (0 for exact counts) over bins b0..b1."""
+        hit = (self.col >= b0) & (self.col <= b1)
+        out = np.zeros(len(self.videos))
+        np.maximum.at(out, self.row[hit], self.inc_step[hit])
+        return out
+
+    def rate(self, b0: int, b1: int) -> np.ndarray:
+        """Per video: mean shown increment per snapshot step over the increments that end
+        in bins b0..b1 (NaN where none)."""
+        n = len(self.videos)
+        if b1 < b0:
+            return np.full(n, np.nan)
+        hit = (self.col >= b0) & (self.col <= b1)
+        total = np.bincount(self.row[hit], weights=self.inc_delta[hit], minlength=n)
+        steps = np.bincount(self.row[hit], weights=self.inc_gap[hit], minlength=n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(steps > 0, total / steps, np.nan)
 
     def window(self, b0: int, b1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per video: excess and noise variance summed over the increments that overlap
@@ -87,6 +114,12 @@ class Grid:
         moved = np.zeros(shape)
         np.add.at(moved, (row, col), np.abs(inc["delta"].to_numpy(dtype=float)))
         times = pd.DatetimeIndex([t0 + k * step for k in range(n_bins)]) if n_bins else None
+        expected, noise = np.zeros(shape), np.zeros(shape)
+        np.add.at(expected, (row, col), (inc["delta"] - inc["excess"]).to_numpy(dtype=float))
+        np.add.at(noise, (row, col), inc["noise_det"].to_numpy(dtype=float))
+        fell = np.zeros(shape, dtype=bool)
+        if "fell" in inc:
+            fell[row, col] = inc["fell"].to_numpy(dtype=bool)
         return cls(
             videos=videos,
             times=times,
@@ -95,11 +128,17 @@ class Grid:
             z=zsum,
             seen=seen > 0,
             stalled=(seen > 0) & (moved == 0),
+            fell=fell,
+            expected=expected,
+            noise=noise,
             row=row,
             col=col,
             start=start,
             inc_excess=inc_excess,
             inc_noise2=inc_noise2,
+            inc_delta=inc["delta"].to_numpy(dtype=float),
+            inc_gap=inc["gap"].to_numpy(dtype=float),
+            inc_step=np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float) - 1,
         )
 
 
@@ -139,21 +178,35 @@ def bin_pvalues(
     ``max_shift`` is the largest shift in bins (grid steps, not hours); shifts never exceed
     half the grid.
     """
-    z = sign * grid.z
     seen = grid.seen
+    n_videos, n_bins = grid.z.shape
+    step = grid.times[1] - grid.times[0] if n_bins > 1 else None
+    period = period_bins(step, n_bins)
+
+    def moves(z, excess, expected, noise, seen):
+        """Signed z-scores net of the slowdown the (possibly shifted) panel shares."""
+        return sign * (z - shared_slowdown(excess, expected, noise, seen))
+
+    z = moves(grid.z, grid.excess, grid.expected, grid.noise, seen)
     n_seen = np.maximum(seen.sum(axis=1, keepdims=True), 1)
     clipped = np.clip(z, -z_alarm, z_alarm) * seen
     mean = clipped.sum(axis=1, keepdims=True) / n_seen
-    var = ((clipped - mean) ** 2 * seen).sum(axis=1, keepdims=True) / n_seen
-    std = np.where(var > 0, (clipped - mean) / np.sqrt(np.maximum(var, 1e-12)), 0.0) * seen
-    passes, rates = [], []
-    for level in (*COUNT_LEVELS, z_alarm):
-        past = (z >= level) & seen
-        passes.append(past)
-        floor = float(stats.norm.sf(level))
-        rates.append(np.maximum((past.sum(axis=1, keepdims=True) + 1) / (n_seen + 1), floor))
+    sd = np.sqrt(((clipped - mean) ** 2 * seen).sum(axis=1, keepdims=True) / n_seen)
+    levels = (*COUNT_LEVELS, z_alarm)
+
+    def tests(z, seen):
+        """Each video's clipped z standardized by its own mean and SD; who passed each
+        level."""
+        clipped = np.clip(z, -z_alarm, z_alarm)
+        std = np.where(sd > 0, (clipped - mean) / np.maximum(sd, 1e-6), 0.0) * seen
+        return std, [(z >= level) & seen for level in levels]
+
+    std, passes = tests(z, seen)
+    rates = [
+        np.maximum((past.sum(axis=1, keepdims=True) + 1) / (n_seen + 1), stats.norm.sf(level))
+        for past, level in zip(passes, levels, strict=True)
+    ]
     observed, stouffer = _bin_stat(std, passes, rates, seen)
-    n_videos, n_bins = z.shape
     rng = np.random.default_rng(seed)
     maxima = np.empty(n_perm)
     cols = np.arange(n_bins)[None, :]
@@ -161,13 +214,24 @@ def bin_pvalues(
         # shifts of 1 to max_shift bins (two days of hourly snapshots): alignment is broken,
         # while each video keeps its active and quiet periods (busier early in its life)
         span = max(min(max_shift, n_bins // 2), 2)
-        lag = rng.integers(1, span + 1, size=(n_videos, 1)) * rng.choice([-1, 1], (n_videos, 1))
+        if period:
+            # whole periods: the rhythm left stays aligned in the null as in the data; any
+            # number of them, so that few videos share a lag (and stay aligned)
+            lag = period * rng.integers(1, max(n_bins // period, 2), size=(n_videos, 1))
+        else:
+            lag = rng.integers(1, span + 1, size=(n_videos, 1))
+        lag *= rng.choice([-1, 1], (n_videos, 1))
         idx = (cols + lag) % n_bins
 
         def shift(x: np.ndarray, idx: np.ndarray = idx) -> np.ndarray:
             return np.take_along_axis(x, idx, axis=1)
 
-        stat, _ = _bin_stat(shift(std), [shift(x) for x in passes], rates, shift(seen))
+        # the shifted panel's own shared slowdown is taken out, as the data's was
+        moved = shift(seen)
+        z_null = moves(
+            shift(grid.z), shift(grid.excess), shift(grid.expected), shift(grid.noise), moved
+        )
+        stat, _ = _bin_stat(*tests(z_null, moved), rates, moved)
         maxima[b] = stat.max()
     scale = max(float(np.std(maxima)) * math.sqrt(6) / math.pi, 1e-9)
     loc = float(np.mean(maxima)) - EULER_GAMMA * scale

@@ -11,6 +11,7 @@ from scipy import stats
 
 from likekit.diagnosis.increments import MIN_INCREMENTS
 from likekit.diagnosis.options import Options
+from likekit.diagnosis.removal import one_off
 from likekit.schema import Event
 
 #: a glitch recovers within hours (servers come back, apps update within days but flicker
@@ -111,6 +112,8 @@ def single_video_events(inc: pd.DataFrame, *, options: Options) -> list[Event]:
         "noise": inc["noise_det"].to_numpy(float),
         "delta": inc["delta"].to_numpy(float),
         "res": inc["resolution"].to_numpy(float),
+        "fell": inc["fell"].to_numpy(bool),
+        "one_off": one_off(inc),
     }
     vid = inc["video_id"].to_numpy(dtype=object)
     edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
@@ -127,7 +130,8 @@ def _one_video(v: str, a: dict[str, np.ndarray], *, options: Options) -> list[Ev
     """Glitches and purges of one video from its own increments (no panel information).
 
     ``a`` holds the video's increments as arrays: ts, prev (UTC datetime64), excess, z,
-    noise, delta, res (display resolution).
+    noise, delta, res (display resolution), fell and one_off (evidence of removal, see
+    :mod:`likekit.diagnosis.removal`).
     """
     used = np.zeros(len(a["ts"]), dtype=bool)  # increments already part of an event
     out = _freezes(v, a, used, options=options)
@@ -136,8 +140,8 @@ def _one_video(v: str, a: dict[str, np.ndarray], *, options: Options) -> list[Ev
 
 
 def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Options) -> list:
-    """Catch-up jumps after a run of stalled (or below-trend) increments: freezes. Marks
-    the increments they take in ``used``."""
+    """Catch-up jumps after a run of increments where the count stood still or fell:
+    freezes. Marks the increments they take in ``used``."""
     ts, last_bad = a["ts"], a["prev"]  # at a recovery, prev is the last affected snapshot
     excess, z, noise, delta = a["excess"], a["z"], a["noise"], a["delta"]
     z_alarm = options.z_alarm
@@ -146,7 +150,9 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
         if j > 0 and delta[j - 1] == 0:
             stalled = delta == 0  # an exact count that stood still
         else:
-            stalled = (excess < 0) & (z > -z_alarm)  # a big drop before a jump is a drop
+            # a count that stood still or fell (a big drop before a jump is a drop); one that
+            # merely rose slower is a slowdown, no evidence of a frozen counter
+            stalled = (delta <= 0) & (z > -z_alarm)
         k = j
         while k > 0 and not used[k - 1] and stalled[k - 1]:
             k -= 1
@@ -155,7 +161,8 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
         # counting that happens with probability exp(-expected)
         expected = float((delta[k:j] - excess[k:j]).sum())
         exact_stall = k < j and (delta[k:j] == 0).all() and (a["res"][k:j] == 1).all()
-        stood_still = exact_stall and math.exp(-expected) <= stats.norm.sf(options.z_video)
+        # (compared as logs: exp(-expected) overflows where a count fell by millions)
+        stood_still = exact_stall and expected >= -math.log(stats.norm.sf(options.z_video))
         if k < j and (deficit <= -excess[j] / 2 or stood_still):
             used[k : j + 1] = True
             out.append(
@@ -209,10 +216,14 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
 
 
 def _drops(v: str, a: dict, used: np.ndarray, closed: dict, *, options: Options) -> list:
-    """Every alarming drop not yet used: a glitch when it was recovered, else a purge."""
+    """Every alarming drop not yet used that shows evidence of removal: a glitch when it was
+    recovered and the count fell, else a purge when the count fell or lost in that interval
+    alone (a slowdown, a ramp or users leaving is none of them)."""
     ts, last_bad, excess, noise = a["ts"], a["prev"], a["excess"], a["noise"]
     out = []
     for i in np.flatnonzero((a["z"] <= -options.z_alarm) & ~used):
+        if not (a["fell"][i] or (i not in closed and a["one_off"][i])):
+            continue
         drop, sd = excess[i], noise[i]
         size = f"{signed(drop)} likes ({abs(drop) / sd:.1f}x noise)"
         if i in closed:

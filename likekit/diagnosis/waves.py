@@ -11,6 +11,10 @@
   level ``z_video``. Videos hit without a single-video event get a faint event of their
   own; single-video events at the wave are tagged with its id.
 * Snapshots missing on many videos at once are an outage too (:func:`missing_outages`).
+* Every wave needs evidence of removal (:mod:`likekit.diagnosis.removal`): an outage's
+  videos fell or stood still; a purge wave's videos fell or were seen before it, lost in
+  that interval alone together, and do not go on losing after it. A purge one video shows
+  on its own anchors a wave of the videos that fell short with it at that snapshot.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import fdrcorrection_twostage
 
+from likekit.diagnosis.flicker import FLICKER_BACK
 from likekit.diagnosis.options import Options
+from likekit.diagnosis.removal import (
+    anchored_pvalue,
+    glitch_evidence,
+    loss_evidence,
+    made_up,
+    wave_one_off,
+)
 from likekit.diagnosis.scan import Grid, bin_pvalues, significant_runs
 from likekit.diagnosis.single import GLITCH_MAX_HOURS, signed
 from likekit.schema import Event, Wave
@@ -61,7 +73,7 @@ class WaveReader:
         self.waves: list[Wave] = []
         self.extra: list[Event] = []
         self.single_wave = single["wave"].to_numpy(dtype=object, na_value=None).copy()
-        if len(grid.times) > 1:
+        if grid.times is not None and len(grid.times) > 1:
             t0, step = grid.times[0], grid.times[1] - grid.times[0]
             self.single_bin, self.single_end = (
                 np.rint(((single[c] - t0) / step).to_numpy(dtype=float)).astype(int)
@@ -72,6 +84,7 @@ class WaveReader:
         row_of = {v: k for k, v in enumerate(grid.videos)}
         self.single_row = single["video_id"].map(row_of).fillna(-1).to_numpy(dtype=int)
         self.single_step = single["cause"].isin(["purge", "glitch"]).to_numpy()
+        self.single_purge = single["cause"].eq("purge").to_numpy()
         self.usual = grid.stalled.sum(axis=1) / np.maximum(grid.seen.sum(axis=1), 1)
         # per bin (p-value, Stouffer z) of synchronized drops and rises; runs of rises, and
         # those a drop's recovery has taken
@@ -92,6 +105,7 @@ class WaveReader:
         for c0, c1 in self.ups:
             if (c0, c1) not in self.up_used:
                 self._catch_up(c0, c1)
+        self._anchored()
         return self.waves, self.extra, self.single_wave
 
     # -- synchronized drops ----------------------------------------------------------------
@@ -106,13 +120,23 @@ class WaveReader:
         p, z = self.down
         test = {"z": float(z[b0 : b1 + 1].min()), "p_value": float(p[b0 : b1 + 1].min())}
         recovered_at = self._recovery(b0, b1, hit, drop)
+        z_video = self.options.z_video
         if recovered_at is not None:
-            self._outage(b0, hit, drop, recovered_at, test)
-        else:
-            # a permanent wave: once it is known, the videos it took a little from too
-            hit = hit_by_wave(-ex, n2, seen, self.options.z_video)
-            wave = self._add(b0, b1, "purge", hit, float(ex[hit].sum()), test)
-            self._attach(wave, hit=hit, first=b0, last=b0, detail="step", measure=(b0, b1), sign=1)
+            if glitch_evidence(self.grid, b0, b1, hit).sum() >= 2:
+                self._outage(b0, hit, drop, recovered_at, test)
+            return  # else a shared slowdown: no count fell or stood still
+        evident = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
+        if evident.sum() < 2 or not wave_one_off(self.grid, b0, b1, evident, z_video, COMPENSATE):
+            return  # no loss in that interval alone: a slowdown, or un-likes going on
+        # a permanent wave: once it is known, the videos it took a little from too (not
+        # those that made it up at once: an old app's flicker)
+        hit = hit_by_wave(-ex, n2, seen, z_video)
+        hit = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
+        hit &= ~made_up(self.grid, b0, hit, FLICKER_BACK, self.options.z_alarm)
+        if hit.sum() < 2:
+            return
+        wave = self._add(b0, b1, "purge", hit, float(ex[hit].sum()), test)
+        self._attach(wave, hit=hit, first=b0, last=b0, detail="step", measure=(b0, b1), sign=1)
 
     def _recovery(self, b0: int, b1: int, hit: np.ndarray, drop: float) -> tuple | None:
         """The run of bins (first, last) in which the videos ``hit`` made up ``drop``: a
@@ -162,6 +186,9 @@ class WaveReader:
             k -= 1
         if k == c0 or (comb[k:c0].sum() > -ex[hit].sum() / 2 and not still[k:c0].all()):
             return  # a synchronized rise without a deficit before it: bought likes
+        hit = glitch_evidence(grid, k, c0 - 1, hit)
+        if hit.sum() < 2:
+            return  # a catch-up after a shared slowdown (a snapshot read early)
         p, z = self.up
         test = {"z": float(-z[c0 : c1 + 1].max()), "p_value": float(p[c0 : c1 + 1].min())}
         wave = self._add(k, c0, "glitch", hit, float(-ex[hit].sum()), test)
@@ -177,6 +204,38 @@ class WaveReader:
         k = self.grid.stalled[hit].sum(axis=0)
         sd = np.sqrt((u * (1 - u)).sum(axis=0))
         return (k - u.sum(axis=0) >= self.options.z_video * sd) & (sd > 0)
+
+    # -- waves anchored on one video's purge ---------------------------------------------
+
+    def _anchored(self) -> None:
+        """A purge one video shows on its own says when: the other videos that fell short
+        at that snapshot (Bonferroni over them and over the anchors tried), lost in it
+        alone and did not make it up within FLICKER_BACK bins, make it a wave."""
+        grid, o = self.grid, self.options
+        n_bins = grid.excess.shape[1]
+        lone = self.single_purge & pd.isna(self.single_wave) & (self.single_row >= 0)
+        lone &= (self.single_bin > 0) & (self.single_bin < n_bins)
+        for i in np.flatnonzero(lone):
+            if not pd.isna(self.single_wave[i]):
+                continue  # an earlier anchor's wave took it
+            b, anchor = int(self.single_bin[i]), int(self.single_row[i])
+            alone = np.arange(len(grid.videos)) == anchor
+            if made_up(grid, b, alone, FLICKER_BACK, 0.0)[anchor]:
+                continue  # its own loss came back at once: a flicker, not a purge
+            p = anchored_pvalue(grid, b, anchor, int(lone.sum()))
+            if p > o.wave_alpha:
+                continue
+            ex, n2, seen = grid.window(b, b)
+            hit = loss_evidence(grid, b, b, hit_by_wave(-ex, n2, seen, o.z_video), o.z_video, 2)
+            hit[anchor] = True
+            hit &= ~made_up(grid, b, hit, FLICKER_BACK, o.z_video)
+            if not hit[anchor] or hit.sum() < 2:
+                continue
+            if not wave_one_off(grid, b, b, hit, o.z_video, COMPENSATE):
+                continue
+            test = {"z": -float(stats.norm.isf(max(p, 1e-300))), "p_value": p}
+            wave = self._add(b, b, "purge", hit, float(ex[hit].sum()), test)
+            self._attach(wave, hit=hit, first=b, last=b, detail="step", measure=(b, b), sign=1)
 
     # -- recording -------------------------------------------------------------------------
 

@@ -103,6 +103,48 @@ SCENARIOS: dict[str, Scenario] = {
             {"hide_prob": 0.25, "remove_prob": 0.15},
         ),
         Scenario(
+            "rhythm",
+            "Attention has a rhythm: fewer likes at night and on some days, on every video "
+            "at once. A slowdown that all videos and their views share is not a purge.",
+            (),
+            {"daily_amplitude": 0.6, "weekly_amplitude": 0.25},
+        ),
+        Scenario(
+            "plateau_flicker",
+            "Past its peak a video gains and loses likes alike: a count at a display "
+            'boundary flickers by itself ("12.3K" <-> "12.4K"), which is no app glitch.',
+            (),
+            {
+                "peak_views": 3000.0,
+                "baseline_share": 0.05,
+                "fickle_share": 0.5,
+                "unlike_hazard": 0.0,
+                "churn_hazard": 0.002,
+                "decline_min_share": 0.5,
+            },
+        ),
+        Scenario(
+            "backlash",
+            "Users leaving a creator after a controversy un-like over several days: a trend "
+            "decline on the videos they left, however fast, not a purge.",
+            ("trend_decline",),
+            {"backlash_share": 0.3, "backlash_days": 3.0, "backlash_video_share": 0.6},
+        ),
+        Scenario(
+            "big_creator",
+            'A big creator\'s counts run into millions and are shown coarsely ("1.2M"): only '
+            "purges larger than the display step can be seen at all.",
+            ("purge",),
+            {
+                "peak_views": 300_000.0,
+                "n_farm_accounts": 400_000,
+                "burst_prob": 0.5,
+                "burst_size": 150_000.0,
+                "purge_waves": 2,
+                "purge_prob": 0.8,
+            },
+        ),
+        Scenario(
             "mixed",
             "Several causes at once, as on a real creator's account: un-likes after a trend, "
             "bot purges in waves, server outages, an old app and status changes.",

@@ -86,6 +86,12 @@ class SimParams:
         ``(1 + s / fade_hours) ** -fade_exponent``, ``s`` hours since the peak.
     fade_hours, fade_exponent : float
         Time scale and power-law exponent of the relaxation.
+    daily_amplitude, weekly_amplitude : float
+        Rhythm of attention shared by every video: views per step are multiplied by
+        ``1 + a cos(2 pi (hour - daily_peak_hour) / 24)`` and by
+        ``1 + w cos(2 pi (day - weekly_peak_day) / 7)`` (UTC clock; day 0 is Monday). 0: none.
+    daily_peak_hour, weekly_peak_day : float
+        When the daily and weekly rhythms peak.
     like_prob : float
         Probability that a view likes.
     comment_prob, share_prob : float
@@ -96,6 +102,18 @@ class SimParams:
     unlike_hazard : float
         Hourly hazard that a standing fickle like is withdrawn once the trend has fully
         faded; it grows from 0 at the peak as ``1 - relaxation``.
+    churn_hazard : float
+        Hourly hazard that a standing fickle like is withdrawn whatever the trend (on top of
+        ``unlike_hazard``): likes and un-likes both arrive, so a count at a plateau moves
+        both ways (at a display boundary, "12.3K" <-> "12.4K"). 0: none.
+    backlash_share : float
+        Users leaving the creator: the share of each affected video's standing organic
+        likes withdrawn, spread evenly over ``backlash_days`` from a time uniform in the
+        30-70 % part of the window (a trend decline, not a purge). 0: none.
+    backlash_days : float
+        Days over which the backlash's un-likes arrive.
+    backlash_video_share : float
+        Share of the videos the backlash hits.
     n_farm_accounts : int
         Bot accounts of the farm that sells bursts of likes.
     burst_prob : float
@@ -167,11 +185,19 @@ class SimParams:
     fade: str = "exponential"
     fade_hours: float = 36.0
     fade_exponent: float = 1.5
+    daily_amplitude: float = 0.0
+    daily_peak_hour: float = 20.0
+    weekly_amplitude: float = 0.0
+    weekly_peak_day: float = 5.0
     like_prob: float = 0.05
     comment_prob: float = 0.002
     share_prob: float = 0.003
     fickle_share: float = 0.0
     unlike_hazard: float = 0.01
+    churn_hazard: float = 0.0
+    backlash_share: float = 0.0
+    backlash_days: float = 3.0
+    backlash_video_share: float = 1.0
     n_farm_accounts: int = 5000
     burst_prob: float = 0.0
     burst_size: float = 150.0
@@ -210,6 +236,7 @@ class SimParams:
                 )
         probs = [f.name for f in fields(self) if f.name.endswith(("_prob", "_share"))]
         probs += ["partial_drop_min", "partial_drop_max", "client_undercount", "unlike_hazard"]
+        probs += ["churn_hazard", "daily_amplitude", "weekly_amplitude"]
         for name in probs:
             if not 0 <= getattr(self, name) <= 1:
                 raise LikekitInputError(
@@ -221,6 +248,7 @@ class SimParams:
             raise LikekitInputError("hide_prob + remove_prob must not exceed 1")
         positive = ("n_videos", "days", "peak_views", "videos_per_trend", "rise_hours")
         positive += ("fade_hours", "snapshot_hours", "outage_hours", "burst_hours")
+        positive += ("backlash_days",)
         for name in positive:
             if not getattr(self, name) > 0:
                 raise LikekitInputError(f"{name} must be positive, got {getattr(self, name)}")
@@ -631,17 +659,48 @@ class _Simulator:
         self.status_step[changed] = (T * (0.3 + 0.6 * rng.random(changed.sum()))).astype(int)
         self.rate = level[self.trend]
         self.rate *= (self.scale * self.h)[:, None]
+        if p.daily_amplitude or p.weekly_amplitude:
+            self.rate *= self.rhythm()[None, :]
         self.hazard = fade[self.trend]
+        if p.churn_hazard:
+            self.hazard += 1 - (1 - p.churn_hazard) ** self.h
         if (self.status == 2).any():
             gone = self.after(np.arange(T), np.where(self.status == 2, self.status_step, T))
             self.rate[gone] = 0
             self.hazard[gone] = 0
         self.stage("attention", _WORK["attention"])
 
+    def rhythm(self) -> np.ndarray:
+        """Attention's daily and weekly rhythm per step (UTC clock), mean about 1."""
+        p = self.p
+        start = self.start.tz_convert(None)
+        hours = (start - start.normalize()) / _HOUR + np.arange(self.T) * self.h
+        days = start.dayofweek + hours / 24
+        daily = 1 + p.daily_amplitude * np.cos(2 * np.pi * (hours - p.daily_peak_hour) / 24)
+        weekly = 1 + p.weekly_amplitude * np.cos(2 * np.pi * (days - p.weekly_peak_day) / 7)
+        return daily * weekly
+
+    def backlash(self) -> None:
+        """Users leave the creator: a share of the standing organic likes of some videos is
+        withdrawn evenly over a few days (recorded as trend declines by their net count)."""
+        p, rng, T = self.p, self.rng, self.T
+        hit = np.flatnonzero(rng.random(self.V) < p.backlash_video_share)
+        begin = int(T * (0.3 + 0.4 * rng.random()))
+        end = min(begin + max(int(round(p.backlash_days * 24 / self.h)), 1), T)
+        given, unliked = self.col("organic_given"), self.col("unliked")
+        standing = given[hit, begin] - unliked[hit, begin]
+        lost = rng.binomial(np.maximum(standing, 0), p.backlash_share)
+        per_step = rng.multinomial(lost, np.full(end - begin, 1 / (end - begin)))
+        extra = np.zeros((len(hit), T), dtype=np.int64)
+        extra[:, begin:end] = np.cumsum(per_step, axis=1)
+        extra[:, end:] = extra[:, end - 1 : end]
+        # never more un-likes than likes given (fickle un-likes may have taken some already)
+        unliked[hit] = np.minimum(unliked[hit] + extra, given[hit])
+
     def organic(self) -> None:
         """Organic likes, un-likes, views, comments and shares, cumulative (V, T)."""
         p, rng, rate = self.p, self.rng, self.rate
-        fickle_share = p.fickle_share if p.unlike_hazard > 0 else 0.0
+        fickle_share = p.fickle_share if p.unlike_hazard > 0 or p.churn_hazard > 0 else 0.0
         mean = np.empty_like(rate)  # one buffer for the Poisson means
 
         def draw(share: float) -> np.ndarray:
@@ -663,6 +722,8 @@ class _Simulator:
         others += loyal
         np.cumsum(others, axis=1, out=self.col("views"))
         np.cumsum(loyal, axis=1, out=self.col("organic_given"))
+        if p.backlash_share > 0:
+            self.backlash()
 
     def unlikes(self, fickle: np.ndarray) -> None:
         """Each standing fickle like is withdrawn with the step's hazard: step by step."""

@@ -1,0 +1,184 @@
+"""Evidence of removal: what a purge or glitch claim must show beyond a slowdown.
+
+A purge or a glitch says likes were removed or mis-shown. A video slowing down (it ages, it
+is night, the tracker read it early) falls short of its trend too, so a shortfall alone is
+no evidence. A video carries evidence at a time when
+
+* its shown count *fell* beyond its two-way counting noise and the display step (likes
+  fall only by un-likes, removal or a wrong display), or
+* (a loss) it was seen before and after, and its rate resumed after the shortfall: a
+  one-interval loss, not a slowdown that lasts (which is the trend), or
+* (a glitch) its count stood still (a frozen counter).
+
+A wave needs its videos to have lost in that interval together (:func:`wave_one_off`), not
+to go on losing after it, and not to make the loss up at once (:func:`made_up`: an old
+app's flicker). A purge one video shows on its own says *when*; other videos falling short
+at that very snapshot are then a wave (:func:`anchored_pvalue`): a platform-wide purge
+seen in a small table (two channels, daily counts) whose synchrony scan has too little
+power. A loss spread over consecutive snapshots of one video outside any wave is users
+leaving, a trend decline (:func:`spread_losses`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from likekit.schema import Event, events_frame
+
+_Z95 = float(stats.norm.isf(0.025))
+
+
+def fell(inc: pd.DataFrame, z: float) -> np.ndarray:
+    """Per increment: the shown count fell beyond counting noise and the display step.
+
+    A shown fall of ``k`` display steps means a true fall above ``(k - 1)`` steps, so one
+    step less than the shown fall is certain; that must exceed ``z`` times the two-way
+    counting noise of the step (likes given and withdrawn, ``walk_var``).
+    """
+    step = np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float)
+    certain = -inc["delta"].to_numpy(float) - (step - 1)
+    return (certain > 0) & (certain >= z * np.sqrt(inc["walk_var"].to_numpy(float)))
+
+
+def resumed(before: np.ndarray, during: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """A loss in one interval, not a slowdown: the rate (mean increment per snapshot) was
+    higher before it and came back after it at least half way. A video that slows down as
+    it ages, or that users keep leaving, never comes back; one picking up speed was not
+    higher before."""
+    short = before - during
+    return (short > 0) & (after - during >= short / 2)
+
+
+def loss_evidence(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) -> np.ndarray:
+    """The videos of ``hit`` whose loss over bins b0..b1 can be part of a purge: their count
+    fell there, or they were seen before and after it (a shortfall needs a rate to fall
+    short of, and one to come back to), and their loss does not go on after it (users
+    leaving). Whether the videos together lost in that interval alone is
+    :func:`wave_one_off`."""
+    fell_here = grid.fell[:, b0 : b1 + 1].any(axis=1)
+    seen_before = grid.seen[:, max(b0 - after, 0) : b0].any(axis=1)
+    rate_after = grid.rate(b1 + 1, b1 + after)
+    during = grid.rate(b0, b1)
+    goes_on = np.isfinite(rate_after) & (rate_after < 0) & (rate_after <= during / 2)
+    return hit & (fell_here | (seen_before & np.isfinite(rate_after))) & ~goes_on
+
+
+def glitch_evidence(grid, b0: int, b1: int, hit: np.ndarray) -> np.ndarray:
+    """The videos of ``hit`` whose count fell or stood still in bins b0..b1."""
+    span = slice(b0, b1 + 1)
+    return hit & (grid.fell[:, span].any(axis=1) | grid.stalled[:, span].any(axis=1))
+
+
+def anchored_pvalue(grid, b: int, anchor: int, n_anchors: int) -> float:
+    """A purge one video shows on its own, found at bin ``b``, as the anchor of a wave: the
+    chance that some other video falls short at that very bin as much as the most extreme
+    one does (Bonferroni over the other videos seen there and over the ``n_anchors``
+    anchors tried)."""
+    ex, n2, seen = grid.window(b, b)
+    others = seen.copy()
+    others[anchor] = False
+    if not others.any():
+        return 1.0
+    z = -ex[others] / np.sqrt(np.maximum(n2[others], 1e-12))
+    return min(1.0, float(stats.norm.sf(z.max())) * int(others.sum()) * n_anchors)
+
+
+def spread_losses(events: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
+    """Losses of one video on consecutive snapshots, outside any wave, as one trend decline.
+
+    A purge removes fake accounts at once, platform-wide: one step at one snapshot. A loss
+    spread over consecutive snapshots on a video that no wave touched is users leaving
+    (un-likes, however fast): ``cause`` becomes trend_decline, over the run's span, with
+    its summed loss, and the evidence says so.
+    """
+    lone = events.loc[(events["cause"] == "purge") & events["wave"].isna()]
+    if len(lone) < 2:
+        return events
+    # position of each purge among its video's increments: consecutive runs are neighbours
+    order = inc[["video_id", "timestamp"]].assign(pos=np.arange(len(inc)))
+    pos = lone[["video_id", "start"]].merge(
+        order, left_on=["video_id", "start"], right_on=["video_id", "timestamp"], how="left"
+    )["pos"]
+    lone = lone.assign(pos=pos.to_numpy()).sort_values(["video_id", "pos"])
+    new_run = (lone["video_id"] != lone["video_id"].shift()) | (lone["pos"].diff() != 1)
+    run = new_run.cumsum()
+    size = run.map(run.value_counts())
+    spread = lone.loc[size >= 2]
+    if spread.empty:
+        return events
+    rows = []
+    for _, r in spread.groupby(run[size >= 2]):
+        total = float(r["likes_delta"].sum())
+        # the runs' steps are independent: their 95% half-widths add in quadrature
+        half = float(np.sqrt((((r["delta_high"] - r["delta_low"]) / 2) ** 2).sum()))
+        rows.append(
+            Event.measured(
+                video_id=r["video_id"].iloc[0],
+                cause="trend_decline",
+                start=r["start"].iloc[0],
+                end=r["start"].iloc[-1],
+                delta=total,
+                sd=half / _Z95,
+                recovered=False,
+                score=float(r["score"].max()),
+                detail="decline",
+                evidence=f"a loss of {total:+,.0f} likes spread over {len(r)} consecutive "
+                "snapshots on this video only: users leaving (un-likes), not a purge, which "
+                "removes fake accounts at once, platform-wide",
+            )
+        )
+    kept = events.drop(index=spread.index)
+    return pd.concat([kept, events_frame(rows)], ignore_index=True)
+
+
+def one_off(inc: pd.DataFrame, k: int = 2) -> np.ndarray:
+    """Per increment: a loss in that interval alone (:func:`resumed`), the rates before and
+    after being the mean per-step increments of the video's ``k`` neighbours either side."""
+    rate = inc["delta"] / inc["gap"]
+    by = rate.groupby(inc["video_id"], sort=False)
+    before = pd.concat([by.shift(i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
+    after = pd.concat([by.shift(-i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
+    ok = before.notna() & after.notna()
+    return (ok & resumed(before.to_numpy(), rate.to_numpy(), after.to_numpy())).to_numpy()
+
+
+def made_up(grid, b: int, hit: np.ndarray, bins: int, z: float) -> np.ndarray:
+    """The videos of ``hit`` that regained at least half their loss at bin ``b`` within the
+    next ``bins`` bins, beyond ``z`` times the noise of those bins (a flicker or an outage,
+    not a purge; a small loss regained by counting noise alone is no evidence either way)."""
+    loss, _, _ = grid.window(b, b)
+    later = np.cumsum(grid.excess[:, b + 1 : b + 1 + bins], axis=1)
+    if not later.size:
+        return np.zeros_like(hit)
+    noise = np.sqrt(np.cumsum(grid.noise2[:, b + 1 : b + 1 + bins], axis=1))
+    regained = (later >= -loss[:, None] / 2) & (later >= z * noise)
+    return hit & regained.any(axis=1) & (loss < 0)
+
+
+def wave_one_off(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) -> bool:
+    """Whether the videos of ``hit`` together lost in bins b0..b1 alone: the Stouffer sum of
+    their shortfalls against their rate just before, each in units of its noise, is beyond
+    ``z``. A rounded count ("1.2K") is scored by the exact chance of its shown fall under
+    its trend and counting noise (the scan's z-score): one display step says little about
+    the rate. The end of a spell of un-likes, or a slowdown the videos share, is no
+    one-off loss (their rate before was no higher)."""
+    lo = max(b0 - after, 0)
+    during = grid.rate(b0, b1)
+    before = grid.rate(lo, b0 - 1)
+    ok = hit & np.isfinite(during) & np.isfinite(before)
+    if not ok.any():
+        return False
+    _, n2_during, _ = grid.window(b0, b1)
+    _, n2_before, _ = grid.window(lo, b0 - 1)
+    width, n_before = b1 - b0 + 1, max(b0 - lo, 1)
+    sd = np.sqrt(n2_during / width**2 + n2_before / n_before**2)
+    exact = (before - during) / np.where(sd > 0, sd, np.inf)
+    rounded = -grid.z[:, b0 : b1 + 1].sum(axis=1) / np.sqrt(width)
+    # ... unless it was declining over the day before: then a step down is the decline
+    day = max(int(round(pd.Timedelta(days=1) / (grid.times[1] - grid.times[0]))), 2)
+    declining = grid.rate(max(b0 - day, 0), b0 - 1) < 0
+    rounded = np.where(declining, 0.0, rounded)
+    each = np.where(grid.step(b0, b1) > 0, rounded, exact)[ok]
+    return bool(each.sum() / np.sqrt(len(each)) >= z)

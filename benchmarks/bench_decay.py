@@ -7,6 +7,9 @@ and app-rounded "12.3K" counts). likekit fits with ``model="auto"``; the baselin
 covariance (delta method for the half-life, on the log scale as likekit). A fit that fails
 counts as not covering.
 
+The same on 6-hourly and daily snapshots (200 declines per family and rounding): the peak
+then falls between two snapshots, and a dozen points carry the decline.
+
 Declines that have not levelled off (3 days after the peak, half-lives of 500-5,000 h): the
 share flagged as such, and whether their bounds (or intervals) hold the truth.
 
@@ -29,6 +32,7 @@ from likekit.decay.families import FAMILIES
 from likekit.simulation import draw_decline
 
 _HOUR = pd.Timedelta(hours=1)
+_BASE = "curve_fit on level"
 
 
 def _level_after_peak(counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -75,13 +79,33 @@ def _score(est: dict | None, truth: dict, name: str) -> tuple[bool, float]:
     return bool(low <= truth[name] <= high), abs(value / truth[name] - 1)
 
 
-def accuracy(n: int) -> pd.DataFrame:
-    """One row per simulated decline: coverage and error of likekit and the baseline."""
+def draw(model: str, seed: int, step: float, display: bool) -> tuple[pd.DataFrame, dict]:
+    """A random decline seen every ``step`` hours.
+
+    Hourly, the peak is on a snapshot (the draws of the hourly rows, unchanged); coarser, it
+    falls anywhere between two snapshots (uniform), as it does for a creator's daily counts.
+    """
+    if step == 1.0:
+        return draw_decline(model, seed=seed, display=display)
+    phase = float(np.random.default_rng([seed, 1]).uniform(0, step))
+    return draw_decline(
+        model, seed=seed, display=display, step=step, hours_before_peak=48.0 + phase
+    )
+
+
+def accuracy(n: int, step: float = 1.0) -> pd.DataFrame:
+    """One row per simulated decline: coverage and error of likekit and the baseline.
+
+    ``n`` declines per family and rounding (exact and app-rounded, alternating).
+    """
     rows = []
+    # hourly seeds as they always were; coarser ones apart (the sealed set of issue 11:
+    # never looked at while the fits were tuned)
+    seeds = 0 if step == 1.0 else 1_000_000 * int(step)
     for f_i, model in enumerate(FAMILIES):
         for i in range(2 * n):
             display = i % 2 == 1
-            counts, truth = draw_decline(model, seed=10_000 * (f_i + 1) + i, display=display)
+            counts, truth = draw(model, seeds + 10_000 * (f_i + 1) + i, step, display)
             try:
                 fit = fit_decay(counts)
                 ours = {k: tuple(fit.derived.loc[k]) for k in ("half_life", "plateau")}
@@ -159,26 +183,51 @@ def _baseline_many(counts: pd.DataFrame) -> None:
             pass
 
 
+def coverage_rows(table: pd.DataFrame, name: str, rounded_floor: float | None) -> list[Row]:
+    """Coverage of half-life and plateau per family and rounding, against the baseline.
+
+    The goal is [0.90, 0.98]; app-rounded counts need only reach ``rounded_floor`` when
+    given.
+    """
+    rows: list[Row] = []
+    for (model, display), g in table.groupby(["family", "display"], sort=False):
+        tag = f"{name}{model} {'rounded' if display else 'exact'} (n={len(g)})"
+        for what in ("half_life", "plateau"):
+            cover = float(g[f"cover_{what}"].mean())
+            if display and rounded_floor is not None:
+                goal, good = f">= {rounded_floor:.2f}", cover >= rounded_floor
+            else:
+                goal, good = "in [0.90, 0.98]", 0.90 <= cover <= 0.98
+            base = float(g[f"base_cover_{what}"].mean())
+            rows.append(Row(f"coverage {what}, {tag}", cover, base, _BASE, "share", goal, good))
+    return rows
+
+
+def coarse_rows(table: pd.DataFrame, name: str) -> list[Row]:
+    """Coverage per family and rounding; error, family choice, not identified per family.
+
+    Goals (issue 11): half-life and plateau coverage in [0.90, 0.98] on exact counts and at
+    least 0.80 on app-rounded ones; a fit that says it is not identified counts as a miss.
+    """
+    rows = coverage_rows(table, f"{name} ", rounded_floor=0.80)
+    for model, g in table.groupby("family", sort=False):
+        tag = f"{name} {model} (n={len(g)})"
+        for what in ("half_life", "plateau"):
+            err = float(g[f"err_{what}"].median())
+            base = float(g[f"base_err_{what}"].median())
+            rows.append(Row(f"median rel. error {what}, {tag}", err, base, _BASE, "ratio"))
+        hit = float((g["picked"] == model).mean())
+        rows.append(Row(f"auto picks {model}, {name}", hit, None, "", "share"))
+        flagged = float(1 - g["identified"].mean())
+        rows.append(Row(f"flagged not identified, {tag}", flagged, None, "", "share"))
+    return rows
+
+
 def run(quick: bool = False) -> list[Row]:
     n = 10 if quick else 100  # per family and rounding: 200 per family in all
     table = accuracy(n)
-    rows: list[Row] = []
-    base_name = "curve_fit on level"
-    for (model, display), g in table.groupby(["family", "display"], sort=False):
-        tag = f"{model} {'rounded' if display else 'exact'} (n={len(g)})"
-        for name in ("half_life", "plateau"):
-            cover = float(g[f"cover_{name}"].mean())
-            rows.append(
-                Row(
-                    f"coverage {name}, {tag}",
-                    cover,
-                    float(g[f"base_cover_{name}"].mean()),
-                    base_name,
-                    "share",
-                    "in [0.90, 0.98]",
-                    0.90 <= cover <= 0.98,
-                )
-            )
+    rows = coverage_rows(table, "", rounded_floor=None)
+    base_name = _BASE
     for model, g in table.groupby("family", sort=False):
         for name, goal in (("plateau", 0.05), ("half_life", 0.15)):
             err = float(g[f"err_{name}"].median())
@@ -202,6 +251,8 @@ def run(quick: bool = False) -> list[Row]:
         Row("14-day declines flagged not levelled off", flagged, None, "", "share", "<= 0.05",
             flagged <= 0.05)
     )  # fmt: skip
+    for step, name in ((6.0, "6-hourly"), (24.0, "daily")):
+        rows += coarse_rows(accuracy(10 if quick else 200, step), name)
     short = open_declines(10 if quick else 50)
     linear = short[short["family"] != "stretched_exponential"]
     share = float(linear["flagged"].mean())

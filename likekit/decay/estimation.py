@@ -52,6 +52,16 @@ class Candidate:
         return -2.0 * self.llf + penalty * self.k
 
 
+def given_anchor(whiten: Whitener, resid: np.ndarray) -> float:
+    """Log-likelihood of the increments given the anchor (the level at the start).
+
+    The anchor's mean ``P + A g(offset)`` is free in every model, so its own term says
+    nothing of the shape; it only grows the variance of a later start. Left out, models and
+    starts of the decline compare on what tells them apart.
+    """
+    return float(whiten.loglike(resid)[1:].sum())
+
+
 # ---------------------------------------------------------------------------------------
 # one candidate
 
@@ -159,7 +169,7 @@ def candidate(
 ) -> Candidate:
     """A family's estimate with its likelihood, and whether it is inside its range."""
     lo, hi = bounds(family, design)
-    llf = float(whiten.loglike(design.endog - design.mean(family, x)).sum())
+    llf = given_anchor(whiten, design.endog - design.mean(family, x))
     # within 1e-4 of the width of its range: the logistic scale never reaches the bound
     near = 1e-4 * np.where(np.isfinite(hi - lo), hi - lo, 1.0)
     low, high = x <= lo + near, x >= hi - near
@@ -182,8 +192,8 @@ def candidate(
 
 def _round(family: Family, design: Design, x: np.ndarray) -> Candidate:
     """Variance moments at ``x``, then the quasi-likelihood estimate under them."""
-    m = design.mean(family, x)
-    sigma2, phi = variance_moments(design, design.endog - m, m)
+    m = design.moved(family, x)
+    sigma2, phi = variance_moments(design, design.endog - design.mean(family, x), m)
     whiten = whitener(design, sigma2, phi, m)
     return candidate(family, design, *solve(family, design, x, whiten), whiten, sigma2, phi)
 
@@ -195,11 +205,12 @@ def fit_none(
     y = design.endog
     if whiten is None:
         mean = np.where(design.anchor, y, 0.0)
-        sigma2, _ = variance_moments(design, y - mean, mean)
-        whiten = whitener(design, sigma2, 0.0, mean)
+        still = np.zeros(design.n)
+        sigma2, _ = variance_moments(design, y - mean, still)
+        whiten = whitener(design, sigma2, 0.0, still)
     w = whiten(design.anchor.astype(float))
     p = float(w @ whiten(y) / (w @ w))
-    llf = float(whiten.loglike(y - p * design.anchor).sum())
+    llf = given_anchor(whiten, y - p * design.anchor)
     cov = np.array([[1.0 / float(w @ w)]])
     return Candidate("none", np.array([p]), llf, 2, True, "", whiten, sigma2, 0.0, cov=cov)
 
@@ -234,8 +245,9 @@ def _first_round(
     """
     starts = {name: start_values(Family.named(name), design, level, s) for name in names}
     best = min(names, key=lambda name: starts[name][1])
-    m = design.mean(Family.named(best), starts[best][0])
-    sigma2, phi = variance_moments(design, design.endog - m, m)
+    family, x = Family.named(best), starts[best][0]
+    m = design.moved(family, x)
+    sigma2, phi = variance_moments(design, design.endog - design.mean(family, x), m)
     whiten = whitener(design, sigma2, phi, m)
     cands = {}
     for name in names:
@@ -330,6 +342,14 @@ def _newton(model, family: Family, design: Design, cand: Candidate, cov_type: st
         cov_type=cov_type,
         warn_convergence=False,
     )
+    if not res.mle_retvals.get("converged", True):
+        # a flat direction (a start late in the gap leaves the anchor loose) can keep the
+        # parameters moving while the likelihood is at its top: judge by the Newton
+        # decrement. The step left, in standard errors, is sqrt(2 gain): under a tenth of one
+        score, info = model.score(res.params), -model.hessian(res.params)
+        with np.errstate(all="ignore"):
+            gain = float(score @ np.linalg.lstsq(info, score, rcond=None)[0]) / 2
+        res.mle_retvals["converged"] = bool(gain < 0.5 * 0.1**2)
     lo, hi = bounds(family, design)
     if not np.all((res.params >= lo) & (res.params <= hi)) or res.llf < cand.llf - 1e-6:
         # Newton left the admissible box (or got worse): inference at the bounded optimum
@@ -368,26 +388,69 @@ def averaged_link(chosen: Link, others: list[tuple[float, Link]]) -> Link:
     return out
 
 
+def likeliest_start(
+    per_start: list[dict[str, Candidate]],
+) -> tuple[dict[str, Candidate], dict[str, int]]:
+    """Each family at its likeliest start offset, and the index of that offset.
+
+    ``per_start`` holds the candidates fitted at each offset of the start (the peak 0,
+    ``gap / 2``, ``gap`` hours before the first snapshot). The offset with the highest
+    likelihood among the fits inside their range is kept (a fit on an edge says little of
+    where the decline started); the null is the first offset's.
+    """
+    cands, where = {}, {}
+    for name in per_start[0]:
+        if name == "none":
+            continue
+        inside = [i for i, c in enumerate(per_start) if c[name].converged and c[name].levelled]
+        i = max(inside or [0], key=lambda i: per_start[i][name].llf)
+        cands[name], where[name] = per_start[i][name], i
+    if "none" in per_start[0]:
+        cands["none"], where["none"] = per_start[0]["none"], 0
+    return cands, where
+
+
 def rivals(
-    design: Design,
+    designs: list[Design],
+    per_start: list[dict[str, Candidate]],
     cands: dict[str, Candidate],
-    chosen: str,
+    chosen: tuple[str, Link],
     criterion: Criterion,
     cov_type: str,
-    chosen_link: Link,
 ) -> list[tuple[float, Link]]:
-    """Criterion weights and link-scale estimates of the decay families worth a look."""
+    """Weights and link-scale estimates of the families worth a look, at every start offset.
+
+    A family's criterion weight (at its likeliest offset, ``cands``) is shared by the
+    offsets of the start in proportion to their likelihoods: the peak lies anywhere between
+    two snapshots (a uniform prior). The shares are flat where the family cannot tell the
+    offsets apart (the exponential forgets; a shifted power law is another power law) and
+    pick the offset where it can (the steep start of a stretched exponential).
+    ``chosen`` is the chosen family's name and its link at its likeliest offset.
+    """
+    name = chosen[0]
     fams = [c for c in cands.values() if c.converged and c.name != "none"]
-    crit = np.array([c.criterion(design.n, criterion) for c in fams])
+    fams += [cands[name]] if name not in {c.name for c in fams} else []
+    crit = np.array([c.criterion(designs[0].n, criterion) for c in fams])
     weights = np.exp(-0.5 * (crit - crit.min()))
     weights = weights / weights.sum()
     out = []
     for c, w in zip(fams, weights, strict=True):
-        if c.name == chosen:
-            out.append((float(w), chosen_link))
-        elif w >= 0.01:  # a negligible rival does not move the interval: skip its inference
-            family = Family.named(c.name)
-            res = infer(family, design, c, cov_type)
+        if c.name != name and w < 0.01:  # a negligible rival does not move the interval
+            continue
+        family = Family.named(c.name)
+        # the offsets where the family's fit is inside its range (as likeliest_start)
+        here = [
+            (design, fits[c.name])
+            for design, fits in zip(designs, per_start, strict=True)
+            if fits[c.name] is c or (fits[c.name].converged and fits[c.name].levelled)
+        ]
+        llf = np.array([h.llf for _, h in here])
+        shares = np.exp(llf - llf.max())
+        for (design, h), share in zip(here, shares / shares.sum(), strict=True):
+            if h is cands[name]:
+                out.append((float(w * share), chosen[1]))
+                continue
+            res = infer(family, design, h, cov_type)
             if res is not None:
-                out.append((float(w), link_scale(family, res.params, res.cov_params())))
+                out.append((float(w * share), link_scale(family, res.params, res.cov_params())))
     return out

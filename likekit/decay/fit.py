@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +21,11 @@ from likekit.decay.estimation import (
     compare,
     fit_candidates,
     infer,
+    likeliest_start,
     rivals,
 )
 from likekit.decay.families import FAMILIES, MODELS, Family
-from likekit.decay.identification import halving_unseen, straight_line
+from likekit.decay.identification import halving_bound, halving_unseen, straight_line
 from likekit.decay.likelihood import Design
 from likekit.decay.results import DERIVED, DecayFit, Link, link_scale
 
@@ -33,7 +35,7 @@ __all__ = ["DecayFit", "fit_decay", "fit_decay_many"]
 MIN_SNAPSHOTS = 8
 #: most snapshots used with display-rounded counts (their covariance is dense)
 MAX_DENSE = 150
-_COV_TYPES = ("HC0", "HC3", "nonrobust")
+_COV_TYPES = ("HC0", "HC2", "HC3", "nonrobust")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class _Options:
     criterion: Criterion = "bic"
     exclude: pd.DataFrame | None = None
     alpha: float = 0.05
-    cov_type: str = "HC0"
+    cov_type: str = "HC2"
 
     def __post_init__(self) -> None:
         if self.model != "auto" and self.model not in MODELS:
@@ -74,7 +76,7 @@ def fit_decay(
     criterion: Criterion = "bic",
     exclude: pd.DataFrame | None = None,
     alpha: float = 0.05,
-    cov_type: str = "HC0",
+    cov_type: str = "HC2",
 ) -> DecayFit:
     """Fit decay models to one video's net like count after its peak.
 
@@ -98,10 +100,12 @@ def fit_decay(
         increment across it is not used, so a purge step or a glitch cannot pull the fit.
     alpha : float
         Intervals are ``1 - alpha``.
-    cov_type : {"HC0", "HC3", "nonrobust"}
+    cov_type : {"HC2", "HC3", "HC0", "nonrobust"}
         statsmodels covariance of the estimates. The sandwiches are robust to a wrong
-        variance function; "HC3" also corrects for leverage (the first increments of a
-        steep decline weigh most), and is wider.
+        variance function; "HC2" (the default) and "HC3" also correct for leverage: the
+        first increments of a steep decline weigh most, and on daily snapshots a few
+        increments carry the whole decline, where HC0 is too narrow. HC2 is unbiased when
+        the variance model is right; HC3 errs on the wide side.
 
     Returns
     -------
@@ -118,7 +122,20 @@ def fit_decay(
 
     Notes
     -----
-    The statistical model is described in :mod:`likekit.decay`. With ``exclude``, the
+    The statistical model is described in :mod:`likekit.decay`.
+
+    The start of the decline is uncertain, and that uncertainty is in the intervals: the
+    half-life, plateau and loss share are those of the path from its peak, which lies
+    somewhere between the highest snapshot and the one before it (on daily snapshots, up to
+    a day before the first count of the decline). Each family is fitted with the peak 0,
+    half a gap and a whole gap before that snapshot; the estimate is at the likeliest
+    offset, and the intervals combine the offsets (weighted by the likelihood of the
+    increments) with the rival families (weighted by the criterion), as in Buckland et al.
+    (1997). Intervals use Student's t on the residual degrees of freedom with a
+    leverage-corrected sandwich (``cov_type``): on a dozen daily points the normal
+    quantile and HC0 are too narrow.
+
+    With ``exclude``, the
     plateau is where the trend alone takes the count: a jump inside an excluded window (the
     likes a purge removed) is not in it; :func:`likekit.diagnose` reports those apart.
 
@@ -148,7 +165,7 @@ def _fit(
     snaps = inputs.snapshots(stamps, lower, r, inputs.windows(options.exclude, video))
     if len(snaps.stamps) == 0:
         raise LikekitInputError("no snapshot with a like count outside the excluded windows")
-    i0 = _choose_start(snaps.stamps, snaps.corrected, options.start)
+    i0 = _choose_start(snaps.stamps, snaps.y, options.start)
     made = _Maker(video, snaps, i0, options)
     n_after = len(snaps.y) - i0
     if n_after < MIN_SNAPSHOTS:
@@ -156,21 +173,36 @@ def _fit(
             f"too little data after the peak: the count is highest {n_after - 1} snapshot(s) "
             f"before the end, a decline needs {MIN_SNAPSHOTS}"
         )
-    design, level, s = _design(snaps, i0)
+    designs, level, s = _designs(snaps, i0, _gap(snaps, i0, options.start))
+    if options.model == "none":
+        designs = designs[:1]
+        per_start = [fit_candidates(["none"], designs[0], level, s)]
+    else:
+        # every family, also for one model: the covariance is the best family's, so that a
+        # family's estimate is the same whichever model is asked for
+        per_start = [fit_candidates(list(FAMILIES), d, level, s + d.offset) for d in designs]
+    cands, where = likeliest_start(per_start)
     auto = options.model == "auto"
-    names = list(FAMILIES) if auto else [options.model]
-    cands = fit_candidates(names, design, level, s)
-    comp = compare(cands, design.n, options.criterion, auto, options.model)
+    if not auto:
+        cands = {name: cands[name] for name in dict.fromkeys([options.model, "none"])}
+    comp = compare(cands, designs[0].n, options.criterion, auto, options.model)
     if comp.chosen == "none":
-        message = _no_decline(design, options.criterion) if auto else ""
+        message = _no_decline(designs[0], options.criterion) if auto else ""
         return made.fit(cands["none"], comp, model="none", result=None, message=message)
-    return _decay(made, design, cands, comp)
+    design = designs[where[comp.chosen]]
+    return _decay(made.at(design.offset), design, cands, comp, (designs, per_start))
 
 
 def _choose_start(stamps: pd.DatetimeIndex, level: np.ndarray, start) -> int:
+    """The first snapshot of the decline: ``start``, or the highest level seen.
+
+    The level as seen, not with the excluded steps taken out: a window over the rise (an
+    app glitch in the first week) would otherwise take the rise out and leave the highest
+    "level" at the first snapshot, a peak of a few likes.
+    """
     if start is None:
-        # the highest (corrected) level; a display-rounded count may show it for hours
-        # around the peak: take the middle of that run
+        # a display-rounded count may show the highest level for hours around the peak:
+        # take the middle of that run
         first = int(np.argmax(level))
         run = np.flatnonzero(level[first:] != level[first])
         length = int(run[0]) if len(run) else len(level) - first
@@ -183,8 +215,22 @@ def _choose_start(stamps: pd.DatetimeIndex, level: np.ndarray, start) -> int:
     return int(after[0])
 
 
-def _design(snaps: inputs.Snapshots, i0: int) -> tuple[Design, np.ndarray, np.ndarray]:
-    """The observations from ``i0`` on, their corrected levels and hours since ``i0``."""
+def _gap(snaps: inputs.Snapshots, i0: int, start) -> float:
+    """Hours in which the peak may lie before the start: since the snapshot before it.
+
+    None when the start is given (the user says where the decline starts) or nothing is
+    seen before it; an increment across an excluded window does not bound the peak either.
+    """
+    if start is not None or i0 == 0 or not snaps.keep[i0]:
+        return 0.0
+    return float(snaps.hours[i0] - snaps.hours[i0 - 1])
+
+
+def _designs(
+    snaps: inputs.Snapshots, i0: int, gap: float
+) -> tuple[list[Design], np.ndarray, np.ndarray]:
+    """The observations from ``i0`` on, for the peak 0, ``gap / 2`` and ``gap`` hours before
+    it (one design when the gap is nil); their corrected levels and hours since ``i0``."""
     sel = np.arange(i0, len(snaps.y))
     if np.any(snaps.r[i0:] > 1) and len(sel) > MAX_DENSE:
         # display-rounded counts need a dense covariance (cubic cost); there, neighbouring
@@ -194,7 +240,11 @@ def _design(snaps: inputs.Snapshots, i0: int) -> tuple[Design, np.ndarray, np.nd
     broken = np.cumsum(~snaps.keep)[sel]
     usable = np.r_[True, np.diff(broken) == 0]
     s = snaps.hours[sel] - snaps.hours[i0]
-    return Design(s, snaps.y[sel], snaps.r[sel], usable), snaps.corrected[sel], s
+    offsets = (0.0, gap / 2, gap) if gap > 0 else (0.0,)
+    designs = [Design(s, snaps.y[sel], snaps.r[sel], usable, offset) for offset in offsets]
+    # the corrected level (excluded steps out) for start values, counted from the start
+    level = snaps.y[i0] + snaps.corrected[sel] - snaps.corrected[i0]
+    return designs, level, s
 
 
 def _no_decline(design: Design, criterion: str) -> str:
@@ -209,14 +259,21 @@ class _Maker:
 
     def __init__(self, video: str | None, snaps: inputs.Snapshots, i0: int, options: _Options):
         self.options = options
+        self.first = snaps.stamps[i0]
         self.common = dict(
             video_id=video,
-            start=snaps.stamps[i0],
+            start=self.first,  # the first snapshot of the decline, until a fit says otherwise
             peak=float(snaps.y[i0]),
             data=(snaps.stamps, snaps.y, snaps.r),
             alpha=options.alpha,
             criterion=options.criterion,
         )
+
+    def at(self, before: float) -> _Maker:
+        """The same, with the peak ``before`` hours before the first snapshot."""
+        made = copy.copy(self)
+        made.common = {**self.common, "start": self.first - pd.Timedelta(hours=before)}
+        return made
 
     def nothing(self, message: str) -> DecayFit:
         """Model "none" without any candidate fitted (too little data)."""
@@ -241,18 +298,30 @@ class _Maker:
                         **self.common)  # fmt: skip
 
 
-def _decay(made: _Maker, design: Design, cands: dict[str, Candidate], comp: Comparison):
-    """The fit of the chosen decay family: identified, not levelled off, or singular."""
+def _decay(
+    made: _Maker,
+    design: Design,
+    cands: dict[str, Candidate],
+    comp: Comparison,
+    starts: tuple[list[Design], list[dict[str, Candidate]]],
+) -> DecayFit:
+    """The fit of the chosen decay family: identified, not levelled off, or singular.
+
+    The estimate is at the chosen family's likeliest start (``design``); the intervals carry
+    the uncertainty of the model choice and of where the peak lies between two snapshots
+    (:func:`~likekit.decay.estimation.rivals` over ``starts``: each offset's design and
+    candidates).
+    """
     options, chosen = made.options, comp.chosen
     family, cand = Family.named(chosen), cands[chosen]
     straight, bounds = straight_line(design, cand, options.criterion, options.z)
+    bounds["half_life"] = (math.nan, halving_bound(family, design, cand, bounds), math.inf)
     result = infer(family, design, cand, options.cov_type)
     link = None
     if result is not None and not straight and cand.levelled:
         link = link_scale(family, result.params, result.cov_params())
-        if options.model == "auto":
-            others = rivals(design, cands, chosen, options.criterion, options.cov_type, link)
-            link = averaged_link(link, others)
+        others = rivals(*starts, cands, (chosen, link), options.criterion, options.cov_type)
+        link = averaged_link(link, others)
     why = _why_not_levelled(design, cand, straight, link, options)
     if why is not None:
         message = (

@@ -13,9 +13,9 @@ import warnings
 import numpy as np
 from scipy import optimize
 
-from likekit.decay.estimation import Candidate, Criterion
+from likekit.decay.estimation import Candidate, Criterion, given_anchor
 from likekit.decay.families import Family
-from likekit.decay.likelihood import Design
+from likekit.decay.likelihood import Design, natural
 
 Bounds = dict[str, tuple[float, float, float]]
 
@@ -30,29 +30,43 @@ def straight_line(
     covariance, it is the null of a test of the curvature, judged by the same criterion as
     the model choice. When the decline has not levelled off, the plateau is only known to be
     in [0, L] with L the upper ``1 - alpha`` bound of the level at the last snapshot (it is
-    still falling); the loss share in [1 - L / peak, 1]; and the half-life at least the time
-    the line takes to fall half-way from the start to L (for any plateau below L, the excess
-    halves no sooner).
+    still falling); the loss share in [1 - L / peak, 1]; the half-life's lower bound is
+    :func:`halving_bound`'s.
     """
     x = np.column_stack([design.anchor, -np.where(design.anchor, 0.0, design.dt)])
     wx, wy = cand.whiten(x), cand.whiten(design.endog)
     coef, *_ = np.linalg.lstsq(wx, wy, rcond=None)
-    llf = float(cand.whiten.loglike(design.endog - x @ coef).sum())
+    llf = given_anchor(cand.whiten, design.endog - x @ coef)
     penalty = 2.0 if criterion == "aic" else math.log(design.n)
     line = -2.0 * llf + penalty * 4  # level, slope and the two of the variance
     straight = line <= cand.criterion(design.n, criterion)
     cov = np.linalg.pinv(wx.T @ wx)
     end = np.array([1.0, -design.span])  # level at the last snapshot: c - b * span
-    level, slope = float(coef[0]), float(coef[1])
+    level = float(coef[0])
     high = min(max(float(end @ coef) + z * math.sqrt(max(end @ cov @ end, 0.0)), 0.0), level)
-    half = (level - high) / (2 * slope) if slope > 0 else 0.0
     share = 1.0 - high / level if level > 0 else 0.0
     bounds = {
-        "half_life": (math.nan, half, math.inf),
+        "half_life": (math.nan, 0.0, math.inf),  # see halving_bound
         "plateau": (math.nan, 0.0, high),
         "loss_share": (math.nan, share, 1.0),
     }
     return straight, bounds
+
+
+def halving_bound(family: Family, design: Design, cand: Candidate, bounds: Bounds) -> float:
+    """Least half-life of a decline whose plateau is at most ``L`` (``bounds``' plateau).
+
+    For any plateau ``P <= L`` the excess over it halves when the level reaches
+    ``(peak + P) / 2 <= (peak + L) / 2``: no sooner than the fitted path (which describes
+    the data seen, if not where they end) reaches ``(peak + L) / 2``. Hours from the peak;
+    the whole span if the path does not get there within the data. A straight line's time
+    would be too long for a convex decline (a steep start that crawls on).
+    """
+    p, a, tau, shape = natural(family, cand.x)
+    s = np.linspace(0.0, design.span + design.offset, 2001)
+    path = p + a * family.g(s, tau, shape)
+    below = np.flatnonzero(path <= (p + a + bounds["plateau"][2]) / 2)
+    return float(s[below[0]]) if len(below) else float(s[-1])
 
 
 #: half-lives tried beyond the span, in spans, by :func:`halving_unseen`
@@ -102,7 +116,7 @@ def halving_unseen(family: Family, design: Design, cand: Candidate, z: float) ->
             )
         xs = at(u, log_half)
         if xs[0] >= 0 and xs[1] >= 0:  # only admissible declines count
-            llf = float(whiten.loglike(y - design.mean(family, xs)).sum())
+            llf = given_anchor(whiten, y - design.mean(family, xs))
             if llf >= cand.llf - z**2 / 2:
                 return True
     return False

@@ -59,13 +59,23 @@ class Design:
     keep : ndarray of bool
         Whether the increment from snapshot ``i-1`` to ``i`` is usable (``keep[0]`` stands
         for the anchor).
+    offset : float
+        Hours from the peak of the mean path to the first snapshot. The peak lies between two
+        snapshots: the anchor is then the level ``offset`` hours into the decline, its mean
+        ``P + A g(offset)``, and the likes and un-likes since the peak (a random walk of
+        ``offset`` hours and ``A (1 - g(offset))`` expected un-likes) add to its variance.
+        ``P + A`` is the count at the peak.
     """
 
-    def __init__(self, t: np.ndarray, y: np.ndarray, r: np.ndarray, keep: np.ndarray):
+    def __init__(
+        self, t: np.ndarray, y: np.ndarray, r: np.ndarray, keep: np.ndarray, offset: float = 0.0
+    ):
         v = (r**2 - 1) / 12  # variance of a uniform rounding error on r integers
         idx = np.flatnonzero(keep)
         self.anchor = idx == 0
-        self.dt = t[idx] - np.where(self.anchor, 0.0, t[np.maximum(idx - 1, 0)])
+        self.offset = float(offset)
+        # the anchor's "increment" runs from the peak
+        self.dt = t[idx] - np.where(self.anchor, -self.offset, t[np.maximum(idx - 1, 0)])
         y_prev = np.where(self.anchor, 0.0, y[np.maximum(idx - 1, 0)])
         self.endog = y[idx] - y_prev
         v_prev = np.where(self.anchor, 0.0, v[np.maximum(idx - 1, 0)])
@@ -83,14 +93,22 @@ class Design:
         self.resolution = float(r.max())
         self.span = float(t[-1])
         self.n = len(idx)
-        # the family is evaluated once per snapshot time; rows pick their two ends
-        self.t, self.cur, self.prev = t, idx, np.maximum(idx - 1, 0)
+        # the family is evaluated once per snapshot time (hours since the peak); rows pick
+        # their two ends
+        self.t, self.cur, self.prev = t + self.offset, idx, np.maximum(idx - 1, 0)
         self.keep_prev = (~self.anchor).astype(float)
 
     def mean(self, family: Family, x: np.ndarray) -> np.ndarray:
         p, a, tau, shape = natural(family, x)
         g = family.g(self.t, tau, shape)
         return p * self.anchor + a * (g[self.cur] - self.keep_prev * g[self.prev])
+
+    def moved(self, family: Family, x: np.ndarray) -> np.ndarray:
+        """Expected change of each row's level: since the previous level, the anchor's since
+        the peak (what the variance of the un-likes follows)."""
+        _, a, tau, shape = natural(family, x)
+        g = family.g(self.t, tau, shape)
+        return a * (g[self.cur] - self.keep_prev * g[self.prev] - self.anchor)
 
     def mean_jac(self, family: Family, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean rows and d mean / d x, shape (n, k), with x = (P, A, log tau[, log shape])."""
@@ -168,18 +186,19 @@ def _rounding_kernel(design: Design, dmu: np.ndarray, dist2: np.ndarray | float)
     return (np.cos(phase) * damp) @ _HARMONIC_WEIGHTS
 
 
-def variance_moments(design: Design, resid: np.ndarray, mean: np.ndarray) -> tuple[float, float]:
+def variance_moments(design: Design, resid: np.ndarray, change: np.ndarray) -> tuple[float, float]:
     """Moment estimates of (sigma2, phi) in Var = sigma2 dt + phi |m| + rounding.
 
-    Differences of the residual level over several lags (1, 2, 4, ... rows) are used, not
-    only single increments: when the display step dominates one increment, the random walk
-    still shows over longer spans, and it is what limits the precision of the plateau.
+    ``change`` holds the expected change of each row (:meth:`Design.moved`). Differences of
+    the residual level over several lags (1, 2, 4, ... rows) are used, not only single
+    increments: when the display step dominates one increment, the random walk still shows
+    over longer spans, and it is what limits the precision of the plateau.
     """
-    absm = np.where(design.anchor, 0.0, np.abs(mean))
+    absm = np.abs(change)
     path = np.cumsum(resid)  # residual level (chained over the usable increments)
-    time = np.cumsum(np.where(design.anchor, 0.0, design.dt))
-    moved = np.cumsum(np.where(design.anchor, 0.0, absm))
-    mu = np.cumsum(mean)
+    time = np.cumsum(design.dt)
+    moved = np.cumsum(absm)
+    mu = np.cumsum(change)  # only differences of it are used: the anchor's part cancels
     breaks = np.cumsum(design.break_var)
     targets, xs, rounding = [], [], []
     lag = 1
@@ -209,17 +228,17 @@ def variance_moments(design: Design, resid: np.ndarray, mean: np.ndarray) -> tup
     return max(float(coef[0]), hidden), max(float(coef[1]), MIN_PHI)
 
 
-def whitener(design: Design, sigma2: float, phi: float, mean: np.ndarray) -> Whitener:
-    """Whitening for given variance parameters and current mean rows."""
-    absm = np.where(design.anchor, 0.0, np.abs(mean))
+def whitener(design: Design, sigma2: float, phi: float, change: np.ndarray) -> Whitener:
+    """Whitening for given variance parameters and expected changes (:meth:`Design.moved`)."""
+    absm = np.abs(change)
     if not design.dense:
-        d = np.where(design.anchor, 0.0, sigma2 * design.dt + phi * absm)
+        d = sigma2 * design.dt + phi * absm
         return Whitener(d + design.rounding + _FLOOR, design.offdiag)
-    time = np.cumsum(np.where(design.anchor, 0.0, design.dt))
+    time = np.cumsum(design.dt)
     moved = np.cumsum(absm)
     breaks = np.cumsum(design.break_var)
     walk = sigma2 * np.minimum.outer(time, time) + phi * np.minimum.outer(moved, moved)
-    mu = np.cumsum(mean)
+    mu = np.cumsum(change)
     dist2 = sigma2 * np.abs(np.subtract.outer(time, time)) + phi * np.abs(
         np.subtract.outer(moved, moved)
     )
@@ -240,27 +259,39 @@ def whitener(design: Design, sigma2: float, phi: float, mean: np.ndarray) -> Whi
 
 
 class DecayResults(GenericLikelihoodModelResults):
-    """statsmodels results with an HC3 sandwich for this nonlinear model."""
+    """statsmodels results with the leverage-corrected sandwiches HC2 and HC3.
+
+    statsmodels computes them for linear models only; other models get HC0 unless their
+    results define ``cov_HC2`` / ``cov_HC3``.
+    """
 
     def __init__(self, model, mlefit):
         super().__init__(model, mlefit)
-        if self.cov_type == "HC3":
-            # statsmodels computes HC3 for linear models only; others get HC0 unless their
-            # results define cov_HC3
-            self.cov_params_default = self.cov_HC3
+        if self.cov_type in ("HC2", "HC3"):
+            self.cov_params_default = self._leveraged(1.0 if self.cov_type == "HC3" else 0.5)
+
+    @property
+    def cov_HC2(self) -> np.ndarray:
+        """Sandwich with each score scaled by ``1 / sqrt(1 - h_i)`` (unbiased when the
+        variance model is right)."""
+        return self._leveraged(0.5)
 
     @property
     def cov_HC3(self) -> np.ndarray:
-        """Sandwich with each score inflated by ``1 / (1 - h_i)`` (MacKinnon & White).
+        """Sandwich with each score inflated by ``1 / (1 - h_i)`` (MacKinnon & White)."""
+        return self._leveraged(1.0)
+
+    def _leveraged(self, power: float) -> np.ndarray:
+        """Sandwich with the scores divided by ``(1 - h_i) ** power``.
 
         ``h_i`` is the leverage of innovation ``i`` in the Gauss-Newton regression: the first
         increments of a steep decline carry most of what is known about the shape, and HC0
-        underestimates the variance when a few points weigh that much.
+        underestimates the variance when a few points weigh that much (daily snapshots).
         """
         wj = self.model.wjac(self.params)
         bread = np.linalg.inv(wj.T @ wj)
         leverage = np.clip(np.einsum("ij,jk,ik->i", wj, bread, wj), 0.0, 0.99)
-        scores = self.model.score_obs(self.params) / (1.0 - leverage)[:, None]
+        scores = self.model.score_obs(self.params) / ((1.0 - leverage) ** power)[:, None]
         return bread @ (scores.T @ scores) @ bread
 
 

@@ -78,7 +78,8 @@ class DecayFit:
         included), llf, aic, bic, converged, delta (criterion minus the best), selected. All
         were fitted under one covariance, so that the criteria compare their means.
     half_life, plateau, loss_share : float
-        Hours from the start of the decline until the excess over the plateau has halved;
+        Hours from the peak of the decline until the excess over the plateau has halved
+        (the interval carries the uncertainty of where the peak lies between snapshots);
         eventual likes; share of the peak expected to be lost. Always in their physical
         range (plateau >= 0, loss share in [0, 1]); NaN when not ``identified``.
     derived : pandas.DataFrame
@@ -91,9 +92,11 @@ class DecayFit:
         would end below zero likes. The fitted path (``predict``) still describes the data,
         but where it ends is unknown; ``converged`` is then False and ``message`` says so.
     start : pandas.Timestamp
-        Start of the decline (the peak of the net count, or the ``start`` asked for).
+        Start of the decline: the peak of the fitted path, at the likeliest offset between
+        the highest snapshot and the one before it (the true peak falls between two
+        snapshots), or the ``start`` asked for. ``predict`` counts hours from it.
     peak : float
-        The count at the start.
+        The highest count seen (at the first snapshot of the decline).
     converged : bool
         The fit reached an interior optimum that statsmodels confirmed.
     message : str
@@ -153,6 +156,16 @@ class DecayFit:
         )
         self._values = self._derived(alpha)
 
+    def _quantile(self, alpha: float) -> float:
+        """Student's t quantile for ``1 - alpha`` intervals, on the residual degrees of freedom.
+
+        A sandwich estimated from a dozen increments (daily snapshots) is itself uncertain:
+        the t quantile, not the normal one, gives its intervals their level (they agree on
+        hourly data).
+        """
+        k = self._cand.k if self._cand is not None else 2
+        return float(stats.t.ppf(1 - alpha / 2, max(self.nobs - k, 1)))
+
     @property
     def _data(self) -> pd.DataFrame:
         stamps, level, res = self._series
@@ -187,7 +200,7 @@ class DecayFit:
 
         Plateau and amplitude are cut at zero (likes are never negative).
         """
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = self._quantile(alpha)
         se = np.sqrt(np.clip(np.diag(self._cov), 0, None))
         low, high = self._x - z * se, self._x + z * se
         low[:2] = np.maximum(low[:2], 0.0)
@@ -224,7 +237,7 @@ class DecayFit:
 
     # -- derived quantities --------------------------------------------------------------
     def _derived(self, alpha: float) -> np.ndarray:
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = self._quantile(alpha)
         if self._bounds is not None:
             rows = {name: list(self._bounds[name]) for name in DERIVED}
         elif self.family is None:
@@ -304,7 +317,7 @@ class DecayFit:
         mean = np.where(after, mean, np.nan)
         out = pd.DataFrame({"mean": mean}, index=idx)
         if interval:
-            z = stats.norm.ppf(1 - alpha / 2)
+            z = self._quantile(alpha)
             se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", grads, self._cov, grads), 0, None))
             out["low"], out["high"] = mean - z * se, mean + z * se
         return out

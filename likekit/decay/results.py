@@ -181,7 +181,10 @@ class DecayFit:
         )
 
     def _to_natural(self, x: np.ndarray) -> np.ndarray:
-        return np.r_[x[:2], np.exp(x[2:])] if self.family is not None else x
+        if self.family is None:
+            return x
+        with np.errstate(over="ignore"):  # a bound far beyond the span is infinite hours
+            return np.r_[x[:2], np.exp(x[2:])]
 
     @property
     def params(self) -> pd.Series:

@@ -235,7 +235,8 @@ def bin_pvalues(
         maxima[b] = stat.max()
     scale = max(float(np.std(maxima)) * math.sqrt(6) / math.pi, 1e-9)
     loc = float(np.mean(maxima)) - EULER_GAMMA * scale
-    p = -np.expm1(-np.exp(-(observed - loc) / scale))
+    with np.errstate(over="ignore"):  # far below the null's maxima: exp -> inf, p -> 1
+        p = -np.expm1(-np.exp(-(observed - loc) / scale))
     return np.where(seen.sum(axis=0) >= 2, np.clip(p, 0.0, 1.0), 1.0), sign * stouffer
 
 

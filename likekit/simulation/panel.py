@@ -675,7 +675,7 @@ class _Simulator:
         p = self.p
         start = self.start.tz_convert(None)
         hours = (start - start.normalize()) / _HOUR + np.arange(self.T) * self.h
-        days = start.dayofweek + hours / 24
+        days = start.day_of_week + hours / 24
         daily = 1 + p.daily_amplitude * np.cos(2 * np.pi * (hours - p.daily_peak_hour) / 24)
         weekly = 1 + p.weekly_amplitude * np.cos(2 * np.pi * (days - p.weekly_peak_day) / 7)
         return daily * weekly

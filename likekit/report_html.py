@@ -15,6 +15,8 @@ import json
 import re
 from typing import Any
 
+from likekit.formatting import when
+
 __all__ = ["html_exporter", "to_html"]
 
 _TEMPLATE_NAME = "likekit_report.html.j2"
@@ -32,7 +34,7 @@ def _stamp_html(stamp: dict[str, Any]) -> str:
     e = html.escape
     rows = [
         ("notebook", stamp["notebook"]),
-        ("generated", stamp["generated"]),
+        ("generated", when(stamp["generated"])),
         (
             "input",
             f"{stamp['input']['name']} (sha256 {stamp['input']['sha256']}, "

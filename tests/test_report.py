@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from likekit import report
@@ -269,6 +270,10 @@ def test_report_is_stamped(good_report):
     assert stamp["versions"]["likekit"] == metadata.version("likekit")
     page = (out / "report.html").read_text()
     assert stamp["input"]["sha256"] in page
+    # the time the report was made, in words like every other time a reader sees
+    generated = pd.Timestamp(stamp["generated"])
+    assert f"<td>{generated.day} {generated:%b %Y, %H:%M} UTC</td>" in page
+    assert "+00:00" not in page.split("</header>")[0]
     assert f"pandas {metadata.version('pandas')}" in page
     assert "<title>Report &lt;for&gt; &amp; &#39;me&#39;</title>" in page or (
         "<title>Report &lt;for&gt; &amp; 'me'</title>" in page

@@ -64,13 +64,8 @@ class Diagnosis:
     @property
     def metric(self) -> str:
         """What the table counts ("likes", "followers", ...): ``counts.attrs["metric"]``, as
-        :func:`likekit.load_counts` sets it; every sentence, table and figure uses the word.
-        Settable, for a table whose word was not carried through."""
+        :func:`likekit.load_counts` sets it; every sentence, table and figure uses the word."""
         return metric_of(self.counts)
-
-    @metric.setter
-    def metric(self, word: str) -> None:
-        self.counts.attrs["metric"] = str(word)
 
     @property
     def z_alarm(self) -> float:

@@ -35,19 +35,21 @@ _GLOB = set("*?[")
 
 
 def input_files(source: str | Path) -> list[Path]:
-    """The files an input names: itself, a folder's yt-dlp captures, or a glob's matches."""
+    """The files an input names: itself, a folder's Parquet parts (a dataset) or else its
+    yt-dlp captures, or a glob's matches."""
     path = Path(source)
     if not path.exists() and _GLOB & set(str(source)):
         return sorted(Path(p) for p in glob.glob(str(source), recursive=True))
     if path.is_dir():
-        return sorted(path.rglob("*.info.json"))
+        return sorted(path.rglob("*.parquet")) or sorted(path.rglob("*.info.json"))
     return [path]
 
 
 def read_path(
     source: str | Path, choose: Chooser, sheet: str | int | None = None
 ) -> tuple[pd.DataFrame, Source]:
-    """A file, a folder or glob of yt-dlp ``.info.json`` captures, read as the user wrote it."""
+    """A file, a Parquet dataset directory, or a folder or glob of yt-dlp ``.info.json``
+    captures, read as the user wrote it."""
     path = Path(source)
     if not path.exists() and _GLOB & set(str(source)):
         matches = input_files(source)
@@ -59,6 +61,8 @@ def read_path(
         src.error("no such file")
     if path.is_dir():
         captures = input_files(path)
+        if captures and captures[0].suffix == ".parquet":
+            return _read_parquet_dataset(path, src), src
         if not captures:
             src.error(
                 "is a folder without yt-dlp .info.json captures (expected a table file, or a "
@@ -93,6 +97,22 @@ def _read_parquet(data: bytes, src: Source) -> pd.DataFrame:
         return pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises many types for a damaged file
         src.error(f"is not a readable Parquet file ({type(exc).__name__}: {exc})")
+
+
+def _read_parquet_dataset(path: Path, src: Source) -> pd.DataFrame:
+    """A directory of Parquet parts (hive partitions such as ``creator_id=...`` become
+    columns of plain values)."""
+    import pyarrow.dataset as ds
+
+    try:
+        table = ds.dataset(path, format="parquet", partitioning="hive").to_table()
+    except Exception as exc:  # pyarrow raises many types for a damaged dataset
+        src.error(f"is not a readable Parquet dataset ({type(exc).__name__}: {exc})")
+    frame = table.to_pandas()
+    # partition values arrive as categoricals; the data contract keeps other columns' values
+    for name in frame.columns[frame.dtypes.map(lambda d: isinstance(d, pd.CategoricalDtype))]:
+        frame[name] = frame[name].astype(frame[name].cat.categories.dtype)
+    return frame
 
 
 def _read_excel(data: bytes, src: Source, sheet: str | int | None) -> tuple[pd.DataFrame, Source]:

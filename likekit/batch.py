@@ -40,28 +40,6 @@ CSV_CHUNK = 100_000
 CSV_PROGRESS_FROM = 200_000
 
 
-def read_input(path: str | os.PathLike[str]) -> str | Path | pd.DataFrame:
-    """What :func:`likekit.load_counts` should read for ``path``: the path itself, or for a
-    directory the Parquet dataset it holds (partition columns such as ``creator_id=...``
-    become columns of plain values)."""
-    path = Path(path)
-    if not path.is_dir() or not any(path.rglob("*.parquet")):
-        return path  # a file, or a folder of yt-dlp captures: load_counts reads those
-    import pyarrow.dataset as ds
-
-    try:
-        table = ds.dataset(path, format="parquet", partitioning="hive").to_table()
-    except Exception as exc:  # pyarrow raises many types for a damaged dataset
-        raise LikekitInputError(
-            f"{path}: is not a readable Parquet dataset ({type(exc).__name__}: {exc})"
-        ) from None
-    frame = table.to_pandas()
-    # partition values arrive as categoricals; the data contract keeps other columns' values
-    for name in frame.columns[frame.dtypes.map(lambda d: isinstance(d, pd.CategoricalDtype))]:
-        frame[name] = frame[name].astype(frame[name].cat.categories.dtype)
-    return frame
-
-
 def diagnose_to_dir(
     source: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -105,7 +83,7 @@ def diagnose_to_dir(
     bar = tqdm(total=4, desc="likekit diagnose", unit="stage", disable=not progress, leave=False)
     with bar:
         with _stage(bar, "read"):
-            data = load_counts(read_input(source), **(load_options or {}))
+            data = load_counts(source, **(load_options or {}))
         with _stage(bar, "diagnose"):
             if panel is None:
                 diag = diagnose(data)

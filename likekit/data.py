@@ -118,7 +118,8 @@ def load_counts(
     ----------
     source : str, Path or DataFrame
         A CSV file (UTF-8, a BOM tolerated; comma, semicolon or tab, sniffed from the header),
-        an Excel workbook (``.xlsx``, ``.xls``, ``.ods``), a Parquet file, a JSON file (an
+        an Excel workbook (``.xlsx``, ``.xls``, ``.ods``), a Parquet file or a directory of
+        Parquet parts (a dataset; hive partitions become columns), a JSON file (an
         array of records, JSON Lines, or an object holding one array; nested fields are
         flattened to ``stats.diggCount``), a folder or glob of yt-dlp ``.info.json``
         captures (``epoch``, the capture time, is the timestamp), or a DataFrame whose columns

@@ -102,7 +102,7 @@ def test_replacing_a_directory_drops_stale_files(two_creators, tmp_path, capsys)
 def test_bad_dataset_directory_is_one_line_error(tmp_path, make, message):
     make(tmp_path)
     with pytest.raises(lk.LikekitInputError, match=message):
-        lk.load_counts(batch.read_input(tmp_path))
+        lk.load_counts(tmp_path)
 
 
 def test_simulate_writes_parquet_by_suffix(tmp_path):

@@ -4,6 +4,10 @@
 module                    what it holds
 ========================  ====================================================================
 ``panel``                 :func:`simulate`: a creator's panel of videos, every cause, the truth
+``params``                :class:`SimParams`, the generative model's parameters, checked
+``simulator``             the generative model: attention, likes, un-likes, bots, glitches
+``tables``                the simulation's tables: what the app shows and the ground truth
+``result``                :class:`Simulation`: the tables with their plot and files
 ``catalog``               the named scenarios (:func:`scenarios`) and the claim each illustrates
 ``decline``               :func:`simulate_decline` / :func:`draw_decline`: one decline with
                           known decay parameters, the decay fits' test and benchmark bench
@@ -12,7 +16,9 @@ module                    what it holds
 
 from likekit.simulation.catalog import SCENARIOS, Scenario, scenarios
 from likekit.simulation.decline import MODELS, draw_decline, simulate_decline
-from likekit.simulation.panel import SimParams, Simulation, simulate
+from likekit.simulation.panel import simulate
+from likekit.simulation.params import SimParams
+from likekit.simulation.result import Simulation
 
 __all__ = [
     "MODELS",

@@ -74,13 +74,13 @@ def timestamps(
             hint = f"; its layout is date_format={date_format!r}" if date_format else ""
             what = f"{_EXAMPLE}, got {value!r}{hint}"
         src.error(what, row=row, column="timestamp")
-    return stamps.as_unit("us")
+    return stamps if stamps.unit == "us" else stamps.as_unit("us")  # as_unit copies
 
 
 def _text(column: pd.Series) -> pa.Array:
     if column.dtype == object:  # mixed cells (Excel): dates as ISO text, the rest as text
         column = column.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
-    array = pa.array(column.astype("str"), type=pa.string())
+    array = pa.array(column.astype("str"), type=pa.large_string())
     return pc.utf8_trim_whitespace(
         array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
     )

@@ -188,7 +188,7 @@ def parse_displays(
 
     Parameters
     ----------
-    text : pyarrow.Array of str
+    text : pyarrow.Array of string or large_string
     rounding : {"truncate", "round"}
     thousands, decimal : str, optional
         The one thousands separator and the one decimal mark of the source, when its
@@ -203,6 +203,7 @@ def parse_displays(
         (and capped at 2**62) rather than wrapped around in int64, so callers can reject them.
     """
     group, marks = _separators(thousands, decimal)
+    text = text.cast(pa.string())  # pandas' large_string too (the kernels below join strings)
     parts = pc.extract_regex(pc.utf8_upper(text), _display_pattern(group, marks))
     valid = parts.is_valid().to_numpy(zero_copy_only=False)
 

@@ -245,7 +245,8 @@ def _read_csv(data: bytes, src: Source, choose: Chooser) -> pd.DataFrame:
     header = next(csv.reader(io.StringIO(header_text), delimiter=delimiter), [])
     if len(set(header)) != len(header):
         src.error(f"has repeated column names in its header: {header}")
-    text = {name: pa.string() for name in header}
+    # large_string is pandas' str storage: to_pandas then copies no text
+    text = {name: pa.large_string() for name in header}
     stamp = choose(header, src).get("timestamp")
     # times with offsets parse in Arrow as it reads (the common export); any other layout is
     # read as text and left to likekit._dates

@@ -262,7 +262,7 @@ def _normalise(
         "resolution": steps,
         **counts,
     }
-    frame = pd.DataFrame(out)
+    frame = pd.DataFrame(out, copy=False)  # every column is new or a copy-on-write view
     used = set(roles.values())
     for column in headers:  # the user's other columns, unless named like a contract column
         if column not in used and column not in frame.columns:
@@ -291,7 +291,8 @@ def _infer_resolution(frame: pd.DataFrame) -> list[str]:
 
 
 def _arrow_text(column: pd.Series) -> pa.Array:
-    array = pa.array(column.astype("str"), type=pa.string())
+    # large_string: pandas' own str storage, so a str column converts without a copy
+    array = pa.array(column.astype("str"), type=pa.large_string())
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
@@ -299,15 +300,16 @@ def _distinct_text(array: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     """Codes into the column's distinct values, stripped, and which rows are missing.
 
     Values repeat in these columns ("12.3K"), so blanks are trimmed once per distinct value;
-    an empty or blank cell is missing (code -1 for a null).
+    an empty or blank cell is missing (code -1 for a null). Codes are ``intp``: numpy gathers
+    with them ~4x faster than with Arrow's int32 indices.
     """
     encoded = pc.dictionary_encode(array)
     values = pc.utf8_trim_whitespace(encoded.dictionary)
     blank = pc.equal(values, "").to_numpy(zero_copy_only=False)
     if encoded.null_count == 0 and not blank.any():
-        codes = encoded.indices.to_numpy()
+        codes = encoded.indices.to_numpy().astype(np.intp)
         return codes, values, np.zeros(len(codes), dtype=bool)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp)
     return codes, values, np.append(blank, True)[codes]  # code -1 picks the appended True
 
 
@@ -320,17 +322,27 @@ def _video_ids(column: pd.Series, src: Source) -> pd.Series:
     kind = pd.api.types.infer_dtype(column, skipna=True)
     if kind in ("floating", "mixed-integer-float", "mixed"):
         column = column.map(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
-    ids = _arrow_text(column.astype("str"))
-    # two reductions over the column; the row is looked for only when one is blank
-    if (
-        ids.null_count
-        or (pc.min(pc.utf8_length(ids)).as_py() or 0) == 0
-        or (pc.any(pc.utf8_is_space(ids)).as_py())
-    ):
+    ids = _arrow_text(column)
+    if ids.null_count or _may_be_blank(ids):  # the exact test only then
         blank = pc.or_kleene(pc.equal(ids, ""), pc.utf8_is_space(ids))
         empty = pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
-        src.error("missing video id", row=_first(empty), column="video_id")
-    return column.astype("str")
+        if empty.any():
+            src.error("missing video id", row=_first(empty), column="video_id")
+    # one contiguous Arrow array: sorting and comparing ids later need no copy
+    return pd.Series(pd.array(ids, dtype="str"), copy=False)
+
+
+def _may_be_blank(text: pa.Array) -> bool:
+    """Whether a value of ``text`` (no nulls) may be empty or blank, read from its buffers:
+    a blank value is empty or starts with a space or a non-ASCII byte (a no-break space),
+    a test of lengths and first bytes only, ~5x faster than Arrow's string kernels."""
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    _, offsets, data = text.buffers()
+    ends = np.frombuffer(offsets, width)[text.offset : text.offset + len(text) + 1]
+    if len(text) == 0 or (ends[1:] == ends[:-1]).any():
+        return True
+    first = np.frombuffer(data, np.uint8)[ends[:-1].astype(np.intp)]
+    return bool(((first <= 32) | (first >= 128)).any())
 
 
 def _numbers_as_text(column: pd.Series, src: Source, name: str) -> pd.Series:
@@ -418,7 +430,8 @@ def _parse_text_counts(
                 column=name,
             )
         missing = text.is_null().to_numpy(zero_copy_only=False)
-        lower = pc.fill_null(pc.cast(text, pa.int64()), 0).to_numpy()
+        # a copy: the table's Int64 column must be writable, Arrow's buffers are not
+        lower = pc.fill_null(pc.cast(text, pa.int64()), 0).to_numpy(False, writable=True)
         _not_absurd(lower, src, name)
         return lower, np.ones(n, dtype=np.int64), missing
     # display strings repeat ("12.3K"): parse each distinct value once
@@ -461,7 +474,7 @@ def _resolution_column(column: pd.Series, src: Source) -> np.ndarray:
 
 
 def _keys(frame: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
-    ids = pa.array(frame["video_id"], type=pa.string())
+    ids = pa.array(frame["video_id"], type=pa.large_string())
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     return ids, frame["timestamp"].to_numpy(dtype="datetime64[us]").view(np.int64)

@@ -515,6 +515,45 @@ def test_blank_cells_are_missing_counts_but_required_elsewhere():
         lk.load_counts(table.assign(timestamp=[" ", "2026-01-06"]))
 
 
+@pytest.mark.parametrize(
+    ("ids", "row"),
+    [
+        (["a", ""], 3),
+        (["a", "\t"], 3),
+        (["\u00a0", "a"], 2),  # a no-break space alone
+        (["a", "\u3000\u3000"], 3),  # an ideographic space (three bytes, the first >= 128)
+    ],
+)
+def test_blank_video_ids_are_found_whatever_the_whitespace(tmp_path, ids, row):
+    path = tmp_path / "blank_id.csv"
+    rows = [f"{v},2026-01-05T0{i}:00:00Z,5" for i, v in enumerate(ids)]
+    path.write_text("\n".join(["video_id,timestamp,likes", *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(LikekitInputError, match=f"row {row}, column 'video_id': missing video id"):
+        lk.load_counts(path)
+
+
+def test_ids_that_start_with_spaces_or_other_scripts_are_kept(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text(
+        "video_id,timestamp,likes\n\u00e9t\u00e9,2026-01-05T00:00:00Z,5\n"
+        '" b",2026-01-05T00:00:00Z,6\n',
+        encoding="utf-8",
+    )
+    assert lk.load_counts(path)["video_id"].tolist() == [" b", "\u00e9t\u00e9"]
+
+
+@pytest.mark.parametrize("likes", ["5", "1.2K"])
+def test_loaded_table_is_ours_to_change(tmp_path, likes):
+    # the loader hands Arrow's buffers to pandas without copies where it can: none read-only
+    path = tmp_path / "counts.csv"
+    path.write_text(f"video_id,timestamp,likes,views\na,2026-01-05T00:00:00Z,{likes},7\n")
+    counts = lk.load_counts(path)
+    counts.loc[0, ["likes", "resolution", "views"]] = [1, 2, 3]
+    counts.loc[0, "timestamp"] = pd.Timestamp("2026-01-06", tz="UTC")
+    counts.loc[0, "video_id"] = "b"
+    assert counts.iloc[0].tolist() == ["b", pd.Timestamp("2026-01-06", tz="UTC"), 1, 2, 3]
+
+
 # --------------------------------------------------------------------------- bring your own data
 
 #: good files, the options they need and the table they hold, written out by hand

@@ -325,7 +325,7 @@ def test_status_changes_are_not_purges():
     assert not ((ev["cause"] == "purge") & ev["video_id"].isin(["v01", "v02"])).any()
 
 
-def test_degenerate_videos_get_a_status_and_input_is_untouched():
+def test_degenerate_videos_get_a_data_quality_and_input_is_untouched():
     counts = panel(n=2, hours=200, seed=7)
     ts = counts["timestamp"].iloc[:200]
     extra = pd.concat(
@@ -347,14 +347,17 @@ def test_degenerate_videos_get_a_status_and_input_is_untouched():
     before = table.copy()
     d = lk.diagnose(table)
     pd.testing.assert_frame_equal(table, before)
-    st = d.videos["status"]
+    st = d.videos["data_quality"]
     assert (st["one"], st["none"], st["flat"], st["gaps"]) == (
         "one_snapshot",
         "all_missing",
         "constant",
         "large_gaps",
     )
+    # the column's old name, deprecated, holds the same values for one release
+    pd.testing.assert_series_equal(d.videos["status"], st, check_names=False)
     summary = d.summary()
+    pd.testing.assert_series_equal(summary["data_quality"], st, check_names=False)
     assert set(summary.index) == set(table["video_id"])
     assert summary["verdict"].str.len().gt(0).all()
 
@@ -470,7 +473,7 @@ def test_youtube_status_changes_are_found_and_little_else():
     status = d.events.loc[d.events["cause"] == "status"].set_index("video_id")["detail"]
     assert status.get("5gH8iXNW8wE") == "video_removed"
     assert status.get("NSFXDaMFUN4") == "likes_hidden"
-    ok = (d.videos["status"] == "ok").sum()
+    ok = (d.videos["data_quality"] == "ok").sum()
     assert (d.events["cause"] != "status").sum() / ok < 0.1
 
 
@@ -486,7 +489,7 @@ def test_youtube_trending_is_a_quiet_control():
         }
     )
     d = lk.diagnose(counts)
-    ok = d.videos["status"] == "ok"
+    ok = d.videos["data_quality"] == "ok"
     assert ok.sum() > 20
     assert len(d.events.loc[d.events["cause"] != "status"]) / ok.sum() < 0.1
 

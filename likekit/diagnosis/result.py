@@ -40,8 +40,11 @@ class Diagnosis:
         z-score of the move that revealed it, negative for a loss) and p_value (against
         videos moving independently, calibrated for every bin and test scanned).
     videos : DataFrame
-        Per video: snapshots, observed likes, status ("ok", "all_missing", "one_snapshot",
-        "too_short", "constant", "large_gaps").
+        Per video: snapshots, observed likes, data_quality ("ok", "all_missing",
+        "one_snapshot", "too_short", "constant", "large_gaps"). Deprecated: the same values
+        are still in a ``status`` column (its old name, which clashed with the cause
+        "status"), kept for this release only; a column cannot warn when it is read, so
+        this note is the warning. Read ``data_quality``.
     increments : DataFrame
         The standardized increments the detector worked on (see
         :mod:`likekit.diagnosis.increments`).
@@ -56,7 +59,7 @@ class Diagnosis:
         self.counts = counts
         self.events = events
         self.waves = waves
-        self.videos = videos
+        self.videos = _with_data_quality(videos)
         self.increments = increments
         self.options = options
         self._fits: dict[str, Any] = {}
@@ -210,7 +213,7 @@ class Diagnosis:
         hours = (glitch["end"] - glitch["start"]) / pd.Timedelta(hours=1)
         out["glitch_hours"] = hours.groupby(glitch["video_id"]).sum().reindex(out.index)
         out["glitch_hours"] = out["glitch_hours"].fillna(0.0).where(acc["peak"].notna())
-        out["data_quality"] = self.videos["status"]
+        out["data_quality"] = self.videos["data_quality"]
         kinds = ev.groupby("video_id")["detail"].agg(set)
         n_glitch = glitch.groupby("video_id").size()
         out["verdict"] = [
@@ -253,3 +256,11 @@ class Diagnosis:
         if one.empty and video_id not in self.videos.index:
             raise KeyError(f"no video {video_id!r} in this diagnosis")
         return video_plot(self, ax, one, video_id)
+
+
+def _with_data_quality(videos: pd.DataFrame) -> pd.DataFrame:
+    """The pipeline's ``status`` column named ``data_quality``, its old name kept as a copy
+    for one release (deprecated); a table that has both already is left as it is."""
+    if "data_quality" in videos.columns:  # combined from panels' own Diagnosis.videos
+        return videos
+    return videos.rename(columns={"status": "data_quality"}).assign(status=videos["status"])

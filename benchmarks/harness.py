@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 OUT_DIR = Path(__file__).resolve().parent.parent / "reports" / "benchmarks"
 
 
@@ -33,6 +35,14 @@ class Row:
     goal: str = ""
     passed: bool | None = None
     judged_quick: bool = False
+
+    def __post_init__(self) -> None:
+        # numpy scalars (``per_100 <= 1`` is a numpy bool) as Python values: JSON writes them
+        # as true/false and numbers, not as the strings its str() fallback would make
+        for name in ("likekit", "baseline", "passed"):
+            value = getattr(self, name)
+            if isinstance(value, np.generic):
+                setattr(self, name, value.item())
 
     @property
     def ratio(self) -> float | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import types
 
+import numpy as np
 import pytest
 
 import benchmarks.__main__ as bench_main
@@ -44,3 +46,21 @@ def test_exit_code_says_whether_a_judged_goal_was_missed(
     monkeypatch.setattr(harness, "OUT_DIR", tmp_path)
     assert bench_main.main(["loader", *argv]) == code
     assert said in capsys.readouterr().out
+
+
+def test_report_json_has_json_booleans_and_numbers(monkeypatch, tmp_path):
+    # the real-data rows compute their verdicts with numpy (np.float64(0.5) <= 1)
+    monkeypatch.setattr(harness, "OUT_DIR", tmp_path)
+    share = np.float64(0.5)
+    rows = [
+        Row("share", share, np.float64(2.0), goal="<= 1", passed=share <= 1),
+        Row("count", np.int64(3), goal="0", passed=np.int64(3) == 0),
+    ]
+    harness.report("numpy", rows)
+    written = json.loads((tmp_path / "numpy.json").read_text())["rows"]
+    assert [(r["likekit"], r["baseline"], r["passed"]) for r in written] == [
+        (0.5, 2.0, True),
+        (3, None, False),
+    ]
+    assert [type(r["passed"]) for r in written] == [bool, bool]
+    assert written[0]["ratio"] == 0.25

@@ -423,6 +423,8 @@ def _atomic_write(path: Path, data: str | bytes) -> None:
 #: the kernel draws figures inline whatever the caller's MPLBACKEND says: Agg (common on
 #: servers, in containers and CI) would leave a report without figures
 KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+#: every figure the kernel shows carries alt text (:mod:`likekit.report_kernel`)
+KERNEL_ARGS = ["--ext=likekit.report_kernel"]
 
 
 def _kernel_manager() -> Any:
@@ -441,9 +443,9 @@ def _kernel_manager() -> Any:
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
-                self._kernel_spec = KernelSpec(
-                    resource_dir=RESOURCES, env=KERNEL_ENV, **get_kernel_dict()
-                )
+                spec = get_kernel_dict()
+                spec["argv"] = [*spec["argv"], *KERNEL_ARGS]
+                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, env=KERNEL_ENV, **spec)
             return self._kernel_spec
 
     if os.name != "posix":

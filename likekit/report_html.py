@@ -2,7 +2,9 @@
 
 nbconvert's ``lab`` template loads require.js, MathJax and mermaid from a CDN, so opening a
 report would contact the internet: the template below drops those scripts (the reports use
-no LaTeX, diagrams or widgets; CSS and figures are inlined by nbconvert). Diagnostics a
+no LaTeX, diagrams or widgets; CSS and figures are inlined by nbconvert), and gives each
+figure the alt text the kernel wrote in its metadata (:mod:`likekit.report_kernel`; the lab
+template has no alt attribute). Diagnostics a
 kernel writes to stderr (warnings, which name local files, and log lines) stay in
 ``executed.ipynb`` for analysts but are not shown to a report's reader.
 """
@@ -26,6 +28,19 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {% block html_head_js_mathjax %}{% endblock html_head_js_mathjax %}
 {% block html_head_js_mermaidjs %}{% endblock html_head_js_mermaidjs %}
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+{%- for key in ('width', 'height', 'alt') %}
+{%- set value = output | get_metadata(key, 'image/png') %}
+{%- if value is not none %} {{ key }}="{{ value | escape_html }}"{% endif %}
+{%- endfor %}
+{%- set background = output | get_metadata('needs_background', 'image/png') %}
+ class="
+{%- if output | get_metadata('unconfined', 'image/png') %}unconfined {% endif %}
+{%- if background %}jp-needs-{{ background | escape_html }}-background{% endif %}">
+</div>
+{% endblock data_png %}
 """
 
 

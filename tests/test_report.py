@@ -26,6 +26,7 @@ import pytest
 from likekit import report
 from likekit.cli import main
 from likekit.data import LikekitInputError, load_counts, sample_path
+from likekit.report_kernel import describe
 
 PROBE = Path(__file__).parent / "data" / "report_probe.ipynb"
 HOSTILE_ID = '<img src=x onerror="alert(1)">'
@@ -335,6 +336,30 @@ def test_kernel_draws_inline_under_agg_quietly_and_without_widgets(good_report):
     assert nb.metadata["papermill"]["parameters"]["interactive"] is False
     assert "without encryption" not in good_report.proc.stderr
     assert "Traceback" not in good_report.proc.stderr
+
+
+def test_report_figures_have_alt_text_in_their_own_words(good_report):
+    page = (good_report.out / "report.html").read_text()
+    alts = [m[1] for m in re.findall(r"<img[^>]*\balt=([\"'])(.*?)\1", page)]
+    assert alts == ["Figure: likes."]  # the probe's one figure, titled "likes"
+    assert "No description has been provided" not in page
+    assert "Alternative text is missing" not in good_report.proc.stderr
+
+
+def test_figure_description_reads_titles_labels_and_a_few_legend_entries():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    top = fig.subplots()
+    for i in range(8):
+        top.plot([0, 1], label=f"<v{i}>")
+    top.legend()
+    top.set(title="panel", ylabel="likes")
+    fig.suptitle("Waves & videos")
+    assert describe(fig) == (
+        "Figure: Waves & videos; panel (likes; <v0>, <v1>, <v2>, <v3>, <v4>, <v5>, 2 more)."
+    )
+    assert describe(Figure()) == "Figure without a title."
 
 
 def test_failing_cell_exits_1_with_one_line_and_keeps_last_good_report(

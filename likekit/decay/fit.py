@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import ThreadpoolController
 
 from likekit.data import LikekitInputError, load_counts
 from likekit.decay import inputs
@@ -149,7 +151,22 @@ def fit_decay(
     """
     options = _Options(model, start, criterion, exclude, alpha, cov_type)
     video, table = inputs.load_one(counts)
-    return _fit(video, *inputs.columns(table), options)
+    with _one_thread():
+        return _fit(video, *inputs.columns(table), options)
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()  # once: it looks through the loaded libraries
+
+
+def _one_thread():
+    """BLAS and LAPACK on one thread while fitting (restored after).
+
+    The fits solve matrices of at most :data:`MAX_DENSE` rows, thousands of times: threads
+    cost more there than they save, up to ten times the whole fit on a busy machine.
+    """
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def _fit(
@@ -470,16 +487,17 @@ def fit_decay_many(
     except TypeError:
         unknown = set(kwargs) - set(_Options.__dataclass_fields__)
         raise TypeError(f"fit_decay_many got unexpected options {sorted(unknown)}") from None
-    rows = [
-        _row(str(video), fit)
-        for video, fit in tqdm(
-            _fits(counts, options),
-            total=counts["video_id"].nunique(),
-            disable=not progress,
-            desc="fit_decay",
-            unit="video",
-        )
-    ]
+    with _one_thread():
+        rows = [
+            _row(str(video), fit)
+            for video, fit in tqdm(
+                _fits(counts, options),
+                total=counts["video_id"].nunique(),
+                disable=not progress,
+                desc="fit_decay",
+                unit="video",
+            )
+        ]
     columns = ["video_id", "model", "converged", "identified", "message", "start", "peak"]
     columns += ["params"]
     columns += [f"{n}{suffix}" for n in DERIVED for suffix in ("", "_low", "_high")]

@@ -65,15 +65,26 @@ class Design:
         ``P + A g(offset)``, and the likes and un-likes since the peak (a random walk of
         ``offset`` hours and ``A (1 - g(offset))`` expected un-likes) add to its variance.
         ``P + A`` is the count at the peak.
+    free_anchor : bool
+        The peak may follow the snapshot before the anchor (the count rising until then):
+        the increment to the anchor is not used, and the anchor's level is free
+        (:func:`~likekit.decay.estimation.given_anchor`).
     """
 
     def __init__(
-        self, t: np.ndarray, y: np.ndarray, r: np.ndarray, keep: np.ndarray, offset: float = 0.0
+        self,
+        t: np.ndarray,
+        y: np.ndarray,
+        r: np.ndarray,
+        keep: np.ndarray,
+        offset: float = 0.0,
+        free_anchor: bool = False,
     ):
         v = (r**2 - 1) / 12  # variance of a uniform rounding error on r integers
         idx = np.flatnonzero(keep)
         self.anchor = idx == 0
         self.offset = float(offset)
+        self.free_anchor = free_anchor
         # the anchor's "increment" runs from the peak
         self.dt = t[idx] - np.where(self.anchor, -self.offset, t[np.maximum(idx - 1, 0)])
         y_prev = np.where(self.anchor, 0.0, y[np.maximum(idx - 1, 0)])

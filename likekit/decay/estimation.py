@@ -24,6 +24,7 @@ from likekit.decay.likelihood import (
     DecayLikelihood,
     Design,
     Whitener,
+    covariance,
     variance_moments,
     whitener,
 )
@@ -441,7 +442,9 @@ def rivals(
             if h is cands[name]:
                 out.append((float(w * share), chosen[1]))
                 continue
-            res = infer(family, design, h, cov_type)
-            if res is not None:
-                out.append((float(w * share), link_scale(family, res.params, res.cov_params())))
+            try:  # at the least-squares optimum: a polish would move it by a hair
+                cov = covariance(family, design, h.x, h.whiten, cov_type)
+            except np.linalg.LinAlgError:  # singular: not identified, left out
+                continue
+            out.append((float(w * share), link_scale(family, h.x, cov)))
     return out

@@ -131,9 +131,10 @@ class DecayFit:
         would end below zero likes. The fitted path (``predict``) still describes the data,
         but where it ends is unknown; ``converged`` is then False and ``message`` says so.
     start : pandas.Timestamp
-        Start of the decline: the peak of the fitted path, at the likeliest offset between
-        the highest snapshot and the one before it (the true peak falls between two
-        snapshots), or the ``start`` asked for. ``predict`` counts hours from it.
+        Start of the decline: the peak of the fitted path, at its likeliest place between
+        the snapshot before the highest one and the snapshot after it (the true peak falls
+        between two snapshots), or the ``start`` asked for. ``predict`` counts hours from
+        it.
     peak : float
         The highest count seen (at the first snapshot of the decline).
     converged : bool

@@ -14,9 +14,10 @@ module              what it holds
                     (random walk of likes and un-likes, display rounding), whitening, the
                     statsmodels ``GenericLikelihoodModel``
 ``estimation``      start values, bounds, solving, the candidates under one covariance,
-                    model comparison, inference and the model-choice widening
+                    model comparison, inference, the rivals and places of the peak
 ``identification``  whether the decline has levelled off within the data; bounds if not
-``results``         :class:`DecayFit`; the scales of the derived intervals
+``results``         :class:`DecayFit`; the scales of the derived intervals and their
+                    model-averaged tail areas
 ``inputs``          one video's snapshots: checked by the loader, exclusions applied
 ``fit``             :func:`fit_decay` and :func:`fit_decay_many`
 ==================  ======================================================================

@@ -22,9 +22,9 @@ from scipy import stats
 
 import likekit as lk
 from likekit.decay import MODELS, fit_decay, fit_decay_many
-from likekit.decay.estimation import averaged_link
 from likekit.decay.families import FAMILIES as FAMILIES_BY_NAME
 from likekit.decay.families import Family
+from likekit.decay.results import tail_area_interval
 from likekit.simulation import draw_decline, simulate_decline
 
 FAMILIES = ("exponential", "power_law", "stretched_exponential")
@@ -420,13 +420,33 @@ def test_derived_intervals_carry_the_model_choice():
 
 
 def test_model_choice_widens_and_never_narrows():
-    # Buckland et al.: a rival that disagrees widens the interval; a more precise rival that
-    # agrees leaves it as it is
-    chosen = {"plateau": (0.0, 1.0, "raw")}
-    disagree = averaged_link(chosen, [(0.5, chosen), (0.5, {"plateau": (3.0, 0.5, "raw")})])
-    assert disagree["plateau"][1] == pytest.approx(0.5 * 1.0 + 0.5 * np.hypot(0.5, 3.0))
-    agree = averaged_link(chosen, [(0.5, chosen), (0.5, {"plateau": (0.0, 0.1, "raw")})])
-    assert agree["plateau"] == chosen["plateau"]
+    # MATA: a rival that disagrees widens the interval toward itself; a more precise rival
+    # that agrees leaves it as it is
+    chosen = (0.0, 1.0, "raw")
+    alone = tail_area_interval(chosen, [(1.0, chosen)], 0.05, 30)
+    assert alone == pytest.approx(stats.t.interval(0.95, 30))
+    low, high = tail_area_interval(chosen, [(0.5, chosen), (0.5, (3.0, 0.5, "raw"))], 0.05, 30)
+    assert low == pytest.approx(alone[0]) and high > alone[1]
+    agree = tail_area_interval(chosen, [(0.5, chosen), (0.5, (0.0, 0.1, "raw"))], 0.05, 30)
+    assert agree == pytest.approx(alone)
+    # another scale (a loss share on its edge) or no finite error: left out
+    odd = [(0.5, chosen), (0.3, (9.0, 1.0, "logit")), (0.2, (9.0, np.nan, "raw"))]
+    assert tail_area_interval(chosen, odd, 0.05, 30) == pytest.approx(alone)
+
+
+def test_tail_area_bounds_leave_alpha_over_two_of_the_mixture_outside():
+    # the bounds are where the weighted mixture of the components' t distributions leaves
+    # alpha / 2 on each side (Turek & Fletcher 2012), checked by sampling the mixture
+    parts = [(0.6, (1.0, 0.3, "log")), (0.3, (2.0, 0.5, "log")), (0.1, (0.5, 0.2, "log"))]
+    low, high = tail_area_interval((1.0, 0.0, "log"), parts, 0.1, 12)  # no own interval
+    rng = np.random.default_rng(0)
+    pick = rng.choice(3, size=400_000, p=[w for w, _ in parts])
+    centre = np.array([t for _, (t, _, _) in parts])[pick]
+    scale = np.array([se for _, (_, se, _) in parts])[pick]
+    draws = centre + scale * rng.standard_t(12, size=len(pick))
+    # Monte Carlo error of a share near 0.05 on 400,000 draws: ~0.00035
+    assert np.mean(draws < low) == pytest.approx(0.05, abs=0.0015)
+    assert np.mean(draws > high) == pytest.approx(0.05, abs=0.0015)
 
 
 def test_aic_criterion_and_fixed_model():
@@ -614,8 +634,13 @@ def test_an_early_bend_that_crawls_on_is_not_taken_for_a_plateau():
 
 
 def test_identified_declines_are_not_flagged(replications):
-    # on 14 days after the peak the curvature of these declines is plain
-    assert replications["identified"].mean() >= 0.97
+    # on 14 days after the peak the curvature of exponential and power-law declines is plain
+    plain = replications["family"] != "stretched_exponential"
+    assert replications.loc[plain, "identified"].mean() >= 0.97
+    # a stretched exponential with a small beta falls steeply in the hour after a peak that
+    # no snapshot sees, then crawls: through the display's steps of 100 likes a half-life
+    # beyond the span may fit as well (profile likelihood), and the fit says so
+    assert replications.loc[~plain, "identified"].mean() >= 0.85
 
 
 # ---------------------------------------------------------------------------------------

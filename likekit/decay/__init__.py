@@ -14,9 +14,10 @@ module              what it holds
                     (random walk of likes and un-likes, display rounding), whitening, the
                     statsmodels ``GenericLikelihoodModel``
 ``estimation``      start values, bounds, solving, the candidates under one covariance,
-                    model comparison, inference and the model-choice widening
+                    model comparison, inference, the rivals and places of the peak
 ``identification``  whether the decline has levelled off within the data; bounds if not
-``results``         :class:`DecayFit`; the scales of the derived intervals
+``results``         :class:`DecayFit`; the scales of the derived intervals and their
+                    model-averaged tail areas
 ``inputs``          one video's snapshots: checked by the loader, exclusions applied
 ``fit``             :func:`fit_decay` and :func:`fit_decay_many`
 ==================  ======================================================================
@@ -27,8 +28,9 @@ refitted under the variance of the best one, so that AIC/BIC compare fits of the
 Inference: statsmodels' ``GenericLikelihoodModel`` (analytic score and information) polishes
 the chosen fit and gives a sandwich covariance, robust to a wrong variance function.
 Half-life, plateau and loss share get delta-method intervals on the log, raw and logit scales
-(Student's t), widened for the uncertainty of the model choice and of where the peak lies
-between two snapshots (Buckland et al. 1997; see :func:`fit_decay`). Coverage is checked by
+(Student's t), combined over the rival families and the places the peak may lie between
+two snapshots as model-averaged tail areas (MATA, Turek & Fletcher 2012; see
+:func:`fit_decay`). Coverage is checked by
 simulation in ``tests/test_decay.py`` and ``benchmarks/bench_decay.py``.
 
 Physical bounds: the plateau and amplitude are never below zero (a fit that wants a negative

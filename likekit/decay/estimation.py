@@ -4,8 +4,9 @@ Gaussian quasi-likelihood of the anchor and increments (feasible GLS: variance m
 several lags, then the mean by Levenberg-Marquardt); every candidate is then refitted under
 the variance of the best one, so that AIC/BIC compare fits of the mean. statsmodels'
 :class:`~likekit.decay.likelihood.DecayLikelihood` polishes the chosen fit and gives a
-sandwich covariance, robust to a wrong variance function; rivals close by the criterion widen
-the derived intervals (Buckland et al. 1997).
+sandwich covariance, robust to a wrong variance function; rivals close by the criterion and
+the other places of the peak enter the derived intervals as a model-averaged tail area
+(:func:`~likekit.decay.results.tail_area_interval`, Turek & Fletcher 2012).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from likekit.decay.likelihood import (
     DecayLikelihood,
     Design,
     Whitener,
+    covariance,
     variance_moments,
     whitener,
 )
@@ -52,14 +54,22 @@ class Candidate:
         return -2.0 * self.llf + penalty * self.k
 
 
-def given_anchor(whiten: Whitener, resid: np.ndarray) -> float:
+def given_anchor(whiten: Whitener, resid: np.ndarray, free_anchor: bool = False) -> float:
     """Log-likelihood of the increments given the anchor (the level at the start).
 
     The anchor's mean ``P + A g(offset)`` is free in every model, so its own term says
     nothing of the shape; it only grows the variance of a later start. Left out, models and
     starts of the decline compare on what tells them apart.
+
+    With a ``free_anchor`` (a peak after the highest snapshot: :class:`Design`), the
+    increment from the highest snapshot to the anchor is left out of the data, its mean (the
+    unknown rise, then the fall) free: its term is then at its best, a zero residual on the
+    variance of the anchor since the peak. The starts compare on the same snapshots, and the
+    free rise counts as one more parameter (:func:`candidate`).
     """
-    return float(whiten.loglike(resid)[1:].sum())
+    terms = whiten.loglike(resid)
+    best = -0.5 * math.log(2 * math.pi) - math.log(whiten.diag[0]) if free_anchor else 0.0
+    return float(terms[1:].sum()) + best
 
 
 # ---------------------------------------------------------------------------------------
@@ -169,7 +179,7 @@ def candidate(
 ) -> Candidate:
     """A family's estimate with its likelihood, and whether it is inside its range."""
     lo, hi = bounds(family, design)
-    llf = given_anchor(whiten, design.endog - design.mean(family, x))
+    llf = given_anchor(whiten, design.endog - design.mean(family, x), design.free_anchor)
     # within 1e-4 of the width of its range: the logistic scale never reaches the bound
     near = 1e-4 * np.where(np.isfinite(hi - lo), hi - lo, 1.0)
     low, high = x <= lo + near, x >= hi - near
@@ -186,7 +196,8 @@ def candidate(
         message = f"{', '.join(names[i] for i in at_bound)} at the edge of its range"
     else:
         message = "the optimiser did not converge"
-    k = 2 + 1 + family.n_shape + 2  # P, A, tau, shape, sigma2, phi
+    # P, A, tau, shape, sigma2, phi, and the rise before a peak after the highest snapshot
+    k = 2 + 1 + family.n_shape + 2 + design.free_anchor
     return Candidate(family.name, x, llf, k, converged, message, whiten, sigma2, phi, levelled)
 
 
@@ -210,7 +221,7 @@ def fit_none(
         whiten = whitener(design, sigma2, 0.0, still)
     w = whiten(design.anchor.astype(float))
     p = float(w @ whiten(y) / (w @ w))
-    llf = given_anchor(whiten, y - p * design.anchor)
+    llf = given_anchor(whiten, y - p * design.anchor, design.free_anchor)
     cov = np.array([[1.0 / float(w @ w)]])
     return Candidate("none", np.array([p]), llf, 2, True, "", whiten, sigma2, 0.0, cov=cov)
 
@@ -367,43 +378,23 @@ def _newton(model, family: Family, design: Design, cand: Candidate, cov_type: st
     return res
 
 
-def averaged_link(chosen: Link, others: list[tuple[float, Link]]) -> Link:
-    """Widen the chosen model's standard errors for the uncertainty of the choice.
-
-    Buckland, Burnham & Augustin (1997): ``se = sum_i w_i sqrt(se_i^2 + (t_i - t)^2)`` over
-    the candidates with their criterion weights ``w_i`` (the chosen one included), around
-    the chosen estimate ``t``. A clear choice (weight near 1) leaves the interval as it is;
-    a choice never narrows it (a more precise rival says nothing of the chosen estimate).
-    """
-    out = dict(chosen)
-    for name, (est, se, scale) in chosen.items():
-        total, weights = 0.0, 0.0
-        for w, link in others:
-            e, s, sc = link[name]
-            if sc == scale and np.isfinite(s):
-                total += w * math.sqrt(s**2 + (e - est) ** 2)
-                weights += w
-        if weights > 0:
-            out[name] = (est, max(total / weights, se), scale)
-    return out
-
-
 def likeliest_start(
-    per_start: list[dict[str, Candidate]],
+    per_start: list[dict[str, Candidate]], n: int, criterion: Criterion
 ) -> tuple[dict[str, Candidate], dict[str, int]]:
     """Each family at its likeliest start offset, and the index of that offset.
 
-    ``per_start`` holds the candidates fitted at each offset of the start (the peak 0,
-    ``gap / 2``, ``gap`` hours before the first snapshot). The offset with the highest
-    likelihood among the fits inside their range is kept (a fit on an edge says little of
-    where the decline started); the null is the first offset's.
+    ``per_start`` holds the candidates fitted at each place of the peak (0, ``gap / 2``,
+    ``gap`` hours before the highest snapshot, and half a gap after it). The place with the
+    best criterion among the fits inside their range is kept (a fit on an edge says little
+    of where the decline started; a peak after the highest snapshot costs a parameter, the
+    rise); the null is the first offset's.
     """
     cands, where = {}, {}
     for name in per_start[0]:
         if name == "none":
             continue
         inside = [i for i, c in enumerate(per_start) if c[name].converged and c[name].levelled]
-        i = max(inside or [0], key=lambda i: per_start[i][name].llf)
+        i = min(inside or [0], key=lambda i: per_start[i][name].criterion(n, criterion))
         cands[name], where[name] = per_start[i][name], i
     if "none" in per_start[0]:
         cands["none"], where["none"] = per_start[0]["none"], 0
@@ -421,8 +412,9 @@ def rivals(
     """Weights and link-scale estimates of the families worth a look, at every start offset.
 
     A family's criterion weight (at its likeliest offset, ``cands``) is shared by the
-    offsets of the start in proportion to their likelihoods: the peak lies anywhere between
-    two snapshots (a uniform prior). The shares are flat where the family cannot tell the
+    offsets of the start in proportion to their criterion weights (their likelihoods, the
+    free rise of a peak after the highest snapshot penalised): the peak lies anywhere
+    between two snapshots (a uniform prior). The shares are flat where the family cannot tell the
     offsets apart (the exponential forgets; a shifted power law is another power law) and
     pick the offset where it can (the steep start of a stretched exponential).
     ``chosen`` is the chosen family's name and its link at its likeliest offset.
@@ -444,13 +436,15 @@ def rivals(
             for design, fits in zip(designs, per_start, strict=True)
             if fits[c.name] is c or (fits[c.name].converged and fits[c.name].levelled)
         ]
-        llf = np.array([h.llf for _, h in here])
-        shares = np.exp(llf - llf.max())
+        crit_h = np.array([h.criterion(designs[0].n, criterion) for _, h in here])
+        shares = np.exp(-0.5 * (crit_h - crit_h.min()))
         for (design, h), share in zip(here, shares / shares.sum(), strict=True):
             if h is cands[name]:
                 out.append((float(w * share), chosen[1]))
                 continue
-            res = infer(family, design, h, cov_type)
-            if res is not None:
-                out.append((float(w * share), link_scale(family, res.params, res.cov_params())))
+            try:  # at the least-squares optimum: a polish would move it by a hair
+                cov = covariance(family, design, h.x, h.whiten, cov_type)
+            except np.linalg.LinAlgError:  # singular: not identified, left out
+                continue
+            out.append((float(w * share), link_scale(family, h.x, cov)))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import ThreadpoolController
 
 from likekit.data import LikekitInputError, load_counts
 from likekit.decay import inputs
@@ -17,7 +19,6 @@ from likekit.decay.estimation import (
     Candidate,
     Comparison,
     Criterion,
-    averaged_link,
     compare,
     fit_candidates,
     infer,
@@ -27,7 +28,7 @@ from likekit.decay.estimation import (
 from likekit.decay.families import FAMILIES, MODELS, Family
 from likekit.decay.identification import halving_bound, halving_unseen, straight_line
 from likekit.decay.likelihood import Design
-from likekit.decay.results import DERIVED, DecayFit, Link, link_scale
+from likekit.decay.results import DERIVED, DecayFit, Link, link_scale, tail_area_interval
 
 __all__ = ["DecayFit", "fit_decay", "fit_decay_many"]
 
@@ -126,14 +127,17 @@ def fit_decay(
 
     The start of the decline is uncertain, and that uncertainty is in the intervals: the
     half-life, plateau and loss share are those of the path from its peak, which lies
-    somewhere between the highest snapshot and the one before it (on daily snapshots, up to
-    a day before the first count of the decline). Each family is fitted with the peak 0,
-    half a gap and a whole gap before that snapshot; the estimate is at the likeliest
-    offset, and the intervals combine the offsets (weighted by the likelihood of the
-    increments) with the rival families (weighted by the criterion), as in Buckland et al.
-    (1997). Intervals use Student's t on the residual degrees of freedom with a
-    leverage-corrected sandwich (``cov_type``): on a dozen daily points the normal
-    quantile and HC0 are too narrow.
+    somewhere between the snapshot before the highest one and the snapshot after it (on
+    daily snapshots, up to a day either side). Each family is fitted with the peak 0, half
+    a gap and a whole gap before the highest snapshot, and half a gap after it (the count
+    may have been rising until a peak that the next snapshot already shows fallen: that
+    increment is then left out, its rise counted as one more parameter). The estimate is at
+    the likeliest place by the criterion; the intervals are model-averaged tail areas
+    (MATA-Wald, Turek & Fletcher 2012) over the places (weighted by the criterion, as a
+    uniform prior over the gap) and the rival families (weighted by the criterion), and
+    never narrower than the chosen fit's own. Intervals use Student's t on the residual
+    degrees of freedom with a leverage-corrected sandwich (``cov_type``): on a dozen daily
+    points the normal quantile and HC0 are too narrow.
 
     With ``exclude``, the
     plateau is where the trend alone takes the count: a jump inside an excluded window (the
@@ -149,7 +153,22 @@ def fit_decay(
     """
     options = _Options(model, start, criterion, exclude, alpha, cov_type)
     video, table = inputs.load_one(counts)
-    return _fit(video, *inputs.columns(table), options)
+    with _one_thread():
+        return _fit(video, *inputs.columns(table), options)
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()  # once: it looks through the loaded libraries
+
+
+def _one_thread():
+    """BLAS and LAPACK on one thread while fitting (restored after).
+
+    The fits solve matrices of at most :data:`MAX_DENSE` rows, thousands of times: threads
+    cost more there than they save, up to ten times the whole fit on a busy machine.
+    """
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def _fit(
@@ -173,15 +192,17 @@ def _fit(
             f"too little data after the peak: the count is highest {n_after - 1} snapshot(s) "
             f"before the end, a decline needs {MIN_SNAPSHOTS}"
         )
-    designs, level, s = _designs(snaps, i0, _gap(snaps, i0, options.start))
+    designs, levels, leads = _designs(snaps, i0, _gaps(snaps, i0, options.start))
     if options.model == "none":
         designs = designs[:1]
-        per_start = [fit_candidates(["none"], designs[0], level, s)]
+        per_start = [fit_candidates(["none"], designs[0], *levels[0])]
     else:
         # every family, also for one model: the covariance is the best family's, so that a
         # family's estimate is the same whichever model is asked for
-        per_start = [fit_candidates(list(FAMILIES), d, level, s + d.offset) for d in designs]
-    cands, where = likeliest_start(per_start)
+        per_start = [
+            fit_candidates(list(FAMILIES), d, *lv) for d, lv in zip(designs, levels, strict=True)
+        ]
+    cands, where = likeliest_start(per_start, designs[0].n, options.criterion)
     auto = options.model == "auto"
     if not auto:
         cands = {name: cands[name] for name in dict.fromkeys([options.model, "none"])}
@@ -189,8 +210,9 @@ def _fit(
     if comp.chosen == "none":
         message = _no_decline(designs[0], options.criterion) if auto else ""
         return made.fit(cands["none"], comp, model="none", result=None, message=message)
-    design = designs[where[comp.chosen]]
-    return _decay(made.at(design.offset), design, cands, comp, (designs, per_start))
+    i = where[comp.chosen]
+    made = made.at(designs[i].offset - leads[i])
+    return _decay(made, designs[i], cands, comp, (designs, per_start))
 
 
 def _choose_start(stamps: pd.DatetimeIndex, level: np.ndarray, start) -> int:
@@ -215,22 +237,35 @@ def _choose_start(stamps: pd.DatetimeIndex, level: np.ndarray, start) -> int:
     return int(after[0])
 
 
-def _gap(snaps: inputs.Snapshots, i0: int, start) -> float:
-    """Hours in which the peak may lie before the start: since the snapshot before it.
+def _gaps(snaps: inputs.Snapshots, i0: int, start) -> tuple[float, float]:
+    """Hours in which the peak may lie before and after the highest snapshot.
 
-    None when the start is given (the user says where the decline starts) or nothing is
-    seen before it; an increment across an excluded window does not bound the peak either.
+    Before: since the snapshot before it; after: until the next one (the count may have
+    been rising until a peak that the next snapshot already shows fallen). Both nil when
+    the start is given (the user says where the decline starts); a side is nil when nothing
+    is seen there or its increment crosses an excluded window (it bounds nothing).
     """
-    if start is not None or i0 == 0 or not snaps.keep[i0]:
-        return 0.0
-    return float(snaps.hours[i0] - snaps.hours[i0 - 1])
+    if start is not None:
+        return 0.0, 0.0
+    before = snaps.hours[i0] - snaps.hours[i0 - 1] if i0 > 0 and snaps.keep[i0] else 0.0
+    ok = i0 + 1 < len(snaps.hours) and snaps.keep[i0 + 1]
+    after = snaps.hours[i0 + 1] - snaps.hours[i0] if ok else 0.0
+    return float(before), float(after)
 
 
 def _designs(
-    snaps: inputs.Snapshots, i0: int, gap: float
-) -> tuple[list[Design], np.ndarray, np.ndarray]:
-    """The observations from ``i0`` on, for the peak 0, ``gap / 2`` and ``gap`` hours before
-    it (one design when the gap is nil); their corrected levels and hours since ``i0``."""
+    snaps: inputs.Snapshots, i0: int, gaps: tuple[float, float]
+) -> tuple[list[Design], list[tuple[np.ndarray, np.ndarray]], list[float]]:
+    """The designs of the decline for each place of the peak, with start values' data.
+
+    Peak 0, half a gap and a whole gap before the highest snapshot ``i0`` (the anchor);
+    half a gap after it, when the count may have risen until then: the anchor is then the
+    next snapshot, free, and the increment to it is not used (its rise is unknown; see
+    :func:`~likekit.decay.estimation.given_anchor`). Returns the
+    designs, each one's (corrected level, hours since the peak) for start values, and the
+    hours from ``i0`` to each one's anchor.
+    """
+    before, after = gaps
     sel = np.arange(i0, len(snaps.y))
     if np.any(snaps.r[i0:] > 1) and len(sel) > MAX_DENSE:
         # display-rounded counts need a dense covariance (cubic cost); there, neighbouring
@@ -240,11 +275,20 @@ def _designs(
     broken = np.cumsum(~snaps.keep)[sel]
     usable = np.r_[True, np.diff(broken) == 0]
     s = snaps.hours[sel] - snaps.hours[i0]
-    offsets = (0.0, gap / 2, gap) if gap > 0 else (0.0,)
-    designs = [Design(s, snaps.y[sel], snaps.r[sel], usable, offset) for offset in offsets]
     # the corrected level (excluded steps out) for start values, counted from the start
     level = snaps.y[i0] + snaps.corrected[sel] - snaps.corrected[i0]
-    return designs, level, s
+    offsets = (0.0, before / 2, before) if before > 0 else (0.0,)
+    designs = [Design(s, snaps.y[sel], snaps.r[sel], usable, o) for o in offsets]
+    levels = [(level, s + o) for o in offsets]
+    leads = [0.0] * len(offsets)
+    if after > 0:
+        t, lead = s[1:] - s[1], float(s[1])
+        o = lead - after / 2
+        keep = np.r_[True, usable[2:]]
+        designs.append(Design(t, snaps.y[sel[1:]], snaps.r[sel[1:]], keep, o, free_anchor=True))
+        levels.append((level[1:], t + o))
+        leads.append(lead)
+    return designs, levels, leads
 
 
 def _no_decline(design: Design, criterion: str) -> str:
@@ -317,12 +361,11 @@ def _decay(
     straight, bounds = straight_line(design, cand, options.criterion, options.z)
     bounds["half_life"] = (math.nan, halving_bound(family, design, cand, bounds), math.inf)
     result = infer(family, design, cand, options.cov_type)
-    link = None
+    link, mixture = None, None
     if result is not None and not straight and cand.levelled:
         link = link_scale(family, result.params, result.cov_params())
-        others = rivals(*starts, cands, (chosen, link), options.criterion, options.cov_type)
-        link = averaged_link(link, others)
-    why = _why_not_levelled(design, cand, straight, link, options)
+        mixture = rivals(*starts, cands, (chosen, link), options.criterion, options.cov_type)
+    why = _why_not_levelled(design, cand, straight, (link, mixture), options)
     if why is not None:
         message = (
             f"the decline has not levelled off within the data ({why}): the plateau, "
@@ -338,11 +381,15 @@ def _decay(
     converged = cand.converged and bool(result.mle_retvals.get("converged", True))
     message = cand.message or ("" if converged else "statsmodels did not converge")
     return made.fit(cand, comp, model=chosen, result=result, converged=converged,
-                    message=message, link=link)  # fmt: skip
+                    message=message, link=link, mixture=mixture)  # fmt: skip
 
 
 def _why_not_levelled(
-    design: Design, cand: Candidate, straight: bool, link: Link | None, options: _Options
+    design: Design,
+    cand: Candidate,
+    straight: bool,
+    inference: tuple[Link | None, list[tuple[float, Link]] | None],
+    options: _Options,
 ) -> str | None:
     """Why the curvature of the decline is not identified, or None when it is.
 
@@ -354,9 +401,12 @@ def _why_not_levelled(
         return f"a straight line fits as well by {options.criterion.upper()}"
     if not cand.levelled:
         return "the best decay would end below zero likes"
+    link, mixture = inference
     if link is None:
         return None
-    log_half, se_half, _ = link["half_life"]
+    log_half = link["half_life"][0]
+    mix = [(w, other["half_life"]) for w, other in mixture or []]
+    high = tail_area_interval(link["half_life"], mix, options.alpha, math.inf)[1]
     log_span = math.log(design.span)
     if log_half > log_span:
         return (
@@ -366,9 +416,7 @@ def _why_not_levelled(
     # the Wald interval reaches beyond the data: the profile likelihood decides (it follows
     # a ridge that the Wald interval misses; where the Wald interval stays well inside the
     # span, the curvature is plain and the profile is not needed)
-    if log_half + options.z * se_half > log_span and halving_unseen(
-        Family.named(cand.name), design, cand, options.z
-    ):
+    if high > log_span and halving_unseen(Family.named(cand.name), design, cand, options.z):
         return (
             f"a half-life beyond the {design.span:,.0f} h observed fits about as well "
             f"(profile likelihood at {1 - options.alpha:.0%})"
@@ -470,16 +518,17 @@ def fit_decay_many(
     except TypeError:
         unknown = set(kwargs) - set(_Options.__dataclass_fields__)
         raise TypeError(f"fit_decay_many got unexpected options {sorted(unknown)}") from None
-    rows = [
-        _row(str(video), fit)
-        for video, fit in tqdm(
-            _fits(counts, options),
-            total=counts["video_id"].nunique(),
-            disable=not progress,
-            desc="fit_decay",
-            unit="video",
-        )
-    ]
+    with _one_thread():
+        rows = [
+            _row(str(video), fit)
+            for video, fit in tqdm(
+                _fits(counts, options),
+                total=counts["video_id"].nunique(),
+                disable=not progress,
+                desc="fit_decay",
+                unit="video",
+            )
+        ]
     columns = ["video_id", "model", "converged", "identified", "message", "start", "peak"]
     columns += ["params"]
     columns += [f"{n}{suffix}" for n in DERIVED for suffix in ("", "_low", "_high")]

@@ -36,9 +36,10 @@ def straight_line(
     x = np.column_stack([design.anchor, -np.where(design.anchor, 0.0, design.dt)])
     wx, wy = cand.whiten(x), cand.whiten(design.endog)
     coef, *_ = np.linalg.lstsq(wx, wy, rcond=None)
-    llf = given_anchor(cand.whiten, design.endog - x @ coef)
+    llf = given_anchor(cand.whiten, design.endog - x @ coef, design.free_anchor)
     penalty = 2.0 if criterion == "aic" else math.log(design.n)
-    line = -2.0 * llf + penalty * 4  # level, slope and the two of the variance
+    # level, slope, the two of the variance (and the rise with a free anchor)
+    line = -2.0 * llf + penalty * (4 + design.free_anchor)
     straight = line <= cand.criterion(design.n, criterion)
     cov = np.linalg.pinv(wx.T @ wx)
     end = np.array([1.0, -design.span])  # level at the last snapshot: c - b * span
@@ -116,7 +117,7 @@ def halving_unseen(family: Family, design: Design, cand: Candidate, z: float) ->
             )
         xs = at(u, log_half)
         if xs[0] >= 0 and xs[1] >= 0:  # only admissible declines count
-            llf = given_anchor(whiten, y - design.mean(family, xs))
+            llf = given_anchor(whiten, y - design.mean(family, xs), design.free_anchor)
             if llf >= cand.llf - z**2 / 2:
                 return True
     return False

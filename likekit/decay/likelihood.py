@@ -65,15 +65,26 @@ class Design:
         ``P + A g(offset)``, and the likes and un-likes since the peak (a random walk of
         ``offset`` hours and ``A (1 - g(offset))`` expected un-likes) add to its variance.
         ``P + A`` is the count at the peak.
+    free_anchor : bool
+        The peak may follow the snapshot before the anchor (the count rising until then):
+        the increment to the anchor is not used, and the anchor's level is free
+        (:func:`~likekit.decay.estimation.given_anchor`).
     """
 
     def __init__(
-        self, t: np.ndarray, y: np.ndarray, r: np.ndarray, keep: np.ndarray, offset: float = 0.0
+        self,
+        t: np.ndarray,
+        y: np.ndarray,
+        r: np.ndarray,
+        keep: np.ndarray,
+        offset: float = 0.0,
+        free_anchor: bool = False,
     ):
         v = (r**2 - 1) / 12  # variance of a uniform rounding error on r integers
         idx = np.flatnonzero(keep)
         self.anchor = idx == 0
         self.offset = float(offset)
+        self.free_anchor = free_anchor
         # the anchor's "increment" runs from the peak
         self.dt = t[idx] - np.where(self.anchor, -self.offset, t[np.maximum(idx - 1, 0)])
         y_prev = np.where(self.anchor, 0.0, y[np.maximum(idx - 1, 0)])
@@ -288,11 +299,37 @@ class DecayResults(GenericLikelihoodModelResults):
         increments of a steep decline carry most of what is known about the shape, and HC0
         underestimates the variance when a few points weigh that much (daily snapshots).
         """
-        wj = self.model.wjac(self.params)
-        bread = np.linalg.inv(wj.T @ wj)
-        leverage = np.clip(np.einsum("ij,jk,ik->i", wj, bread, wj), 0.0, 0.99)
-        scores = self.model.score_obs(self.params) / ((1.0 - leverage) ** power)[:, None]
-        return bread @ (scores.T @ scores) @ bread
+        return sandwich(self.model.wjac(self.params), self.model.score_obs(self.params), power)
+
+
+def sandwich(wjac: np.ndarray, scores: np.ndarray, power: float) -> np.ndarray:
+    """Sandwich covariance with each score divided by ``(1 - h_i) ** power`` (0: HC0).
+
+    ``wjac`` is the whitened Jacobian of the mean rows (the Gauss-Newton regression, whose
+    cross-product is the expected information), ``scores`` the per-row scores.
+    """
+    bread = np.linalg.inv(wjac.T @ wjac)
+    leverage = np.clip(np.einsum("ij,jk,ik->i", wjac, bread, wjac), 0.0, 0.99)
+    scores = scores / ((1.0 - leverage) ** power)[:, None]
+    return bread @ (scores.T @ scores) @ bread
+
+
+#: the leverage power of each sandwich (None: the inverse information alone)
+LEVERAGE_POWER = {"HC0": 0.0, "HC2": 0.5, "HC3": 1.0, "nonrobust": None}
+
+
+def covariance(family: Family, design: Design, x: np.ndarray, whiten: Whitener, cov_type: str):
+    """The covariance of ``cov_type`` at ``x`` directly, without a statsmodels fit.
+
+    What :class:`DecayResults` gives at the same point: for the many rival fits whose
+    intervals enter a model-averaged one, where statsmodels' polish and bookkeeping would
+    cost more than the fits.
+    """
+    wj = whiten(design.jac(family, x))
+    power = LEVERAGE_POWER[cov_type]
+    if power is None:
+        return np.linalg.inv(wj.T @ wj)
+    return sandwich(wj, whiten(design.endog - design.mean(family, x))[:, None] * wj, power)
 
 
 class DecayLikelihood(GenericLikelihoodModel):

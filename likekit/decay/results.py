@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 from likekit.decay.families import Family
 from likekit.decay.likelihood import natural
@@ -60,6 +60,45 @@ def link_scale(family: Family, x: np.ndarray, cov: np.ndarray) -> Link:
     return rows
 
 
+def tail_area_interval(
+    chosen: tuple[float, float, str],
+    mixture: list[tuple[float, tuple[float, float, str]]],
+    alpha: float,
+    df: float,
+) -> tuple[float, float]:
+    """Model-averaged tail-area (MATA-Wald) interval on the link scale.
+
+    Turek & Fletcher (2012): the lower bound ``L`` solves
+    ``sum_i w_i P(T > (t_i - L) / se_i) = alpha / 2`` and the upper ``U`` solves
+    ``sum_i w_i P(T < (t_i - U) / se_i) = alpha / 2`` over the components ``(w_i, (t_i,
+    se_i, scale))`` (candidate families at the start offsets, weighted), with ``T`` Student's
+    t on ``df`` degrees of freedom: the tails of the mixture of the components' Wald
+    distributions, so a rival that is likely but far off carries its own tail instead of
+    stretching a symmetric one. The interval is then widened to hold the ``chosen``
+    component's own (a choice never narrows it). Components on another scale (a loss share
+    on the edge of its range) or without a finite error are left out.
+    """
+    est, se, scale = chosen
+    # scipy.special's t functions: scipy.stats' per-call overhead is most of a fit here
+    quant = float(special.stdtrit(df, 1 - alpha / 2))
+    own = (est - quant * se, est + quant * se)
+    parts = [(w, t, s) for w, (t, s, sc) in mixture if sc == scale and np.isfinite(s) and w > 0]
+    if not parts or not np.isfinite(se):
+        return own
+    w, t, s = (np.array(v, float) for v in zip(*parts, strict=True))
+    w, s = w / w.sum(), np.maximum(s, 1e-12 * (1.0 + np.abs(t)))
+    # beyond these every component's tail is below alpha / 4: the root is inside
+    reach = float(special.stdtrit(df, 1 - alpha / 4))
+    lo, hi = float(np.min(t - reach * s)), float(np.max(t + reach * s))
+
+    def above(x: float) -> float:  # mixture mass above x, minus alpha / 2
+        return float(w @ special.stdtr(df, (t - x) / s)) - alpha / 2
+
+    low = optimize.brentq(lambda x: -above(x) + 1 - alpha, lo, hi, xtol=1e-10 * (1 + abs(est)))
+    high = optimize.brentq(above, lo, hi, xtol=1e-10 * (1 + abs(est)))
+    return min(low, own[0]), max(high, own[1])
+
+
 class DecayFit:
     """A decay model fitted to one video's net like count after its peak.
 
@@ -92,9 +131,10 @@ class DecayFit:
         would end below zero likes. The fitted path (``predict``) still describes the data,
         but where it ends is unknown; ``converged`` is then False and ``message`` says so.
     start : pandas.Timestamp
-        Start of the decline: the peak of the fitted path, at the likeliest offset between
-        the highest snapshot and the one before it (the true peak falls between two
-        snapshots), or the ``start`` asked for. ``predict`` counts hours from it.
+        Start of the decline: the peak of the fitted path, at its likeliest place between
+        the snapshot before the highest one and the snapshot after it (the true peak falls
+        between two snapshots), or the ``start`` asked for. ``predict`` counts hours from
+        it.
     peak : float
         The highest count seen (at the first snapshot of the decline).
     converged : bool
@@ -122,6 +162,7 @@ class DecayFit:
         message: str,
         criterion: str,
         link: Link | None = None,
+        mixture: list[tuple[float, Link]] | None = None,
         bounds: dict[str, tuple[float, float, float]] | None = None,
     ):
         self.video_id = video_id
@@ -154,17 +195,23 @@ class DecayFit:
             if link is not None
             else (link_scale(family, self._x, self._cov) if family is not None else None)
         )
+        self._mixture = mixture or []
         self._values = self._derived(alpha)
 
-    def _quantile(self, alpha: float) -> float:
-        """Student's t quantile for ``1 - alpha`` intervals, on the residual degrees of freedom.
+    @property
+    def _df(self) -> int:
+        """Residual degrees of freedom of the t quantile of the intervals.
 
         A sandwich estimated from a dozen increments (daily snapshots) is itself uncertain:
         the t quantile, not the normal one, gives its intervals their level (they agree on
         hourly data).
         """
         k = self._cand.k if self._cand is not None else 2
-        return float(stats.t.ppf(1 - alpha / 2, max(self.nobs - k, 1)))
+        return max(self.nobs - k, 1)
+
+    def _quantile(self, alpha: float) -> float:
+        """Student's t quantile for ``1 - alpha`` intervals (see :attr:`_df`)."""
+        return float(stats.t.ppf(1 - alpha / 2, self._df))
 
     @property
     def _data(self) -> pd.DataFrame:
@@ -255,7 +302,9 @@ class DecayFit:
             rows = {}
             for name, (est, se, scale) in self._link.items():
                 back = _INVERSE_LINK[scale]
-                rows[name] = [back(est), back(est - z * se), back(est + z * se)]
+                mix = [(w, link[name]) for w, link in self._mixture]
+                low, high = tail_area_interval((est, se, scale), mix, alpha, self._df)
+                rows[name] = [back(est), back(low), back(high)]
         # the physical range (a Wald interval near a bound may cross it)
         return np.clip([rows[name] for name in DERIVED], 0.0, [[np.inf], [np.inf], [1.0]])
 

@@ -62,7 +62,9 @@ def simulate_decline(
         Variance over mean of the new likes and un-likes in an interval: 1 is Poisson, more
         is clustered (negative binomial), e.g. likes and un-likes coming in bursts.
     hours_before_peak, hours_after_peak, step : float
-        Length of the rise and of the decline, and hours between snapshots.
+        Length of the rise and of the decline, and hours between snapshots. The snapshots
+        start ``hours_before_peak`` before the peak: one falls on the peak only when that is
+        a whole number of steps (:func:`draw_decline` puts the peak between two).
     missing : float
         Probability that a snapshot's count is missing (NA).
     jitter : float
@@ -162,8 +164,10 @@ def draw_decline(
     log-uniform in [12, 96] hours, power-law alpha uniform in [0.8, 3], stretched-exponential
     beta uniform in [0.4, 0.75] (beta near 1 is an exponential, alpha large nearly one too),
     new likes and un-likes besides the trend at ``peak * U(2e-5, 2e-4)`` per hour.
-    ``overrides`` (display, missing, jitter, hours_after_peak, ...) go to
-    :func:`simulate_decline` and win over the draws.
+    The peak falls between two snapshots, uniformly (``hours_before_peak`` is 48 plus a
+    uniform share of ``step``), as a real peak does: nothing ties it to the moment a
+    snapshot is taken. ``overrides`` (display, missing, jitter, step, hours_after_peak, ...)
+    go to :func:`simulate_decline` and win over the draws.
     """
     rng = np.random.default_rng(seed)
     peak = float(np.exp(rng.uniform(np.log(3e3), np.log(3e5))))
@@ -177,5 +181,6 @@ def draw_decline(
         params["shape"] = rng.uniform(0.8, 3.0)
     elif model == "stretched_exponential":
         params["shape"] = rng.uniform(0.4, 0.75)
+    params["hours_before_peak"] = 48.0 + rng.uniform(0.0, 1.0) * overrides.get("step", 1.0)
     params.update(overrides)
     return simulate_decline(model, seed=rng, **params)

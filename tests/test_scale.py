@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import likekit as lk
 from likekit.diagnosis.increments import _Rolling
 
 
@@ -43,3 +44,40 @@ def test_rolling_windows_are_pandas_grouped_rolling(seed, window, center):
     for how in ("count", "median", "mean"):
         expected = getattr(grouped, how)().to_numpy()
         np.testing.assert_array_equal(roll("x", window, how, center).to_numpy(), expected)
+
+
+def test_diagnosis_by_chunks_of_videos_is_the_whole_tables(monkeypatch):
+    from likekit.diagnosis import pipeline
+
+    sim = lk.simulate("mixed", n_videos=40, days=20, seed=11, progress=False)
+    whole = lk.diagnose(sim.counts)
+    # chunks of 3 or 4 videos: every per-video stage sees a few videos at a time
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 1500)
+    chunked = lk.diagnose(sim.counts)
+    assert len(whole.waves) > 0 and (whole.events["cause"] == "purge").any()
+    for name in ("events", "waves", "videos", "increments"):
+        pd.testing.assert_frame_equal(getattr(chunked, name), getattr(whole, name))
+    assert chunked.options == whole.options
+
+
+def test_video_chunks_hold_whole_videos_and_every_row():
+    from likekit.diagnosis.stream import video_chunks
+
+    table = pd.DataFrame({"video_id": np.repeat(list("abcde"), [3, 1, 5, 2, 4])})
+    for rows in (1, 4, 100):
+        chunks = list(video_chunks(table, rows))
+        assert pd.concat(chunks).equals(table)
+        seen = [set(c["video_id"]) for c in chunks]
+        assert all(not (a & b) for i, a in enumerate(seen) for b in seen[i + 1 :])
+    assert [len(c) for c in video_chunks(table, 4)] == [4, 5, 6]
+    assert [len(c) for c in video_chunks(table.iloc[:0], 4)] == [0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_median_of_value_counts_is_numpys(seed):
+    from likekit.diagnosis.stream import median_of_counts
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 5, size=rng.integers(1, 30)).astype(float)
+    parts = [pd.Series(p).value_counts() for p in np.array_split(x, 3)]
+    assert median_of_counts(parts, default=1.0) == np.median(x)

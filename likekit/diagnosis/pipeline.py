@@ -41,7 +41,7 @@ result                  :mod:`likekit.diagnosis.result`, :mod:`likekit.diagnosis
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -59,8 +59,13 @@ from likekit.diagnosis.single import (
     trend_declines,
     video_status,
 )
+from likekit.diagnosis.stream import KEPT, by_chunk, median_of_counts, video_chunks
 from likekit.diagnosis.waves import WaveReader, missing_outages
-from likekit.schema import events_frame, waves_frame
+from likekit.schema import Event, events_frame, waves_frame
+
+#: rows per chunk of whole videos in the per-video stages: memory holds the working set of
+#: one chunk at a time (the increments' rolling windows, ~20 columns per row)
+CHUNK_ROWS = 250_000
 
 
 def diagnose(
@@ -126,34 +131,88 @@ def diagnose(
     )
     table = load_counts(counts)
     options = options.for_table(table)
-    videos = video_status(table)
-    # a fall to zero from L likes is beyond Poisson counting noise at the alarm level when
-    # sqrt(L) >= z_alarm
-    zero, removed = status_mask(table, min_level=options.z_alarm**2)
-    blank = blank_mask(table)
-    status = status_events(table, zero, removed, blank)
-    usable = videos.index[~videos["status"].isin(["all_missing", "one_snapshot"])]
-    work = table.assign(likes=table["likes"].mask(zero))
-    inc = increments(work.loc[work["video_id"].isin(usable)])
-    step_h = float(np.nanmedian(inc["step_h"])) if len(inc) else 1.0
-    options = replace(options, step_h=step_h)
-    inc = inc.loc[np.isfinite(inc["z"])]
-    inc = inc.assign(fell=fell(inc, options.z_video))
-    single = events_frame(status + single_video_events(inc, options=options))
+    alone = [videos_alone(chunk, options=options) for chunk in video_chunks(table, CHUNK_ROWS)]
+    videos = pd.concat([a.videos for a in alone])
+    inc = pd.concat([a.inc for a in alone], ignore_index=True)
+    options = replace(options, step_h=median_of_counts([a.step_h for a in alone], default=1.0))
+    single = events_frame(
+        [e for a in alone for e in a.status] + [e for a in alone for e in a.single]
+    )
+    zero, blank = (np.concatenate([getattr(a, k) for a in alone]) for k in ("zero", "blank"))
+    chunks = [(a.videos.index, len(a.inc)) for a in alone]
+    del alone
     waves, faint, single_wave = WaveReader(inc, single, options=options).read()
     single["wave"] = pd.array(single_wave, dtype="Int64")
     more_waves, gone = missing_outages(
         table, blank & ~zero, first_wave=len(waves) + 1, options=options
     )
     events = pd.concat([single, events_frame(faint + gone)], ignore_index=True)
+    events = pd.concat(
+        [
+            after_waves(inc_part, events_part, options=options)
+            for inc_part, events_part in by_chunk(inc, events, chunks)
+        ],
+        ignore_index=True,
+    )
+    events = events.sort_values(["video_id", "start"], ignore_index=True)
+    events, waves = _in_time_order(events, waves_frame(waves + more_waves))
+    return Diagnosis(
+        table, events, waves, videos, lambda: increments_of(table, options), options=options
+    )
+
+
+@dataclass(frozen=True)
+class Alone:
+    """What one chunk of videos shows on its own (:func:`videos_alone`)."""
+
+    videos: pd.DataFrame  # video_status
+    zero: np.ndarray  # per row of the chunk: under a status change
+    blank: np.ndarray  # per row: no value at all
+    status: list[Event]
+    single: list[Event]
+    inc: pd.DataFrame  # the increments the later stages read (KEPT columns)
+    step_h: pd.Series  # how many increments have each median snapshot interval
+
+
+def videos_alone(chunk: pd.DataFrame, *, options: Options) -> Alone:
+    """The per-video stages on a table of whole videos: status, increments, single events."""
+    videos, zero, removed, blank, inc, step_h = _usable_increments(chunk, options)
+    status = status_events(chunk, zero, removed, blank)
+    single = single_video_events(inc, options=options)
+    return Alone(videos, zero, blank, status, single, inc[list(KEPT)], step_h)
+
+
+def _usable_increments(chunk: pd.DataFrame, options: Options):
+    """Video status, the status and blank masks, and the increments of the videos that have
+    enough snapshots (likes under a status change left out), with ``fell``."""
+    videos = video_status(chunk)
+    # a fall to zero from L likes is beyond Poisson counting noise at the alarm level when
+    # sqrt(L) >= z_alarm
+    zero, removed = status_mask(chunk, min_level=options.z_alarm**2)
+    blank = blank_mask(chunk)
+    usable = videos.index[~videos["status"].isin(["all_missing", "one_snapshot"])]
+    work = chunk.assign(likes=chunk["likes"].mask(zero))
+    inc = increments(work.loc[work["video_id"].isin(usable)])
+    step_h = inc["step_h"].value_counts()
+    inc = inc.loc[np.isfinite(inc["z"])]
+    inc = inc.assign(fell=fell(inc, options.z_video))
+    return videos, zero, removed, blank, inc, step_h
+
+
+def increments_of(table: pd.DataFrame, options: Options) -> pd.DataFrame:
+    """Every column of the increments :func:`diagnose` worked on (``Diagnosis.increments``)."""
+    parts = [_usable_increments(c, options)[4] for c in video_chunks(table, CHUNK_ROWS)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def after_waves(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options) -> pd.DataFrame:
+    """The per-video stages once the waves are known, on whole videos: losses spread over
+    snapshots, flicker episodes, glitches merged, trend declines."""
     events = spread_losses(events, inc)
     events = pd.concat([events, events_frame(flickers(inc, options=options))], ignore_index=True)
     events = merge_glitches(events, inc, options=options)
     declines = events_frame(trend_declines(inc, events, options=options))
-    events = pd.concat([events, declines], ignore_index=True)
-    events = events.sort_values(["video_id", "start"], ignore_index=True)
-    events, waves = _in_time_order(events, waves_frame(waves + more_waves))
-    return Diagnosis(table, events, waves, videos, inc, options=options)
+    return pd.concat([events, declines], ignore_index=True)
 
 
 def _in_time_order(events: pd.DataFrame, waves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

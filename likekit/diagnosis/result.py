@@ -44,7 +44,7 @@ class Diagnosis:
         "too_short", "constant", "large_gaps").
     increments : DataFrame
         The standardized increments the detector worked on (see
-        :mod:`likekit.diagnosis.increments`).
+        :mod:`likekit.diagnosis.increments`), computed again on first use.
     options : Options
         The options it ran with and the levels derived from them (z_alarm, z_video, ...).
 
@@ -53,13 +53,23 @@ class Diagnosis:
     """
 
     def __init__(self, counts, events, waves, videos, increments, *, options: Options):
+        """``increments``: a DataFrame, or a callable returning it on first use."""
         self.counts = counts
         self.events = events
         self.waves = waves
         self.videos = videos
-        self.increments = increments
+        # a callable computes them on first use: a large panel's increments take more
+        # memory than its table, and few callers read them
+        self._increments = increments
         self.options = options
         self._fits: dict[str, Any] = {}
+
+    @property
+    def increments(self) -> pd.DataFrame:
+        """The standardized increments the detector worked on (computed on first use)."""
+        if callable(self._increments):
+            self._increments = self._increments()
+        return self._increments
 
     @property
     def metric(self) -> str:

@@ -81,3 +81,40 @@ def test_median_of_value_counts_is_numpys(seed):
     x = rng.integers(0, 5, size=rng.integers(1, 30)).astype(float)
     parts = [pd.Series(p).value_counts() for p in np.array_split(x, 3)]
     assert median_of_counts(parts, default=1.0) == np.median(x)
+
+
+def _same_diagnosis(got, expected, *names):
+    for name in names:
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name))
+
+
+def test_dask_dataframe_on_the_local_scheduler_is_the_pandas_diagnosis():
+    dd = pytest.importorskip("dask.dataframe")
+    sim = lk.simulate("mixed", n_videos=30, days=20, seed=12, progress=False)
+    expected = lk.diagnose(sim.counts)
+    # rows split evenly: videos spread over two partitions are shuffled together first
+    frame = dd.from_pandas(sim.counts.sample(frac=1.0, random_state=1), npartitions=3)
+    got = lk.diagnose(frame, progress=False)
+    assert len(expected.waves) > 0
+    _same_diagnosis(got, expected, "events", "waves", "videos", "increments")
+    assert got.options == expected.options
+    pd.testing.assert_frame_equal(got.losses(), expected.losses())
+
+
+@pytest.mark.slow
+def test_dask_on_a_two_worker_cluster_finds_the_same_events_and_waves(tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("distributed")
+    sim = lk.simulate("mixed", n_videos=2000, days=7, seed=13, progress=False)
+    # a partitioned dataset as a tracker writes one: one file per range of videos
+    first = sim.counts["video_id"].str.slice(0, 3)
+    for k, (_, part) in enumerate(sim.counts.groupby(first)):
+        part.to_parquet(tmp_path / f"part-{k:03d}.parquet", index=False)
+    expected = lk.diagnose(sim.counts, progress=False)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, dashboard_address=":0", memory_limit="2GB"
+    )
+    with cluster, distributed.Client(cluster):
+        got = lk.diagnose(dd.read_parquet(tmp_path), progress=False)
+    assert len(expected.waves) > 0 and len(expected.events) > 1000
+    _same_diagnosis(got, expected, "events", "waves", "videos")

@@ -53,8 +53,9 @@ class Diagnosis:
     """
 
     def __init__(self, counts, events, waves, videos, increments, *, options: Options):
-        """``increments``: a DataFrame, or a callable returning it on first use."""
-        self.counts = counts
+        """``counts`` and ``increments``: DataFrames, or callables returning them on first
+        use."""
+        self._counts = counts
         self.events = events
         self.waves = waves
         self.videos = videos
@@ -63,6 +64,13 @@ class Diagnosis:
         self._increments = increments
         self.options = options
         self._fits: dict[str, Any] = {}
+
+    @property
+    def counts(self) -> pd.DataFrame:
+        """The table diagnosed (a Dask run collects it on first use)."""
+        if callable(self._counts):
+            self._counts = self._counts()
+        return self._counts
 
     @property
     def increments(self) -> pd.DataFrame:

@@ -11,7 +11,9 @@ same stages on each partition of whole videos.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +40,11 @@ KEPT = (
 )
 
 
+def is_dask_frame(obj: Any) -> bool:
+    """Whether ``obj`` is a Dask DataFrame (without importing Dask when it is not)."""
+    return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "to_delayed")
+
+
 def video_chunks(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
     """Consecutive slices of ``table`` (sorted by video) of whole videos, each of about
     ``rows`` rows (one video longer than that is a chunk of its own); at least one, empty
@@ -51,17 +58,21 @@ def video_chunks(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
         yield table.iloc[a:b]
 
 
-def by_chunk(
-    inc: pd.DataFrame, events: pd.DataFrame, chunks: list[tuple[pd.Index, int]]
-) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """The increments and events of each chunk of videos: ``chunks`` holds each chunk's
-    video ids and its number of increments (``inc`` holds them one chunk after another)."""
-    chunk_of = {v: k for k, (ids, _) in enumerate(chunks) for v in ids}
+def by_chunk(events: pd.DataFrame, chunks: list[pd.Index]) -> Iterator[pd.DataFrame]:
+    """The events of each chunk of videos (``chunks``: each chunk's video ids)."""
+    chunk_of = {v: k for k, ids in enumerate(chunks) for v in ids}
     codes = events["video_id"].map(chunk_of).to_numpy()
-    first = 0
-    for k, (_, n) in enumerate(chunks):
-        yield inc.iloc[first : first + n], events.loc[codes == k]
-        first += n
+    for k in range(len(chunks)):
+        yield events.loc[codes == k]
+
+
+def release_memory() -> None:
+    """Hand memory freed by the finished stages back to the system (glibc keeps freed
+    blocks of a fragmented heap otherwise, and the next stage's peak lands on top)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the allocator decides
+        pass
 
 
 def median_of_counts(counts: list[pd.Series], default: float) -> float:

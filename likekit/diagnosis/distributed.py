@@ -1,0 +1,193 @@
+"""Diagnose a ``dask.dataframe.DataFrame``: the per-video stages run where the partitions are.
+
+:func:`likekit.diagnose` hands a Dask DataFrame here (``pip install likekit[dask]``). It runs
+on the active ``dask.distributed`` client, or on Dask's local scheduler when there is none,
+and gives the same diagnosis as the pandas path on the same table:
+
+1. partitions are made to hold whole videos (a shuffle on ``video_id`` when a video is
+   spread over several), and each is read by :func:`likekit.load_counts` where it lies;
+2. the alarm level needs the panel's typical snapshot interval: each partition sends the
+   counts of its intervals, whose median is the whole table's;
+3. each partition runs the per-video stages (:func:`~likekit.diagnosis.pipeline.videos_alone`)
+   and keeps its increments in the workers' memory;
+4. the creator-wide wave scan runs in this process, on the increment columns the scan reads
+   (:data:`likekit.diagnosis.stream.KEPT`) and the times of snapshots without any value;
+5. each partition runs the stages after the waves on its own videos and events
+   (:func:`~likekit.diagnosis.pipeline.after_waves`).
+
+The counts leave the workers only when :attr:`Diagnosis.counts` is first read (``losses()``,
+``answer()`` and the figures read it). Each stage shows a progress bar; a run on a
+distributed client prints the client's dashboard address first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from likekit.data import load_counts
+from likekit.diagnosis.options import Options, alarm_z
+from likekit.diagnosis.pipeline import (
+    Alone,
+    after_waves,
+    in_time_order,
+    increments_of,
+    videos_alone,
+)
+from likekit.diagnosis.result import Diagnosis
+from likekit.diagnosis.stream import by_chunk, median_of_counts
+from likekit.diagnosis.waves import WaveReader, missing_outages
+from likekit.schema import events_frame, waves_frame
+
+
+def diagnose_dask(frame: Any, options: Options, *, progress: bool = True) -> Diagnosis:
+    """:func:`likekit.diagnose` of a Dask DataFrame (see the module docstring)."""
+    from dask import delayed
+
+    run = Runner(progress)
+    parts = run.keep([delayed(load_counts)(p) for p in _whole_videos(frame, run)], "read")
+    intervals = run.compute([delayed(_intervals)(p) for p in parts], "snapshot intervals")
+    step = median_of_counts(intervals, default=1.0)
+    options = replace(options, z_alarm=alarm_z(options.false_alarms, step if step > 0 else 1.0))
+    alone = run.keep([delayed(videos_alone)(p, options=options) for p in parts], "per video")
+    small = run.compute([delayed(_small)(a) for a in alone], "per-video results")
+    options = replace(options, step_h=median_of_counts([s[3] for s in small], default=1.0))
+    videos = pd.concat([s[0] for s in small]).sort_index(kind="stable")
+    single = events_frame(_by_video(s[1] for s in small) + _by_video(s[2] for s in small))
+    inputs = run.compute(
+        [delayed(_scan_inputs)(a, p) for a, p in zip(alone, parts, strict=True)], "gather"
+    )
+    inc = _by_video_rows(pd.concat([i for i, _ in inputs], ignore_index=True))
+    missing = _by_video_rows(pd.concat([m for _, m in inputs], ignore_index=True))
+    del inputs
+    waves, faint, single_wave = WaveReader(inc, single, options=options).read()
+    del inc
+    single["wave"] = pd.array(single_wave, dtype="Int64")
+    blank = missing.pop("blank").to_numpy()
+    more_waves, gone = missing_outages(missing, blank, first_wave=len(waves) + 1, options=options)
+    events = pd.concat([single, events_frame(faint + gone)], ignore_index=True)
+    mine = by_chunk(events, [s[0].index for s in small])
+    later = [delayed(_after)(a, ev, options) for a, ev in zip(alone, mine, strict=True)]
+    events = pd.concat(run.compute(later, "after waves"), ignore_index=True)
+    events = events.sort_values(["video_id", "start"], ignore_index=True)
+    events, waves = in_time_order(events, waves_frame(waves + more_waves))
+    state: dict[str, pd.DataFrame] = {}
+
+    def counts() -> pd.DataFrame:
+        if "counts" not in state:  # read as the pandas path reads the table
+            state["counts"] = load_counts(frame.compute())
+        return state["counts"]
+
+    return Diagnosis(
+        counts, events, waves, videos, lambda: increments_of(counts(), options), options=options
+    )
+
+
+class Runner:
+    """Computes Dask tasks on the active distributed client (results kept on the workers
+    when asked), else on the local scheduler, each stage behind a progress bar."""
+
+    def __init__(self, progress: bool):
+        self.progress = progress
+        try:
+            from distributed import default_client
+
+            self.client = default_client()
+        except (ImportError, ValueError):  # no distributed client: the local scheduler
+            self.client = None
+        if self.client is not None and progress:
+            print(f"Dask dashboard: {self.client.dashboard_link}", flush=True)
+
+    def _bar(self, total: int, desc: str) -> tqdm:
+        return tqdm(total=total, desc=desc, unit="task", disable=not self.progress, leave=False)
+
+    def keep(self, tasks: list, desc: str) -> list:
+        """Start the tasks; their results stay where they are computed (futures on a
+        cluster), to be passed to later tasks."""
+        if self.client is None:
+            return self.compute(tasks, desc)
+        from distributed import as_completed
+
+        futures = self.client.compute(tasks)
+        with self._bar(len(futures), desc) as bar:
+            for _ in as_completed(futures):
+                bar.update()
+        return futures
+
+    def compute(self, tasks: list, desc: str) -> list:
+        """The tasks' results, here."""
+        if self.client is not None:
+            return self.client.gather(self.keep(tasks, desc))
+        import dask
+        from dask.callbacks import Callback
+
+        bar = self._bar(0, desc)
+
+        class Bar(Callback):  # the local scheduler's tasks, done over all
+            def _start_state(self, dsk, state):
+                bar.total = sum(len(state[k]) for k in ("ready", "waiting", "running"))
+                bar.refresh()
+
+            def _posttask(self, key, result, dsk, state, worker_id):
+                bar.update()
+
+        with bar, Bar():
+            return list(dask.compute(*tasks))
+
+
+def _whole_videos(frame: Any, run: Runner) -> list:
+    """The frame's partitions (delayed), shuffled on video_id first when a video is spread
+    over several; empty partitions left out."""
+    from dask import delayed
+
+    ids = run.compute([delayed(_video_ids)(p) for p in frame.to_delayed()], "videos")
+    every = np.concatenate(ids) if ids else np.array([])
+    if len(every) != len(set(every)):
+        frame = frame.shuffle(on="video_id")
+        ids = run.compute([delayed(_video_ids)(p) for p in frame.to_delayed()], "videos")
+    return [p for p, i in zip(frame.to_delayed(), ids, strict=True) if len(i)]
+
+
+def _video_ids(part: pd.DataFrame) -> np.ndarray:
+    return part["video_id"].drop_duplicates().to_numpy(dtype=object)
+
+
+def _intervals(table: pd.DataFrame) -> pd.Series:
+    """Hours between consecutive snapshots of a video, as value counts (the table's typical
+    interval is their median: :func:`likekit.diagnosis.options.typical_step_h`)."""
+    same = table["video_id"].eq(table["video_id"].shift())
+    return (table["timestamp"].diff() / pd.Timedelta(hours=1))[same].value_counts()
+
+
+def _small(a: Alone) -> tuple:
+    """What the wave scan and the result need of a partition, without its increments."""
+    return a.videos, a.status, a.single, a.step_h
+
+
+def _scan_inputs(a: Alone, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The increments the wave scan reads, and each snapshot's time and whether it holds
+    no value at all (outside a status change): what :func:`missing_outages` reads."""
+    missing = table[["video_id", "timestamp"]].assign(blank=a.blank & ~a.zero)
+    return a.inc, missing
+
+
+def _after(a: Alone, events: pd.DataFrame, options: Options) -> pd.DataFrame:
+    return after_waves(a.inc, events, options=options)
+
+
+def _by_video(lists) -> list:
+    """Events of every partition, in video order (each video's own order kept)."""
+    return sorted(chain.from_iterable(lists), key=lambda e: e.video_id)
+
+
+def _by_video_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of every partition in video order (each video's own order kept), as the pandas
+    path holds them."""
+    if frame["video_id"].is_monotonic_increasing:
+        return frame
+    return frame.sort_values("video_id", kind="stable", ignore_index=True)

@@ -118,3 +118,59 @@ def test_dask_on_a_two_worker_cluster_finds_the_same_events_and_waves(tmp_path):
         got = lk.diagnose(dd.read_parquet(tmp_path), progress=False)
     assert len(expected.waves) > 0 and len(expected.events) > 1000
     _same_diagnosis(got, expected, "events", "waves", "videos")
+
+
+def test_fit_decay_many_on_a_dask_dataframe_is_the_pandas_table():
+    dd = pytest.importorskip("dask.dataframe")
+    sim = lk.simulate("mixed", n_videos=6, days=10, seed=14, progress=False)
+    expected = lk.fit_decay_many(sim.counts, progress=False)
+    got = lk.fit_decay_many(dd.from_pandas(sim.counts, npartitions=3), progress=False)
+    assert expected["converged"].any()
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_cli_diagnose_on_a_scheduler_writes_what_the_api_finds(tmp_path, capsys):
+    pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("distributed")
+    from likekit.cli import main
+
+    sim = lk.simulate("purge_waves", n_videos=12, days=10, seed=15, progress=False)
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    for k, (_, part) in enumerate(sim.counts.groupby(sim.counts["video_id"].str.slice(0, 2))):
+        part.to_parquet(dataset / f"part-{k}.parquet", index=False)
+    out = tmp_path / "out"
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0")
+    with cluster:
+        argv = [
+            "diagnose",
+            str(dataset),
+            "--out",
+            str(out),
+            "--scheduler",
+            cluster.scheduler_address,
+        ]
+        assert main(argv) == 0
+    assert "Dask dashboard: http" in capsys.readouterr().out
+    expected = lk.diagnose(sim.counts)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "events.parquet"), expected.events)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "waves.parquet"), expected.waves)
+
+
+def test_cli_scheduler_nobody_listens_is_one_line(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    from likekit.cli import main
+
+    table = tmp_path / "t.parquet"
+    lk.simulate("healthy", n_videos=2, days=3, seed=1, progress=False).counts.to_parquet(table)
+    argv = [
+        "diagnose",
+        str(table),
+        "--out",
+        str(tmp_path / "o"),
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no Dask scheduler there" in err[0]

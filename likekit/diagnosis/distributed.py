@@ -26,9 +26,7 @@ from dataclasses import replace
 from itertools import chain
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from likekit.data import load_counts
 from likekit.diagnosis.options import Options, alarm_z
@@ -42,15 +40,23 @@ from likekit.diagnosis.pipeline import (
 from likekit.diagnosis.result import Diagnosis
 from likekit.diagnosis.stream import by_chunk, median_of_counts
 from likekit.diagnosis.waves import WaveReader, missing_outages
+from likekit.distributed import Runner, whole_videos
 from likekit.schema import events_frame, waves_frame
 
 
-def diagnose_dask(frame: Any, options: Options, *, progress: bool = True) -> Diagnosis:
-    """:func:`likekit.diagnose` of a Dask DataFrame (see the module docstring)."""
+def diagnose_dask(
+    frame: Any,
+    options: Options,
+    *,
+    progress: bool = True,
+    load_options: dict[str, Any] | None = None,
+) -> Diagnosis:
+    """:func:`likekit.diagnose` of a Dask DataFrame (see the module docstring);
+    ``load_options`` go to :func:`likekit.load_counts` for each partition."""
     from dask import delayed
 
     run = Runner(progress)
-    parts = run.keep([delayed(load_counts)(p) for p in _whole_videos(frame, run)], "read")
+    parts = whole_videos(frame, run, load_options or {})
     intervals = run.compute([delayed(_intervals)(p) for p in parts], "snapshot intervals")
     step = median_of_counts(intervals, default=1.0)
     options = replace(options, z_alarm=alarm_z(options.false_alarms, step if step > 0 else 1.0))
@@ -80,81 +86,13 @@ def diagnose_dask(frame: Any, options: Options, *, progress: bool = True) -> Dia
 
     def counts() -> pd.DataFrame:
         if "counts" not in state:  # read as the pandas path reads the table
-            state["counts"] = load_counts(frame.compute())
+            table = frame.compute().reset_index(drop=True)
+            state["counts"] = load_counts(table, **(load_options or {}))
         return state["counts"]
 
     return Diagnosis(
         counts, events, waves, videos, lambda: increments_of(counts(), options), options=options
     )
-
-
-class Runner:
-    """Computes Dask tasks on the active distributed client (results kept on the workers
-    when asked), else on the local scheduler, each stage behind a progress bar."""
-
-    def __init__(self, progress: bool):
-        self.progress = progress
-        try:
-            from distributed import default_client
-
-            self.client = default_client()
-        except (ImportError, ValueError):  # no distributed client: the local scheduler
-            self.client = None
-        if self.client is not None and progress:
-            print(f"Dask dashboard: {self.client.dashboard_link}", flush=True)
-
-    def _bar(self, total: int, desc: str) -> tqdm:
-        return tqdm(total=total, desc=desc, unit="task", disable=not self.progress, leave=False)
-
-    def keep(self, tasks: list, desc: str) -> list:
-        """Start the tasks; their results stay where they are computed (futures on a
-        cluster), to be passed to later tasks."""
-        if self.client is None:
-            return self.compute(tasks, desc)
-        from distributed import as_completed
-
-        futures = self.client.compute(tasks)
-        with self._bar(len(futures), desc) as bar:
-            for _ in as_completed(futures):
-                bar.update()
-        return futures
-
-    def compute(self, tasks: list, desc: str) -> list:
-        """The tasks' results, here."""
-        if self.client is not None:
-            return self.client.gather(self.keep(tasks, desc))
-        import dask
-        from dask.callbacks import Callback
-
-        bar = self._bar(0, desc)
-
-        class Bar(Callback):  # the local scheduler's tasks, done over all
-            def _start_state(self, dsk, state):
-                bar.total = sum(len(state[k]) for k in ("ready", "waiting", "running"))
-                bar.refresh()
-
-            def _posttask(self, key, result, dsk, state, worker_id):
-                bar.update()
-
-        with bar, Bar():
-            return list(dask.compute(*tasks))
-
-
-def _whole_videos(frame: Any, run: Runner) -> list:
-    """The frame's partitions (delayed), shuffled on video_id first when a video is spread
-    over several; empty partitions left out."""
-    from dask import delayed
-
-    ids = run.compute([delayed(_video_ids)(p) for p in frame.to_delayed()], "videos")
-    every = np.concatenate(ids) if ids else np.array([])
-    if len(every) != len(set(every)):
-        frame = frame.shuffle(on="video_id")
-        ids = run.compute([delayed(_video_ids)(p) for p in frame.to_delayed()], "videos")
-    return [p for p, i in zip(frame.to_delayed(), ids, strict=True) if len(i)]
-
-
-def _video_ids(part: pd.DataFrame) -> np.ndarray:
-    return part["video_id"].drop_duplicates().to_numpy(dtype=object)
 
 
 def _intervals(table: pd.DataFrame) -> pd.Series:

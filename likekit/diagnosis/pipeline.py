@@ -63,12 +63,12 @@ from likekit.diagnosis.single import (
 from likekit.diagnosis.stream import (
     KEPT,
     by_chunk,
-    is_dask_frame,
     median_of_counts,
     release_memory,
     video_chunks,
 )
 from likekit.diagnosis.waves import WaveReader, missing_outages
+from likekit.distributed import is_dask_frame
 from likekit.schema import Event, events_frame, waves_frame
 
 #: rows per chunk of whole videos in the per-video stages: memory holds the working set of

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,11 +37,6 @@ KEPT = (
     "z_scan",
     "fell",
 )
-
-
-def is_dask_frame(obj: Any) -> bool:
-    """Whether ``obj`` is a Dask DataFrame (without importing Dask when it is not)."""
-    return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "to_delayed")
 
 
 def video_chunks(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:

@@ -37,6 +37,11 @@ flicker episodes        :mod:`likekit.diagnosis.flicker`
 trend declines          :mod:`likekit.diagnosis.single`
 result                  :mod:`likekit.diagnosis.result`, :mod:`likekit.diagnosis.accounting`
 ======================  ============================================================
+
+Every stage but the wave scan reads one video at a time: they run on chunks of whole videos
+(:func:`videos_alone` before the scan, :func:`after_waves` after it; see
+:mod:`likekit.diagnosis.stream`), so that memory holds one chunk's working set at a time. A
+Dask DataFrame runs the same stages on its partitions (:mod:`likekit.diagnosis.distributed`).
 """
 
 from __future__ import annotations

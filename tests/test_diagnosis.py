@@ -187,12 +187,14 @@ def test_wave_scan_sums_add_up_over_partitions_of_the_videos():
     np.testing.assert_allclose(
         sums.sums, _scan.scan_sums(whole, shares, lags, z_alarm).sums, rtol=1e-5, atol=1e-4
     )
-    (p_down, z_down), _ = _scan.scan_pvalues(sums)
+    (p_down, z_down), (_, z_up) = _scan.scan_pvalues(sums)
     (p_whole, _), _ = _scan.scan_panel(whole, z_alarm, n_perm=40)
     np.testing.assert_allclose(p_down, p_whole, rtol=1e-6, atol=1e-9)
-    # and the step at hour 120 on 12 of 30 videos is the panel's strongest drop
-    assert whole.times[int(np.argmin(p_down))] == counts["timestamp"].iloc[120]
-    assert p_down.min() < 1e-3
+    # and the step at hour 120 on 12 of 30 videos is the panel's strongest drop, with a
+    # negative z in both directions' readings
+    at = int(np.argmin(p_down))
+    assert whole.times[at] == counts["timestamp"].iloc[120]
+    assert p_down.min() < 1e-3 and z_down[at] < -3 and z_up[at] == z_down[at]
 
 
 def test_frozen_counts_that_catch_up_are_one_outage():

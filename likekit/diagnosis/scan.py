@@ -238,7 +238,8 @@ def scan_pvalues(
     sums: ScanSums,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Per-bin (p-value corrected for every bin scanned, Stouffer z) of synchronized drops
-    and of synchronized rises, from the panel's :class:`ScanSums`.
+    and of synchronized rises, from the panel's :class:`ScanSums`; z is negative for drops
+    and positive for rises in both.
 
     The maximum of a bin's statistic over the bins is calibrated by the shifted panels
     (each block of videos shifted circularly in time: the videos' own behaviour is kept,
@@ -250,7 +251,7 @@ def scan_pvalues(
     seen = sums.sums[0, SEEN] >= 2
     return (
         (_gumbel_p(down, null_down.max(axis=1), seen), -stouffer),
-        (_gumbel_p(up, null_up.max(axis=1), seen), stouffer),
+        (_gumbel_p(up, null_up.max(axis=1), seen), -stouffer),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.request
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -151,7 +153,10 @@ def test_cli_diagnose_on_a_scheduler_writes_what_the_api_finds(tmp_path, capsys)
             cluster.scheduler_address,
         ]
         assert main(argv) == 0
-    assert "Dask dashboard: http" in capsys.readouterr().out
+        printed = capsys.readouterr().out
+        link = printed.split("Dask dashboard: ", 1)[1].split()[0]
+        # the address printed serves the dashboard (a loopback address of the local cluster)
+        assert urllib.request.urlopen(link, timeout=30).status == 200
     expected = lk.diagnose(sim.counts)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "events.parquet"), expected.events)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "waves.parquet"), expected.waves)

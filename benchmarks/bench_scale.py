@@ -11,8 +11,15 @@ fitted on log-log), diagnose within 8x the time of ``load_counts``, and at 5,000
 peak RSS of at most 1 GB. Time and ratio are judged from 1,000 videos on (the exponent when
 the sizes also span at least 4x): below that, the wave scan's calibration, whose cost
 depends on the number of time bins and not on the videos, dominates and flatters both.
-The default sizes keep the run within a couple of minutes on 2 cores;
-``LIKEKIT_BENCH_SCALE_SIZES=1000,5000`` runs the issue's sizes.
+The default sizes keep the run within a few minutes on 2 cores;
+``LIKEKIT_BENCH_SCALE_SIZES=1000,5000,20000`` runs the issue's sizes.
+
+Dask: the same diagnosis from a partitioned Parquet dataset (one file per range of videos,
+as a tracker writes one) on a 2-worker LocalCluster with a 4 GB limit per worker, against
+the one-machine path on the same data (both in fresh processes). By default at the largest
+size above; ``LIKEKIT_BENCH_SCALE_DASK=50000`` runs it at the issue's 50,000 videos (the
+dataset is simulated in blocks of DASK_BLOCK videos, each block a creator of its own, so
+that the simulator's memory stays bounded too), ``LIKEKIT_BENCH_SCALE_DASK=0`` skips it.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import numpy as np
 from benchmarks.harness import Row
 
 SIZES, QUICK_SIZES = (250, 1000), (40, 160)
+#: videos per simulated block (one file, one creator) of the Dask benchmark's dataset
+DASK_BLOCK = 1000
 DAYS = 30
 MAX_EXPONENT, MAX_RATIO, MAX_RSS_MB, RSS_AT = 1.1, 8.0, 1024.0, 5000
 #: from this many videos on, the per-video work dominates the fixed costs
@@ -62,8 +71,32 @@ def measure(path: str) -> dict[str, float]:
     }
 
 
-def _in_fresh_process(path: Path) -> dict[str, float]:
-    code = f"import json, benchmarks.bench_scale as b; print(json.dumps(b.measure({str(path)!r})))"
+def measure_dask(dataset: str) -> dict[str, float]:
+    """In this (fresh) process: diagnose the Parquet dataset on a 2-worker LocalCluster."""
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster
+
+    from likekit.diagnosis import diagnose
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, memory_limit="4GB", dashboard_address=":0"
+        ) as cluster,
+        Client(cluster),
+    ):
+        t0 = time.perf_counter()
+        diag = diagnose(dd.read_parquet(dataset), progress=False)
+        wall = time.perf_counter() - t0
+    return {
+        "diagnose_s": wall,
+        "events": len(diag.events),
+        "waves": len(diag.waves),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _in_fresh_process(path: Path, how: str = "measure") -> dict[str, float]:
+    code = f"import json, benchmarks.bench_scale as b; print(json.dumps(b.{how}({str(path)!r})))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
@@ -108,6 +141,9 @@ def run(quick: bool = False) -> list[Row]:
                 judged_quick=True,
             )
         )
+    n_dask = int(os.environ.get("LIKEKIT_BENCH_SCALE_DASK", max(sizes)))
+    if n_dask and not quick:
+        rows += _dask_rows(n_dask)
     if len(sizes) >= 2:
         x = np.log(list(found))
         exponent = float(np.polyfit(x, np.log([m["diagnose_s"] for m in found.values()]), 1)[0])
@@ -126,3 +162,47 @@ def run(quick: bool = False) -> list[Row]:
             )
         )
     return rows
+
+
+def _dask_rows(n: int) -> list[Row]:
+    """Dask on a 2-worker LocalCluster vs the one-machine path, same partitioned dataset."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return []
+    import likekit as lk
+
+    with tempfile.TemporaryDirectory() as tmp:
+        dataset = Path(tmp) / "dataset"
+        dataset.mkdir()
+        for k, first in enumerate(range(0, n, DASK_BLOCK)):
+            sim = lk.simulate(
+                "mixed",
+                n_videos=min(DASK_BLOCK, n - first),
+                days=DAYS,
+                seed=100 + k,
+                progress=False,
+            )
+            counts = sim.counts.assign(video_id=f"b{k:03d}-" + sim.counts["video_id"])
+            counts.to_parquet(dataset / f"part-{k:03d}.parquet", index=False)
+            del sim, counts
+        one = _in_fresh_process(dataset)
+        on_dask = _in_fresh_process(dataset, "measure_dask")
+    return [
+        Row(
+            f"diagnose on Dask, 2-worker LocalCluster, {n:,} videos x {DAYS} days (s)",
+            on_dask["diagnose_s"],
+            one["diagnose_s"],
+            "one machine, same dataset",
+            "s",
+            judged_quick=True,
+        ),
+        Row(
+            f"peak RSS of the Dask client process, {n:,} videos (MB)",
+            on_dask["peak_rss_mb"],
+            one["peak_rss_mb"],
+            "one machine",
+            "MB",
+            judged_quick=True,
+        ),
+    ]

@@ -47,6 +47,7 @@ def diagnose_to_dir(
     panel: str | None = None,
     progress: bool = True,
     load_options: dict[str, Any] | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Path]:
     """Diagnose the table at ``source`` and write its results into ``out_dir``.
 
@@ -62,6 +63,10 @@ def diagnose_to_dir(
         Show the stage being run (and, with many panels, a bar over them).
     load_options : dict, optional
         Options of :func:`likekit.load_counts` (``columns``, ``dayfirst``, ``metric``, ...).
+    scheduler : str, optional
+        Address of a ``dask.distributed`` scheduler: the table is read as a Dask DataFrame
+        (a Parquet file or dataset directory, or CSV files) and diagnosed on that cluster
+        (``pip install likekit[dask]``; not with ``panel``).
 
     Returns
     -------
@@ -75,17 +80,23 @@ def diagnose_to_dir(
         is an existing file.
     """
     from likekit.diagnosis import diagnose
-    from likekit.diagnosis.panels import diagnose_panels
+    from likekit.diagnosis.distributed import diagnose_dask
+    from likekit.diagnosis.options import Options
+    from likekit.diagnosis.panels import RATES, diagnose_panels
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise LikekitInputError(f"--out {out_dir}: exists and is not a directory")
     bar = tqdm(total=4, desc="likekit diagnose", unit="stage", disable=not progress, leave=False)
-    with bar:
+    with _client(scheduler, panel), bar:
         with _stage(bar, "read"):
-            data = load_counts(source, **(load_options or {}))
+            data = _read(source, scheduler, load_options or {})
         with _stage(bar, "diagnose"):
-            if panel is None:
+            if scheduler is not None:
+                rates = {k: getattr(Options, k) for k in RATES}  # diagnose's defaults
+                options = Options.checked(**rates)
+                diag = diagnose_dask(data, options, progress=progress, load_options=load_options)
+            elif panel is None:
                 diag = diagnose(data)
             else:  # the panels' own bar follows this one's switch
                 diag = diagnose_panels(data, panel, diagnose, progress=None if progress else False)
@@ -99,6 +110,44 @@ def diagnose_to_dir(
         with _stage(bar, "write"):
             _write_dir(out_dir, tables, summary)
     return {name: out_dir / name for name in OUTPUTS}
+
+
+@contextmanager
+def _client(scheduler: str | None, panel: str | None) -> Iterator[None]:
+    """A ``dask.distributed`` client of the scheduler at ``scheduler`` while the run lasts
+    (nothing when None)."""
+    if scheduler is None:
+        yield
+        return
+    if panel is not None:
+        raise LikekitInputError("--panel and --scheduler: panels are not diagnosed on Dask yet")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise LikekitInputError("--scheduler needs Dask: pip install 'likekit[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise LikekitInputError(
+            f"--scheduler {scheduler}: no Dask scheduler there ({exc})"
+        ) from None
+    with client:
+        yield
+
+
+def _read(source: str | os.PathLike[str], scheduler: str | None, load_options: dict) -> Any:
+    """The table: read by :func:`load_counts` here, or with a scheduler as a Dask DataFrame
+    (each partition read by ``load_counts`` on the cluster)."""
+    if scheduler is None:
+        return load_counts(source, **load_options)
+    import dask.dataframe as dd
+
+    path = Path(source)
+    if path.is_dir() or path.suffix == ".parquet":
+        return dd.read_parquet(path)
+    if path.suffix == ".csv":
+        return dd.read_csv(path, dtype=str)  # the loader parses every column itself
+    raise LikekitInputError(f"{source}: with --scheduler, give Parquet or CSV files")
 
 
 @contextmanager

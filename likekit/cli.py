@@ -212,6 +212,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
             panel=args.panel,
             progress=not args.no_progress_bar,
             load_options=loader_options(args),
+            scheduler=args.scheduler,
         )
     except OSError as exc:  # the last good directory is still in place
         print(f"likekit: error: could not write {args.out}: {exc}", file=sys.stderr)
@@ -297,6 +298,13 @@ def _add_diagnose(sub: Any) -> None:
         "--panel",
         metavar="COLUMN",
         help="diagnose each panel of this column (e.g. creator_id) on its own",
+    )
+    diag.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this dask.distributed scheduler (e.g. tcp://10.0.0.5:8786): the input "
+        "is read as a Dask DataFrame and each partition's videos are diagnosed on the "
+        "cluster (needs likekit[dask])",
     )
     diag.add_argument("--no-progress-bar", action="store_true", help="no progress bar")
     add_loader_arguments(diag)

@@ -155,13 +155,46 @@ def test_wave_scan_pvalues_are_uniform_under_independence():
     for seed in range(30):
         inc = _detect.increments(lk.load_counts(panel(n=15, hours=168, seed=300 + seed)))
         grid = _waves.Grid.build(inc.loc[np.isfinite(inc["z"])])
-        p, _ = _waves.bin_pvalues(grid, _alarm_z(0.01, 1.0), -1)
+        p, _ = _waves.scan_panel(grid, _alarm_z(0.01, 1.0))[0]
         smallest.append(p.min())
     smallest = np.array(smallest)
     assert stats.kstest(smallest, "uniform").pvalue > 0.001
     # not anti-conservative in the tail that matters: P(p <= 0.1) = 0.1, so 8 or more of 30
     # happens with probability 0.007
     assert (smallest <= 0.1).sum() <= 7
+
+
+def test_wave_scan_sums_add_up_over_partitions_of_the_videos():
+    """The scan is reducible: the histograms and sums of two disjoint sets of videos, on
+    the panel's one time grid, add up to the panel's, and give its p-values."""
+    from likekit.diagnosis import increments as _detect
+    from likekit.diagnosis import scan as _scan
+    from likekit.diagnosis.rhythm import shared_share
+
+    counts = panel(n=30, hours=240, seed=5, steps=[(120, 60, range(12))])
+    inc = _detect.increments(lk.load_counts(counts))
+    inc = inc.loc[np.isfinite(inc["z"])]
+    axis = _scan.BinAxis.of(inc)
+    whole = _scan.Grid.build(inc, axis=axis)
+    first = inc["video_id"].isin([f"v{i:02d}" for i in range(0, 30, 3)])
+    parts = [_scan.Grid.build(inc.loc[m], axis=axis) for m in (first, ~first)]
+    lags = _scan.null_lags(axis, n_perm=40)
+    counts_sum = sum(_scan.slowdown_counts(g, lags) for g in parts)
+    np.testing.assert_array_equal(counts_sum, _scan.slowdown_counts(whole, lags))
+    shares = shared_share(counts_sum)
+    z_alarm = 4.0
+    sums = sum(_scan.scan_sums(g, shares, lags, z_alarm) for g in parts)
+    np.testing.assert_allclose(
+        sums.sums, _scan.scan_sums(whole, shares, lags, z_alarm).sums, rtol=1e-5, atol=1e-4
+    )
+    (p_down, z_down), (_, z_up) = _scan.scan_pvalues(sums)
+    (p_whole, _), _ = _scan.scan_panel(whole, z_alarm, n_perm=40)
+    np.testing.assert_allclose(p_down, p_whole, rtol=1e-6, atol=1e-9)
+    # and the step at hour 120 on 12 of 30 videos is the panel's strongest drop, with a
+    # negative z in both directions' readings
+    at = int(np.argmin(p_down))
+    assert whole.times[at] == counts["timestamp"].iloc[120]
+    assert p_down.min() < 1e-3 and z_down[at] < -3 and z_up[at] == z_down[at]
 
 
 def test_frozen_counts_that_catch_up_are_one_outage():

@@ -29,6 +29,7 @@ from likekit.decay.families import FAMILIES, MODELS, Family
 from likekit.decay.identification import halving_bound, halving_unseen, straight_line
 from likekit.decay.likelihood import Design
 from likekit.decay.results import DERIVED, DecayFit, Link, link_scale, tail_area_interval
+from likekit.distributed import is_dask_frame
 
 __all__ = ["DecayFit", "fit_decay", "fit_decay_many"]
 
@@ -489,8 +490,10 @@ def fit_decay_many(
 
     Parameters
     ----------
-    counts : DataFrame
-        Several videos in the data contract (column ``video_id``).
+    counts : DataFrame or dask.dataframe.DataFrame
+        Several videos in the data contract (column ``video_id``). A Dask DataFrame is
+        fitted partition by partition where it lies (``pip install likekit[dask]``), on the
+        active ``dask.distributed`` client or Dask's local scheduler; same rows.
     progress : bool
         Show a progress bar (tqdm; notebook or console).
     **kwargs
@@ -510,6 +513,10 @@ def fit_decay_many(
     """
     from tqdm.auto import tqdm
 
+    if is_dask_frame(counts):  # each partition's videos fitted where it is
+        from likekit.distributed import fit_decay_many_dask
+
+        return fit_decay_many_dask(counts, progress=progress, **kwargs)
     if not isinstance(counts, pd.DataFrame) or "video_id" not in counts.columns:
         raise LikekitInputError("fit_decay_many needs a DataFrame with a 'video_id' column")
     inputs.as_frame(counts)

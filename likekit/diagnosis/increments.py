@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.indexers import BaseIndexer
 from scipy import stats
 
 #: MAD -> standard deviation for a normal distribution
@@ -61,45 +62,91 @@ Z_MAX = 37.0
 _HOUR = pd.Timedelta(hours=1)
 
 
-def _rolling(
-    frame: pd.DataFrame, column: str, window: str | int, how: str, center: bool = False
-) -> pd.Series:
-    """``how`` ("median" or "count") of ``column`` over a window per video: the window
-    before each row (the row excluded), or centred on it (the row included)."""
-    roll = frame.groupby("video_id", sort=False).rolling(
-        window,
-        on="timestamp",
-        closed="both" if center else "left",
-        min_periods=1,
-        center=center,
-    )[column]
-    return pd.Series(getattr(roll, how)().to_numpy(), index=frame.index)
+class _Windows(BaseIndexer):
+    """Per-video rolling windows over the whole (video, time)-sorted table at once.
+
+    ``DataFrame.groupby(...).rolling(...)`` gives the same windows, but checks each group's
+    timestamps with a Python loop on every call (half the cost of :func:`increments`); the
+    bounds here come from one ``searchsorted`` per video and are reused for every column.
+    ``window`` is a time span (a string such as "1D") or a number of rows; ``center``: the
+    window centred on each row, both ends included, else the window before it (the row
+    excluded), as pandas' ``closed="both"`` / ``closed="left"``.
+    """
+
+    def __init__(self, stamps: np.ndarray, edges: np.ndarray, window: str | int, center: bool):
+        start, end = np.empty(len(stamps), np.int64), np.empty(len(stamps), np.int64)
+        span = pd.Timedelta(window).value // 1000 if isinstance(window, str) else None
+        for g0, g1 in zip(edges[:-1], edges[1:], strict=True):
+            rows = np.arange(g0, g1)
+            if span is None:  # pandas' fixed windows, clipped to the video
+                last = rows + 1 + ((window - 1) // 2 if center else 0)
+                lo, hi = (last - window - 1, last) if center else (rows - window, rows)
+                start[g0:g1], end[g0:g1] = np.clip(lo, g0, g1), np.clip(hi, g0, g1)
+                continue
+            t = stamps[g0:g1]
+            half = span // 2 if center else span
+            start[g0:g1] = g0 + np.searchsorted(t, t - half, side="left")
+            end[g0:g1] = g0 + np.searchsorted(t, t + half, side="right") if center else rows
+        super().__init__(window_size=0, start=start, end=end)
+
+    def get_window_bounds(
+        self, num_values=0, min_periods=None, center=None, closed=None, step=None
+    ):
+        return self.start, self.end
 
 
-def _windowed_median(frame: pd.DataFrame, column: str) -> pd.Series:
+class _Rolling:
+    """Rolling statistics of the columns of one (video, time)-sorted frame, per video; each
+    window's bounds are computed once and serve every column."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        vid = frame["video_id"].to_numpy()
+        self.edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+        self.stamps = frame["timestamp"].dt.as_unit("us").array.asi8
+        self.windows: dict[tuple[str | int, bool], _Windows] = {}
+
+    def __call__(self, column: str, window: str | int, how: str, center: bool = False) -> pd.Series:
+        """``how`` ("median", "mean" or "count") of ``column`` over a window per video: the
+        window before each row (the row excluded), or centred on it (the row included)."""
+        key = (window, center)
+        if key not in self.windows:
+            self.windows[key] = _Windows(self.stamps, self.edges, window, center)
+        bounds, values = self.windows[key], self.frame[column]
+        if how == "count":  # values present in the window, from a running count
+            present = np.r_[0, np.cumsum(values.notna().to_numpy(), dtype=np.int64)]
+            out = (present[bounds.end] - present[bounds.start]).astype(float)
+            out[bounds.end == bounds.start] = np.nan  # as pandas: no rows, no count
+        else:
+            out = getattr(values.rolling(bounds, min_periods=1), how)().to_numpy()
+        return pd.Series(out, index=self.frame.index)
+
+
+def _windowed_median(roll: _Rolling, column: str) -> pd.Series:
     """Median over the previous day, or over the last MIN_INCREMENTS values when the day
     holds fewer (sparse snapshots). Rows without that much history take the first value
     computed later in their video; videos too short for any window, their overall median.
     """
-    enough_day = _rolling(frame, column, "1D", "count") >= MIN_INCREMENTS
-    enough_last = _rolling(frame, column, MIN_INCREMENTS, "count") >= MIN_INCREMENTS
-    out = _rolling(frame, column, "1D", "median").where(enough_day)
-    out = out.fillna(_rolling(frame, column, MIN_INCREMENTS, "median").where(enough_last))
+    enough_day = roll(column, "1D", "count") >= MIN_INCREMENTS
+    enough_last = roll(column, MIN_INCREMENTS, "count") >= MIN_INCREMENTS
+    out = roll(column, "1D", "median").where(enough_day)
+    out = out.fillna(roll(column, MIN_INCREMENTS, "median").where(enough_last))
+    frame = roll.frame
     out = out.groupby(frame["video_id"], sort=False).bfill()
     return out.fillna(frame.groupby("video_id", sort=False)[column].transform("median"))
 
 
 def _centred(
-    frame: pd.DataFrame, column: str, sparse: pd.Series, how: str, width: str = "2D"
+    roll: _Rolling, column: str, sparse: pd.Series, how: str, width: str = "2D"
 ) -> tuple[pd.Series, pd.Series]:
     """``how`` (median, mean) and count of ``column`` in a window of ``width`` centred on
     each row, or (sparse videos) DETECT_SPARSE increments either side."""
-    med = _rolling(frame, column, width, how, center=True)
-    n = _rolling(frame, column, width, "count", center=True)
+    med = roll(column, width, how, center=True)
+    n = roll(column, width, "count", center=True)
     if sparse.any():
         w = 2 * DETECT_SPARSE + 1
-        med = med.where(~sparse, _rolling(frame, column, w, how, center=True))
-        n = n.where(~sparse, _rolling(frame, column, w, "count", center=True))
+        med = med.where(~sparse, roll(column, w, how, center=True))
+        n = n.where(~sparse, roll(column, w, "count", center=True))
     return med, n
 
 
@@ -112,14 +159,15 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
     ``gap`` steps of trend and sqrt(``gap``) steps of noise.
     """
     inc = _pairs(table)
-    _previous_day(inc)
+    roll = _Rolling(inc)
+    _previous_day(inc, roll)
     sparse = 24.0 / inc["step_h"] < MIN_INCREMENTS
-    _detector(inc, sparse)
+    _detector(inc, roll, sparse)
     # the panel scan takes the exact chance of a rounded fall (a one-step fall on many
     # rounded videos at once is a wave); the single-video alarm keeps the normal z, since
     # a rounded video's trend, measured in whole display steps, cannot tell a recovery
     # from its next step of growth
-    inc["z_scan"] = np.minimum(inc["z"], _rounded_fall_z(inc, sparse))
+    inc["z_scan"] = np.minimum(inc["z"], _rounded_fall_z(inc, roll, sparse))
     return inc.drop(columns=["rate", "abs_resid", "clean_rate", "clean_sq", "activity", "dt"])
 
 
@@ -160,12 +208,12 @@ def _pairs(table: pd.DataFrame) -> pd.DataFrame:
     return inc
 
 
-def _previous_day(inc: pd.DataFrame) -> None:
+def _previous_day(inc: pd.DataFrame, roll: _Rolling) -> None:
     """Adds trend, resid, s and noise: the local noise over the previous day (issue 5 §4)."""
-    inc["trend"] = _windowed_median(inc, "rate")
+    inc["trend"] = _windowed_median(roll, "rate")
     inc["resid"] = (inc["delta"] - inc["trend"] * inc["gap"]) / np.sqrt(inc["gap"])
     inc["abs_resid"] = inc["resid"].abs()
-    inc["s"] = MAD_TO_SD * _windowed_median(inc, "abs_resid")
+    inc["s"] = MAD_TO_SD * _windowed_median(roll, "abs_resid")
     inc["noise"] = np.sqrt(inc["gap"] * inc["s"] ** 2 + _rounding(inc))
 
 
@@ -174,7 +222,7 @@ def _rounding(inc: pd.DataFrame) -> pd.Series:
     return (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
 
 
-def _detector(inc: pd.DataFrame, sparse: pd.Series) -> None:
+def _detector(inc: pd.DataFrame, roll: _Rolling, sparse: pd.Series) -> None:
     """Adds the detector's excess, walk_var, count_var, noise_det and z.
 
     The same statistics as the local noise over a window centred on each increment (two
@@ -182,20 +230,20 @@ def _detector(inc: pd.DataFrame, sparse: pd.Series) -> None:
     calibrated for the uncertainty of the noise estimate (Student t -> normal scale).
     """
     rounding = _rounding(inc)
-    trend_c, _ = _centred(inc, "rate", sparse, "median", TREND_WIDTH)
+    trend_c, _ = _centred(roll, "rate", sparse, "median", TREND_WIDTH)
     inc["abs_resid"] = ((inc["delta"] - trend_c * inc["gap"]) / np.sqrt(inc["gap"])).abs()
-    mad, n = _centred(inc, "abs_resid", sparse, "median")
+    mad, n = _centred(roll, "abs_resid", sparse, "median")
     # second pass: the trend as the mean of the increments that are not outliers, so that
     # sums of excess increments over long spans do not drift (the median of skewed counts
     # is biased low), while events do not pull it
     inc["clean_rate"] = inc["rate"].where(inc["abs_resid"] <= OUTLIER_Z * MAD_TO_SD * mad)
-    trend_m, _ = _centred(inc, "clean_rate", sparse, "mean", TREND_WIDTH)
+    trend_m, _ = _centred(roll, "clean_rate", sparse, "mean", TREND_WIDTH)
     inc["excess"] = inc["delta"] - trend_m.fillna(trend_c) * inc["gap"]
     # counts are integers: an increment varies at least like a Poisson count of the likes
     # given and withdrawn in it (variance >= their mean >= the mean absolute increment),
     # whatever a MAD of mostly equal values says
     inc["activity"] = inc["rate"].abs()
-    activity, _ = _centred(inc, "activity", sparse, "mean")
+    activity, _ = _centred(roll, "activity", sparse, "mean")
     spread = np.maximum((MAD_TO_SD * mad) ** 2, activity)
     inc["walk_var"] = inc["gap"] * spread  # the part that adds up along the series
     # the counting noise of one video at a known time (a wave): the variance of its clean
@@ -204,7 +252,7 @@ def _detector(inc: pd.DataFrame, sparse: pd.Series) -> None:
     # the Poisson variance of the likes moving nor the rate that n quiet steps cannot rule out
     clean = (inc["excess"] / np.sqrt(inc["gap"])).where(inc["clean_rate"].notna())
     inc["clean_sq"] = clean**2
-    sample_var, n_clean = _centred(inc, "clean_sq", sparse, "mean")
+    sample_var, n_clean = _centred(roll, "clean_sq", sparse, "mean")
     floor = np.maximum(activity, 1.0 / np.maximum(n_clean, 1))
     per_step = np.maximum(sample_var.fillna(0.0), floor)
     inc["count_var"] = inc["gap"] * per_step + rounding
@@ -216,7 +264,7 @@ def _detector(inc: pd.DataFrame, sparse: pd.Series) -> None:
     inc["z"] = np.sign(raw) * np.minimum(calibrated, Z_MAX)
 
 
-def _rounded_fall_z(inc: pd.DataFrame, sparse: pd.Series) -> np.ndarray | float:
+def _rounded_fall_z(inc: pd.DataFrame, roll: _Rolling, sparse: pd.Series) -> np.ndarray | float:
     """A rounded count ("1.2K") that shows a fall of whole display steps: its exact chance
     under the video's trend and counting noise, the true count's place within its step
     being unknown (uniform), where the normal noise of rounding would understate it; as a
@@ -231,7 +279,7 @@ def _rounded_fall_z(inc: pd.DataFrame, sparse: pd.Series) -> np.ndarray | float:
     # the trend of a rounded count is its mean increment, display steps included (the
     # trimmed trend of mostly-zero increments is zero); the wave's own fall pulls it
     # down, which only makes a fall less surprising
-    mean_rate, _ = _centred(inc, "rate", sparse, "mean")
+    mean_rate, _ = _centred(roll, "rate", sparse, "mean")
     expected = (mean_rate * inc["gap"]).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         c0 = (-(steps - 1) * r - expected) / sd

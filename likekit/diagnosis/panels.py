@@ -114,7 +114,10 @@ def _combine(
         [pd.NA if pd.isna(w) else number[(int(p), int(w))] for p, w in local], dtype="Int64"
     )
     videos = _stacked([d.videos for _, d in parts], parts, panel, dtype).sort_index(kind="stable")
-    increments = pd.concat([d.increments for _, d in parts], ignore_index=True)
+
+    def increments() -> pd.DataFrame:  # on first use, as each panel's own
+        return pd.concat([d.increments for _, d in parts], ignore_index=True)
+
     step_h = float(np.median([d.options.step_h for _, d in parts]))
     options = replace(options.for_table(table), step_h=step_h)
     strip = {"columns": "_part"}

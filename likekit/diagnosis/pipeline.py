@@ -37,17 +37,23 @@ flicker episodes        :mod:`likekit.diagnosis.flicker`
 trend declines          :mod:`likekit.diagnosis.single`
 result                  :mod:`likekit.diagnosis.result`, :mod:`likekit.diagnosis.accounting`
 ======================  ============================================================
+
+Every stage but the wave scan reads one video at a time: they run on chunks of whole videos
+(:func:`videos_alone` before the scan, :func:`after_waves` after it; see
+:mod:`likekit.diagnosis.stream`), so that memory holds one chunk's working set at a time. A
+Dask DataFrame runs the same stages on its partitions (:mod:`likekit.diagnosis.distributed`).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
-from likekit.data import load_counts
+from likekit.data import LikekitInputError, load_counts
 from likekit.diagnosis.flicker import flickers, merge_glitches
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
@@ -59,8 +65,20 @@ from likekit.diagnosis.single import (
     trend_declines,
     video_status,
 )
+from likekit.diagnosis.stream import (
+    KEPT,
+    by_chunk,
+    median_of_counts,
+    release_memory,
+    video_chunks,
+)
 from likekit.diagnosis.waves import WaveReader, missing_outages
-from likekit.schema import events_frame, waves_frame
+from likekit.distributed import is_dask_frame
+from likekit.schema import Event, events_frame, waves_frame
+
+#: rows per chunk of whole videos in the per-video stages: memory holds the working set of
+#: one chunk at a time (the increments' rolling windows, ~20 columns per row)
+CHUNK_ROWS = 250_000
 
 
 def diagnose(
@@ -70,14 +88,18 @@ def diagnose(
     wave_alpha: float = 0.01,
     video_alpha: float = 0.05,
     panel: str | None = None,
+    progress: bool | None = None,
 ) -> Diagnosis:
     """Find every drop in a creator's like counts and attribute it to its cause.
 
     Parameters
     ----------
-    counts : DataFrame, str or Path
+    counts : DataFrame, str, Path or dask.dataframe.DataFrame
         A like-count table in the data contract (anything :func:`likekit.load_counts`
-        reads); never modified.
+        reads); never modified. A Dask DataFrame is diagnosed where its partitions are, on
+        the active ``dask.distributed`` client or Dask's local scheduler
+        (:mod:`likekit.diagnosis.distributed`; ``pip install likekit[dask]``), with the same
+        result.
     false_alarms : float
         Expected false single-video events per video-month of healthy data; sets the
         single-video alarm level (about 4.2 sigma for hourly snapshots).
@@ -91,6 +113,10 @@ def diagnose(
         A column splitting the table into panels (e.g. "creator_id"): each panel's videos
         are diagnosed together, waves are scanned within a panel, and events, waves and
         videos carry the column (:mod:`likekit.diagnosis.panels`). None: one panel.
+    progress : bool, optional
+        Show a progress bar; by default when the table is large enough to be worked through
+        in several chunks of videos (or panels). A Dask run shows one bar per stage unless
+        False.
 
     Returns
     -------
@@ -116,47 +142,121 @@ def diagnose(
     >>> (diag.waves["cause"] == "purge").any()
     np.True_
     """
+    options = Options.checked(
+        false_alarms=false_alarms, wave_alpha=wave_alpha, video_alpha=video_alpha
+    )
+    if is_dask_frame(counts):
+        if panel is not None:
+            raise LikekitInputError("panel= is not supported on a Dask DataFrame yet")
+        from likekit.diagnosis.distributed import diagnose_dask
+
+        return diagnose_dask(counts, options, progress=progress is not False)
     if panel is not None:
         from likekit.diagnosis.panels import diagnose_panels
 
         rates = dict(false_alarms=false_alarms, wave_alpha=wave_alpha, video_alpha=video_alpha)
-        return diagnose_panels(counts, panel, diagnose, **rates)
-    options = Options.checked(
-        false_alarms=false_alarms, wave_alpha=wave_alpha, video_alpha=video_alpha
-    )
+        return diagnose_panels(counts, panel, diagnose, progress=progress, **rates)
     table = load_counts(counts)
     options = options.for_table(table)
-    videos = video_status(table)
+    chunks = list(video_chunks(table, CHUNK_ROWS))
+    show = len(chunks) >= 2 if progress is None else progress
+    # one step per chunk before the wave scan, the scan, one step per chunk after it
+    bar = tqdm(total=2 * len(chunks) + 1, desc="diagnose", unit="step", disable=not show)
+    with bar:
+        alone = []
+        for chunk in chunks:
+            alone.append(videos_alone(chunk, options=options))
+            bar.update()
+        del chunks
+        inc = pd.concat([a.inc for a in alone], ignore_index=True)
+        sizes = np.cumsum([0] + [len(a.inc) for a in alone])
+        videos = pd.concat([a.videos for a in alone])
+        options = replace(options, step_h=median_of_counts([a.step_h for a in alone], 1.0))
+        single = events_frame(
+            [e for a in alone for e in a.status] + [e for a in alone for e in a.single]
+        )
+        zero, blank = (np.concatenate([getattr(a, k) for a in alone]) for k in ("zero", "blank"))
+        ids = [a.videos.index for a in alone]
+        del alone
+        release_memory()
+        bar.set_postfix_str("wave scan")
+        waves, faint, single_wave = WaveReader(inc, single, options=options).read()
+        release_memory()  # the scan's working set
+        bar.update()
+        bar.set_postfix_str("")
+        single["wave"] = pd.array(single_wave, dtype="Int64")
+        more_waves, gone = missing_outages(
+            table, blank & ~zero, first_wave=len(waves) + 1, options=options
+        )
+        events = pd.concat([single, events_frame(faint + gone)], ignore_index=True)
+        done = []
+        for k, events_part in enumerate(by_chunk(events, ids)):
+            part = inc.iloc[sizes[k] : sizes[k + 1]]
+            done.append(after_waves(part, events_part, options=options))
+            bar.update()
+    events = pd.concat(done, ignore_index=True)
+    events = events.sort_values(["video_id", "start"], ignore_index=True)
+    events, waves = in_time_order(events, waves_frame(waves + more_waves))
+    return Diagnosis(
+        table, events, waves, videos, lambda: increments_of(table, options), options=options
+    )
+
+
+@dataclass(frozen=True)
+class Alone:
+    """What one chunk of videos shows on its own (:func:`videos_alone`)."""
+
+    videos: pd.DataFrame  # video_status
+    zero: np.ndarray  # per row of the chunk: under a status change
+    blank: np.ndarray  # per row: no value at all
+    status: list[Event]
+    single: list[Event]
+    inc: pd.DataFrame | None  # the increments the later stages read (KEPT columns)
+    step_h: pd.Series  # how many increments have each median snapshot interval
+
+
+def videos_alone(chunk: pd.DataFrame, *, options: Options) -> Alone:
+    """The per-video stages on a table of whole videos: status, increments, single events."""
+    videos, zero, removed, blank, inc, step_h = _usable_increments(chunk, options)
+    status = status_events(chunk, zero, removed, blank)
+    single = single_video_events(inc, options=options)
+    return Alone(videos, zero, blank, status, single, inc[list(KEPT)], step_h)
+
+
+def _usable_increments(chunk: pd.DataFrame, options: Options):
+    """Video status, the status and blank masks, and the increments of the videos that have
+    enough snapshots (likes under a status change left out), with ``fell``."""
+    videos = video_status(chunk)
     # a fall to zero from L likes is beyond Poisson counting noise at the alarm level when
     # sqrt(L) >= z_alarm
-    zero, removed = status_mask(table, min_level=options.z_alarm**2)
-    blank = blank_mask(table)
-    status = status_events(table, zero, removed, blank)
+    zero, removed = status_mask(chunk, min_level=options.z_alarm**2)
+    blank = blank_mask(chunk)
     usable = videos.index[~videos["status"].isin(["all_missing", "one_snapshot"])]
-    work = table.assign(likes=table["likes"].mask(zero))
+    work = chunk.assign(likes=chunk["likes"].mask(zero))
     inc = increments(work.loc[work["video_id"].isin(usable)])
-    step_h = float(np.nanmedian(inc["step_h"])) if len(inc) else 1.0
-    options = replace(options, step_h=step_h)
+    step_h = inc["step_h"].value_counts()
     inc = inc.loc[np.isfinite(inc["z"])]
     inc = inc.assign(fell=fell(inc, options.z_video))
-    single = events_frame(status + single_video_events(inc, options=options))
-    waves, faint, single_wave = WaveReader(inc, single, options=options).read()
-    single["wave"] = pd.array(single_wave, dtype="Int64")
-    more_waves, gone = missing_outages(
-        table, blank & ~zero, first_wave=len(waves) + 1, options=options
-    )
-    events = pd.concat([single, events_frame(faint + gone)], ignore_index=True)
+    return videos, zero, removed, blank, inc, step_h
+
+
+def increments_of(table: pd.DataFrame, options: Options) -> pd.DataFrame:
+    """Every column of the increments :func:`diagnose` worked on (``Diagnosis.increments``)."""
+    parts = [_usable_increments(c, options)[4] for c in video_chunks(table, CHUNK_ROWS)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def after_waves(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options) -> pd.DataFrame:
+    """The per-video stages once the waves are known, on whole videos: losses spread over
+    snapshots, flicker episodes, glitches merged, trend declines."""
     events = spread_losses(events, inc)
     events = pd.concat([events, events_frame(flickers(inc, options=options))], ignore_index=True)
     events = merge_glitches(events, inc, options=options)
     declines = events_frame(trend_declines(inc, events, options=options))
-    events = pd.concat([events, declines], ignore_index=True)
-    events = events.sort_values(["video_id", "start"], ignore_index=True)
-    events, waves = _in_time_order(events, waves_frame(waves + more_waves))
-    return Diagnosis(table, events, waves, videos, inc, options=options)
+    return pd.concat([events, declines], ignore_index=True)
 
 
-def _in_time_order(events: pd.DataFrame, waves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def in_time_order(events: pd.DataFrame, waves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Waves sorted by time and numbered 1, 2, ... in that order; events follow."""
     waves = waves.sort_values(["time", "wave"], kind="stable", ignore_index=True)
     number = dict(zip(waves["wave"], range(1, len(waves) + 1), strict=True))

@@ -47,7 +47,7 @@ class Diagnosis:
         this note is the warning. Read ``data_quality``.
     increments : DataFrame
         The standardized increments the detector worked on (see
-        :mod:`likekit.diagnosis.increments`).
+        :mod:`likekit.diagnosis.increments`), computed again on first use.
     options : Options
         The options it ran with and the levels derived from them (z_alarm, z_video, ...).
 
@@ -56,13 +56,31 @@ class Diagnosis:
     """
 
     def __init__(self, counts, events, waves, videos, increments, *, options: Options):
-        self.counts = counts
+        """``counts`` and ``increments``: DataFrames, or callables returning them on first
+        use."""
+        self._counts = counts
         self.events = events
         self.waves = waves
         self.videos = _with_data_quality(videos)
-        self.increments = increments
+        # a callable computes them on first use: a large panel's increments take more
+        # memory than its table, and few callers read them
+        self._increments = increments
         self.options = options
         self._fits: dict[str, Any] = {}
+
+    @property
+    def counts(self) -> pd.DataFrame:
+        """The table diagnosed (a Dask run collects it on first use)."""
+        if callable(self._counts):
+            self._counts = self._counts()
+        return self._counts
+
+    @property
+    def increments(self) -> pd.DataFrame:
+        """The standardized increments the detector worked on (computed on first use)."""
+        if callable(self._increments):
+            self._increments = self._increments()
+        return self._increments
 
     @property
     def metric(self) -> str:

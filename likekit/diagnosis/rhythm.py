@@ -7,9 +7,11 @@ the videos together; a scan for synchronized drops whose null is videos moving
 independently reads them as purge waves. Two defences, both used by
 :func:`likekit.diagnosis.scan.bin_pvalues`:
 
-* :func:`shared_slowdown`: the slowdown the whole panel shares in a bin (its median relative
-  shortfall, when that leaves the counts rising) is taken out of every video's z-score
-  before the scan: the common factor;
+* :func:`shared_share`: the slowdown the whole panel shares in a bin (the upper quartile of
+  its videos' relative shortfall, when that leaves the counts rising) is taken out of every
+  video's z-score before the scan: the common factor. It is read from per-bin histograms of
+  :func:`rel_bucket`, which add up over disjoint sets of videos (a panel split into
+  partitions gives the same answer), and re-read in each of the null's shifted panels;
 * :func:`period_bins`: the scan's null shifts each video's series by whole periods (days
   for sub-daily snapshots, weeks for daily ones), so that the rhythm left over stays
   aligned in the null as in the data.
@@ -17,13 +19,18 @@ independently reads them as purge waves. Two defences, both used by
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 #: shifts by whole periods need at least this many periods in the table
 MIN_PERIODS = 3
-#: a bin's shared move is the median over at least this many videos (fewer: no estimate)
+#: a bin's shared move is read over at least this many videos (fewer: no estimate)
 MIN_VIDEOS = 5
+#: bucket edges of the relative excess whose per-bin histogram gives the shared slowdown
+#: (its upper quartile, interpolated within a bucket of 1/16 of the expected increment)
+REL_EDGES = np.linspace(-1.5, 1.0, 41)
 
 
 def period_bins(step: pd.Timedelta | None, n_bins: int) -> int:
@@ -38,30 +45,56 @@ def period_bins(step: pd.Timedelta | None, n_bins: int) -> int:
     return 0
 
 
-def shared_slowdown(
-    excess: np.ndarray, expected: np.ndarray, noise: np.ndarray, seen: np.ndarray
-) -> np.ndarray:
-    """Per video and bin: the z-score share of a slowdown the whole panel shares.
+def rel_bucket(grid) -> np.ndarray:
+    """Per video and bin: the bucket of REL_EDGES its relative excess (excess over the
+    expected increment) falls in (0: below the first edge, len(REL_EDGES): at or above the
+    last), or -1 where the video was not seen or expected nothing."""
+    ok = grid.seen & (grid.expected > 0)
+    with np.errstate(all="ignore"):
+        rel = grid.excess / np.where(ok, grid.expected, 1.0)
+    return np.where(ok, np.searchsorted(REL_EDGES, rel, side="right"), -1)
+
+
+def shared_share(counts: np.ndarray) -> np.ndarray:
+    """Per bin: the share of its expected likes that the whole panel fell short by (between
+    -1 and 0), or 0, from the histograms ``counts[..., bin, bucket]`` of the videos'
+    relative excess (:func:`rel_bucket`; any leading axes are panels read apart).
 
     A slowdown moves every video (each by its expected increment times a share); a purge
     moves those it hits. The panel's shared move in a bin is read from the upper quartile
     of the videos' relative excess (excess / expected, over at least MIN_VIDEOS videos with
     a positive expected increment), against its usual value over the bins: it moves with a
     slowdown, and stays put while a wave hits fewer than three quarters of the videos.
-    Between -1 and 0 it is a slowdown (a holiday evening, a tracker reading early): each
-    video's expected increment times it, in units of its noise, is no loss. At -1 or below
-    the counts fell, which no slowdown does: nothing is explained away.
+    Between -1 and 0 it is a slowdown (a holiday evening, a tracker reading early, a night
+    when counts stand still): each video's expected increment times it is no loss. Where
+    the quartile fell below -1 the counts fell, which no slowdown does: nothing is
+    explained away. The quartile is interpolated within its bucket; one in the under- or
+    overflow bucket explains nothing.
     """
-    ok = seen & (expected > 0)
-    enough = ok.sum(axis=0) >= MIN_VIDEOS
-    if not enough.any():
-        return np.zeros(excess.shape)
+    n = counts.sum(axis=-1)
+    # the value of rank (3 (n - 1)) // 4 in ascending order
+    rank = (3 * np.maximum(n - 1, 0)) // 4
+    cum = np.cumsum(counts, axis=-1)
+    bucket = np.minimum((cum <= rank[..., None]).sum(axis=-1), len(REL_EDGES))
+    before = np.take_along_axis(cum - counts, bucket[..., None], axis=-1)[..., 0]
+    inside = np.take_along_axis(counts, bucket[..., None], axis=-1)[..., 0]
+    inner = (bucket > 0) & (bucket < len(REL_EDGES))
+    j = np.clip(bucket - 1, 0, len(REL_EDGES) - 2)
+    width = REL_EDGES[j + 1] - REL_EDGES[j]
     with np.errstate(all="ignore"):
-        rel = np.where(ok, excess / np.where(ok, expected, 1.0), np.inf)
-        # upper quartile per bin over the videos seen (unseen sort last, as +inf)
-        n = ok.sum(axis=0)
-        upper = np.sort(rel, axis=0)[(3 * np.maximum(n - 1, 0)) // 4, np.arange(rel.shape[1])]
-        upper = np.where(enough, upper, np.nan)
-        share = np.nan_to_num(upper - np.nanmedian(upper))
-        share = np.where((share > -1) & (share < 0), share, 0.0)
-        return np.where(ok & (noise > 0), share * expected / np.where(noise > 0, noise, 1), 0)
+        value = REL_EDGES[j] + width * (rank - before + 0.5) / inside
+    upper = np.where(inner & (n >= MIN_VIDEOS), value, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a panel too small in every bin
+        usual = np.nanmedian(upper, axis=-1, keepdims=True)
+    share = np.nan_to_num(upper - usual, nan=0.0)
+    # counts that stood still are a slowdown; counts that fell are not
+    return np.where(upper >= -1, np.clip(share, -1.0, 0.0), 0.0)
+
+
+def slowdown_ratio(grid) -> np.ndarray:
+    """Per video and bin: its expected increment in units of its noise, the factor that
+    turns a shared share into the video's z-score (0 where it expected nothing)."""
+    ok = grid.seen & (grid.expected > 0) & (grid.noise > 0)
+    with np.errstate(all="ignore"):
+        return np.where(ok, grid.expected / np.where(ok, grid.noise, 1.0), 0.0)

@@ -13,231 +13,266 @@ independently":
   passing that level (never below the normal tail).
 
 A bin's statistic is the smallest p-value of the four tests. Its maximum over all bins is
-calibrated by shifting each video's series in time at random (which keeps every video's own
+calibrated by shifting the videos' series in time at random (which keeps every video's own
 behaviour and breaks their alignment: the null of videos moving independently), so that a
 bin's p-value is the chance that a panel without any wave shows a bin as extreme somewhere:
 it is corrected for every bin and every test scanned.
+
+Every test is a function of per-bin sums over the videos, so the scan is reducible. The
+videos are summed into N_BLOCKS blocks (a hash of the video id picks the block) and the
+null shifts whole blocks by whole periods of the panel's rhythm; each shifted panel re-reads
+its own shared slowdown (:mod:`likekit.diagnosis.rhythm`) from per-bin histograms. Disjoint
+sets of videos (the partitions of a large table, on the panel's one :class:`BinAxis`) give
+histograms and :class:`ScanSums` that add up to the panel's, in two passes::
+
+    axis = BinAxis.of(inc)  # or from the reduced first and last times and step
+    lags = null_lags(axis)
+    grids = [Grid.build(part, axis=axis) for part in parts]
+    shares = shared_share(sum(slowdown_counts(g, lags) for g in grids))
+    sums = sum(scan_sums(g, shares, lags, z_alarm) for g in grids)
+    (p_down, z_down), (p_up, z_up) = scan_pvalues(sums)
+
+:func:`scan_panel` does the same for one in-memory grid.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
-from likekit.diagnosis.rhythm import period_bins, shared_slowdown
+from likekit.diagnosis.grid import BinAxis, Grid
+from likekit.diagnosis.rhythm import (
+    REL_EDGES,
+    period_bins,
+    rel_bucket,
+    shared_share,
+    slowdown_ratio,
+)
+
+__all__ = ["BinAxis", "Grid", "ScanSums", "scan_panel", "scan_pvalues", "scan_sums"]
 
 #: random time shifts that calibrate the scan's maximum
 N_PERM = 100
+#: the null shifts blocks of videos (a hash of the id picks the block): more blocks than
+#: distinct shifts, so that a wave's videos land apart in the null as they would one by one
+N_BLOCKS = 128
 EULER_GAMMA = 0.5772156649015329
 #: one-sided 5% and 0.5% normal levels: the counts of videos past them are tested in each bin
 COUNT_LEVELS = (float(stats.norm.isf(0.05)), float(stats.norm.isf(0.005)))
+#: the scan's per-bin sums (:class:`ScanSums`): Stouffer sum of the drop direction, videos
+#: seen, videos past each level (drops then rises), their expected counts (same order)
+STOUFFER, SEEN, PASSES, EXPECTED = 0, 1, 2, 2 + 2 * 3
+N_SERIES = EXPECTED + 2 * 3
 
 
-@dataclass(frozen=True, kw_only=True)
-class Grid:
-    """Dense video x bin matrices of excess increments, noise and z (0 where unobserved)."""
+def period_of(axis: BinAxis) -> int:
+    """Bins in the panel's rhythm period on ``axis`` (0: none)."""
+    return period_bins(axis.step if axis.n_bins > 1 else None, axis.n_bins)
 
-    videos: np.ndarray  # video ids, row order
-    times: pd.DatetimeIndex  # bin times
-    excess: np.ndarray
-    noise2: np.ndarray
-    z: np.ndarray
-    seen: np.ndarray  # bool: the video has an increment ending in that bin
-    stalled: np.ndarray  # bool: ... and its count did not move
-    fell: np.ndarray  # bool: ... and its shown count fell beyond noise (see _removal)
-    expected: np.ndarray  # the increment the video's local trend expects
-    noise: np.ndarray  # the detector's noise of the increment (the z-score's unit)
-    row: np.ndarray  # per increment: its video row
-    col: np.ndarray  # per increment: the bin it ends in
-    start: np.ndarray  # per increment: the bin of the snapshot it starts from
-    inc_excess: np.ndarray
-    inc_noise2: np.ndarray
-    inc_delta: np.ndarray
-    inc_gap: np.ndarray
-    inc_step: np.ndarray  # display step beyond exact counts: max(r, r_prev) - 1
 
-    def step(self, b0: int, b1: int) -> np.ndarray:
-        """Per video: the largest display step (0 for exact counts) over bins b0..b1."""
-        hit = (self.col >= b0) & (self.col <= b1)
-        out = np.zeros(len(self.videos))
-        np.maximum.at(out, self.row[hit], self.inc_step[hit])
-        return out
+def null_lags(axis: BinAxis, n_perm: int = N_PERM, seed: int = 0, max_shift: int = 48):
+    """(n_perm, N_BLOCKS) circular shifts of the blocks in bins (0 to n_bins - 1): whole
+    periods of the panel's rhythm when it spans enough of them (the rhythm left stays
+    aligned in the null as in the data; any number of periods, so that few blocks share a
+    shift), else 1 to ``max_shift`` bins either way (never beyond half the grid)."""
+    rng = np.random.default_rng(seed)
+    period = period_of(axis)
+    size = (n_perm, N_BLOCKS)
+    if period:
+        lag = period * rng.integers(1, max(axis.n_bins // period, 2), size=size)
+    else:
+        lag = rng.integers(1, max(min(max_shift, axis.n_bins // 2), 2) + 1, size=size)
+    return (lag * rng.choice([-1, 1], size)) % max(axis.n_bins, 1)
 
-    def rate(self, b0: int, b1: int) -> np.ndarray:
-        """Per video: mean shown increment per snapshot step over the increments that end
-        in bins b0..b1 (NaN where none)."""
-        n = len(self.videos)
-        if b1 < b0:
-            return np.full(n, np.nan)
-        hit = (self.col >= b0) & (self.col <= b1)
-        total = np.bincount(self.row[hit], weights=self.inc_delta[hit], minlength=n)
-        steps = np.bincount(self.row[hit], weights=self.inc_gap[hit], minlength=n)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(steps > 0, total / steps, np.nan)
 
-    def window(self, b0: int, b1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per video: excess and noise variance summed over the increments that overlap
-        bins b0..b1 (an increment across missing snapshots counts where it spans), and
-        whether there is any."""
-        hit = (self.col >= b0) & (self.start < b1)
-        n = len(self.videos)
-        ex = np.bincount(self.row[hit], weights=self.inc_excess[hit], minlength=n)
-        n2 = np.bincount(self.row[hit], weights=self.inc_noise2[hit], minlength=n)
-        return ex, n2, np.bincount(self.row[hit], minlength=n) > 0
+@dataclass(frozen=True)
+class _Blocks:
+    """A grid's videos by block: ``order`` sorts its rows by block, ``first`` is the first
+    sorted row of each block present, ``ids`` the block of each, ``of_row`` the position
+    (in ``ids``) of each sorted row's block."""
+
+    block: np.ndarray  # per video, in the grid's row order
+    order: np.ndarray
+    first: np.ndarray
+    ids: np.ndarray
+    of_row: np.ndarray
 
     @classmethod
-    def build(cls, inc: pd.DataFrame) -> Grid:
-        videos, row = np.unique(inc["video_id"].to_numpy(dtype=object), return_inverse=True)
-        step = pd.Timedelta(hours=float(np.nanmedian(inc["step_h"]))) if len(inc) else None
-        t0 = inc["timestamp"].min() if len(inc) else None
+    def of(cls, videos: np.ndarray) -> _Blocks:
+        block = np.array([zlib.crc32(str(v).encode()) % N_BLOCKS for v in videos], dtype=int)
+        order = np.argsort(block, kind="stable")
+        change = np.r_[True, np.diff(block[order]) != 0] if len(block) else np.zeros(0, bool)
+        ids = block[order][change]
+        return cls(block, order, np.flatnonzero(change), ids, np.cumsum(change) - 1)
 
-        def to_bin(times: pd.Series) -> np.ndarray:
-            if not len(inc):
-                return np.zeros(0, dtype=int)
-            return np.rint(((times - t0) / step).to_numpy(dtype=float)).astype(int)
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        """Per block present: the sum of the sorted rows of ``x``."""
+        return np.add.reduceat(x, self.first, axis=0)
 
-        col, start = to_bin(inc["timestamp"]), to_bin(inc["prev_timestamp"])
-        n_bins = int(col.max()) + 1 if len(col) else 0
-        shape = (len(videos), n_bins)
-        excess, noise2, zsum, seen = (np.zeros(shape) for _ in range(4))
-        inc_excess = inc["excess"].to_numpy(dtype=float)
-        # a video tested at a known time: its counting noise (see increments.increments)
-        inc_noise2 = inc["count_var"].to_numpy(dtype=float)
-        np.add.at(excess, (row, col), inc_excess)
-        np.add.at(noise2, (row, col), inc_noise2)
-        np.add.at(seen, (row, col), 1.0)
-        np.add.at(zsum, (row, col), inc["z_scan"].to_numpy(dtype=float))
-        moved = np.zeros(shape)
-        np.add.at(moved, (row, col), np.abs(inc["delta"].to_numpy(dtype=float)))
-        times = pd.DatetimeIndex([t0 + k * step for k in range(n_bins)]) if n_bins else None
-        expected, noise = np.zeros(shape), np.zeros(shape)
-        np.add.at(expected, (row, col), (inc["delta"] - inc["excess"]).to_numpy(dtype=float))
-        np.add.at(noise, (row, col), inc["noise_det"].to_numpy(dtype=float))
-        fell = np.zeros(shape, dtype=bool)
-        if "fell" in inc:
-            fell[row, col] = inc["fell"].to_numpy(dtype=bool)
-        return cls(
-            videos=videos,
-            times=times,
-            excess=excess,
-            noise2=noise2,
-            z=zsum,
-            seen=seen > 0,
-            stalled=(seen > 0) & (moved == 0),
-            fell=fell,
-            expected=expected,
-            noise=noise,
-            row=row,
-            col=col,
-            start=start,
-            inc_excess=inc_excess,
-            inc_noise2=inc_noise2,
-            inc_delta=inc["delta"].to_numpy(dtype=float),
-            inc_gap=inc["gap"].to_numpy(dtype=float),
-            inc_step=np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float) - 1,
+
+def _shifted(per_block: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """The sum over blocks of ``per_block[m, ..., bin]`` with block m shifted circularly by
+    ``lag[m]`` bins (its bin b lands at b + lag)."""
+    n_bins = per_block.shape[-1]
+    out = np.zeros(per_block.shape[1:])
+    for m, shift in enumerate(lag):
+        out[..., shift:] += per_block[m, ..., : n_bins - shift]
+        out[..., :shift] += per_block[m, ..., n_bins - shift :]
+    return out
+
+
+def slowdown_counts(grid: Grid, lags: np.ndarray) -> np.ndarray:
+    """Histograms of the relative excess of ``grid``'s videos per bin, ``[copy, bin,
+    bucket]``: copy 0 the data, copy k its k-th shifted panel (``lags[k - 1]``). They add up
+    over disjoint sets of videos; :func:`likekit.diagnosis.rhythm.shared_share` reads the
+    shared slowdown of each copy from the panel's."""
+    bucket = rel_bucket(grid)
+    n_bins = bucket.shape[1]
+    n_buckets = len(REL_EDGES) + 1
+    out = np.zeros((1 + len(lags), n_bins, n_buckets))
+    row, col = np.nonzero(bucket >= 0)
+    bucket = bucket[row, col]
+    lag_of_row = lags[:, _Blocks.of(grid.videos).block] if len(lags) else lags
+    for k in range(1 + len(lags)):
+        lands = col if k == 0 else (col + lag_of_row[k - 1, row]) % n_bins
+        out[k] = np.bincount(lands * n_buckets + bucket, minlength=n_bins * n_buckets).reshape(
+            n_bins, n_buckets
         )
+    return out
 
 
-def _bin_stat(
-    std: np.ndarray, passes: list[np.ndarray], rates: list[np.ndarray], seen: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per bin: -log of the smallest p-value of the tests (uncorrected), and Stouffer's z."""
-    n = seen.sum(axis=0)
-    stouffer = std.sum(axis=0) / np.sqrt(np.maximum(n, 1))
-    p = stats.norm.sf(stouffer)
-    for past, rate in zip(passes, rates, strict=True):
-        expected = (rate * seen).sum(axis=0)
-        p = np.minimum(p, stats.poisson.sf(past.sum(axis=0) - 1, expected))
-    p = np.where(n >= 2, p, 1.0)
-    return -np.log(np.maximum(p, 1e-300)), stouffer
+@dataclass(frozen=True)
+class ScanSums:
+    """The scan's per-bin sums over a set of videos, ``sums[copy, series, bin]`` (copy 0
+    the data, copy k the k-th shifted panel). The sums of disjoint sets of videos add up
+    to their union's."""
+
+    sums: np.ndarray
+
+    def __add__(self, other: ScanSums) -> ScanSums:
+        return ScanSums(self.sums + other.sums)
+
+    def __radd__(self, other: object) -> ScanSums:
+        return self if other == 0 else NotImplemented  # sum() starts from 0
 
 
-def bin_pvalues(
-    grid: Grid,
-    z_alarm: float,
-    sign: int,
-    n_perm: int = N_PERM,
-    seed: int = 0,
-    max_shift: int = 48,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-bin (p-value corrected for every bin scanned, Stouffer z) for synchronized moves
-    of ``sign`` (-1 drops, +1 rises); see the module docstring.
+def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) -> ScanSums:
+    """The scan's per-bin sums of ``grid``'s videos in the data and in each shifted panel,
+    given each copy's shared slowdown ``shares[copy, bin]``.
 
     Videos differ (a count shown as "1.2K" moves in steps of 100, a small exact count by
-    ones): each video's clipped z-scores are standardized by its own mean and SD, and each
-    video passes a level at its own rate. The statistic of a bin is the smallest p-value of
-    the tests; its maximum over the bins is calibrated by circularly shifting each video's
-    series in time by a random amount (``n_perm`` times: the videos' own behaviour is kept,
-    their alignment broken, which is the null of independent videos), with a Gumbel law
-    fitted to the shifted maxima for p-values beyond their range.
-
-    ``max_shift`` is the largest shift in bins (grid steps, not hours); shifts never exceed
-    half the grid.
+    ones): each video's z-scores net of the shared slowdown are clipped to the alarm level
+    and standardized by the video's own mean and SD, and each video passes a level at its
+    own rate (drops and rises apart), all read from the data. In a shifted panel a video
+    keeps its own series and statistics, and loses the slowdown that panel shares there.
     """
-    seen = grid.seen
-    n_videos, n_bins = grid.z.shape
-    step = grid.times[1] - grid.times[0] if n_bins > 1 else None
-    period = period_bins(step, n_bins)
-
-    def moves(z, excess, expected, noise, seen):
-        """Signed z-scores net of the slowdown the (possibly shifted) panel shares."""
-        return sign * (z - shared_slowdown(excess, expected, noise, seen))
-
-    z = moves(grid.z, grid.excess, grid.expected, grid.noise, seen)
-    n_seen = np.maximum(seen.sum(axis=1, keepdims=True), 1)
-    clipped = np.clip(z, -z_alarm, z_alarm) * seen
+    n_videos, n_bins = grid.seen.shape
+    out = np.zeros((1 + len(lags), N_SERIES, n_bins))
+    if not n_videos:
+        return ScanSums(out)
+    blocks = _Blocks.of(grid.videos)
+    seen, z = grid.seen[blocks.order], grid.z[blocks.order]  # z is 0 where not seen
+    ratio = slowdown_ratio(grid)[blocks.order]  # ... and so is ratio
+    n_seen = np.maximum(seen.sum(axis=1), 1)[:, None]
+    z_data = z - shares[0] * ratio
+    clipped = np.clip(-z_data, -z_alarm, z_alarm) * seen  # the drop direction
     mean = clipped.sum(axis=1, keepdims=True) / n_seen
     sd = np.sqrt(((clipped - mean) ** 2 * seen).sum(axis=1, keepdims=True) / n_seen)
-    levels = (*COUNT_LEVELS, z_alarm)
-
-    def tests(z, seen):
-        """Each video's clipped z standardized by its own mean and SD; who passed each
-        level."""
-        clipped = np.clip(z, -z_alarm, z_alarm)
-        std = np.where(sd > 0, (clipped - mean) / np.maximum(sd, 1e-6), 0.0) * seen
-        return std, [(z >= level) & seen for level in levels]
-
-    std, passes = tests(z, seen)
+    inv_sd = np.where(sd > 0, 1 / np.where(sd > 0, sd, 1.0), 0.0)  # a still video adds 0
+    levels = np.array([*COUNT_LEVELS, z_alarm])
+    # a video's rate of passing each level (drops, then rises), from the data
     rates = [
-        np.maximum((past.sum(axis=1, keepdims=True) + 1) / (n_seen + 1), stats.norm.sf(level))
-        for past, level in zip(passes, levels, strict=True)
+        np.maximum((((sign * z_data >= lv) & seen).sum(axis=1) + 1) / (n_seen[:, 0] + 1), tail)
+        for sign in (-1, 1)
+        for lv, tail in zip(levels, stats.norm.sf(levels), strict=True)
     ]
-    observed, stouffer = _bin_stat(std, passes, rates, seen)
-    rng = np.random.default_rng(seed)
-    maxima = np.empty(n_perm)
-    cols = np.arange(n_bins)[None, :]
-    for b in range(n_perm):
-        # shifts of 1 to max_shift bins (two days of hourly snapshots): alignment is broken,
-        # while each video keeps its active and quiet periods (busier early in its life)
-        span = max(min(max_shift, n_bins // 2), 2)
-        if period:
-            # whole periods: the rhythm left stays aligned in the null as in the data; any
-            # number of them, so that few videos share a lag (and stay aligned)
-            lag = period * rng.integers(1, max(n_bins // period, 2), size=(n_videos, 1))
-        else:
-            lag = rng.integers(1, span + 1, size=(n_videos, 1))
-        lag *= rng.choice([-1, 1], (n_videos, 1))
-        idx = (cols + lag) % n_bins
-
-        def shift(x: np.ndarray, idx: np.ndarray = idx) -> np.ndarray:
-            return np.take_along_axis(x, idx, axis=1)
-
-        # the shifted panel's own shared slowdown is taken out, as the data's was
-        moved = shift(seen)
-        z_null = moves(
-            shift(grid.z), shift(grid.excess), shift(grid.expected), shift(grid.noise), moved
+    # per block: the series of the videos' z-scores before any shared slowdown (a bin not
+    # seen has z = 0, which passes no level), and the seen and expected counts
+    base = np.stack([np.clip(-z, -z_alarm, z_alarm) * inv_sd, seen, *_passes(z, levels)], axis=1)
+    base = blocks.sums(base)
+    base[:, STOUFFER] -= blocks.sums(mean * inv_sd * seen)
+    base = np.concatenate([base, blocks.sums(np.stack([r[:, None] * seen for r in rates], 1))], 1)
+    for k in range(1 + len(lags)):
+        lag = lags[k - 1][blocks.ids] if k else np.zeros(len(blocks.ids), dtype=int)
+        out[k] = _shifted(base, lag)
+        # where the copy shares a slowdown, each video's bin that lands there loses it
+        at = np.flatnonzero(shares[k])
+        if not len(at):
+            continue
+        cell = np.arange(n_videos)[:, None] * n_bins
+        cell = cell + (at[None, :] - lag[blocks.of_row][:, None]) % n_bins
+        z_src, ratio_src = z.ravel()[cell], ratio.ravel()[cell]
+        z_net = z_src - shares[k, at] * ratio_src
+        clip_gain = np.clip(-z_net, -z_alarm, z_alarm) - np.clip(-z_src, -z_alarm, z_alarm)
+        out[k, STOUFFER, at] += (clip_gain * inv_sd).sum(axis=0)
+        out[k, PASSES:EXPECTED, at] += (
+            (_passes(z_net, levels) - _passes(z_src, levels)).sum(axis=1).T
         )
-        stat, _ = _bin_stat(*tests(z_null, moved), rates, moved)
-        maxima[b] = stat.max()
+    return ScanSums(out)
+
+
+def _passes(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Whether ``z`` passes each level: drops (z <= -level), then rises, on a first axis."""
+    return np.stack([-z >= lv for lv in levels] + [z >= lv for lv in levels]).astype(float)
+
+
+def _bin_stats(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per bin (of ``sums[..., series, bin]``): -log of the smallest p-value of the tests
+    (uncorrected) for drops and for rises, and the Stouffer z of drops."""
+    n = sums[..., SEEN, :]
+    stouffer = sums[..., STOUFFER, :] / np.sqrt(np.maximum(n, 1))
+    out = []
+    for j, p in enumerate((stats.norm.sf(stouffer), stats.norm.sf(-stouffer))):
+        for i in range(3):
+            past, expected = sums[..., PASSES + 3 * j + i, :], sums[..., EXPECTED + 3 * j + i, :]
+            p = np.minimum(p, stats.poisson.sf(past - 1, expected))
+        out.append(-np.log(np.maximum(np.where(n >= 2, p, 1.0), 1e-300)))
+    return out[0], out[1], stouffer
+
+
+def scan_pvalues(
+    sums: ScanSums,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Per-bin (p-value corrected for every bin scanned, Stouffer z) of synchronized drops
+    and of synchronized rises, from the panel's :class:`ScanSums`; z is negative for drops
+    and positive for rises in both.
+
+    The maximum of a bin's statistic over the bins is calibrated by the shifted panels
+    (each block of videos shifted circularly in time: the videos' own behaviour is kept,
+    their alignment broken, which is the null of independent videos), with a Gumbel law
+    fitted to their maxima for p-values beyond their range.
+    """
+    down, up, stouffer = _bin_stats(sums.sums[0])
+    null_down, null_up, _ = _bin_stats(sums.sums[1:])
+    seen = sums.sums[0, SEEN] >= 2
+    return (
+        (_gumbel_p(down, null_down.max(axis=1), seen), -stouffer),
+        (_gumbel_p(up, null_up.max(axis=1), seen), -stouffer),
+    )
+
+
+def _gumbel_p(observed: np.ndarray, maxima: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """The chance that the null's maximum reaches ``observed``, from a Gumbel law fitted
+    to the null ``maxima`` by moments (1 where fewer than two videos were seen)."""
     scale = max(float(np.std(maxima)) * math.sqrt(6) / math.pi, 1e-9)
     loc = float(np.mean(maxima)) - EULER_GAMMA * scale
     with np.errstate(over="ignore"):  # far below the null's maxima: exp -> inf, p -> 1
         p = -np.expm1(-np.exp(-(observed - loc) / scale))
-    return np.where(seen.sum(axis=0) >= 2, np.clip(p, 0.0, 1.0), 1.0), sign * stouffer
+    return np.where(seen, np.clip(p, 0.0, 1.0), 1.0)
+
+
+def scan_panel(
+    grid: Grid, z_alarm: float, **null: int
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The scan of one in-memory grid: (p, z) of drops and of rises per bin; ``null`` is
+    passed on to :func:`null_lags` (n_perm, seed, max_shift)."""
+    lags = null_lags(grid.axis, **null)
+    shares = shared_share(slowdown_counts(grid, lags))
+    return scan_pvalues(scan_sums(grid, shares, lags, z_alarm))
 
 
 def significant_runs(p: np.ndarray, alpha: float) -> list[tuple[int, int]]:

@@ -35,7 +35,7 @@ from likekit.diagnosis.removal import (
     made_up,
     wave_one_off,
 )
-from likekit.diagnosis.scan import Grid, bin_pvalues, significant_runs
+from likekit.diagnosis.scan import BinAxis, Grid, scan_panel, significant_runs
 from likekit.diagnosis.single import GLITCH_MAX_HOURS, signed
 from likekit.schema import Event, Wave
 
@@ -67,9 +67,21 @@ def hit_by_wave(move: np.ndarray, var: np.ndarray, seen: np.ndarray, z_video: fl
 class WaveReader:
     """Reads the waves of one panel; :meth:`read` returns them with the events they add."""
 
-    def __init__(self, inc: pd.DataFrame, single: pd.DataFrame, *, options: Options):
-        self.grid = grid = Grid.build(inc)
+    def __init__(
+        self,
+        inc: pd.DataFrame,
+        single: pd.DataFrame,
+        *,
+        options: Options,
+        axis: BinAxis | None = None,
+        scan: tuple | None = None,
+    ):
+        """``axis``: the panel's time grid (by default ``inc``'s own); ``scan``: the scan's
+        ((p, z) of drops, (p, z) of rises) per bin on that grid, when it was computed
+        elsewhere (:func:`likekit.diagnosis.scan.scan_pvalues` from reduced sums)."""
+        self.grid = grid = Grid.build(inc, axis)
         self.options = options
+        self.scan = scan
         self.waves: list[Wave] = []
         self.extra: list[Event] = []
         self.single_wave = single["wave"].to_numpy(dtype=object, na_value=None).copy()
@@ -97,8 +109,7 @@ class WaveReader:
         grid, o = self.grid, self.options
         if grid.excess.shape[1] == 0 or len(grid.videos) < 2:
             return self.waves, self.extra, self.single_wave
-        self.down = bin_pvalues(grid, o.z_alarm, -1)
-        self.up = bin_pvalues(grid, o.z_alarm, +1)
+        self.down, self.up = self.scan or scan_panel(grid, o.z_alarm)
         self.ups = significant_runs(self.up[0], o.wave_alpha)
         for b0, b1 in significant_runs(self.down[0], o.wave_alpha):
             self._drop(b0, b1)

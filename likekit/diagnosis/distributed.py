@@ -1,0 +1,183 @@
+"""Diagnose a ``dask.dataframe.DataFrame``: the per-video stages run where the partitions are.
+
+:func:`likekit.diagnose` hands a Dask DataFrame here (``pip install likekit[dask]``). It runs
+on the active ``dask.distributed`` client, or on Dask's local scheduler when there is none,
+and gives the same diagnosis as the pandas path on the same table:
+
+1. partitions are made to hold whole videos (a shuffle on ``video_id`` when a video is
+   spread over several), and each is read by :func:`likekit.load_counts` where it lies;
+2. the alarm level needs the panel's typical snapshot interval: each partition sends the
+   counts of its intervals, whose median is the whole table's;
+3. each partition runs the per-video stages (:func:`~likekit.diagnosis.pipeline.videos_alone`)
+   and keeps its increments in the workers' memory;
+4. the creator-wide wave scan is a reduction: each partition's grid of its videos on the
+   panel's time axis adds up the histograms of the shared slowdown, then the scan's per-bin
+   sums (:mod:`likekit.diagnosis.scan`); the p-values come from the totals. Reading the
+   waves it finds (which videos each hit) runs in this process, on the increment columns it
+   reads (:data:`likekit.diagnosis.stream.KEPT`), with the times of snapshots without any
+   value;
+5. each partition runs the stages after the waves on its own videos and events
+   (:func:`~likekit.diagnosis.pipeline.after_waves`).
+
+The counts leave the workers only when :attr:`Diagnosis.counts` is first read (``losses()``,
+``answer()`` and the figures read it). Each stage shows a progress bar; a run on a
+distributed client prints the client's dashboard address first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from likekit.data import load_counts
+from likekit.diagnosis.grid import BinAxis, Grid
+from likekit.diagnosis.options import Options, alarm_z
+from likekit.diagnosis.pipeline import (
+    Alone,
+    after_waves,
+    in_time_order,
+    increments_of,
+    videos_alone,
+)
+from likekit.diagnosis.result import Diagnosis
+from likekit.diagnosis.rhythm import shared_share
+from likekit.diagnosis.scan import null_lags, scan_pvalues, scan_sums, slowdown_counts
+from likekit.diagnosis.stream import by_chunk, median_of_counts
+from likekit.diagnosis.waves import WaveReader, missing_outages
+from likekit.distributed import Runner, whole_videos
+from likekit.schema import events_frame, waves_frame
+
+
+def diagnose_dask(
+    frame: Any,
+    options: Options,
+    *,
+    progress: bool = True,
+    load_options: dict[str, Any] | None = None,
+) -> Diagnosis:
+    """:func:`likekit.diagnose` of a Dask DataFrame (see the module docstring);
+    ``load_options`` go to :func:`likekit.load_counts` for each partition."""
+    from dask import delayed
+
+    run = Runner(progress)
+    parts = whole_videos(frame, run, load_options or {})
+    intervals = run.compute([delayed(_intervals)(p) for p in parts], "snapshot intervals")
+    step = median_of_counts(intervals, default=1.0)
+    options = replace(options, z_alarm=alarm_z(options.false_alarms, step if step > 0 else 1.0))
+    alone = run.keep([delayed(videos_alone)(p, options=options) for p in parts], "per video")
+    small = run.compute([delayed(_small)(a) for a in alone], "per-video results")
+    options = replace(options, step_h=median_of_counts([s["step_h"] for s in small], 1.0))
+    videos = pd.concat([s["videos"] for s in small]).sort_index(kind="stable")
+    single = _by_video(s["status"] for s in small) + _by_video(s["single"] for s in small)
+    single = events_frame(single)
+    axis = _axis(small)
+    with_inc = [a for a, s in zip(alone, small, strict=True) if s["span"] is not None]
+    scan = _scan(with_inc, axis, options, run)
+    inputs = run.compute(
+        [delayed(_scan_inputs)(a, p) for a, p in zip(alone, parts, strict=True)], "gather"
+    )
+    inc = _by_video_rows(pd.concat([i for i, _ in inputs], ignore_index=True))
+    missing = _by_video_rows(pd.concat([m for _, m in inputs], ignore_index=True))
+    del inputs
+    reader = WaveReader(inc, single, options=options, axis=axis, scan=scan)
+    del inc
+    waves, faint, single_wave = reader.read()
+    del reader
+    single["wave"] = pd.array(single_wave, dtype="Int64")
+    blank = missing.pop("blank").to_numpy()
+    more_waves, gone = missing_outages(missing, blank, first_wave=len(waves) + 1, options=options)
+    events = pd.concat([single, events_frame(faint + gone)], ignore_index=True)
+    mine = by_chunk(events, [s["videos"].index for s in small])
+    later = [delayed(_after)(a, ev, options) for a, ev in zip(alone, mine, strict=True)]
+    events = pd.concat(run.compute(later, "after waves"), ignore_index=True)
+    events = events.sort_values(["video_id", "start"], ignore_index=True)
+    events, waves = in_time_order(events, waves_frame(waves + more_waves))
+    state: dict[str, pd.DataFrame] = {}
+
+    def counts() -> pd.DataFrame:
+        if "counts" not in state:  # read as the pandas path reads the table
+            table = frame.compute().reset_index(drop=True)
+            state["counts"] = load_counts(table, **(load_options or {}))
+        return state["counts"]
+
+    return Diagnosis(
+        counts, events, waves, videos, lambda: increments_of(counts(), options), options=options
+    )
+
+
+def _intervals(table: pd.DataFrame) -> pd.Series:
+    """Hours between consecutive snapshots of a video, as value counts (the table's typical
+    interval is their median: :func:`likekit.diagnosis.options.typical_step_h`)."""
+    same = table["video_id"].eq(table["video_id"].shift())
+    return (table["timestamp"].diff() / pd.Timedelta(hours=1))[same].value_counts()
+
+
+def _small(a: Alone) -> dict[str, Any]:
+    """What the result and the wave scan's grid need of a partition: its videos, events,
+    snapshot steps and the span of its increments (not the increments)."""
+    stamps = a.inc["timestamp"]
+    return {
+        "videos": a.videos,
+        "status": a.status,
+        "single": a.single,
+        "step_h": a.step_h,
+        "scan_step_h": a.inc["step_h"].value_counts(),
+        "span": (stamps.min(), stamps.max()) if len(stamps) else None,
+    }
+
+
+def _axis(small: list[dict[str, Any]]) -> BinAxis:
+    """The panel's time grid, as :meth:`BinAxis.of` gives it on all increments at once."""
+    spans = [s["span"] for s in small if s["span"] is not None]
+    if not spans:
+        return BinAxis(None, None, 0)
+    step = pd.Timedelta(hours=median_of_counts([s["scan_step_h"] for s in small], np.nan))
+    t0, last = min(a for a, _ in spans), max(b for _, b in spans)
+    return BinAxis(t0, step, int(round((last - t0) / step)) + 1)
+
+
+def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple | None:
+    """The wave scan's per-bin p-values, from sums each partition's grid adds up (two
+    passes: the shared slowdown's histograms, then the scan's sums); None without bins."""
+    from dask import delayed
+
+    if not axis.n_bins:
+        return None
+    lags = null_lags(axis)
+    grids = run.keep([delayed(_grid)(a, axis) for a in alone], "wave scan grids")
+    counts = run.compute([delayed(slowdown_counts)(g, lags) for g in grids], "shared slowdown")
+    shares = shared_share(sum(counts))
+    sums = [delayed(scan_sums)(g, shares, lags, options.z_alarm) for g in grids]
+    return scan_pvalues(sum(run.compute(sums, "wave scan")))
+
+
+def _grid(a: Alone, axis: BinAxis) -> Grid:
+    return Grid.build(a.inc, axis)
+
+
+def _scan_inputs(a: Alone, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The increments the wave scan reads, and each snapshot's time and whether it holds
+    no value at all (outside a status change): what :func:`missing_outages` reads."""
+    missing = table[["video_id", "timestamp"]].assign(blank=a.blank & ~a.zero)
+    return a.inc, missing
+
+
+def _after(a: Alone, events: pd.DataFrame, options: Options) -> pd.DataFrame:
+    return after_waves(a.inc, events, options=options)
+
+
+def _by_video(lists) -> list:
+    """Events of every partition, in video order (each video's own order kept)."""
+    return sorted(chain.from_iterable(lists), key=lambda e: e.video_id)
+
+
+def _by_video_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of every partition in video order (each video's own order kept), as the pandas
+    path holds them."""
+    if frame["video_id"].is_monotonic_increasing:
+        return frame
+    return frame.sort_values("video_id", kind="stable", ignore_index=True)

@@ -1,0 +1,142 @@
+"""The panel on one time grid: dense video x bin matrices of a panel's increments, and the
+per-video sums over bins that the wave reader (:mod:`likekit.diagnosis.waves`) and the
+evidence of removal (:mod:`likekit.diagnosis.removal`) ask of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class BinAxis:
+    """The panel's time grid: bin ``k`` is ``t0 + k * step``. One axis for the whole panel,
+    so that the grids of disjoint sets of its videos line up."""
+
+    t0: pd.Timestamp | None
+    step: pd.Timedelta | None
+    n_bins: int
+
+    @classmethod
+    def of(cls, inc: pd.DataFrame) -> BinAxis:
+        """The grid of a panel's increments: from its first increment, at the median of
+        its videos' snapshot steps."""
+        if not len(inc):
+            return cls(None, None, 0)
+        step = pd.Timedelta(hours=float(np.nanmedian(inc["step_h"])))
+        t0 = inc["timestamp"].min()
+        return cls(t0, step, int(round((inc["timestamp"].max() - t0) / step)) + 1)
+
+    def to_bin(self, times: pd.Series) -> np.ndarray:
+        if self.t0 is None or not len(times):
+            return np.zeros(len(times), dtype=int)
+        return np.rint(((times - self.t0) / self.step).to_numpy(dtype=float)).astype(int)
+
+    @property
+    def times(self) -> pd.DatetimeIndex | None:
+        if not self.n_bins:
+            return None
+        return pd.DatetimeIndex([self.t0 + k * self.step for k in range(self.n_bins)])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Grid:
+    """Dense video x bin matrices of excess increments, noise and z (0 where unobserved)."""
+
+    videos: np.ndarray  # video ids, row order
+    axis: BinAxis
+    times: pd.DatetimeIndex  # bin times
+    excess: np.ndarray
+    noise2: np.ndarray
+    z: np.ndarray
+    seen: np.ndarray  # bool: the video has an increment ending in that bin
+    stalled: np.ndarray  # bool: ... and its count did not move
+    fell: np.ndarray  # bool: ... and its shown count fell beyond noise (see _removal)
+    expected: np.ndarray  # the increment the video's local trend expects
+    noise: np.ndarray  # the detector's noise of the increment (the z-score's unit)
+    row: np.ndarray  # per increment: its video row
+    col: np.ndarray  # per increment: the bin it ends in
+    start: np.ndarray  # per increment: the bin of the snapshot it starts from
+    inc_excess: np.ndarray
+    inc_noise2: np.ndarray
+    inc_delta: np.ndarray
+    inc_gap: np.ndarray
+    inc_step: np.ndarray  # display step beyond exact counts: max(r, r_prev) - 1
+
+    def step(self, b0: int, b1: int) -> np.ndarray:
+        """Per video: the largest display step (0 for exact counts) over bins b0..b1."""
+        hit = (self.col >= b0) & (self.col <= b1)
+        out = np.zeros(len(self.videos))
+        np.maximum.at(out, self.row[hit], self.inc_step[hit])
+        return out
+
+    def rate(self, b0: int, b1: int) -> np.ndarray:
+        """Per video: mean shown increment per snapshot step over the increments that end
+        in bins b0..b1 (NaN where none)."""
+        n = len(self.videos)
+        if b1 < b0:
+            return np.full(n, np.nan)
+        hit = (self.col >= b0) & (self.col <= b1)
+        total = np.bincount(self.row[hit], weights=self.inc_delta[hit], minlength=n)
+        steps = np.bincount(self.row[hit], weights=self.inc_gap[hit], minlength=n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(steps > 0, total / steps, np.nan)
+
+    def window(self, b0: int, b1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per video: excess and noise variance summed over the increments that overlap
+        bins b0..b1 (an increment across missing snapshots counts where it spans), and
+        whether there is any."""
+        hit = (self.col >= b0) & (self.start < b1)
+        n = len(self.videos)
+        ex = np.bincount(self.row[hit], weights=self.inc_excess[hit], minlength=n)
+        n2 = np.bincount(self.row[hit], weights=self.inc_noise2[hit], minlength=n)
+        return ex, n2, np.bincount(self.row[hit], minlength=n) > 0
+
+    @classmethod
+    def build(cls, inc: pd.DataFrame, axis: BinAxis | None = None) -> Grid:
+        """The grid of ``inc``'s videos on ``axis`` (by default, ``inc``'s own)."""
+        axis = BinAxis.of(inc) if axis is None else axis
+        videos, row = np.unique(inc["video_id"].to_numpy(dtype=object), return_inverse=True)
+        col, start = axis.to_bin(inc["timestamp"]), axis.to_bin(inc["prev_timestamp"])
+        n_bins = axis.n_bins
+        shape = (len(videos), n_bins)
+        excess, noise2, zsum, seen = (np.zeros(shape) for _ in range(4))
+        inc_excess = inc["excess"].to_numpy(dtype=float)
+        # a video tested at a known time: its counting noise (see increments.increments)
+        inc_noise2 = inc["count_var"].to_numpy(dtype=float)
+        np.add.at(excess, (row, col), inc_excess)
+        np.add.at(noise2, (row, col), inc_noise2)
+        np.add.at(seen, (row, col), 1.0)
+        np.add.at(zsum, (row, col), inc["z_scan"].to_numpy(dtype=float))
+        moved = np.zeros(shape)
+        np.add.at(moved, (row, col), np.abs(inc["delta"].to_numpy(dtype=float)))
+        expected, noise = np.zeros(shape), np.zeros(shape)
+        np.add.at(expected, (row, col), (inc["delta"] - inc["excess"]).to_numpy(dtype=float))
+        np.add.at(noise, (row, col), inc["noise_det"].to_numpy(dtype=float))
+        fell = np.zeros(shape, dtype=bool)
+        if "fell" in inc:
+            fell[row, col] = inc["fell"].to_numpy(dtype=bool)
+        return cls(
+            videos=videos,
+            axis=axis,
+            times=axis.times,
+            excess=excess,
+            noise2=noise2,
+            z=zsum,
+            seen=seen > 0,
+            stalled=(seen > 0) & (moved == 0),
+            fell=fell,
+            expected=expected,
+            noise=noise,
+            row=row,
+            col=col,
+            start=start,
+            inc_excess=inc_excess,
+            inc_noise2=inc_noise2,
+            inc_delta=inc["delta"].to_numpy(dtype=float),
+            inc_gap=inc["gap"].to_numpy(dtype=float),
+            inc_step=np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float) - 1,
+        )

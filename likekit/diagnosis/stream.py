@@ -1,0 +1,83 @@
+"""Streaming a table through the per-video stages, a chunk of whole videos at a time.
+
+Every stage of :func:`likekit.diagnose` but the creator-wide wave scan reads one video at a
+time, so it can run on chunks of whole videos (:func:`video_chunks`) and hold only one
+chunk's working set: peak memory grows with the chunk, not with the table. What the wave
+scan and the later stages need of each chunk's increments is :data:`KEPT`; the panel's
+typical snapshot interval is the median over every chunk's increments
+(:func:`median_of_counts`). The Dask path (:mod:`likekit.diagnosis.distributed`) runs the
+same stages on each partition of whole videos.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+#: the increment columns the wave scan and the stages after it read (the rest, the local
+#: noise over the previous day, walk_var and the single-video z, are used up by then)
+KEPT = (
+    "video_id",
+    "timestamp",
+    "prev_timestamp",
+    "likes",
+    "prev_likes",
+    "delta",
+    "resolution",
+    "prev_resolution",
+    "step_h",
+    "gap",
+    "trend",
+    "excess",
+    "count_var",
+    "noise_det",
+    "z_scan",
+    "fell",
+)
+
+
+def video_chunks(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """Consecutive slices of ``table`` (sorted by video) of whole videos, each of about
+    ``rows`` rows (one video longer than that is a chunk of its own); at least one, empty
+    for an empty table."""
+    vid = table["video_id"].to_numpy()
+    starts = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1]
+    # the first video starting at or after each multiple of ``rows`` opens a chunk
+    first = np.searchsorted(starts, np.arange(0, max(len(vid), 1), max(rows, 1)))
+    cuts = np.unique(starts[first[first < len(starts)]])
+    for a, b in zip(cuts, np.r_[cuts[1:], len(vid)], strict=True):
+        yield table.iloc[a:b]
+
+
+def by_chunk(events: pd.DataFrame, chunks: list[pd.Index]) -> Iterator[pd.DataFrame]:
+    """The events of each chunk of videos (``chunks``: each chunk's video ids)."""
+    chunk_of = {v: k for k, ids in enumerate(chunks) for v in ids}
+    codes = events["video_id"].map(chunk_of).to_numpy()
+    for k in range(len(chunks)):
+        yield events.loc[codes == k]
+
+
+def release_memory() -> None:
+    """Hand memory freed by the finished stages back to the system (glibc keeps freed
+    blocks of a fragmented heap otherwise, and the next stage's peak lands on top)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the allocator decides
+        pass
+
+
+def median_of_counts(counts: list[pd.Series], default: float) -> float:
+    """The median of values given as value counts (value -> how many), as ``np.median`` of
+    the values themselves would give it; ``default`` when there are none."""
+    total = pd.concat(counts).groupby(level=0).sum().sort_index() if counts else pd.Series()
+    n = int(total.sum())
+    if n == 0:
+        return default
+    upto = np.cumsum(total.to_numpy())
+    values = total.index.to_numpy(dtype=float)
+    low = values[np.searchsorted(upto, (n - 1) // 2, side="right")]
+    high = values[np.searchsorted(upto, n // 2, side="right")]
+    return float(np.mean([low, high]))

@@ -1,0 +1,127 @@
+"""Dask: the pieces shared by the distributed paths of :func:`likekit.diagnose` and
+:func:`likekit.fit_decay_many` (``pip install likekit[dask]``).
+
+A Dask DataFrame's partitions are made to hold whole videos and read by
+:func:`likekit.load_counts` where they lie (:func:`whole_videos`); :class:`Runner` computes
+tasks on the active ``dask.distributed`` client (or Dask's local scheduler when there is
+none) behind a progress bar per stage. :func:`fit_decay_many_dask` fits each partition's
+videos where the partition is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from likekit.data import load_counts
+
+
+def is_dask_frame(obj: Any) -> bool:
+    """Whether ``obj`` is a Dask DataFrame (without importing Dask when it is not)."""
+    return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "to_delayed")
+
+
+class Runner:
+    """Computes Dask tasks on the active distributed client (results kept on the workers
+    when asked), else on the local scheduler, each stage behind a progress bar."""
+
+    def __init__(self, progress: bool):
+        self.progress = progress
+        try:
+            from distributed import default_client
+
+            self.client = default_client()
+        except (ImportError, ValueError):  # no distributed client: the local scheduler
+            self.client = None
+        if self.client is not None and progress:
+            print(f"Dask dashboard: {self.client.dashboard_link}", flush=True)
+
+    def _bar(self, total: int, desc: str) -> tqdm:
+        return tqdm(total=total, desc=desc, unit="task", disable=not self.progress, leave=False)
+
+    def keep(self, tasks: list, desc: str) -> list:
+        """Start the tasks; their results stay where they are computed (futures on a
+        cluster), to be passed to later tasks."""
+        if self.client is None:
+            return self.compute(tasks, desc)
+        from distributed import as_completed
+
+        futures = self.client.compute(tasks)
+        with self._bar(len(futures), desc) as bar:
+            for _ in as_completed(futures):
+                bar.update()
+        return futures
+
+    def compute(self, tasks: list, desc: str) -> list:
+        """The tasks' results, here."""
+        if self.client is not None:
+            return self.client.gather(self.keep(tasks, desc))
+        import dask
+        from dask.callbacks import Callback
+
+        bar = self._bar(0, desc)
+
+        class Bar(Callback):  # the local scheduler's tasks, done over all
+            def _start_state(self, dsk, state):
+                bar.total = sum(len(state[k]) for k in ("ready", "waiting", "running"))
+                bar.refresh()
+
+            def _posttask(self, key, result, dsk, state, worker_id):
+                bar.update()
+
+        with bar, Bar():
+            return list(dask.compute(*tasks))
+
+
+def whole_videos(frame: Any, run: Runner, load_options: dict[str, Any]) -> list:
+    """The frame's partitions read by :func:`likekit.load_counts` (kept where they are
+    computed), shuffled on video_id first when a video is spread over several; empty
+    partitions left out."""
+    from dask import dataframe as dd
+    from dask import delayed
+
+    parts = run.keep([delayed(_read)(p, load_options) for p in frame.to_delayed()], "read")
+    ids = run.compute([delayed(_video_ids)(p) for p in parts], "videos")
+    parts = [p for p, i in zip(parts, ids, strict=True) if len(i)]
+    every = np.concatenate(ids)
+    if len(every) == len(set(every)):
+        return parts
+    # shuffled once read (the contract's video_id column), then read again: each shuffled
+    # partition sorted by video and time
+    meta = run.compute([delayed(_empty)(parts[0])], "columns")[0]
+    shuffled = dd.from_delayed([delayed(p) for p in parts], meta=meta).shuffle("video_id")
+    parts = run.keep([delayed(_read)(p, {}) for p in shuffled.to_delayed()], "shuffle")
+    ids = run.compute([delayed(_video_ids)(p) for p in parts], "videos")
+    return [p for p, i in zip(parts, ids, strict=True) if len(i)]
+
+
+def _empty(part: pd.DataFrame) -> pd.DataFrame:
+    return part.iloc[:0]
+
+
+def _read(part: pd.DataFrame, load_options: dict[str, Any]) -> pd.DataFrame:
+    """A partition in the data contract; an empty one stays empty."""
+    return load_counts(part, **load_options) if len(part) else part
+
+
+def _video_ids(part: pd.DataFrame) -> np.ndarray:
+    if not len(part):  # an empty partition, not read
+        return np.array([], dtype=object)
+    return part["video_id"].drop_duplicates().to_numpy(dtype=object)
+
+
+def fit_decay_many_dask(frame: Any, *, progress: bool = True, **kwargs: Any) -> pd.DataFrame:
+    """:func:`likekit.fit_decay_many` of a Dask DataFrame: each partition's videos fitted
+    where it is; the same rows, in the same (video) order, as on the whole table."""
+    from dask import delayed
+
+    from likekit.decay import fit_decay_many
+
+    run = Runner(progress)
+    parts = whole_videos(frame, run, {})
+    fits = [delayed(fit_decay_many)(p, progress=False, **kwargs) for p in parts]
+    rows = pd.concat(run.compute(fits, "fit_decay"), ignore_index=True)
+    return rows.sort_values("video_id", kind="stable", ignore_index=True)

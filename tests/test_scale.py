@@ -1,0 +1,181 @@
+"""Scale (issue 14): the streaming and per-video shortcuts give what the plain pandas path gives."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import likekit as lk
+from likekit.diagnosis.increments import _Rolling
+
+
+def _irregular_videos(seed: int) -> pd.DataFrame:
+    """Videos of uneven lengths, snapshots at irregular hours, values with holes."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for v in range(6):
+        hours = np.sort(rng.choice(24 * 8, size=int(rng.integers(1, 60)), replace=False))
+        x = rng.normal(size=len(hours))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "video_id": f"v{v}",
+                    "timestamp": pd.Timestamp("2026-01-01", tz="UTC")
+                    + pd.to_timedelta(hours, unit="h"),
+                    "x": np.where(rng.random(len(hours)) < 0.3, np.nan, x),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(
+    "window, center", [("1D", False), (5, False), ("2D", True), ("1D", True), (11, True)]
+)
+def test_rolling_windows_are_pandas_grouped_rolling(seed, window, center):
+    frame = _irregular_videos(seed)
+    closed = "both" if center else "left"
+    grouped = frame.groupby("video_id", sort=False).rolling(
+        window, on="timestamp", closed=closed, min_periods=1, center=center
+    )["x"]
+    roll = _Rolling(frame)
+    for how in ("count", "median", "mean"):
+        expected = getattr(grouped, how)().to_numpy()
+        np.testing.assert_array_equal(roll("x", window, how, center).to_numpy(), expected)
+
+
+def test_diagnosis_by_chunks_of_videos_is_the_whole_tables(monkeypatch):
+    from likekit.diagnosis import pipeline
+
+    sim = lk.simulate("mixed", n_videos=40, days=20, seed=11, progress=False)
+    whole = lk.diagnose(sim.counts)
+    # chunks of 3 or 4 videos: every per-video stage sees a few videos at a time
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 1500)
+    chunked = lk.diagnose(sim.counts)
+    assert len(whole.waves) > 0 and (whole.events["cause"] == "purge").any()
+    for name in ("events", "waves", "videos", "increments"):
+        pd.testing.assert_frame_equal(getattr(chunked, name), getattr(whole, name))
+    assert chunked.options == whole.options
+
+
+def test_video_chunks_hold_whole_videos_and_every_row():
+    from likekit.diagnosis.stream import video_chunks
+
+    table = pd.DataFrame({"video_id": np.repeat(list("abcde"), [3, 1, 5, 2, 4])})
+    for rows in (1, 4, 100):
+        chunks = list(video_chunks(table, rows))
+        assert pd.concat(chunks).equals(table)
+        seen = [set(c["video_id"]) for c in chunks]
+        assert all(not (a & b) for i, a in enumerate(seen) for b in seen[i + 1 :])
+    assert [len(c) for c in video_chunks(table, 4)] == [4, 5, 6]
+    assert [len(c) for c in video_chunks(table.iloc[:0], 4)] == [0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_median_of_value_counts_is_numpys(seed):
+    from likekit.diagnosis.stream import median_of_counts
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 5, size=rng.integers(1, 30)).astype(float)
+    parts = [pd.Series(p).value_counts() for p in np.array_split(x, 3)]
+    assert median_of_counts(parts, default=1.0) == np.median(x)
+
+
+def _same_diagnosis(got, expected, *names):
+    for name in names:
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name))
+
+
+def test_dask_dataframe_on_the_local_scheduler_is_the_pandas_diagnosis():
+    dd = pytest.importorskip("dask.dataframe")
+    sim = lk.simulate("mixed", n_videos=30, days=20, seed=12, progress=False)
+    expected = lk.diagnose(sim.counts)
+    # rows split evenly: videos spread over two partitions are shuffled together first
+    frame = dd.from_pandas(sim.counts.sample(frac=1.0, random_state=1), npartitions=3)
+    got = lk.diagnose(frame, progress=False)
+    assert len(expected.waves) > 0
+    _same_diagnosis(got, expected, "events", "waves", "videos", "increments")
+    assert got.options == expected.options
+    pd.testing.assert_frame_equal(got.losses(), expected.losses())
+
+
+@pytest.mark.slow
+def test_dask_on_a_two_worker_cluster_finds_the_same_events_and_waves(tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("distributed")
+    sim = lk.simulate("mixed", n_videos=2000, days=7, seed=13, progress=False)
+    # a partitioned dataset as a tracker writes one: one file per range of videos
+    first = sim.counts["video_id"].str.slice(0, 3)
+    for k, (_, part) in enumerate(sim.counts.groupby(first)):
+        part.to_parquet(tmp_path / f"part-{k:03d}.parquet", index=False)
+    expected = lk.diagnose(sim.counts, progress=False)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, dashboard_address=":0", memory_limit="2GB"
+    )
+    with cluster, distributed.Client(cluster):
+        got = lk.diagnose(dd.read_parquet(tmp_path), progress=False)
+    assert len(expected.waves) > 0 and len(expected.events) > 1000
+    _same_diagnosis(got, expected, "events", "waves", "videos")
+
+
+def test_fit_decay_many_on_a_dask_dataframe_is_the_pandas_table():
+    dd = pytest.importorskip("dask.dataframe")
+    sim = lk.simulate("mixed", n_videos=6, days=10, seed=14, progress=False)
+    expected = lk.fit_decay_many(sim.counts, progress=False)
+    got = lk.fit_decay_many(dd.from_pandas(sim.counts, npartitions=3), progress=False)
+    assert expected["converged"].any()
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_cli_diagnose_on_a_scheduler_writes_what_the_api_finds(tmp_path, capsys):
+    pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("distributed")
+    from likekit.cli import main
+
+    sim = lk.simulate("purge_waves", n_videos=12, days=10, seed=15, progress=False)
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    for k, (_, part) in enumerate(sim.counts.groupby(sim.counts["video_id"].str.slice(0, 2))):
+        part.to_parquet(dataset / f"part-{k}.parquet", index=False)
+    out = tmp_path / "out"
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0")
+    with cluster:
+        argv = [
+            "diagnose",
+            str(dataset),
+            "--out",
+            str(out),
+            "--scheduler",
+            cluster.scheduler_address,
+        ]
+        assert main(argv) == 0
+        printed = capsys.readouterr().out
+        link = printed.split("Dask dashboard: ", 1)[1].split()[0]
+        # the address printed serves the dashboard (a loopback address of the local cluster)
+        assert urllib.request.urlopen(link, timeout=30).status == 200
+    expected = lk.diagnose(sim.counts)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "events.parquet"), expected.events)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "waves.parquet"), expected.waves)
+
+
+def test_cli_scheduler_nobody_listens_is_one_line(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    from likekit.cli import main
+
+    table = tmp_path / "t.parquet"
+    lk.simulate("healthy", n_videos=2, days=3, seed=1, progress=False).counts.to_parquet(table)
+    argv = [
+        "diagnose",
+        str(table),
+        "--out",
+        str(tmp_path / "o"),
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no Dask scheduler there" in err[0]

@@ -133,15 +133,26 @@ def spread_losses(events: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([kept, events_frame(rows)], ignore_index=True)
 
 
-def one_off(inc: pd.DataFrame, k: int = 2) -> np.ndarray:
+def one_off(inc: pd.DataFrame, z: float, k: int = 2) -> np.ndarray:
     """Per increment: a loss in that interval alone (:func:`resumed`), the rates before and
-    after being the mean per-step increments of the video's ``k`` neighbours either side."""
+    after being the mean per-step increments of the video's ``k`` neighbours either side,
+    and the shortfall below them beyond ``z`` times its noise.
+
+    The alarm compares an increment with a trend over half a day either side, which runs
+    ahead of a video about to speed up (a burst of bought likes): its last ordinary steps
+    then fall short of the trend without falling short of their neighbours. A removal falls
+    short of both. The shortfall's noise is the increment's (``noise_det``, per step) and
+    that of the neighbours' mean (``k`` of them either side: 1 / (2k) of it).
+    """
     rate = inc["delta"] / inc["gap"]
     by = rate.groupby(inc["video_id"], sort=False)
     before = pd.concat([by.shift(i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
     after = pd.concat([by.shift(-i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
     ok = before.notna() & after.notna()
-    return (ok & resumed(before.to_numpy(), rate.to_numpy(), after.to_numpy())).to_numpy()
+    level = (before + after) / 2
+    noise = inc["noise_det"] / np.sqrt(inc["gap"]) * np.sqrt(1 + 1 / (2 * k))
+    short = (level - rate >= z * noise).to_numpy()
+    return (ok & resumed(before.to_numpy(), rate.to_numpy(), after.to_numpy())).to_numpy() & short
 
 
 def made_up(grid, b: int, hit: np.ndarray, bins: int, z: float) -> np.ndarray:

@@ -113,7 +113,7 @@ def single_video_events(inc: pd.DataFrame, *, options: Options) -> list[Event]:
         "delta": inc["delta"].to_numpy(float),
         "res": inc["resolution"].to_numpy(float),
         "fell": inc["fell"].to_numpy(bool),
-        "one_off": one_off(inc),
+        "one_off": one_off(inc, options.z_video),
     }
     vid = inc["video_id"].to_numpy(dtype=object)
     edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]

@@ -188,26 +188,34 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
 
     A recovery closes the most recent open drops (drops nest like brackets; a glitch may
     deepen in steps) when it is a jump of matching size (half to twice their sum, within
-    noise) that brings the level back at least half way. Marks later steps in ``used``.
+    noise) that brings the level back at least half way. Where the shown count fell, a
+    jump that makes up half the fall and brings the shown count back to where it stood
+    before is a match too: at coarse snapshots the trend is the mean of a few increments,
+    the glitch's own among them, so the excess of its recovery understates it. Marks later
+    steps in ``used``.
     """
     ts, excess, z, noise = a["ts"], a["excess"], a["z"], a["noise"]
+    delta = a["delta"]
     z_alarm, z_video = options.z_alarm, options.z_video
-    cum = np.cumsum(excess)
+    cum, shown = np.cumsum(excess), np.cumsum(delta)
     open_drops: list[int] = []
     closed: dict[int, int] = {}
     for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video)) & ~used):
         if z[k] <= -z_alarm:
             open_drops.append(k)
             continue
-        jump, total = excess[k], 0.0
+        jump, total, fall = excess[k], 0.0, 0.0
         for m in range(len(open_drops) - 1, -1, -1):
             i = open_drops[m]
             if ts[k] - ts[i] > np.timedelta64(GLITCH_MAX_HOURS, "h"):
                 break  # too late to be its recovery (bought likes, say)
             total += excess[i]
+            fall += delta[i]
             tol = z_video * math.hypot(noise[i], noise[k])
             back = cum[k] - cum[i] + excess[i]
-            if -total / 2 <= jump <= -2 * total + tol and back >= total / 2:
+            made_up = fall < 0 and delta[k] >= -fall / 2 and shown[k] - shown[i] + delta[i] >= 0
+            matches = (-total / 2 <= jump and back >= total / 2) or made_up
+            if matches and jump <= -2 * total + tol:
                 closed[i] = k
                 used[open_drops[m + 1 :]] = True  # steps of the same glitch
                 del open_drops[m:]

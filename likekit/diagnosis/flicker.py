@@ -14,13 +14,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit.diagnosis.options import MERGE_STEPS, Options
+from likekit.diagnosis.options import FLICKER_BACK, MERGE_STEPS, Options
 from likekit.diagnosis.single import signed
 from likekit.schema import EVENT_COLUMNS, Event
 
-#: a flickering app shows each snapshot in full with even odds: a fall it causes is made up
-#: within this many snapshots but for a chance of 2^-3
-FLICKER_BACK = 3
+__all__ = ["FLICKER_BACK", "flickers", "merge_glitches"]
 
 
 class Falls(NamedTuple):

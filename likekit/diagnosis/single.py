@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from likekit.diagnosis.increments import MIN_INCREMENTS
-from likekit.diagnosis.options import Options
+from likekit.diagnosis.options import FLICKER_BACK, Options
 from likekit.diagnosis.removal import one_off
 from likekit.schema import Event
 
@@ -111,6 +111,7 @@ def single_video_events(inc: pd.DataFrame, *, options: Options) -> list[Event]:
         "z": inc["z"].to_numpy(float),
         "noise": inc["noise_det"].to_numpy(float),
         "delta": inc["delta"].to_numpy(float),
+        "gap": inc["gap"].to_numpy(float),
         "res": inc["resolution"].to_numpy(float),
         "fell": inc["fell"].to_numpy(bool),
         "one_off": one_off(inc, options.z_video),
@@ -130,7 +131,7 @@ def _one_video(v: str, a: dict[str, np.ndarray], *, options: Options) -> list[Ev
     """Glitches and purges of one video from its own increments (no panel information).
 
     ``a`` holds the video's increments as arrays: ts, prev (UTC datetime64), excess, z,
-    noise, delta, res (display resolution), fell and one_off (evidence of removal, see
+    noise, delta, gap, res (display resolution), fell and one_off (evidence of removal, see
     :mod:`likekit.diagnosis.removal`).
     """
     used = np.zeros(len(a["ts"]), dtype=bool)  # increments already part of an event
@@ -188,19 +189,27 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
 
     A recovery closes the most recent open drops (drops nest like brackets; a glitch may
     deepen in steps) when it is a jump of matching size (half to twice their sum, within
-    noise) that brings the level back at least half way. Where the shown count fell, a
-    jump that makes up half the fall and brings the shown count back to where it stood
-    before is a match too: at coarse snapshots the trend is the mean of a few increments,
-    the glitch's own among them, so the excess of its recovery understates it. Marks later
-    steps in ``used``.
+    noise) that brings the level back at least half way. A jump that makes up half the
+    drop, both measured against the pace of the two increments before the drop, and
+    brings the shown count back to where it stood is a match too: at coarse snapshots the
+    trend is the mean of a few increments, the glitch's own among them, so the excess of
+    its recovery understates it; so is a rise within FLICKER_BACK snapshots of the drop,
+    beyond the drop's noise (a flickering count's noise is measured on the flicker itself
+    and swings from one increment to the next). Marks later steps in ``used``.
     """
     ts, excess, z, noise = a["ts"], a["excess"], a["z"], a["noise"]
-    delta = a["delta"]
+    delta, rate = a["delta"], a["delta"] / a["gap"]
     z_alarm, z_video = options.z_alarm, options.z_video
     cum, shown = np.cumsum(excess), np.cumsum(delta)
     open_drops: list[int] = []
     closed: dict[int, int] = {}
-    for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video)) & ~used):
+    # rises within FLICKER_BACK snapshots of a drop are candidates whatever their z-score
+    drops = np.flatnonzero((z <= -z_alarm) & ~used)
+    soon = np.unique((drops[:, None] + np.arange(1, FLICKER_BACK + 1)).ravel())
+    soon = soon[soon < len(z)]
+    near = np.zeros(len(z), dtype=bool)
+    near[soon] = True
+    for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video) | (near & (delta > 0))) & ~used):
         if z[k] <= -z_alarm:
             open_drops.append(k)
             continue
@@ -209,12 +218,17 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
             i = open_drops[m]
             if ts[k] - ts[i] > np.timedelta64(GLITCH_MAX_HOURS, "h"):
                 break  # too late to be its recovery (bought likes, say)
+            pace = rate[max(i - 2, 0) : i].mean() if i > 0 else 0.0
             total += excess[i]
-            fall += delta[i]
+            fall += delta[i] - pace * a["gap"][i]
             tol = z_video * math.hypot(noise[i], noise[k])
             back = cum[k] - cum[i] + excess[i]
-            made_up = fall < 0 and delta[k] >= -fall / 2 and shown[k] - shown[i] + delta[i] >= 0
-            matches = (-total / 2 <= jump and back >= total / 2) or made_up
+            above = delta[k] - pace * a["gap"][k]
+            made_up = fall < 0 and above >= -fall / 2 and shown[k] - shown[i] + delta[i] >= 0
+            if z[k] < z_video:  # a rise near the drop: beyond the drop's noise, made up
+                matches = made_up and k - i <= FLICKER_BACK and above >= z_video * noise[i]
+            else:
+                matches = (-total / 2 <= jump and back >= total / 2) or made_up
             if matches and jump <= -2 * total + tol:
                 closed[i] = k
                 used[open_drops[m + 1 :]] = True  # steps of the same glitch

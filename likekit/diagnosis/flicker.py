@@ -41,6 +41,12 @@ def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
     floor = inc["gap"] * np.maximum(-inc["trend"], 0.0)
     floor += (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
     size_ok = (-inc["delta"] >= z_video * np.sqrt(floor)) & (inc["delta"] < 0)
+    # a rounded count ("12.3K") sitting at a display boundary falls a step and comes back by
+    # itself when likes and un-likes both arrive: a shown fall of one step may be a true
+    # fall of one like (the flicker's own noise inflates any yardstick from the increments,
+    # so a fall of one step is no flicker's fall, one of two or more steps is)
+    step = np.maximum(inc["resolution"], inc["prev_resolution"])
+    size_ok &= (step == 1) | (-inc["delta"] > 1.5 * step)
     # a flicker's fall comes back (the next snapshots are shown in full again), while the
     # un-likes of a fading video stay lost: a fall counts once the count regains its level
     nxt = inc.groupby("video_id", sort=False)["likes"]

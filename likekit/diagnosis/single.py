@@ -3,6 +3,7 @@ from its own increments, and a trend decline after its peak."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -146,6 +147,7 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
     ts, last_bad = a["ts"], a["prev"]  # at a recovery, prev is the last affected snapshot
     excess, z, noise, delta = a["excess"], a["z"], a["noise"], a["delta"]
     z_alarm = options.z_alarm
+    log_level = _stall_level(options.z_video)
     out = []
     for j in np.flatnonzero(z >= z_alarm):
         if j > 0 and delta[j - 1] == 0:
@@ -163,7 +165,7 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
         expected = float((delta[k:j] - excess[k:j]).sum())
         exact_stall = k < j and (delta[k:j] == 0).all() and (a["res"][k:j] == 1).all()
         # (compared as logs: exp(-expected) overflows where a count fell by millions)
-        stood_still = exact_stall and expected >= -math.log(stats.norm.sf(options.z_video))
+        stood_still = exact_stall and expected >= log_level
         if k < j and (deficit <= -excess[j] / 2 or stood_still):
             used[k : j + 1] = True
             out.append(
@@ -184,6 +186,14 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
     return out
 
 
+@functools.cache
+def _stall_level(z: float) -> float:
+    """-log of the normal tail beyond ``z``: the fewest likes an exact count must have been
+    due to stand still with a chance below it (compared as logs: exp(-expected)
+    overflows where a count fell by millions)."""
+    return -math.log(stats.norm.sf(z))
+
+
 def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options) -> dict:
     """First drop of each glitch -> the increment that recovered it.
 
@@ -198,7 +208,12 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
     and swings from one increment to the next). Marks later steps in ``used``.
     """
     ts, excess, z, noise = a["ts"], a["excess"], a["z"], a["noise"]
-    delta, rate = a["delta"], a["delta"] / a["gap"]
+    delta, gap = a["delta"], a["gap"]
+    rate = delta / gap
+    # the pace before each increment: the mean rate of the two before it
+    pace = np.zeros(len(rate))
+    pace[1:2] = rate[:1]
+    pace[2:] = (rate[:-2] + rate[1:-1]) / 2
     z_alarm, z_video = options.z_alarm, options.z_video
     cum, shown = np.cumsum(excess), np.cumsum(delta)
     open_drops: list[int] = []
@@ -218,12 +233,11 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
             i = open_drops[m]
             if ts[k] - ts[i] > np.timedelta64(GLITCH_MAX_HOURS, "h"):
                 break  # too late to be its recovery (bought likes, say)
-            pace = rate[max(i - 2, 0) : i].mean() if i > 0 else 0.0
             total += excess[i]
-            fall += delta[i] - pace * a["gap"][i]
+            fall += delta[i] - pace[i] * gap[i]
             tol = z_video * math.hypot(noise[i], noise[k])
             back = cum[k] - cum[i] + excess[i]
-            above = delta[k] - pace * a["gap"][k]
+            above = delta[k] - pace[i] * gap[k]
             made_up = fall < 0 and above >= -fall / 2 and shown[k] - shown[i] + delta[i] >= 0
             if z[k] < z_video:  # a rise near the drop: beyond the drop's noise, made up
                 matches = made_up and k - i <= FLICKER_BACK and above >= z_video * noise[i]

@@ -201,9 +201,10 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
     deepen in steps) when it is a jump of matching size (half to twice their sum, within
     noise) that brings the level back at least half way. A jump that makes up half the
     drop, both measured against the pace of the two increments before the drop, and
-    brings the shown count back to where it stood is a match too: at coarse snapshots the
-    trend is the mean of a few increments, the glitch's own among them, so the excess of
-    its recovery understates it; so is a rise within FLICKER_BACK snapshots of the drop,
+    brings the shown count back to where it stood within FLICKER_BACK snapshots (later, a
+    growing count is back anyway) is a match too: at coarse snapshots the trend is the mean
+    of a few increments, the glitch's own among them, so the excess of its recovery
+    understates it; so is a rise within FLICKER_BACK snapshots of the drop,
     beyond the drop's noise (a flickering count's noise is measured on the flicker itself
     and swings from one increment to the next). Marks later steps in ``used``.
     """
@@ -238,9 +239,14 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
             tol = z_video * math.hypot(noise[i], noise[k])
             back = cum[k] - cum[i] + excess[i]
             above = delta[k] - pace[i] * gap[k]
-            made_up = fall < 0 and above >= -fall / 2 and shown[k] - shown[i] + delta[i] >= 0
+            made_up = (
+                k - i <= FLICKER_BACK  # later, a growing count is back anyway
+                and fall < 0
+                and above >= -fall / 2
+                and shown[k] - shown[i] + delta[i] >= 0
+            )
             if z[k] < z_video:  # a rise near the drop: beyond the drop's noise, made up
-                matches = made_up and k - i <= FLICKER_BACK and above >= z_video * noise[i]
+                matches = made_up and above >= z_video * noise[i]
             else:
                 matches = (-total / 2 <= jump and back >= total / 2) or made_up
             if matches and jump <= -2 * total + tol:

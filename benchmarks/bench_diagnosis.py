@@ -11,9 +11,12 @@ its seed and a jitter of its reach and spread of videos from ``SEALED_ENTROPY`` 
 none of these panels was looked at while the detector was tuned (tuning used seeds 100-103
 of the plain scenarios). Three samplings: hourly snapshots over 30 days, 6-hourly over 30
 days and daily over 60 days. True events are split by ``event_sizes`` into clear (>= 5x
-the local noise at that sampling) and faint (1.5-5x) ones. Healthy worlds (healthy,
-rhythm, plateau_flicker) count every detection as false. ruptures, slow on hourly series,
-is scored on the first RUPTURES_PANELS hourly panels only.
+the local noise at that sampling) and faint (1.5-5x) ones, a glitch by the deepest offset
+the table shows (:func:`shown_truth`): a 6-hour server outage that starts and ends between
+two daily snapshots leaves every shown count what it would have been, so no detector can
+tell it happened; a detection that matches it is neither a hit nor a false alarm. Healthy
+worlds (healthy, rhythm, plateau_flicker) count every detection as false. ruptures, slow on
+hourly series, is scored on the first RUPTURES_PANELS hourly panels only.
 """
 
 from __future__ import annotations
@@ -59,6 +62,27 @@ def sealed_panels(sampling: str, quick: bool):
             **jitter,
         )
         yield scenario, sim
+
+
+def shown_truth(sim) -> pd.DataFrame:
+    """The simulation's true events as the table can show them. A glitch changes what the
+    app shows only while it lasts and only at the snapshots taken then: its size is the
+    deepest served-minus-true offset at a snapshot of its video within its span (0 when no
+    snapshot fell inside: a 6-hour outage between two daily snapshots leaves every shown
+    count what it would have been). Every other event leaves a lasting mark."""
+    ev = sim.events.reset_index(drop=True)
+    glitch = ev.index[ev["cause"] == "glitch"]
+    if not len(glitch):
+        return ev
+    keys = ["video_id", "timestamp"]
+    snaps = sim.counts[keys].merge(sim.truth[[*keys, "glitch_offset"]], on=keys, how="left")
+    snaps = snaps.loc[snaps["glitch_offset"] != 0]
+    pairs = ev.loc[glitch, ["video_id", "start", "end"]].reset_index().merge(snaps, on="video_id")
+    pairs = pairs.loc[(pairs["timestamp"] >= pairs["start"]) & (pairs["timestamp"] <= pairs["end"])]
+    deepest = pairs.loc[pairs["glitch_offset"].abs().groupby(pairs["index"]).idxmax()]
+    seen = deepest.set_index("index")["glitch_offset"].reindex(glitch, fill_value=0)
+    ev.loc[glitch, "likes_delta"] = seen.to_numpy(dtype=ev["likes_delta"].dtype)
+    return ev
 
 
 def _add(tally: dict, key: str, table: pd.DataFrame, cause: str) -> None:
@@ -134,7 +158,7 @@ def accuracy(sampling: str, quick: bool) -> tuple[dict, np.ndarray, float, dict]
         months += sim.params.days / 30
         if scenario in HEALTHY:
             tally.setdefault("healthy video-months", np.zeros(3))[0] += 20 * sim.params.days / 30
-        size = event_sizes(sim.events, sim.counts)
+        size = event_sizes(shown_truth(sim), sim.counts)
         for det, fn in run.items():
             if det == "ruptures" and (sampling != "hourly" or k >= RUPTURES_PANELS):
                 continue

@@ -14,13 +14,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit.diagnosis.options import MERGE_STEPS, Options
+from likekit.diagnosis.options import FLICKER_BACK, MERGE_STEPS, Options
 from likekit.diagnosis.single import signed
 from likekit.schema import EVENT_COLUMNS, Event
 
-#: a flickering app shows each snapshot in full with even odds: a fall it causes is made up
-#: within this many snapshots but for a chance of 2^-3
-FLICKER_BACK = 3
+__all__ = ["FLICKER_BACK", "flickers", "merge_glitches"]
 
 
 class Falls(NamedTuple):
@@ -43,6 +41,12 @@ def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
     floor = inc["gap"] * np.maximum(-inc["trend"], 0.0)
     floor += (inc["prev_resolution"] ** 2 + inc["resolution"] ** 2) / 12.0
     size_ok = (-inc["delta"] >= z_video * np.sqrt(floor)) & (inc["delta"] < 0)
+    # a rounded count ("12.3K") sitting at a display boundary falls a step and comes back by
+    # itself when likes and un-likes both arrive: a shown fall of one step may be a true
+    # fall of one like (the flicker's own noise inflates any yardstick from the increments,
+    # so a fall of one step is no flicker's fall, one of two or more steps is)
+    step = np.maximum(inc["resolution"], inc["prev_resolution"])
+    size_ok &= (step == 1) | (-inc["delta"] > 1.5 * step)
     # a flicker's fall comes back (the next snapshots are shown in full again), while the
     # un-likes of a fading video stay lost: a fall counts once the count regains its level
     nxt = inc.groupby("video_id", sort=False)["likes"]
@@ -136,9 +140,11 @@ def merge_glitches(events: pd.DataFrame, inc: pd.DataFrame, *, options: Options)
     has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
     keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
     merged = _collapse(g.loc[has_glitch], episode[has_glitch])
-    merged = _extend(merged, events, inc, options=options)
+    found = falls(inc, options=options)
+    merged = _extend(merged, events, inc, found, options=options)
     merged = merged.sort_values(["video_id", "start"], ignore_index=True)
     merged = _collapse(merged, _episodes(merged, gap))  # extended episodes may now meet
+    merged = _collapse(merged, _still_flickering(merged, inc, found, options=options))
     several = merged["n"] > 1
     hours = gap / pd.Timedelta(hours=1)
     merged.loc[several, "evidence"] = [
@@ -157,12 +163,48 @@ def _by_video(times: pd.Series, inc: pd.DataFrame, mask=None) -> dict[str, np.nd
     return {v: t.to_numpy() for v, t in times.groupby(inc["video_id"], sort=False)}
 
 
+def _still_flickering(
+    merged: pd.DataFrame, inc: pd.DataFrame, found: Falls, *, options: Options
+) -> pd.Series:
+    """Episode numbers in which a wave's glitch that follows a video's own flicker within
+    ``options.gap`` joins it when the snapshots shown in full between them are a run the
+    flicker makes by chance: at the flicker's own rate of falls ``q`` (falls per snapshot
+    in its span), ``k`` snapshots in full in a row have the chance ``(1 - q)^k``, kept at
+    ``video_alpha`` or more (an old app's under-counts that happen to meet on many videos
+    just before its update are its falls; an outage half a day after the update is not)."""
+    naive = inc["timestamp"].dt.tz_convert(None)
+    stamps, fell = _by_video(naive, inc), _by_video(naive, inc, found.back)
+    none = naive.to_numpy()[:0]
+    starts = merged["start"].dt.tz_convert(None).to_numpy()
+    ends = merged["end"].dt.tz_convert(None).to_numpy()
+    gap64 = options.gap.to_timedelta64()
+    ids = np.arange(len(merged))
+    for k in range(1, len(merged)):
+        v = merged["video_id"].iloc[k]
+        own = merged["own"].iloc[k - 1]
+        if v != merged["video_id"].iloc[k - 1] or not own or merged["own"].iloc[k]:
+            continue
+        if starts[k] <= ends[k - 1] or starts[k] - ends[k - 1] > gap64:
+            continue
+        t, f = stamps.get(v, none), fell.get(v, none)
+        span = (t >= starts[k - 1]) & (t <= ends[k - 1])
+        q = ((f >= starts[k - 1]) & (f <= ends[k - 1])).sum() / max(span.sum(), 1)
+        between = int(((t > ends[k - 1]) & (t < starts[k])).sum())
+        if q < 1 and (1 - q) ** between >= options.video_alpha:
+            ids[k:] -= 1
+    return pd.Series(ids, index=merged.index)
+
+
 def _extend(
-    merged: pd.DataFrame, events: pd.DataFrame, inc: pd.DataFrame, *, options: Options
+    merged: pd.DataFrame,
+    events: pd.DataFrame,
+    inc: pd.DataFrame,
+    found: Falls,
+    *,
+    options: Options,
 ) -> pd.DataFrame:
     """Each episode extended back over the falls before it and (a video's own flicker)
     forward over its later falls; see :func:`merge_glitches`."""
-    found = falls(inc, options=options)
     naive = inc["timestamp"].dt.tz_convert(None)
     spans = _by_video(naive, inc)
     back, firm = _by_video(naive, inc, found.back), _by_video(naive, inc, found.regained)

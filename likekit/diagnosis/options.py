@@ -22,6 +22,9 @@ MONTH_H = 30 * 24.0
 MERGE_STEPS = 24
 #: ... and at most this many hours apart (the time a glitch takes to recover)
 MERGE_MAX_HOURS = 24.0
+#: a flickering app shows each snapshot in full with even odds: a fall it causes is made up
+#: within this many snapshots but for a chance of 2^-3
+FLICKER_BACK = 3
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -57,7 +57,7 @@ from likekit.data import LikekitInputError, load_counts
 from likekit.diagnosis.flicker import flickers, merge_glitches
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
-from likekit.diagnosis.removal import fell, spread_losses
+from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
 from likekit.diagnosis.result import Diagnosis
 from likekit.diagnosis.single import (
     single_video_events,
@@ -252,6 +252,8 @@ def after_waves(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options) ->
     events = spread_losses(events, inc)
     events = pd.concat([events, events_frame(flickers(inc, options=options))], ignore_index=True)
     events = merge_glitches(events, inc, options=options)
+    hidden = events_frame(partly_recovered(events, inc, options.z_alarm))
+    events = pd.concat([events, hidden], ignore_index=True)
     declines = events_frame(trend_declines(inc, events, options=options))
     return pd.concat([events, declines], ignore_index=True)
 

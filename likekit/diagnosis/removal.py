@@ -133,15 +133,26 @@ def spread_losses(events: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([kept, events_frame(rows)], ignore_index=True)
 
 
-def one_off(inc: pd.DataFrame, k: int = 2) -> np.ndarray:
+def one_off(inc: pd.DataFrame, z: float, k: int = 2) -> np.ndarray:
     """Per increment: a loss in that interval alone (:func:`resumed`), the rates before and
-    after being the mean per-step increments of the video's ``k`` neighbours either side."""
+    after being the mean per-step increments of the video's ``k`` neighbours either side,
+    and the shortfall below them beyond ``z`` times its noise.
+
+    The alarm compares an increment with a trend over half a day either side, which runs
+    ahead of a video about to speed up (a burst of bought likes): its last ordinary steps
+    then fall short of the trend without falling short of their neighbours. A removal falls
+    short of both. The shortfall's noise is the increment's (``noise_det``, per step) and
+    that of the neighbours' mean (``k`` of them either side: 1 / (2k) of it).
+    """
     rate = inc["delta"] / inc["gap"]
     by = rate.groupby(inc["video_id"], sort=False)
     before = pd.concat([by.shift(i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
     after = pd.concat([by.shift(-i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
     ok = before.notna() & after.notna()
-    return (ok & resumed(before.to_numpy(), rate.to_numpy(), after.to_numpy())).to_numpy()
+    level = (before + after) / 2
+    noise = inc["noise_det"] / np.sqrt(inc["gap"]) * np.sqrt(1 + 1 / (2 * k))
+    short = (level - rate >= z * noise).to_numpy()
+    return (ok & resumed(before.to_numpy(), rate.to_numpy(), after.to_numpy())).to_numpy() & short
 
 
 def made_up(grid, b: int, hit: np.ndarray, bins: int, z: float) -> np.ndarray:
@@ -182,3 +193,62 @@ def wave_one_off(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) 
     rounded = np.where(declining, 0.0, rounded)
     each = np.where(grid.step(b0, b1) > 0, rounded, exact)[ok]
     return bool(each.sum() / np.sqrt(len(each)) >= z)
+
+
+def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int = 2) -> list[Event]:
+    """Purges hidden under a glitch: the count came back, but not all the way.
+
+    A glitch (a drop or a frozen count, at most a day long) ends with the jump that brings
+    the count back. When likes were purged while it lasted (an outage and a purge in the
+    same hours; at coarse snapshots, in the same interval), the count comes back short of
+    where it stood before plus the growth of the interval at the rate of the video's ``k``
+    increments either side (the detector's trend has the glitch's own steps in it at coarse
+    snapshots). The shortfall is a purge, at the recovery, when beyond ``z`` times its
+    noise (the increments' walk variance, the display rounding at the two ends).
+    """
+    short = events.loc[
+        (events["cause"] == "glitch")
+        & events["detail"].isin(["drop", "freeze"])
+        & (events["end"] - events["start"] <= pd.Timedelta(days=1))
+    ]
+    if short.empty:
+        return []
+    where = inc.groupby("video_id", sort=False).indices
+    ts = inc["timestamp"].dt.tz_convert(None).to_numpy()
+    starts = short["start"].dt.tz_convert(None).to_numpy()
+    ends = short["end"].dt.tz_convert(None).to_numpy()
+    delta, gap = inc["delta"].to_numpy(float), inc["gap"].to_numpy(float)
+    walk = inc["walk_var"].to_numpy(float)
+    res, prev_res = inc["resolution"].to_numpy(float), inc["prev_resolution"].to_numpy(float)
+    out = []
+    for e, start, end in zip(short.itertuples(), starts, ends, strict=True):
+        rows = where.get(e.video_id)
+        if rows is None:
+            continue
+        first = np.searchsorted(ts[rows], start, side="left")
+        last = np.searchsorted(ts[rows], end, side="right")  # the recovery
+        if first < k or last + k >= len(rows):
+            continue  # no rate to compare with on one side
+        span = rows[first : last + 1]
+        near = np.r_[rows[first - k : first], rows[last + 1 : last + 1 + k]]
+        rate = delta[near].sum() / gap[near].sum()
+        lost = float(delta[span].sum() - rate * gap[span].sum())
+        sd = float(np.sqrt(walk[span].sum() + (prev_res[span[0]] ** 2 + res[span[-1]] ** 2) / 12))
+        if sd > 0 and lost <= -z * sd:
+            out.append(
+                Event.measured(
+                    video_id=e.video_id,
+                    cause="purge",
+                    start=ts[span[-1]],
+                    end=ts[span[-1]],
+                    delta=lost,
+                    sd=sd,
+                    recovered=False,
+                    score=-lost / sd,
+                    detail="step",
+                    wave=None,
+                    evidence=f"the count came back only part of the way after a glitch: "
+                    f"{lost:+,.0f} likes ({-lost / sd:.1f}x noise) stayed lost",
+                )
+            )
+    return out

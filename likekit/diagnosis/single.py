@@ -3,6 +3,7 @@ from its own increments, and a trend decline after its peak."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from likekit.diagnosis.increments import MIN_INCREMENTS
-from likekit.diagnosis.options import Options
+from likekit.diagnosis.options import FLICKER_BACK, Options
 from likekit.diagnosis.removal import one_off
 from likekit.schema import Event
 
@@ -111,9 +112,10 @@ def single_video_events(inc: pd.DataFrame, *, options: Options) -> list[Event]:
         "z": inc["z"].to_numpy(float),
         "noise": inc["noise_det"].to_numpy(float),
         "delta": inc["delta"].to_numpy(float),
+        "gap": inc["gap"].to_numpy(float),
         "res": inc["resolution"].to_numpy(float),
         "fell": inc["fell"].to_numpy(bool),
-        "one_off": one_off(inc),
+        "one_off": one_off(inc, options.z_video),
     }
     vid = inc["video_id"].to_numpy(dtype=object)
     edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
@@ -130,7 +132,7 @@ def _one_video(v: str, a: dict[str, np.ndarray], *, options: Options) -> list[Ev
     """Glitches and purges of one video from its own increments (no panel information).
 
     ``a`` holds the video's increments as arrays: ts, prev (UTC datetime64), excess, z,
-    noise, delta, res (display resolution), fell and one_off (evidence of removal, see
+    noise, delta, gap, res (display resolution), fell and one_off (evidence of removal, see
     :mod:`likekit.diagnosis.removal`).
     """
     used = np.zeros(len(a["ts"]), dtype=bool)  # increments already part of an event
@@ -145,6 +147,7 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
     ts, last_bad = a["ts"], a["prev"]  # at a recovery, prev is the last affected snapshot
     excess, z, noise, delta = a["excess"], a["z"], a["noise"], a["delta"]
     z_alarm = options.z_alarm
+    log_level = _stall_level(options.z_video)
     out = []
     for j in np.flatnonzero(z >= z_alarm):
         if j > 0 and delta[j - 1] == 0:
@@ -162,7 +165,7 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
         expected = float((delta[k:j] - excess[k:j]).sum())
         exact_stall = k < j and (delta[k:j] == 0).all() and (a["res"][k:j] == 1).all()
         # (compared as logs: exp(-expected) overflows where a count fell by millions)
-        stood_still = exact_stall and expected >= -math.log(stats.norm.sf(options.z_video))
+        stood_still = exact_stall and expected >= log_level
         if k < j and (deficit <= -excess[j] / 2 or stood_still):
             used[k : j + 1] = True
             out.append(
@@ -183,31 +186,70 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
     return out
 
 
+@functools.cache
+def _stall_level(z: float) -> float:
+    """-log of the normal tail beyond ``z``: the fewest likes an exact count must have been
+    due to stand still with a chance below it (compared as logs: exp(-expected)
+    overflows where a count fell by millions)."""
+    return -math.log(stats.norm.sf(z))
+
+
 def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options) -> dict:
     """First drop of each glitch -> the increment that recovered it.
 
     A recovery closes the most recent open drops (drops nest like brackets; a glitch may
     deepen in steps) when it is a jump of matching size (half to twice their sum, within
-    noise) that brings the level back at least half way. Marks later steps in ``used``.
+    noise) that brings the level back at least half way. A jump that makes up half the
+    drop, both measured against the pace of the two increments before the drop, and
+    brings the shown count back to where it stood within FLICKER_BACK snapshots (later, a
+    growing count is back anyway) is a match too: at coarse snapshots the trend is the mean
+    of a few increments, the glitch's own among them, so the excess of its recovery
+    understates it; so is a rise within FLICKER_BACK snapshots of the drop,
+    beyond the drop's noise (a flickering count's noise is measured on the flicker itself
+    and swings from one increment to the next). Marks later steps in ``used``.
     """
     ts, excess, z, noise = a["ts"], a["excess"], a["z"], a["noise"]
+    delta, gap = a["delta"], a["gap"]
+    rate = delta / gap
+    # the pace before each increment: the mean rate of the two before it
+    pace = np.zeros(len(rate))
+    pace[1:2] = rate[:1]
+    pace[2:] = (rate[:-2] + rate[1:-1]) / 2
     z_alarm, z_video = options.z_alarm, options.z_video
-    cum = np.cumsum(excess)
+    cum, shown = np.cumsum(excess), np.cumsum(delta)
     open_drops: list[int] = []
     closed: dict[int, int] = {}
-    for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video)) & ~used):
+    # rises within FLICKER_BACK snapshots of a drop are candidates whatever their z-score
+    drops = np.flatnonzero((z <= -z_alarm) & ~used)
+    soon = np.unique((drops[:, None] + np.arange(1, FLICKER_BACK + 1)).ravel())
+    soon = soon[soon < len(z)]
+    near = np.zeros(len(z), dtype=bool)
+    near[soon] = True
+    for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video) | (near & (delta > 0))) & ~used):
         if z[k] <= -z_alarm:
             open_drops.append(k)
             continue
-        jump, total = excess[k], 0.0
+        jump, total, fall = excess[k], 0.0, 0.0
         for m in range(len(open_drops) - 1, -1, -1):
             i = open_drops[m]
             if ts[k] - ts[i] > np.timedelta64(GLITCH_MAX_HOURS, "h"):
                 break  # too late to be its recovery (bought likes, say)
             total += excess[i]
+            fall += delta[i] - pace[i] * gap[i]
             tol = z_video * math.hypot(noise[i], noise[k])
             back = cum[k] - cum[i] + excess[i]
-            if -total / 2 <= jump <= -2 * total + tol and back >= total / 2:
+            above = delta[k] - pace[i] * gap[k]
+            made_up = (
+                k - i <= FLICKER_BACK  # later, a growing count is back anyway
+                and fall < 0
+                and above >= -fall / 2
+                and shown[k] - shown[i] + delta[i] >= 0
+            )
+            if z[k] < z_video:  # a rise near the drop: beyond the drop's noise, made up
+                matches = made_up and above >= z_video * noise[i]
+            else:
+                matches = (-total / 2 <= jump and back >= total / 2) or made_up
+            if matches and jump <= -2 * total + tol:
                 closed[i] = k
                 used[open_drops[m + 1 :]] = True  # steps of the same glitch
                 del open_drops[m:]

@@ -1,0 +1,105 @@
+"""Single-video purge and glitch events (issue 10): evidence of removal against slowdowns,
+speed-ups and display flicker, purges hidden under a glitch, and what a table can show."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import likekit as lk
+from benchmarks.bench_diagnosis import shown_truth
+
+
+def hourly_panel(n=10, hours=400, seed=0, rate=50.0):
+    """Poisson likes minus a few un-likes per hour, exact counts."""
+    rng = np.random.default_rng(seed)
+    ts = pd.date_range("2026-01-05", periods=hours, freq="h", tz="UTC")
+    likes = 100 + np.cumsum(rng.poisson(rate, (n, hours)) - rng.poisson(rate * 0.05, (n, hours)), 1)
+    return likes, pd.DataFrame(
+        {
+            "video_id": np.repeat([f"v{i:02d}" for i in range(n)], hours),
+            "timestamp": np.tile(ts, n),
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_video_about_to_speed_up_has_no_purge(seed):
+    """Big creators' videos get bursts of bought likes: the centred trend runs ahead of
+    the burst, so the last ordinary steps before it fall short of the trend, but not of
+    their neighbours. Only the simulated purges are purges."""
+    sim = lk.simulate("big_creator", n_videos=20, days=30, seed=seed, display=False)
+    ev = lk.diagnose(sim.counts).events
+    purges = ev.loc[(ev["cause"] == "purge") & ev["wave"].isna()]
+    truth = sim.events.loc[sim.events["cause"] == "purge"]
+    for p in purges.itertuples():
+        near = (truth["video_id"] == p.video_id) & ((truth["start"] - p.start).abs() <= "2h")
+        assert near.any(), f"false purge on {p.video_id} at {p.start}"
+
+
+def test_a_purge_during_an_outage_is_found_at_its_recovery():
+    """6-hourly snapshots: a partial outage shows ten videos 300 likes short at one
+    snapshot (the shown count falls); on five of them 150 likes were purged in the same
+    interval, so the next snapshot shows the count back but 150 short. A glitch, and a
+    purge at its recovery."""
+    likes, keys = hourly_panel(n=12, hours=720, seed=3, rate=20.0)
+    likes[:5, 303:] -= 150  # the purge, in the outage's interval
+    shown = likes.copy()
+    shown[:10, 301:307] -= 300
+    counts = keys.assign(likes=shown.ravel())
+    counts = counts.loc[counts["timestamp"].dt.hour % 6 == 0]
+    ev = lk.diagnose(counts).events
+    recovery = pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(hours=312)
+    purges = ev.loc[ev["cause"] == "purge"]
+    hit = purges.loc[purges["start"] == recovery]
+    assert sorted(hit["video_id"]) == [f"v{i:02d}" for i in range(5)]
+    assert ((hit["delta_low"] <= -150) & (hit["delta_high"] >= -150)).mean() >= 0.8
+    assert not purges["video_id"].isin([f"v{i:02d}" for i in range(5, 12)]).any()
+    glitches = ev.loc[ev["cause"] == "glitch"]
+    assert set(glitches.loc[glitches["start"] == recovery - pd.Timedelta("6h"), "video_id"]) >= {
+        f"v{i:02d}" for i in range(10)
+    }
+
+
+def test_a_rounded_count_at_a_display_boundary_is_no_glitch():
+    """A video rises to 12,400 likes, then hovers there, likes and un-likes both arriving,
+    shown to the hundred ("12.3K" <-> "12.4K"): its count moves a step both ways by
+    itself, far more often than while it rose."""
+    rng = np.random.default_rng(8)
+    hours = 500
+    likes, keys = hourly_panel(n=6, hours=hours, seed=8, rate=20.0)
+    # likes and un-likes both arrive; the level reverts to 12,400 (a plateau)
+    moves = rng.poisson(3, hours) - rng.poisson(3, hours)
+    level = np.zeros(hours)
+    for t in range(1, hours):
+        level[t] = round(0.9 * level[t - 1]) + moves[t]
+    likes[0] = 12_400 + level
+    # ... after rising to it (where its count never fell)
+    rise = 10_000 + np.cumsum(rng.poisson(2_400 / 250, 250))
+    likes[0, :250] = rise - rise[-1] + 12_400 + level[250]
+    shown = likes.astype(np.int64)
+    resolution = np.ones_like(shown)
+    shown[0], resolution[0] = shown[0] // 100 * 100, 100
+    counts = keys.assign(likes=shown.ravel(), resolution=resolution.ravel())
+    assert (np.diff(shown[0]) < 0).sum() >= 10  # the shown count falls often
+    ev = lk.diagnose(counts).events
+    assert ev.loc[ev["video_id"] == "v00"].empty
+
+
+def test_the_truth_of_a_glitch_is_what_the_snapshots_show():
+    """Hourly snapshots show every glitch at its deepest; daily ones show less, and a
+    glitch between two snapshots not at all."""
+    hourly = lk.simulate("server_glitch", n_videos=10, days=30, seed=2, display=False)
+    t = shown_truth(hourly)
+    seen = t["cause"] == "glitch"
+    assert (t.loc[seen, "likes_delta"] == hourly.events.loc[seen, "likes_delta"]).all()
+    assert t.loc[~seen].equals(hourly.events.loc[~seen])
+    daily = lk.simulate(
+        "server_glitch", n_videos=10, days=30, seed=2, display=False, snapshot_hours=24
+    )
+    t = shown_truth(daily)
+    seen = (t["cause"] == "glitch").to_numpy()
+    shown, true = t.loc[seen, "likes_delta"].abs(), daily.events.loc[seen, "likes_delta"].abs()
+    assert (shown <= true).all()
+    assert ((shown == 0) & (true > 0)).any()

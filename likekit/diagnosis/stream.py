@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 #: the increment columns the wave scan and the stages after it read (the rest, the local
-#: noise over the previous day, walk_var and the single-video z, are used up by then)
+#: noise over the previous day and the single-video z, are used up by then; walk_var is
+#: the yardstick of a purge hidden under a glitch, read after the waves)
 KEPT = (
     "video_id",
     "timestamp",
@@ -34,6 +35,7 @@ KEPT = (
     "excess",
     "count_var",
     "noise_det",
+    "walk_var",
     "z_scan",
     "fell",
 )

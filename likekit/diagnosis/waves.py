@@ -13,8 +13,13 @@
 * Snapshots missing on many videos at once are an outage too (:func:`missing_outages`).
 * Every wave needs evidence of removal (:mod:`likekit.diagnosis.removal`): an outage's
   videos fell or stood still; a purge wave's videos fell or were seen before it, lost in
-  that interval alone together, and do not go on losing after it. A purge one video shows
-  on its own anchors a wave of the videos that fell short with it at that snapshot.
+  that interval alone together, gained again after it, and do not go on losing after it.
+  A purge one video shows on its own anchors a wave of the videos that fell short with it
+  at that snapshot.
+* Users leaving is no wave: a synchronized loss no larger than twice what the same videos
+  lost over the day before or after it (a backlash's fluctuation, start or end), and a
+  catch-up that leaves most of its deficit, are un-likes (trend declines).
+* A drop is made up by a rise before the next significant drop, not after it.
 """
 
 from __future__ import annotations
@@ -143,6 +148,9 @@ class WaveReader:
             if glitch_evidence(self.grid, b0, b1, hit).sum() >= 2:
                 self._outage(b0, hit, drop, recovered_at, test)
             return  # else a shared slowdown: no count fell or stood still
+        per_bin = np.sort(-self.grid.excess[hit, b0 : b1 + 1].sum(axis=0))
+        if len(per_bin) > 1 and per_bin[-2] >= per_bin[-1] / 2:
+            return  # a loss spread over consecutive snapshots: users leaving, not a step
         evident = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
         if evident.sum() < 2 or not wave_one_off(self.grid, b0, b1, evident, z_video, COMPENSATE):
             return  # no loss in that interval alone: a slowdown, or un-likes going on
@@ -214,8 +222,8 @@ class WaveReader:
         if hit.sum() < 2 or float(grid.excess[hit, c0 : c1 + 1].sum()) < deficit / 2:
             return  # a catch-up after a shared slowdown (a snapshot read early), or a
             # rise that leaves most of the deficit: the end of a spell of un-likes
-        if self._leaving(k, hit, deficit):
-            return  # the videos were losing likes before the deficit: users leaving
+        if self._leaving(k, hit, deficit) or self._leaving(c0 - 1, hit, deficit):
+            return  # the videos were losing likes around the deficit: users leaving
         p, z = self.up
         test = {"z": float(-z[c0 : c1 + 1].max()), "p_value": float(p[c0 : c1 + 1].min())}
         wave = self._add(k, c0, "glitch", hit, float(-ex[hit].sum()), test)
@@ -248,15 +256,24 @@ class WaveReader:
     def _leaving(self, b: int, hit: np.ndarray, loss: float) -> bool:
         """Users leaving: over the day before bin ``b`` or the day after it, the videos
         ``hit`` lost at least half the ``loss`` (likes, > 0) read at b, beyond their
-        counting noise (at level ``z_video``). A synchronized loss then is a fluctuation
-        of a longer spell of un-likes (a backlash), or its start or end, not a purge or an
-        outage: those are steps larger than the loss around them."""
+        counting noise (at level ``z_video``). The day's loss leaves out its largest bin
+        not next to b: a spell of un-likes loses in many bins, another purge in one. A
+        synchronized loss then is a fluctuation of a longer spell of un-likes (a
+        backlash), or its start or end, not a purge or an outage: those are steps larger
+        than the loss around them."""
         grid = self.grid
-        day = max(int(round(pd.Timedelta(days=1) / grid.axis.step)), 2)
+        # a day, and at least three snapshots (two when the largest is left out)
+        day = max(int(round(pd.Timedelta(days=1) / grid.axis.step)), 3)
         for lo, hi in ((b - day, b - 1), (b + 1, b + day)):
             span = grid.ending(lo, hi)
-            row, mine = grid.row[span], hit[grid.row[span]]
-            lost = -float(grid.inc_delta[span][mine].sum())
+            row = grid.row[span]
+            mine = hit[row]
+            per_bin = np.bincount(
+                grid.col[span][mine] - lo, weights=-grid.inc_delta[span][mine], minlength=day
+            )
+            # ... unless next to b: a loss spread over consecutive snapshots is a spell
+            far = per_bin[:-1] if lo < b else per_bin[1:]
+            lost = float(per_bin.sum() - max(far.max(initial=0.0), 0.0))
             # a day of increments telescopes: the display rounding counts at its ends only
             r2 = (grid.inc_step[span][mine] + 1) ** 2
             walk = np.maximum(grid.inc_noise2[span][mine] - r2 / 6, 0).sum()
@@ -281,6 +298,8 @@ class WaveReader:
             if not pd.isna(self.single_wave[i]):
                 continue  # an earlier anchor's wave took it
             b, anchor = int(self.single_bin[i]), int(self.single_row[i])
+            if any(w.time == grid.times[b] for w in self.waves):
+                continue  # a wave at that snapshot was read already
             alone = np.arange(len(grid.videos)) == anchor
             if made_up(grid, b, alone, FLICKER_BACK, 0.0)[anchor]:
                 continue  # its own loss came back at once: a flicker, not a purge

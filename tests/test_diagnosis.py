@@ -197,6 +197,21 @@ def test_wave_scan_sums_add_up_over_partitions_of_the_videos():
     assert p_down.min() < 1e-3 and z_down[at] < -3 and z_up[at] == z_down[at]
 
 
+def test_users_leaving_for_days_are_no_wave_but_a_purge_after_is():
+    """A backlash: 12 of 20 videos lose likes to un-likes for three days (users leaving),
+    then a purge strikes 10 of them at once. Only the purge is a wave."""
+    counts = panel(n=20, hours=480, seed=21, steps=[(400, 60, range(10))])
+    rng = np.random.default_rng(21)
+    hour = ((counts["timestamp"] - counts["timestamp"].min()) / pd.Timedelta(hours=1)).astype(int)
+    leaving = counts["video_id"].isin([f"v{i:02d}" for i in range(12)])
+    unliked = np.where(leaving & hour.between(200, 271), rng.poisson(60, len(counts)), 0)
+    unliked = pd.Series(unliked).groupby(counts["video_id"]).cumsum()
+    d = lk.diagnose(counts.assign(likes=counts["likes"] - unliked))
+    purge_at = counts["timestamp"].min() + pd.Timedelta(hours=400)
+    assert list(d.waves["time"]) == [purge_at]
+    assert d.waves["cause"].iloc[0] == "purge"
+
+
 def test_frozen_counts_that_catch_up_are_one_outage():
     counts = panel(n=12, hours=300, seed=8, rate=80.0)
     ts = counts["timestamp"]

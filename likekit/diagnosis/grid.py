@@ -57,18 +57,27 @@ class Grid:
     fell: np.ndarray  # bool: ... and its shown count fell beyond noise (see _removal)
     expected: np.ndarray  # the increment the video's local trend expects
     noise: np.ndarray  # the detector's noise of the increment (the z-score's unit)
-    row: np.ndarray  # per increment: its video row
-    col: np.ndarray  # per increment: the bin it ends in
-    start: np.ndarray  # per increment: the bin of the snapshot it starts from
+    # per increment, sorted by the bin it ends in (so that a run of bins is a slice):
+    row: np.ndarray  # its video row
+    col: np.ndarray  # the bin it ends in
+    start: np.ndarray  # the bin of the snapshot it starts from
     inc_excess: np.ndarray
     inc_noise2: np.ndarray
     inc_delta: np.ndarray
     inc_gap: np.ndarray
     inc_step: np.ndarray  # display step beyond exact counts: max(r, r_prev) - 1
+    span: int  # the most bins an increment spans
+
+    def ending(self, b0: int, b1: int) -> slice:
+        """The increments that end in bins b0..b1."""
+        return slice(
+            int(np.searchsorted(self.col, b0, side="left")),
+            int(np.searchsorted(self.col, b1, side="right")),
+        )
 
     def step(self, b0: int, b1: int) -> np.ndarray:
         """Per video: the largest display step (0 for exact counts) over bins b0..b1."""
-        hit = (self.col >= b0) & (self.col <= b1)
+        hit = self.ending(b0, b1)
         out = np.zeros(len(self.videos))
         np.maximum.at(out, self.row[hit], self.inc_step[hit])
         return out
@@ -79,7 +88,7 @@ class Grid:
         n = len(self.videos)
         if b1 < b0:
             return np.full(n, np.nan)
-        hit = (self.col >= b0) & (self.col <= b1)
+        hit = self.ending(b0, b1)
         total = np.bincount(self.row[hit], weights=self.inc_delta[hit], minlength=n)
         steps = np.bincount(self.row[hit], weights=self.inc_gap[hit], minlength=n)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -89,17 +98,20 @@ class Grid:
         """Per video: excess and noise variance summed over the increments that overlap
         bins b0..b1 (an increment across missing snapshots counts where it spans), and
         whether there is any."""
-        hit = (self.col >= b0) & (self.start < b1)
+        near = self.ending(b0, b1 + self.span)
+        row, start = self.row[near], self.start[near]
+        hit = start < b1
         n = len(self.videos)
-        ex = np.bincount(self.row[hit], weights=self.inc_excess[hit], minlength=n)
-        n2 = np.bincount(self.row[hit], weights=self.inc_noise2[hit], minlength=n)
-        return ex, n2, np.bincount(self.row[hit], minlength=n) > 0
+        ex = np.bincount(row[hit], weights=self.inc_excess[near][hit], minlength=n)
+        n2 = np.bincount(row[hit], weights=self.inc_noise2[near][hit], minlength=n)
+        return ex, n2, np.bincount(row[hit], minlength=n) > 0
 
     @classmethod
     def build(cls, inc: pd.DataFrame, axis: BinAxis | None = None) -> Grid:
         """The grid of ``inc``'s videos on ``axis`` (by default, ``inc``'s own)."""
         axis = BinAxis.of(inc) if axis is None else axis
-        videos, row = np.unique(inc["video_id"].to_numpy(dtype=object), return_inverse=True)
+        row, videos = pd.factorize(inc["video_id"], sort=True)  # np.unique sorts objects
+        videos = np.asarray(videos, dtype=object)
         col, start = axis.to_bin(inc["timestamp"]), axis.to_bin(inc["prev_timestamp"])
         n_bins = axis.n_bins
         shape = (len(videos), n_bins)
@@ -119,6 +131,17 @@ class Grid:
         fell = np.zeros(shape, dtype=bool)
         if "fell" in inc:
             fell[row, col] = inc["fell"].to_numpy(dtype=bool)
+        by_col = np.argsort(col, kind="stable")
+        per_inc = {
+            "row": row,
+            "col": col,
+            "start": start,
+            "inc_excess": inc_excess,
+            "inc_noise2": inc_noise2,
+            "inc_delta": inc["delta"].to_numpy(dtype=float),
+            "inc_gap": inc["gap"].to_numpy(dtype=float),
+            "inc_step": np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float) - 1,
+        }
         return cls(
             videos=videos,
             axis=axis,
@@ -131,12 +154,6 @@ class Grid:
             fell=fell,
             expected=expected,
             noise=noise,
-            row=row,
-            col=col,
-            start=start,
-            inc_excess=inc_excess,
-            inc_noise2=inc_noise2,
-            inc_delta=inc["delta"].to_numpy(dtype=float),
-            inc_gap=inc["gap"].to_numpy(dtype=float),
-            inc_step=np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float) - 1,
+            span=int((col - start).max()) if len(col) else 1,
+            **{name: values[by_col] for name, values in per_inc.items()},
         )

@@ -13,8 +13,13 @@
 * Snapshots missing on many videos at once are an outage too (:func:`missing_outages`).
 * Every wave needs evidence of removal (:mod:`likekit.diagnosis.removal`): an outage's
   videos fell or stood still; a purge wave's videos fell or were seen before it, lost in
-  that interval alone together, and do not go on losing after it. A purge one video shows
-  on its own anchors a wave of the videos that fell short with it at that snapshot.
+  that interval alone together, gained again after it, and do not go on losing after it.
+  A purge one video shows on its own anchors a wave of the videos that fell short with it
+  at that snapshot.
+* Users leaving is no wave: a synchronized loss no larger than twice what the same videos
+  lost over the day before or after it (a backlash's fluctuation, start or end), and a
+  catch-up that leaves most of its deficit, are un-likes (trend declines).
+* A drop is made up by a rise before the next significant drop, not after it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from likekit.diagnosis.removal import (
     glitch_evidence,
     loss_evidence,
     made_up,
+    resumed,
     wave_one_off,
 )
 from likekit.diagnosis.scan import BinAxis, Grid, scan_panel, significant_runs
@@ -102,6 +108,7 @@ class WaveReader:
         # those a drop's recovery has taken
         self.down = self.up = (np.ones(0), np.zeros(0))
         self.ups: list[tuple[int, int]] = []
+        self.drops: list[tuple[int, int]] = []
         self.up_used: set[tuple[int, int]] = set()
 
     def read(self) -> tuple[list[Wave], list[Event], np.ndarray]:
@@ -111,7 +118,8 @@ class WaveReader:
             return self.waves, self.extra, self.single_wave
         self.down, self.up = self.scan or scan_panel(grid, o.z_alarm)
         self.ups = significant_runs(self.up[0], o.wave_alpha)
-        for b0, b1 in significant_runs(self.down[0], o.wave_alpha):
+        self.drops = significant_runs(self.down[0], o.wave_alpha)
+        for b0, b1 in self.drops:
             self._drop(b0, b1)
         for c0, c1 in self.ups:
             if (c0, c1) not in self.up_used:
@@ -128,6 +136,10 @@ class WaveReader:
         if hit.sum() < 2:
             return
         drop = ex[hit].sum()
+        # judged at its deepest bin: a run of losses on the same videos is users leaving
+        deepest = b0 + int(np.argmin(self.grid.excess[hit, b0 : b1 + 1].sum(axis=0)))
+        if self._leaving(deepest, hit, -float(self.grid.excess[hit, deepest].sum())):
+            return  # a fluctuation of the un-likes the same videos give all day
         p, z = self.down
         test = {"z": float(z[b0 : b1 + 1].min()), "p_value": float(p[b0 : b1 + 1].min())}
         recovered_at = self._recovery(b0, b1, hit, drop)
@@ -136,9 +148,14 @@ class WaveReader:
             if glitch_evidence(self.grid, b0, b1, hit).sum() >= 2:
                 self._outage(b0, hit, drop, recovered_at, test)
             return  # else a shared slowdown: no count fell or stood still
+        per_bin = np.sort(-self.grid.excess[hit, b0 : b1 + 1].sum(axis=0))
+        if len(per_bin) > 1 and per_bin[-2] >= per_bin[-1] / 2:
+            return  # a loss spread over consecutive snapshots: users leaving, not a step
         evident = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
         if evident.sum() < 2 or not wave_one_off(self.grid, b0, b1, evident, z_video, COMPENSATE):
             return  # no loss in that interval alone: a slowdown, or un-likes going on
+        if not self._resumed(b0, b1, evident):
+            return  # the videos slowed down together and stayed slow: no likes removed
         # a permanent wave: once it is known, the videos it took a little from too (not
         # those that made it up at once: an old app's flicker)
         hit = hit_by_wave(-ex, n2, seen, z_video)
@@ -153,12 +170,15 @@ class WaveReader:
         """The run of bins (first, last) in which the videos ``hit`` made up ``drop``: a
         significant catch-up of at least half of it within GLITCH_MAX_HOURS, or (without
         one) a return half way within the next COMPENSATE bins (a snapshot taken early,
-        then late); None for a permanent drop."""
+        then late); None for a permanent drop. A rise after the next significant drop
+        is that drop's recovery."""
         grid = self.grid
+        # a rise after the next synchronized drop makes that one up, not this one
+        until = min([d0 for d0, _ in self.drops if d0 > b1], default=len(grid.times))
         for c0, c1 in self.ups:
             if c0 <= b1 or (c0, c1) in self.up_used:
                 continue
-            if grid.times[c0] - grid.times[b1] > pd.Timedelta(hours=GLITCH_MAX_HOURS):
+            if c0 > until or grid.times[c0] - grid.times[b1] > pd.Timedelta(hours=GLITCH_MAX_HOURS):
                 break
             jump = grid.excess[hit, c0 : c1 + 1].sum()
             if jump >= -drop / 2 and grid.excess[hit, b0 : c1 + 1].sum() >= drop / 2:
@@ -198,8 +218,12 @@ class WaveReader:
         if k == c0 or (comb[k:c0].sum() > -ex[hit].sum() / 2 and not still[k:c0].all()):
             return  # a synchronized rise without a deficit before it: bought likes
         hit = glitch_evidence(grid, k, c0 - 1, hit)
-        if hit.sum() < 2:
-            return  # a catch-up after a shared slowdown (a snapshot read early)
+        deficit = -float(grid.excess[hit, k:c0].sum())
+        if hit.sum() < 2 or float(grid.excess[hit, c0 : c1 + 1].sum()) < deficit / 2:
+            return  # a catch-up after a shared slowdown (a snapshot read early), or a
+            # rise that leaves most of the deficit: the end of a spell of un-likes
+        if self._leaving(k, hit, deficit) or self._leaving(c0 - 1, hit, deficit):
+            return  # the videos were losing likes around the deficit: users leaving
         p, z = self.up
         test = {"z": float(-z[c0 : c1 + 1].max()), "p_value": float(p[c0 : c1 + 1].min())}
         wave = self._add(k, c0, "glitch", hit, float(-ex[hit].sum()), test)
@@ -216,6 +240,50 @@ class WaveReader:
         sd = np.sqrt((u * (1 - u)).sum(axis=0))
         return (k - u.sum(axis=0) >= self.options.z_video * sd) & (sd > 0)
 
+    def _resumed(self, b0: int, b1: int, hit: np.ndarray) -> bool:
+        """Whether the videos ``hit`` together gained again after bins b0..b1 at least half
+        way back to their rate before (summed rates over COMPENSATE bins either side,
+        :func:`likekit.diagnosis.removal.resumed`): a loss in that interval, not a rate
+        that fell and stayed down. Videos not seen on both sides say nothing."""
+        grid = self.grid
+        before = grid.rate(max(b0 - COMPENSATE, 0), b0 - 1)
+        during, after = grid.rate(b0, b1), grid.rate(b1 + 1, b1 + COMPENSATE)
+        both = hit & np.isfinite(before) & np.isfinite(during) & np.isfinite(after)
+        if not both.any():
+            return True
+        return bool(resumed(before[both].sum(), during[both].sum(), after[both].sum()))
+
+    def _leaving(self, b: int, hit: np.ndarray, loss: float) -> bool:
+        """Users leaving: over the day before bin ``b`` or the day after it, the videos
+        ``hit`` lost at least half the ``loss`` (likes, > 0) read at b, beyond their
+        counting noise (at level ``z_video``). The day's loss leaves out its largest bin
+        not next to b: a spell of un-likes loses in many bins, another purge in one. A
+        synchronized loss then is a fluctuation of a longer spell of un-likes (a
+        backlash), or its start or end, not a purge or an outage: those are steps larger
+        than the loss around them."""
+        grid = self.grid
+        # a day, and at least three snapshots (two when the largest is left out)
+        day = max(int(round(pd.Timedelta(days=1) / grid.axis.step)), 3)
+        for lo, hi in ((b - day, b - 1), (b + 1, b + day)):
+            span = grid.ending(lo, hi)
+            row = grid.row[span]
+            mine = hit[row]
+            per_bin = np.bincount(
+                grid.col[span][mine] - lo, weights=-grid.inc_delta[span][mine], minlength=day
+            )
+            # ... unless next to b: a loss spread over consecutive snapshots is a spell
+            far = per_bin[:-1] if lo < b else per_bin[1:]
+            lost = float(per_bin.sum() - max(far.max(initial=0.0), 0.0))
+            # a day of increments telescopes: the display rounding counts at its ends only
+            r2 = (grid.inc_step[span][mine] + 1) ** 2
+            walk = np.maximum(grid.inc_noise2[span][mine] - r2 / 6, 0).sum()
+            ends = np.zeros(len(grid.videos))
+            np.maximum.at(ends, row[mine], r2 / 6)
+            sd = math.sqrt(walk + ends.sum())
+            if lost >= max(loss / 2, self.options.z_video * sd, 1e-9):
+                return True
+        return False
+
     # -- waves anchored on one video's purge ---------------------------------------------
 
     def _anchored(self) -> None:
@@ -230,6 +298,8 @@ class WaveReader:
             if not pd.isna(self.single_wave[i]):
                 continue  # an earlier anchor's wave took it
             b, anchor = int(self.single_bin[i]), int(self.single_row[i])
+            if any(w.time == grid.times[b] for w in self.waves):
+                continue  # a wave at that snapshot was read already
             alone = np.arange(len(grid.videos)) == anchor
             if made_up(grid, b, alone, FLICKER_BACK, 0.0)[anchor]:
                 continue  # its own loss came back at once: a flicker, not a purge
@@ -243,6 +313,10 @@ class WaveReader:
             if not hit[anchor] or hit.sum() < 2:
                 continue
             if not wave_one_off(grid, b, b, hit, o.z_video, COMPENSATE):
+                continue
+            if not self._resumed(b, b, hit):
+                continue
+            if self._leaving(b, hit, -float(ex[hit].sum())):
                 continue
             test = {"z": -float(stats.norm.isf(max(p, 1e-300))), "p_value": p}
             wave = self._add(b, b, "purge", hit, float(ex[hit].sum()), test)

@@ -141,10 +141,11 @@ def merge_glitches(events: pd.DataFrame, inc: pd.DataFrame, *, options: Options)
     keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
     merged = _collapse(g.loc[has_glitch], episode[has_glitch])
     found = falls(inc, options=options)
-    merged = _extend(merged, events, inc, found, options=options)
+    times = _Stamps(inc)
+    merged = _extend(merged, events, times, found, options=options)
     merged = merged.sort_values(["video_id", "start"], ignore_index=True)
     merged = _collapse(merged, _episodes(merged, gap))  # extended episodes may now meet
-    merged = _collapse(merged, _still_flickering(merged, inc, found, options=options))
+    merged = _collapse(merged, _still_flickering(merged, times, found, options=options))
     several = merged["n"] > 1
     hours = gap / pd.Timedelta(hours=1)
     merged.loc[several, "evidence"] = [
@@ -156,15 +157,29 @@ def merge_glitches(events: pd.DataFrame, inc: pd.DataFrame, *, options: Options)
     return pd.concat([rest, keep, merged[EVENT_COLUMNS]], ignore_index=True)
 
 
-def _by_video(times: pd.Series, inc: pd.DataFrame, mask=None) -> dict[str, np.ndarray]:
-    """Per video, the naive UTC times of ``times`` (where ``mask``) as datetime64 arrays."""
-    if mask is not None:
-        times = times[mask]
-    return {v: t.to_numpy() for v, t in times.groupby(inc["video_id"], sort=False)}
+class _Stamps:
+    """The naive UTC times of the increments, split by video on demand (the video ids are
+    factorized once: grouping the string ids again for every mask was most of the time)."""
+
+    def __init__(self, inc: pd.DataFrame) -> None:
+        self.naive = inc["timestamp"].dt.tz_convert(None).to_numpy()
+        self.codes, self.ids = pd.factorize(inc["video_id"])
+
+    def by_video(self, mask: pd.Series | None = None) -> dict[str, np.ndarray]:
+        """Per video, its times (where ``mask``) as datetime64 arrays in time order."""
+        keep = np.ones(len(self.codes), bool) if mask is None else mask.to_numpy(bool)
+        codes, times = self.codes[keep], self.naive[keep]
+        order = np.argsort(codes, kind="stable")
+        codes, times = codes[order], times[order]
+        if not len(codes):
+            return {}
+        cut = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+        heads = codes[np.r_[0, cut]]
+        return {self.ids[c]: t for c, t in zip(heads, np.split(times, cut), strict=True)}
 
 
 def _still_flickering(
-    merged: pd.DataFrame, inc: pd.DataFrame, found: Falls, *, options: Options
+    merged: pd.DataFrame, times: _Stamps, found: Falls, *, options: Options
 ) -> pd.Series:
     """Episode numbers in which a wave's glitch that follows a video's own flicker within
     ``options.gap`` joins it when the snapshots shown in full between them are a run the
@@ -172,17 +187,16 @@ def _still_flickering(
     in its span), ``k`` snapshots in full in a row have the chance ``(1 - q)^k``, kept at
     ``video_alpha`` or more (an old app's under-counts that happen to meet on many videos
     just before its update are its falls; an outage half a day after the update is not)."""
-    naive = inc["timestamp"].dt.tz_convert(None)
-    stamps, fell = _by_video(naive, inc), _by_video(naive, inc, found.back)
-    none = naive.to_numpy()[:0]
+    stamps, fell = times.by_video(), times.by_video(found.back)
+    none = times.naive[:0]
     starts = merged["start"].dt.tz_convert(None).to_numpy()
     ends = merged["end"].dt.tz_convert(None).to_numpy()
     gap64 = options.gap.to_timedelta64()
     ids = np.arange(len(merged))
+    videos, owns = merged["video_id"].to_numpy(object), merged["own"].to_numpy(bool)
     for k in range(1, len(merged)):
-        v = merged["video_id"].iloc[k]
-        own = merged["own"].iloc[k - 1]
-        if v != merged["video_id"].iloc[k - 1] or not own or merged["own"].iloc[k]:
+        v = videos[k]
+        if v != videos[k - 1] or not owns[k - 1] or owns[k]:
             continue
         if starts[k] <= ends[k - 1] or starts[k] - ends[k - 1] > gap64:
             continue
@@ -198,27 +212,26 @@ def _still_flickering(
 def _extend(
     merged: pd.DataFrame,
     events: pd.DataFrame,
-    inc: pd.DataFrame,
+    times: _Stamps,
     found: Falls,
     *,
     options: Options,
 ) -> pd.DataFrame:
     """Each episode extended back over the falls before it and (a video's own flicker)
     forward over its later falls; see :func:`merge_glitches`."""
-    naive = inc["timestamp"].dt.tz_convert(None)
-    spans = _by_video(naive, inc)
-    back, firm = _by_video(naive, inc, found.back), _by_video(naive, inc, found.regained)
-    links = _by_video(naive, inc, found.link)
-    n_inc = inc.groupby("video_id", sort=False).size()
-    none = naive.to_numpy()[:0]
+    spans = times.by_video()
+    back, firm = times.by_video(found.back), times.by_video(found.regained)
+    links = times.by_video(found.link)
+    none = times.naive[:0]
     gap64 = options.gap.to_timedelta64()
     taken = set(
         zip(events["video_id"], events["start"].dt.tz_convert(None).to_numpy(), strict=True)
     )
     starts = merged["start"].dt.tz_convert(None).to_numpy().copy()
     ends = merged["end"].dt.tz_convert(None).to_numpy().copy()
+    videos, owns, sizes = (merged[c].to_numpy() for c in ("video_id", "own", "n"))
     for k in range(len(merged)):
-        v, own = merged["video_id"].iloc[k], merged["own"].iloc[k]
+        v, own = videos[k], owns[k]
         # a wave's outage begins sharply: it goes back only over the falls a flicker makes up
         # at once (else it would run back into a flicker that ended hours before it)
         when = (back if own else firm).get(v, none)
@@ -237,8 +250,8 @@ def _extend(
                 end = t
         if start == starts[k] and end == ends[k]:
             continue
-        if merged["n"].iloc[k] == 1 and not _fell_more_often(
-            (starts[k], ends[k]), (start, end), spans[v], when, n_inc[v], options=options
+        if sizes[k] == 1 and not _fell_more_often(
+            (starts[k], ends[k]), (start, end), spans[v], when, len(spans[v]), options=options
         ):
             continue
         starts[k], ends[k] = start, end

@@ -18,7 +18,7 @@ from likekit.diagnosis.options import FLICKER_BACK, MERGE_STEPS, Options
 from likekit.diagnosis.single import signed
 from likekit.schema import EVENT_COLUMNS, Event
 
-__all__ = ["FLICKER_BACK", "flickers", "merge_glitches"]
+__all__ = ["FLICKER_BACK", "Falls", "falls", "flickers", "merge_glitches"]
 
 
 class Falls(NamedTuple):
@@ -66,13 +66,12 @@ def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
     return Falls(regained=is_regained, link=is_link, back=is_back)
 
 
-def flickers(inc: pd.DataFrame, *, options: Options) -> list[Event]:
+def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event]:
     """Flicker episodes no single drop revealed: a chain of falls (each at most
     ``options.gap`` from the next) that the video shows more often than elsewhere, binomial
-    test at the single-video alarm level."""
-    is_fall = falls(inc, options=options).regained
+    test at the single-video alarm level. ``found``: the falls of ``inc``."""
     # alone, a fall must also be beyond the video's counting noise (a fading count hovers)
-    is_fall &= -inc["delta"] >= options.z_video * np.sqrt(inc["count_var"])
+    is_fall = found.regained & (-inc["delta"] >= options.z_video * np.sqrt(inc["count_var"]))
     level = stats.norm.sf(options.z_alarm)
     vid = inc["video_id"].to_numpy(dtype=object)
     ts = inc["timestamp"].dt.tz_convert(None).to_numpy()
@@ -118,7 +117,9 @@ def flickers(inc: pd.DataFrame, *, options: Options) -> list[Event]:
     return out
 
 
-def merge_glitches(events: pd.DataFrame, inc: pd.DataFrame, *, options: Options) -> pd.DataFrame:
+def merge_glitches(
+    events: pd.DataFrame, inc: pd.DataFrame, found: Falls, *, options: Options
+) -> pd.DataFrame:
     """Glitches of a video at most ``options.gap`` apart are one episode (an app that
     under-counts every other snapshot until it is updated is one glitch, not dozens); a
     drop of a single video that did not recover (no wave behind it) inside such an episode
@@ -146,7 +147,6 @@ def merge_glitches(events: pd.DataFrame, inc: pd.DataFrame, *, options: Options)
     has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
     keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
     merged = _collapse(g.loc[has_glitch], episode[has_glitch])
-    found = falls(inc, options=options)
     times = _Stamps(inc)
     merged = _extend(merged, events, times, found, options=options)
     merged = merged.sort_values(["video_id", "start"], ignore_index=True)

@@ -54,7 +54,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from likekit.data import LikekitInputError, load_counts
-from likekit.diagnosis.flicker import flickers, merge_glitches
+from likekit.diagnosis.flicker import falls, flickers, merge_glitches
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
@@ -250,8 +250,10 @@ def after_waves(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options) ->
     """The per-video stages once the waves are known, on whole videos: losses spread over
     snapshots, flicker episodes, glitches merged, trend declines."""
     events = spread_losses(events, inc)
-    events = pd.concat([events, events_frame(flickers(inc, options=options))], ignore_index=True)
-    events = merge_glitches(events, inc, options=options)
+    found = falls(inc, options=options)  # read by both flicker stages
+    flicker = events_frame(flickers(inc, found, options=options))
+    events = pd.concat([events, flicker], ignore_index=True)
+    events = merge_glitches(events, inc, found, options=options)
     hidden = events_frame(partly_recovered(events, inc, options.z_alarm))
     events = pd.concat([events, hidden], ignore_index=True)
     declines = events_frame(trend_declines(inc, events, options=options))

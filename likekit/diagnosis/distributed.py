@@ -35,7 +35,7 @@ import pandas as pd
 
 from likekit.data import load_counts
 from likekit.diagnosis.grid import BinAxis, Grid
-from likekit.diagnosis.options import Options, alarm_z
+from likekit.diagnosis.options import Options, snapshot_hours
 from likekit.diagnosis.pipeline import (
     Alone,
     after_waves,
@@ -66,8 +66,7 @@ def diagnose_dask(
     run = Runner(progress)
     parts = whole_videos(frame, run, load_options or {})
     intervals = run.compute([delayed(_intervals)(p) for p in parts], "snapshot intervals")
-    step = median_of_counts(intervals, default=1.0)
-    options = replace(options, z_alarm=alarm_z(options.false_alarms, step if step > 0 else 1.0))
+    options = options.for_step(median_of_counts(intervals, default=1.0))
     alone = run.keep([delayed(videos_alone)(p, options=options) for p in parts], "per video")
     small = run.compute([delayed(_small)(a) for a in alone], "per-video results")
     options = replace(options, step_h=median_of_counts([s["step_h"] for s in small], 1.0))
@@ -112,8 +111,7 @@ def diagnose_dask(
 def _intervals(table: pd.DataFrame) -> pd.Series:
     """Hours between consecutive snapshots of a video, as value counts (the table's typical
     interval is their median: :func:`likekit.diagnosis.options.typical_step_h`)."""
-    same = table["video_id"].eq(table["video_id"].shift())
-    return (table["timestamp"].diff() / pd.Timedelta(hours=1))[same].value_counts()
+    return snapshot_hours(table).value_counts()
 
 
 def _small(a: Alone) -> dict[str, Any]:

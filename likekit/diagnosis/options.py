@@ -71,7 +71,12 @@ class Options:
 
     def for_table(self, table: pd.DataFrame) -> Options:
         """With the single-video alarm level for ``table``'s typical snapshot interval."""
-        return replace(self, z_alarm=alarm_z(self.false_alarms, typical_step_h(table)))
+        return self.for_step(typical_step_h(table))
+
+    def for_step(self, step_h: float) -> Options:
+        """With the single-video alarm level for a typical snapshot interval of ``step_h``
+        hours (1 when it is not positive or unknown)."""
+        return replace(self, z_alarm=alarm_z(self.false_alarms, step_h if step_h > 0 else 1.0))
 
     @property
     def gap(self) -> pd.Timedelta:
@@ -81,11 +86,15 @@ class Options:
         return pd.Timedelta(hours=min(MERGE_STEPS * self.step_h, MERGE_MAX_HOURS))
 
 
-def typical_step_h(table: pd.DataFrame) -> float:
-    """Median interval between a video's snapshots in ``table`` (hours; 1 when unknown)."""
+def snapshot_hours(table: pd.DataFrame) -> pd.Series:
+    """Hours between consecutive snapshots of each video in ``table`` (sorted by video)."""
     same = table["video_id"].eq(table["video_id"].shift())
-    hours = (table["timestamp"].diff() / pd.Timedelta(hours=1))[same]
-    return float(hours.median()) if len(hours) and hours.median() > 0 else 1.0
+    return (table["timestamp"].diff() / pd.Timedelta(hours=1))[same]
+
+
+def typical_step_h(table: pd.DataFrame) -> float:
+    """Median interval between a video's snapshots in ``table`` (hours; NaN when unknown)."""
+    return float(snapshot_hours(table).median())
 
 
 def alarm_z(false_alarms: float, step_h: float) -> float:

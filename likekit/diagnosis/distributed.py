@@ -42,14 +42,15 @@ from likekit.diagnosis.pipeline import (
     in_time_order,
     increments_of,
     videos_alone,
+    with_waves,
 )
 from likekit.diagnosis.result import Diagnosis
 from likekit.diagnosis.rhythm import shared_share
 from likekit.diagnosis.scan import null_lags, scan_pvalues, scan_sums, slowdown_counts
 from likekit.diagnosis.stream import by_chunk, median_of_counts
-from likekit.diagnosis.waves import WaveReader, missing_outages
+from likekit.diagnosis.waves import WaveReader
 from likekit.distributed import Runner, whole_videos
-from likekit.schema import events_frame, waves_frame
+from likekit.schema import events_frame
 
 
 def diagnose_dask(
@@ -84,17 +85,13 @@ def diagnose_dask(
     del inputs
     reader = WaveReader(inc, single, options=options, axis=axis, scan=scan)
     del inc
-    waves, faint, single_wave = reader.read()
+    read = reader.read()
     del reader
-    single["wave"] = pd.array(single_wave, dtype="Int64")
     blank = missing.pop("blank").to_numpy()
-    more_waves, gone = missing_outages(missing, blank, first_wave=len(waves) + 1, options=options)
-    events = pd.concat([single, events_frame(faint + gone)], ignore_index=True)
+    events, waves = with_waves(single, read, missing, blank, options=options)
     mine = by_chunk(events, [s["videos"].index for s in small])
     later = [delayed(_after)(a, ev, options) for a, ev in zip(alone, mine, strict=True)]
-    events = pd.concat(run.compute(later, "after waves"), ignore_index=True)
-    events = events.sort_values(["video_id", "start"], ignore_index=True)
-    events, waves = in_time_order(events, waves_frame(waves + more_waves))
+    events, waves = in_time_order(run.compute(later, "after waves"), waves)
     state: dict[str, pd.DataFrame] = {}
 
     def counts() -> pd.DataFrame:

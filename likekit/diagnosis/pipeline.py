@@ -74,7 +74,7 @@ from likekit.diagnosis.stream import (
 )
 from likekit.diagnosis.waves import WaveReader, missing_outages
 from likekit.distributed import is_dask_frame
-from likekit.schema import Event, events_frame, waves_frame
+from likekit.schema import Event, Wave, events_frame, waves_frame
 
 #: rows per chunk of whole videos in the per-video stages: memory holds the working set of
 #: one chunk at a time (the increments' rolling windows, ~20 columns per row)
@@ -180,23 +180,17 @@ def diagnose(
         del alone
         release_memory()
         bar.set_postfix_str("wave scan")
-        waves, faint, single_wave = WaveReader(inc, single, options=options).read()
+        read = WaveReader(inc, single, options=options).read()
         release_memory()  # the scan's working set
         bar.update()
         bar.set_postfix_str("")
-        single["wave"] = pd.array(single_wave, dtype="Int64")
-        more_waves, gone = missing_outages(
-            table, blank & ~zero, first_wave=len(waves) + 1, options=options
-        )
-        events = pd.concat([single, events_frame(faint + gone)], ignore_index=True)
+        events, waves = with_waves(single, read, table, blank & ~zero, options=options)
         done = []
         for k, events_part in enumerate(by_chunk(events, ids)):
             part = inc.iloc[sizes[k] : sizes[k + 1]]
             done.append(after_waves(part, events_part, options=options))
             bar.update()
-    events = pd.concat(done, ignore_index=True)
-    events = events.sort_values(["video_id", "start"], ignore_index=True)
-    events, waves = in_time_order(events, waves_frame(waves + more_waves))
+    events, waves = in_time_order(done, waves)
     return Diagnosis(
         table, events, waves, videos, lambda: increments_of(table, options), options=options
     )
@@ -260,9 +254,32 @@ def after_waves(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options) ->
     return pd.concat([events, declines], ignore_index=True)
 
 
-def in_time_order(events: pd.DataFrame, waves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Waves sorted by time and numbered 1, 2, ... in that order; events follow."""
-    waves = waves.sort_values(["time", "wave"], kind="stable", ignore_index=True)
+def with_waves(
+    single: pd.DataFrame,
+    read: tuple[list[Wave], list[Event], np.ndarray],
+    table: pd.DataFrame,
+    blank: np.ndarray,
+    *,
+    options: Options,
+) -> tuple[pd.DataFrame, list[Wave]]:
+    """The events and waves once the wave scan is read (``read``: what
+    :meth:`WaveReader.read` returns): the single-video events tagged with their wave, the
+    faint members, and the outages :func:`missing_outages` finds in ``table``'s snapshots
+    without any value (``blank``)."""
+    waves, faint, single_wave = read
+    single["wave"] = pd.array(single_wave, dtype="Int64")
+    more_waves, gone = missing_outages(table, blank, first_wave=len(waves) + 1, options=options)
+    return pd.concat([single, events_frame(faint + gone)], ignore_index=True), waves + more_waves
+
+
+def in_time_order(
+    parts: list[pd.DataFrame], waves: list[Wave]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events of every chunk of videos sorted by video and start, the waves sorted by
+    time and numbered 1, 2, ... in that order (the events' wave numbers follow)."""
+    events = pd.concat(parts, ignore_index=True)
+    events = events.sort_values(["video_id", "start"], ignore_index=True)
+    waves = waves_frame(waves).sort_values(["time", "wave"], kind="stable", ignore_index=True)
     number = dict(zip(waves["wave"], range(1, len(waves) + 1), strict=True))
     waves["wave"] = np.arange(1, len(waves) + 1, dtype=np.int64)
     events["wave"] = events["wave"].map(number, na_action="ignore").astype("Int64")

@@ -29,18 +29,19 @@ from scipy.optimize import curve_fit
 from benchmarks.harness import Row, best_of
 from likekit.decay import fit_decay, fit_decay_many
 from likekit.decay.families import FAMILIES
-from likekit.simulation import draw_decline
+from likekit.simulation import draw_decline, half_life_from
 
 _HOUR = pd.Timedelta(hours=1)
 _BASE = "curve_fit on level"
 
 
-def _level_after_peak(counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _level_after_peak(counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, object]:
+    """Hours since the highest snapshot, the levels from it on, and its index label."""
     counts = counts.dropna(subset=["likes"])
     y = counts["likes"].to_numpy(float) + (counts["resolution"].to_numpy(float) - 1) / 2
     hours = ((counts["timestamp"] - counts["timestamp"].iloc[0]) / _HOUR).to_numpy(float)
     i0 = int(np.argmax(y))
-    return hours[i0:] - hours[i0], y[i0:]
+    return hours[i0:] - hours[i0], y[i0:], counts.index[i0]
 
 
 def _curve(family):
@@ -49,10 +50,15 @@ def _curve(family):
     return lambda s, p, a, tau: p + a * family.g(s, tau)
 
 
-def baseline_fit(counts: pd.DataFrame, model: str) -> dict[str, tuple[float, float, float]]:
-    """curve_fit of the true family on the level: estimate, low, high of half-life, plateau."""
+def baseline_fit(
+    counts: pd.DataFrame, model: str, since: float = 0.0
+) -> dict[str, tuple[float, float, float]]:
+    """curve_fit of the true family on the level: estimate, low, high of half-life, plateau.
+
+    The half-life is counted from ``since`` hours after the highest snapshot.
+    """
     family = FAMILIES[model]
-    s, y = _level_after_peak(counts)
+    s, y, _ = _level_after_peak(counts)
     p0 = [y[-1], max(y[0] - y[-1], 1.0), max(s[-1], 1.0) / 5]
     if family.n_shape:
         p0.append(1.5 if model == "power_law" else 0.7)
@@ -60,10 +66,10 @@ def baseline_fit(counts: pd.DataFrame, model: str) -> dict[str, tuple[float, flo
         warnings.simplefilter("ignore")
         p, cov = curve_fit(_curve(family), s, y, p0=p0, maxfev=5000)
     tau, shape = p[2], (p[3] if family.n_shape else None)
-    h = family.half_life(tau, shape)
+    h = family.half_life(tau, shape, since)
     # log half-life gradient in (log tau, log shape) -> natural scale of (tau, shape)
     grad = np.zeros(len(p))
-    grad[2:] = family.log_half_life_grad(shape) / p[2:]
+    grad[2:] = family.log_half_life_grad(tau, shape, since) / p[2:]
     se_h = math.sqrt(max(grad @ cov @ grad, 0.0))
     se_p = math.sqrt(max(cov[0, 0], 0.0))
     return {
@@ -73,10 +79,16 @@ def baseline_fit(counts: pd.DataFrame, model: str) -> dict[str, tuple[float, flo
 
 
 def _score(est: dict | None, truth: dict, name: str) -> tuple[bool, float]:
-    if est is None or not np.all(np.isfinite(est[name])):
+    if est is None or not np.all(np.isfinite(est[name])) or not np.isfinite(truth[name]):
         return False, math.nan
     value, low, high = est[name]
     return bool(low <= truth[name] <= high), abs(value / truth[name] - 1)
+
+
+def _reference(counts: pd.DataFrame) -> pd.Timestamp:
+    """The snapshot a fit counts the half-life from (:attr:`likekit.DecayFit.reference`),
+    read off the data alone: a fit that fails still has a truth to be scored against."""
+    return fit_decay(counts, model="none").reference
 
 
 def draw(model: str, seed: int, step: float, display: bool) -> tuple[pd.DataFrame, dict]:
@@ -102,15 +114,18 @@ def accuracy(n: int, step: float = 1.0, tuning: bool = False) -> pd.DataFrame:
     for f_i, model in enumerate(FAMILIES):
         for i in range(2 * n):
             display = i % 2 == 1
-            counts, truth = draw(model, seeds + 10_000 * (f_i + 1) + i, step, display)
+            counts, drawn = draw(model, seeds + 10_000 * (f_i + 1) + i, step, display)
             try:
                 fit = fit_decay(counts)
                 ours = {k: tuple(fit.derived.loc[k]) for k in ("half_life", "plateau")}
-                picked, identified = fit.model, fit.identified
+                picked, identified, ref = fit.model, fit.identified, fit.reference
             except Exception:  # a failure counts as not covering
-                ours, picked, identified = None, None, False
+                ours, picked, identified, ref = None, None, False, _reference(counts)
+            # the true curve's half-life from the snapshot the fits count it from
+            truth = {**drawn, "half_life": half_life_from(drawn, ref)}
             try:
-                base = baseline_fit(counts, model)
+                top = counts.loc[_level_after_peak(counts)[2], "timestamp"]
+                base = baseline_fit(counts, model, since=(ref - top) / _HOUR)
             except Exception:
                 base = None
             row = {"family": model, "display": display, "picked": picked}
@@ -144,6 +159,7 @@ def open_declines(n: int) -> pd.DataFrame:
             )
             fit = fit_decay(counts)
             d = fit.derived
+            truth = {**truth, "half_life": half_life_from(truth, fit.reference)}
             rows.append(
                 {
                     "family": model,
@@ -171,7 +187,7 @@ def _speed_table(n_videos: int) -> tuple[pd.DataFrame, list[str]]:
 def _baseline_many(counts: pd.DataFrame) -> None:
     curve = _curve(FAMILIES["exponential"])
     for _, frame in counts.groupby("video_id", sort=True):
-        s, y = _level_after_peak(frame)
+        s, y, _ = _level_after_peak(frame)
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")

@@ -25,16 +25,25 @@ from likekit.decay import MODELS, fit_decay, fit_decay_many
 from likekit.decay.families import FAMILIES as FAMILIES_BY_NAME
 from likekit.decay.families import Family
 from likekit.decay.results import tail_area_interval
-from likekit.simulation import draw_decline, simulate_decline
+from likekit.simulation import draw_decline, half_life_from, simulate_decline
 
 FAMILIES = ("exponential", "power_law", "stretched_exponential")
 _DERIVED = ("half_life", "plateau", "loss_share")
 N_PER_FAMILY = 40
 
 
+def _true(fit, truth, name):
+    """The true value of a derived quantity, the half-life counted as the fit counts it."""
+    return half_life_from(truth, fit.reference) if name == "half_life" else truth[name]
+
+
 def _covers(fit, truth, name):
     low, high = fit.derived.loc[name, ["low", "high"]]
-    return bool(low <= truth[name] <= high)
+    return bool(low <= _true(fit, truth, name) <= high)
+
+
+def _error(fit, truth, name):
+    return abs(getattr(fit, name) / _true(fit, truth, name) - 1)
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +64,8 @@ def replications():
                     "cover_half_life": _covers(fit, truth, "half_life"),
                     "cover_plateau": _covers(fit, truth, "plateau"),
                     "cover_loss_share": _covers(fit, truth, "loss_share"),
-                    "err_half_life": abs(fit.half_life / truth["half_life"] - 1),
-                    "err_plateau": abs(fit.plateau / truth["plateau"] - 1),
+                    "err_half_life": _error(fit, truth, "half_life"),
+                    "err_plateau": _error(fit, truth, "plateau"),
                 }
             )
     return pd.DataFrame(rows)
@@ -81,7 +90,7 @@ def coarse():
                         "lag": (fit.start - truth["peak_time"]) / pd.Timedelta(hours=1),
                         "cover_half_life": _covers(fit, truth, "half_life"),
                         "cover_plateau": _covers(fit, truth, "plateau"),
-                        "err_half_life": abs(fit.half_life / truth["half_life"] - 1),
+                        "err_half_life": _error(fit, truth, "half_life"),
                     }
                 )
     return pd.DataFrame(rows)
@@ -235,9 +244,7 @@ def test_purge_inside_the_decline_is_excluded():
     assert _covers(fit, truth, "half_life")
     # the plateau is the trend's: the purge's likes are counted apart (diagnose reports them)
     assert _covers(fit, truth, "plateau")
-    assert abs(thrown.half_life / truth["half_life"] - 1) > abs(
-        fit.half_life / truth["half_life"] - 1
-    )
+    assert _error(thrown, truth, "half_life") > _error(fit, truth, "half_life")
 
 
 def test_glitch_window_is_excluded():
@@ -336,6 +343,53 @@ def test_families_are_named_and_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_half_life_counted_from_a_later_point(name):
+    # from ``since`` hours after the start, the excess halves in half_life(..., since) hours;
+    # the gradient of its log is the delta method's (checked by finite differences)
+    family = FAMILIES_BY_NAME[name]
+    shape = {"power_law": 1.7, "stretched_exponential": 0.5}.get(name)
+    for since in (0.0, 2.5, 30.0):
+        half = family.half_life(20.0, shape, since)
+        g = family.g(np.array([since, since + half]), 20.0, shape)
+        assert g[1] == pytest.approx(g[0] / 2, rel=1e-9)
+        eps = 1e-6
+        numeric = [np.log(family.half_life(20.0 * np.exp(eps), shape, since) / half) / eps]
+        if shape is not None:
+            numeric.append(np.log(family.half_life(20.0, shape * np.exp(eps), since) / half) / eps)
+        grad = family.log_half_life_grad(20.0, shape, since)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-6)
+    # the exponential forgets; the other two slow down
+    later = family.half_life(20.0, shape, 30.0) / family.half_life(20.0, shape)
+    assert later == pytest.approx(1.0) if name == "exponential" else later > 1.2
+
+
+def test_true_half_life_follows_the_simulated_path():
+    # a huge, trickle-free decline follows its expected path to ~1e-4: the excess over the
+    # plateau seen in the counts halves in the hours half_life_from says, also from a
+    # point before the peak (the excess grows, then shrinks)
+    kw = {"peak": 1e9, "trickle": 0.0, "step": 0.25, "hours_after_peak": 400, "seed": 4}
+    counts, truth = simulate_decline("stretched_exponential", half_life=30, **kw)
+    level = pd.Series(counts["likes"].to_numpy(float), index=counts["timestamp"])
+    plateau = truth["expected_peak"] - truth["amplitude"]
+    for hours in (-2.0, 0.0, 6.0):
+        when = truth["peak_time"] + pd.Timedelta(hours=hours)
+        half = half_life_from(truth, when)
+        later = when + pd.Timedelta(hours=round(half * 4) / 4)  # on the snapshot grid
+        ratio = (level[later] - plateau) / (level[when] - plateau)
+        assert ratio == pytest.approx(0.5, abs=2e-3), hours
+    assert half_life_from(truth, truth["peak_time"]) == pytest.approx(30.0)
+
+
+def test_reference_is_the_snapshot_after_the_highest():
+    counts, truth = draw_decline("power_law", seed=3, step=24.0)
+    fit = fit_decay(counts)
+    top = int(np.argmax(counts["likes"].to_numpy(float)))
+    assert fit.reference == counts["timestamp"].iloc[top + 1]
+    # a power law counted from a day after its peak: longer than from the peak itself
+    assert half_life_from(truth, fit.reference) > truth["half_life"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -511,7 +565,8 @@ def test_exclude_events_are_routed_by_video():
     )
     out = fit_decay_many(pd.concat([a, b]), exclude=events, progress=False).set_index("video_id")
     assert out.loc["b", "half_life"] == fit_decay(b).half_life
-    assert out.loc["a", "half_life_low"] <= truth["half_life"] <= out.loc["a", "half_life_high"]
+    true = half_life_from(truth, fit_decay(a, exclude=events).reference)
+    assert out.loc["a", "half_life_low"] <= true <= out.loc["a", "half_life_high"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -600,10 +655,7 @@ def test_short_nearly_linear_declines_say_so_and_bound_the_truth(display):
         flagged.append(not fit.identified or fit.model == "none")
         if fit.model == "none":
             continue
-        d = fit.derived
-        held.append(
-            all(d.loc[n, "low"] <= truth[n] <= d.loc[n, "high"] for n in ("plateau", "half_life"))
-        )
+        held.append(_covers(fit, truth, "plateau") and _covers(fit, truth, "half_life"))
     assert all(flagged)
     assert len(held) >= 5 and np.mean(held) >= 0.9
 
@@ -627,8 +679,7 @@ def test_an_early_bend_that_crawls_on_is_not_taken_for_a_plateau():
         _assert_physical(fit)
         flagged.append(not fit.identified or fit.model == "none")
         messages.append(fit.message)
-        d = fit.derived
-        held.append(all(d.loc[n, "low"] <= truth[n] <= d.loc[n, "high"] for n in _DERIVED))
+        held.append(all(_covers(fit, truth, n) for n in _DERIVED))
     assert np.mean(flagged) >= 0.9 and np.mean(held) >= 0.9
     assert any("profile likelihood" in m for m in messages)
 

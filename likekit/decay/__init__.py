@@ -2,8 +2,9 @@
 
 When a trend passes, new likes dry up while real users keep un-liking: the net count peaks
 and relaxes toward a plateau. :func:`fit_decay` fits the candidate families to the net count
-after its peak and reports half-life, plateau and the share of the peak expected to be lost,
-each with an interval.
+after its peak and reports half-life (counted from the snapshot after the highest one, a
+point the data pin down: :attr:`DecayFit.reference`), plateau and the share of the peak
+expected to be lost, each with an interval.
 
 ==================  ======================================================================
 module              what it holds

@@ -446,5 +446,5 @@ def rivals(
                 cov = covariance(family, design, h.x, h.whiten, cov_type)
             except np.linalg.LinAlgError:  # singular: not identified, left out
                 continue
-            out.append((float(w * share), link_scale(family, h.x, cov)))
+            out.append((float(w * share), link_scale(family, h.x, cov, design.reference)))
     return out

@@ -50,12 +50,16 @@ class Family:
         """``g`` and its derivatives with respect to log(tau) and log(shape), (k, len(s))."""
         raise NotImplementedError
 
-    def half_life(self, tau: float, shape: float | None = None) -> float:
-        """Hours until ``g`` falls to one half."""
+    def half_life(self, tau: float, shape: float | None = None, since: float = 0.0) -> float:
+        """Hours from ``since`` hours after the start until ``g`` falls to half its value
+        there."""
         raise NotImplementedError
 
-    def log_half_life_grad(self, shape: float | None = None) -> np.ndarray:
-        """Gradient of log(half-life) with respect to (log tau[, log shape])."""
+    def log_half_life_grad(
+        self, tau: float, shape: float | None = None, since: float = 0.0
+    ) -> np.ndarray:
+        """Gradient of log(:meth:`half_life`) with respect to (log tau[, log shape]), at a
+        fixed ``since``."""
         raise NotImplementedError
 
     def dg(self, s: np.ndarray, tau: float, shape: float | None = None) -> np.ndarray:
@@ -97,10 +101,10 @@ class Exponential(Family):
         g = np.exp(-x)
         return g, (x * g)[None, :]
 
-    def half_life(self, tau, shape=None):
-        return tau * LN2
+    def half_life(self, tau, shape=None, since=0.0):
+        return tau * LN2  # memoryless: the same from any point
 
-    def log_half_life_grad(self, shape=None):
+    def log_half_life_grad(self, tau, shape=None, since=0.0):
         return np.array([1.0])
 
 
@@ -121,12 +125,13 @@ class PowerLaw(Family):
         g = (1.0 + x) ** -shape
         return g, np.vstack([shape * x / (1.0 + x) * g, -shape * np.log1p(x) * g])
 
-    def half_life(self, tau, shape=None):
-        return tau * np.expm1(LN2 / shape)
+    def half_life(self, tau, shape=None, since=0.0):
+        # seen from ``since``, a power law is another one with tau + since
+        return (tau + since) * np.expm1(LN2 / shape)
 
-    def log_half_life_grad(self, shape=None):
+    def log_half_life_grad(self, tau, shape=None, since=0.0):
         e = LN2 / shape
-        return np.array([1.0, -e * np.exp(e) / np.expm1(e)])
+        return np.array([tau / (tau + since), -e * np.exp(e) / np.expm1(e)])
 
 
 class StretchedExponential(Family):
@@ -148,11 +153,18 @@ class StretchedExponential(Family):
         logx = np.where(x > 0, logx, 0.0)
         return g, np.vstack([shape * u * g, -shape * u * logx * g])
 
-    def half_life(self, tau, shape=None):
-        return tau * LN2 ** (1.0 / shape)
+    def half_life(self, tau, shape=None, since=0.0):
+        # (s / tau)^beta grows by log 2 from s = since
+        return tau * ((since / tau) ** shape + LN2) ** (1.0 / shape) - since
 
-    def log_half_life_grad(self, shape=None):
-        return np.array([1.0, -np.log(LN2) / shape])
+    def log_half_life_grad(self, tau, shape=None, since=0.0):
+        u = (since / tau) ** shape
+        q = (u + LN2) ** (1.0 / shape)
+        half = tau * q - since
+        d_tau = tau * q * LN2 / (u + LN2)
+        log_x = np.log(since / tau) if since > 0 else 0.0
+        d_shape = tau * q * (u * log_x / (u + LN2) - np.log(u + LN2) / shape)
+        return np.array([d_tau, d_shape]) / half
 
 
 #: the decay families by name, in the order of the comparison table

@@ -126,8 +126,16 @@ def fit_decay(
     -----
     The statistical model is described in :mod:`likekit.decay`.
 
+    The half-life is counted from the snapshot after the highest one
+    (:attr:`DecayFit.reference`), a point the data pin down: hours from there until the
+    excess over the plateau is half what it was there. Counted from the peak itself, which
+    no snapshot sees, it would not be identified by coarse snapshots: a stretched
+    exponential loses much of its excess in the first hour after its peak, and a daily
+    series cannot say how much. (The exponential forgets, so its half-life is the same from
+    any point; a power law's grows with the hours since the peak.)
+
     The start of the decline is uncertain, and that uncertainty is in the intervals: the
-    half-life, plateau and loss share are those of the path from its peak, which lies
+    plateau and loss share are those of the path from its peak, which lies
     somewhere between the snapshot before the highest one and the snapshot after it (on
     daily snapshots, up to a day either side). Each family is fitted with the peak 0, half
     a gap and a whole gap before the highest snapshot, and half a gap after it (the count
@@ -278,15 +286,17 @@ def _designs(
     s = snaps.hours[sel] - snaps.hours[i0]
     # the corrected level (excluded steps out) for start values, counted from the start
     level = snaps.y[i0] + snaps.corrected[sel] - snaps.corrected[i0]
+    # the half-life is counted from the snapshot after the highest one (DecayFit.reference)
+    ref = snaps.hours[i0 + 1] - snaps.hours[i0]
     offsets = (0.0, before / 2, before) if before > 0 else (0.0,)
-    designs = [Design(s, snaps.y[sel], snaps.r[sel], usable, o) for o in offsets]
+    designs = [Design(s, snaps.y[sel], snaps.r[sel], usable, o, reference=ref + o) for o in offsets]
     levels = [(level, s + o) for o in offsets]
     leads = [0.0] * len(offsets)
     if after > 0:
         t, lead = s[1:] - s[1], float(s[1])
         o = lead - after / 2
         keep = np.r_[True, usable[2:]]
-        designs.append(Design(t, snaps.y[sel[1:]], snaps.r[sel[1:]], keep, o, free_anchor=True))
+        designs.append(Design(t, snaps.y[sel[1:]], snaps.r[sel[1:]], keep, o, True, ref - lead + o))
         levels.append((level[1:], t + o))
         leads.append(lead)
     return designs, levels, leads
@@ -308,6 +318,7 @@ class _Maker:
         self.common = dict(
             video_id=video,
             start=self.first,  # the first snapshot of the decline, until a fit says otherwise
+            reference=snaps.stamps[min(i0 + 1, len(snaps.stamps) - 1)],
             peak=float(snaps.y[i0]),
             data=(snaps.stamps, snaps.y, snaps.r),
             alpha=options.alpha,
@@ -364,7 +375,7 @@ def _decay(
     result = infer(family, design, cand, options.cov_type)
     link, mixture = None, None
     if result is not None and not straight and cand.levelled:
-        link = link_scale(family, result.params, result.cov_params())
+        link = link_scale(family, result.params, result.cov_params(), design.reference)
         mixture = rivals(*starts, cands, (chosen, link), options.criterion, options.cov_type)
     why = _why_not_levelled(design, cand, straight, (link, mixture), options)
     if why is not None:

@@ -58,16 +58,18 @@ def halving_bound(family: Family, design: Design, cand: Candidate, bounds: Bound
     """Least half-life of a decline whose plateau is at most ``L`` (``bounds``' plateau).
 
     For any plateau ``P <= L`` the excess over it halves when the level reaches
-    ``(peak + P) / 2 <= (peak + L) / 2``: no sooner than the fitted path (which describes
-    the data seen, if not where they end) reaches ``(peak + L) / 2``. Hours from the peak;
-    the whole span if the path does not get there within the data. A straight line's time
-    would be too long for a convex decline (a steep start that crawls on).
+    ``(top + P) / 2 <= (top + L) / 2``, ``top`` the fitted level at the reference snapshot
+    (the half-life is counted from there): no sooner than the fitted path (which describes
+    the data seen, if not where they end) reaches ``(top + L) / 2``. Hours from the
+    reference; the rest of the span if the path does not get there within the data. A
+    straight line's time would be too long for a convex decline (a steep start that crawls
+    on).
     """
     p, a, tau, shape = natural(family, cand.x)
-    s = np.linspace(0.0, design.span + design.offset, 2001)
+    s = np.linspace(design.reference, max(design.span + design.offset, design.reference), 2001)
     path = p + a * family.g(s, tau, shape)
-    below = np.flatnonzero(path <= (p + a + bounds["plateau"][2]) / 2)
-    return float(s[below[0]]) if len(below) else float(s[-1])
+    below = np.flatnonzero(path <= (path[0] + bounds["plateau"][2]) / 2)
+    return float(s[below[0] if len(below) else -1] - design.reference)
 
 
 #: half-lives tried beyond the span, in spans, by :func:`halving_unseen`
@@ -104,7 +106,7 @@ def halving_unseen(family: Family, design: Design, cand: Candidate, z: float) ->
         xs = at(u, log_half)
         j = design.jac(family, xs)
         if family.n_shape:  # log tau moves with log shape at a fixed half-life
-            j[:, 3] -= family.log_half_life_grad(float(np.exp(xs[3])))[1] * j[:, 2]
+            j[:, 3] -= family.log_half_life_grad(1.0, float(np.exp(xs[3])))[1] * j[:, 2]
         return -whiten(j[:, free])
 
     u = x[free].copy()

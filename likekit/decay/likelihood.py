@@ -69,6 +69,9 @@ class Design:
         The peak may follow the snapshot before the anchor (the count rising until then):
         the increment to the anchor is not used, and the anchor's level is free
         (:func:`~likekit.decay.estimation.given_anchor`).
+    reference : float
+        Hours from the peak of the mean path to the snapshot the half-life is counted from
+        (:attr:`~likekit.decay.results.DecayFit.reference`).
     """
 
     def __init__(
@@ -79,12 +82,14 @@ class Design:
         keep: np.ndarray,
         offset: float = 0.0,
         free_anchor: bool = False,
+        reference: float = 0.0,
     ):
         v = (r**2 - 1) / 12  # variance of a uniform rounding error on r integers
         idx = np.flatnonzero(keep)
         self.anchor = idx == 0
         self.offset = float(offset)
         self.free_anchor = free_anchor
+        self.reference = float(reference)
         # the anchor's "increment" runs from the peak
         self.dt = t[idx] - np.where(self.anchor, -self.offset, t[np.maximum(idx - 1, 0)])
         y_prev = np.where(self.anchor, 0.0, y[np.maximum(idx - 1, 0)])

@@ -30,11 +30,12 @@ def _exp(v: float) -> float:
 _INVERSE_LINK = {"log": _exp, "raw": float, "logit": lambda v: float(special.expit(v))}
 
 
-def link_scale(family: Family, x: np.ndarray, cov: np.ndarray) -> Link:
+def link_scale(family: Family, x: np.ndarray, cov: np.ndarray, since: float) -> Link:
     """Derived quantities on the scale where their Wald interval is built, with std errors.
 
-    Half-life on the log scale (it is positive and skewed), plateau as is (a parameter),
-    loss share ``A / (P + A)`` on the logit scale ``log(A / P)`` when it is in (0, 1).
+    Half-life (from ``since`` hours after the peak: :attr:`DecayFit.reference`) on the log
+    scale (it is positive and skewed), plateau as is (a parameter), loss share
+    ``A / (P + A)`` on the logit scale ``log(A / P)`` when it is in (0, 1).
     """
     p, a, tau, shape = natural(family, x)
     k = len(x)
@@ -43,7 +44,7 @@ def link_scale(family: Family, x: np.ndarray, cov: np.ndarray) -> Link:
         return math.sqrt(max(float(grad @ cov @ grad), 0.0))
 
     g_half = np.zeros(k)
-    g_half[2:] = family.log_half_life_grad(shape)
+    g_half[2:] = family.log_half_life_grad(tau, shape, since)
     g_plateau = np.eye(k)[0]
     g_share = np.zeros(k)
     if p > 0 and a > 0:
@@ -53,7 +54,7 @@ def link_scale(family: Family, x: np.ndarray, cov: np.ndarray) -> Link:
         g_share[:2] = [-a / (p + a) ** 2, p / (p + a) ** 2]
         share = (a / (p + a), se(g_share), "raw")
     rows = {
-        "half_life": (math.log(family.half_life(tau, shape)), se(g_half), "log"),
+        "half_life": (math.log(family.half_life(tau, shape, since)), se(g_half), "log"),
         "plateau": (p, se(g_plateau), "raw"),
         "loss_share": share,
     }
@@ -117,10 +118,10 @@ class DecayFit:
         included), llf, aic, bic, converged, delta (criterion minus the best), selected. All
         were fitted under one covariance, so that the criteria compare their means.
     half_life, plateau, loss_share : float
-        Hours from the peak of the decline until the excess over the plateau has halved
-        (the interval carries the uncertainty of where the peak lies between snapshots);
-        eventual likes; share of the peak expected to be lost. Always in their physical
-        range (plateau >= 0, loss share in [0, 1]); NaN when not ``identified``.
+        Hours from the ``reference`` snapshot until the excess over the plateau is half what
+        it was there (the interval carries the uncertainty of where the peak lies between
+        snapshots); eventual likes; share of the peak expected to be lost. Always in their
+        physical range (plateau >= 0, loss share in [0, 1]); NaN when not ``identified``.
     derived : pandas.DataFrame
         Those three, indexed by name, with columns estimate, low, high (level ``1 - alpha``).
         When the decline is not ``identified``, estimate is NaN and low, high are what the
@@ -135,6 +136,11 @@ class DecayFit:
         the snapshot before the highest one and the snapshot after it (the true peak falls
         between two snapshots), or the ``start`` asked for. ``predict`` counts hours from
         it.
+    reference : pandas.Timestamp
+        The snapshot the half-life is counted from: the one after the highest count seen
+        (after ``start`` when it is given). The data pin it down, where the peak itself
+        lies somewhere between two snapshots: a steep decline loses much of its excess in
+        the hours after its peak, which coarse snapshots do not see.
     peak : float
         The highest count seen (at the first snapshot of the decline).
     converged : bool
@@ -155,6 +161,7 @@ class DecayFit:
         result,
         comparison: Comparison,
         start: pd.Timestamp,
+        reference: pd.Timestamp,
         peak: float,
         data: tuple[pd.DatetimeIndex, np.ndarray, np.ndarray],
         alpha: float,
@@ -171,6 +178,7 @@ class DecayFit:
         self.result = result
         self._comparison = comparison  # arrays: a frame is built when asked for
         self.start: pd.Timestamp = start
+        self.reference: pd.Timestamp = reference
         self.peak: float = peak
         self.alpha = alpha
         self.converged: bool = converged
@@ -193,7 +201,11 @@ class DecayFit:
         self._link = (
             link
             if link is not None
-            else (link_scale(family, self._x, self._cov) if family is not None else None)
+            else (
+                link_scale(family, self._x, self._cov, (reference - start) / _HOUR)
+                if family is not None
+                else None
+            )
         )
         self._mixture = mixture or []
         self._values = self._derived(alpha)

@@ -10,12 +10,13 @@ module                    what it holds
 ``result``                :class:`Simulation`: the tables with their plot and files
 ``catalog``               the named scenarios (:func:`scenarios`) and the claim each illustrates
 ``decline``               :func:`simulate_decline` / :func:`draw_decline`: one decline with
-                          known decay parameters, the decay fits' test and benchmark bench
+                          known decay parameters, the decay fits' test and benchmark bench;
+                          :func:`half_life_from`: its true half-life from a given snapshot
 ========================  ====================================================================
 """
 
 from likekit.simulation.catalog import SCENARIOS, Scenario, scenarios
-from likekit.simulation.decline import MODELS, draw_decline, simulate_decline
+from likekit.simulation.decline import MODELS, draw_decline, half_life_from, simulate_decline
 from likekit.simulation.panel import simulate
 from likekit.simulation.params import SimParams
 from likekit.simulation.result import Simulation
@@ -27,6 +28,7 @@ __all__ = [
     "SimParams",
     "Simulation",
     "draw_decline",
+    "half_life_from",
     "scenarios",
     "simulate",
     "simulate_decline",

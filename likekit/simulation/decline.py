@@ -15,7 +15,7 @@ import pandas as pd
 from likekit.data import LikekitInputError, display_bounds, format_count
 from likekit.decay.families import FAMILIES, MODELS
 
-__all__ = ["MODELS", "draw_decline", "simulate_decline"]
+__all__ = ["MODELS", "draw_decline", "half_life_from", "simulate_decline"]
 
 
 def simulate_decline(
@@ -97,13 +97,7 @@ def simulate_decline(
     if jitter:
         grid = grid + rng.uniform(-jitter / 2, jitter / 2, len(grid)) * step
     times = np.unique(np.r_[grid, 0.0])  # the peak is always on the simulation grid
-    # expected level: concave rise to the peak from 30% of it, then the decay
-    rise_scale = hours_before_peak / 2
-    before = peak - 0.7 * peak * -np.expm1(np.minimum(times, 0) / rise_scale) / -np.expm1(
-        -hours_before_peak / rise_scale
-    )
-    after = peak - amp + amp * (fam.g(np.maximum(times, 0), tau, shape) if fam else 1.0)
-    mean = np.where(times <= 0, before, after)
+    mean = _expected(times, fam, peak, amp, tau, shape, hours_before_peak)
     dmean = np.diff(mean)
     base = trickle * np.diff(times)
     net = _counts(rng, base + np.maximum(dmean, 0), dispersion) - _counts(
@@ -140,8 +134,60 @@ def simulate_decline(
         "loss_share": amp / at_peak if at_peak else math.nan,
         "peak": at_peak,
         "peak_time": pd.Timestamp(start, tz="UTC") + pd.Timedelta(hours=hours_before_peak),
+        "expected_peak": peak,
+        "hours_before_peak": hours_before_peak,
     }
     return counts, truth
+
+
+def _expected(
+    times: np.ndarray,
+    fam,
+    peak: float,
+    amp: float,
+    tau: float,
+    shape: float | None,
+    hours_before_peak: float,
+) -> np.ndarray:
+    """Expected level ``times`` hours after the peak: a concave rise from 30% of the peak,
+    then the decay of ``fam`` (flat without one)."""
+    rise_scale = hours_before_peak / 2
+    before = peak - 0.7 * peak * -np.expm1(np.minimum(times, 0) / rise_scale) / -np.expm1(
+        -hours_before_peak / rise_scale
+    )
+    after = peak - amp + amp * (fam.g(np.maximum(times, 0), tau, shape) if fam else 1.0)
+    return np.where(times <= 0, before, after)
+
+
+def half_life_from(truth: dict[str, Any], when: pd.Timestamp) -> float:
+    """The true half-life counted from ``when``, as a fit counts it from its reference.
+
+    Hours from ``when`` until the expected excess over the plateau (of the expected path)
+    is half what it was at ``when``: :attr:`likekit.DecayFit.half_life` estimates it with
+    ``when`` the fit's ``reference`` snapshot. ``when`` may precede the peak (the excess
+    then grows before it shrinks); NaN when the expected level there is not above the
+    plateau. ``truth`` is what :func:`simulate_decline` returns.
+    """
+    fam = FAMILIES.get(truth["model"])
+    if fam is None:
+        return math.inf
+    since = (pd.Timestamp(when) - truth["peak_time"]) / pd.Timedelta(hours=1)
+    tau, shape, amp = truth["tau"], truth["shape"], truth["amplitude"]
+    if since >= 0:
+        return float(fam.half_life(tau, shape, since))
+    # before the peak: the halving comes after it, where g falls to half the excess seen
+    args = (fam, truth["expected_peak"], amp, tau, shape, truth["hours_before_peak"])
+    target = (_expected(np.array([since]), *args)[0] - (truth["expected_peak"] - amp)) / 2
+    if target <= 0:
+        return math.nan
+    low, high = 0.0, tau
+    while amp * fam.g(np.array([high]), tau, shape)[0] > target:
+        high *= 2
+    for _ in range(60):  # bisection: g falls monotonically after the peak
+        mid = (low + high) / 2
+        above = amp * fam.g(np.array([mid]), tau, shape)[0] > target
+        low, high = (mid, high) if above else (low, mid)
+    return float(high - since)
 
 
 def _counts(rng: np.random.Generator, mean: np.ndarray, dispersion: float) -> np.ndarray:

@@ -5,7 +5,10 @@ Accuracy: random declines from :func:`likekit.simulation.draw_decline` (a rise b
 and app-rounded "12.3K" counts). likekit fits with ``model="auto"``; the baseline is scipy
 ``curve_fit`` on the level after the highest snapshot, told the true family, with its plain
 covariance (delta method for the half-life, on the log scale as likekit). A fit that fails
-counts as not covering.
+counts as not covering. The half-life is counted from the snapshot after the highest one
+(:attr:`likekit.DecayFit.reference`, a time the data fix before any model is fitted), by
+the fits and the baseline alike; its truth is the true curve's from that snapshot
+(:func:`likekit.simulation.half_life_from`), never the fit's.
 
 The same on 6-hourly and daily snapshots (200 declines per family and rounding): the peak
 then falls between two snapshots, and a dozen points carry the decline.

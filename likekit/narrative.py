@@ -397,8 +397,9 @@ def decay_answer(fit, video: str, criterion: str = "bic", metric: str = "likes")
     plateau = d.loc["plateau"]
     return (
         f"Video {video} is losing {metric} as its trend fades: from {peak}, the excess over "
-        f"where it will settle halves every {duration(half['estimate'])} (95% interval "
-        f"{duration(half['low'])} to {duration(half['high'])}), and it should settle near "
+        f"where it will settle halves in {duration(half['estimate'])} (95% interval "
+        f"{duration(half['low'])} to {duration(half['high'])}), counted from the first "
+        f"snapshot after the peak ({when(fit.reference)}), and it should settle near "
         f"{count(plateau['estimate'], metric)} ({whole(plateau['low'])} to "
         f"{whole(plateau['high'])}): {percent(fit.loss_share)} of the peak lost. The best "
         f"model by {criterion.upper()} is {MODEL_WORDS.get(fit.model, fit.model)}."

@@ -271,22 +271,12 @@ def _read_csv(data: bytes | mmap.mmap, bom: int, src: Source, choose: Chooser) -
     attempts = [{**text, stamp: pa.timestamp("us", tz="UTC")}, text] if stamp else [text]
     body = pa.py_buffer(data).slice(bom)  # no copy; Arrow's table holds none of it
     # one block on one thread: each column comes in one piece (nothing to join later) and no
-    # thread waits on a busy machine; ASCII text needs no UTF-8 check
+    # thread waits on a busy machine
     read_options = pacsv.ReadOptions(use_threads=False, block_size=min(body.size + 1, 2**31 - 1))
-    check_utf8 = bool(np.frombuffer(body, np.uint8).max(initial=0) >= 128)
     for column_types in attempts:
         try:
-            table = pacsv.read_csv(
-                pa.BufferReader(body),
-                read_options=read_options,
-                parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=column_types,
-                    null_values=[""],
-                    strings_can_be_null=True,
-                    check_utf8=check_utf8,
-                ),
-            )
+            table = _arrow_csv(body, read_options, delimiter, column_types)
+            _check_utf8(table)
             break
         except pa.ArrowInvalid as exc:
             error = exc
@@ -296,6 +286,36 @@ def _read_csv(data: bytes | mmap.mmap, bom: int, src: Source, choose: Chooser) -
     if table.num_rows == 0:
         src.error("has a header but no data rows")
     return table.to_pandas()
+
+
+def _arrow_csv(
+    body: pa.Buffer,
+    read_options: pacsv.ReadOptions,
+    delimiter: str,
+    column_types: dict[str, pa.DataType],
+) -> pa.Table:
+    return pacsv.read_csv(
+        pa.BufferReader(body),
+        read_options=read_options,
+        parse_options=pacsv.ParseOptions(delimiter=delimiter),
+        convert_options=pacsv.ConvertOptions(
+            column_types=column_types,
+            null_values=[""],
+            strings_can_be_null=True,
+            check_utf8=False,  # _check_utf8 checks the text columns only
+        ),
+    )
+
+
+def _check_utf8(table: pa.Table) -> None:
+    """Raise ArrowInvalid if a text cell is not UTF-8: the text columns only, not the whole
+    file as Arrow's reader would, and with a glance at their bytes when they are ASCII."""
+    for column in table.columns:
+        if pa.types.is_large_string(column.type):
+            for chunk in column.chunks:
+                data = chunk.buffers()[2]
+                if data is not None and np.frombuffer(data, np.uint8).max(initial=0) >= 128:
+                    chunk.validate(full=True)
 
 
 def _ragged_row(text: str, delimiter: str, width: int, src: Source) -> None:

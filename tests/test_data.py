@@ -690,6 +690,43 @@ def test_separators_and_their_options(text, options, expected):
     assert got == expected
 
 
+@given(
+    st.lists(
+        st.one_of(
+            st.from_regex(r"\A[0-9]{1,9}(\.[0-9]{0,2})?[KMBk]?\Z"),
+            st.text(alphabet="0123456789.,KMBk ", max_size=9),
+        ),
+        min_size=1,
+    ),
+    st.sampled_from([{}, {"thousands": ","}, {"thousands": "."}, {"decimal": ","}]),
+    st.sampled_from(["truncate", "round"]),
+)
+def test_app_displays_read_by_arithmetic_as_by_the_pattern(texts, options, rounding):
+    # the fast path for the app's own displays agrees with the regular expression, value by
+    # value and over the whole column
+    from likekit import _display
+
+    group, marks = _display._separators(options.get("thousands"), options.get("decimal"))
+    for text in [pa.array(texts), *(pa.array([t]) for t in texts)]:
+        lower, resolution, valid = parse_displays(text, rounding=rounding, **options)
+        slow_lower, slow_resolution, slow_valid = _display._written_displays(text, group, marks)
+        if rounding == "round":
+            slow_lower = np.maximum(slow_lower - slow_resolution // 2, 0)
+        assert (valid == slow_valid).all()
+        assert (lower == slow_lower).all() and (resolution == slow_resolution).all()
+
+
+@given(st.lists(st.integers(0, 10**12 - 1), min_size=1))
+def test_the_apps_own_displays_take_the_fast_path(counts):
+    from likekit import _display
+
+    shown = pa.array([lk.format_count(n) for n in counts], pa.large_string())
+    fast = _display._app_displays(shown, ".,")
+    assert fast is not None
+    expected_lower, expected_resolution = lk.data.display_bounds(np.array(counts))
+    assert (fast[0] == expected_lower).all() and (fast[1] == expected_resolution).all()
+
+
 def test_separator_options_are_checked():
     with pytest.raises(ValueError, match="thousands must be one separator character"):
         lk.load_counts(GOOD / "followers.csv", thousands="..")

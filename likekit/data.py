@@ -30,6 +30,7 @@ from likekit._display import (
     MAX_COUNT,
     Rounding,
     _check_rounding,
+    _separators,
     display_bounds,
     format_count,
     parse_count,
@@ -202,7 +203,7 @@ def load_counts(
         "decimal": decimal,
         "rounding": rounding,
     }
-    parse_displays(pa.array([], pa.string()), thousands=thousands, decimal=decimal)  # checks
+    _separators(thousands, decimal)  # checks them
     if isinstance(source, pd.DataFrame):
         table, src = source.copy(deep=False), Source("<DataFrame>", first_row=1)
     elif isinstance(source, (str, Path)):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -475,6 +477,30 @@ def test_directory_and_missing_paths(tmp_path):
         lk.load_counts(tmp_path)
     with pytest.raises(LikekitInputError, match=r"nope\.csv: no such file"):
         lk.load_counts(tmp_path / "nope.csv")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_read_like_a_file(tmp_path):
+    # files are mapped, not copied; a pipe (likekit report <(...)) cannot be mapped
+    table = "video_id,timestamp,likes\nv,2026-01-05T00:00:00Z,1.2K\n"
+    pipe = tmp_path / "counts.csv"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_text, args=(table,))
+    writer.start()
+    counts = lk.load_counts(pipe)
+    writer.join()
+    assert counts[["likes", "resolution"]].iloc[0].tolist() == [1200, 100]
+
+
+def test_format_is_told_past_a_long_blank_start(tmp_path):
+    # the first 64 KiB tell the format, unless they are blank
+    path = tmp_path / "counts"
+    record = {"video_id": "v", "timestamp": "2026-01-05T00:00:00Z", "likes": 5}
+    path.write_text(" " * 70_000 + json.dumps([record]))
+    assert lk.load_counts(path)["likes"].tolist() == [5]
+    path.write_text(" \n" * 40_000)
+    with pytest.raises(LikekitInputError, match="is empty"):
+        lk.load_counts(path)
 
 
 @pytest.mark.parametrize(

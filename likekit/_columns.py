@@ -8,6 +8,7 @@ wins over a nested one.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -62,6 +63,7 @@ def name_key(name: object) -> str:
     return _IGNORED.sub("", str(name)).lower()
 
 
+@functools.cache
 def _metric_names(metric: str) -> tuple[str, ...]:
     singular = metric.removesuffix("s")
     names = (*METRICS.get(metric, ()), metric, singular, f"{singular}_count", f"{metric}_count")
@@ -77,6 +79,7 @@ def _names(metric: str) -> dict[str, tuple[str, ...]]:
     return {**SYNONYMS, "likes": _metric_names(metric)}  # the counter goes by the metric's names
 
 
+@functools.cache  # read for every header of every table; never modified
 def _lookup(metric: str) -> dict[str, str]:
     return {name_key(n): role for role, group in _names(metric).items() for n in group}
 
@@ -129,8 +132,13 @@ def resolve(
     return taken, metric
 
 
-def _named(header: str, names: Sequence[str]) -> bool:
-    keys = {name_key(n) for n in names}
+@functools.cache
+def _keys(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(name_key(n) for n in names)
+
+
+def _named(header: str, names: tuple[str, ...]) -> bool:
+    keys = _keys(names)
     return name_key(header) in keys or name_key(header.rsplit(".", 1)[-1]) in keys
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -477,6 +479,30 @@ def test_directory_and_missing_paths(tmp_path):
         lk.load_counts(tmp_path / "nope.csv")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_read_like_a_file(tmp_path):
+    # files are mapped, not copied; a pipe (likekit report <(...)) cannot be mapped
+    table = "video_id,timestamp,likes\nv,2026-01-05T00:00:00Z,1.2K\n"
+    pipe = tmp_path / "counts.csv"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_text, args=(table,))
+    writer.start()
+    counts = lk.load_counts(pipe)
+    writer.join()
+    assert counts[["likes", "resolution"]].iloc[0].tolist() == [1200, 100]
+
+
+def test_format_is_told_past_a_long_blank_start(tmp_path):
+    # the first 64 KiB tell the format, unless they are blank
+    path = tmp_path / "counts"
+    record = {"video_id": "v", "timestamp": "2026-01-05T00:00:00Z", "likes": 5}
+    path.write_text(" " * 70_000 + json.dumps([record]))
+    assert lk.load_counts(path)["likes"].tolist() == [5]
+    path.write_text(" \n" * 40_000)
+    with pytest.raises(LikekitInputError, match="is empty"):
+        lk.load_counts(path)
+
+
 @pytest.mark.parametrize(
     ("column", "values", "message"),
     [
@@ -688,6 +714,43 @@ def test_separators_and_their_options(text, options, expected):
     lower, resolution, valid = parse_displays(pa.array([text]), **options)
     got = (int(lower[0]), int(resolution[0])) if valid[0] else None
     assert got == expected
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.from_regex(r"\A[0-9]{1,9}(\.[0-9]{0,2})?[KMBk]?\Z"),
+            st.text(alphabet="0123456789.,KMBk ", max_size=9),
+        ),
+        min_size=1,
+    ),
+    st.sampled_from([{}, {"thousands": ","}, {"thousands": "."}, {"decimal": ","}]),
+    st.sampled_from(["truncate", "round"]),
+)
+def test_app_displays_read_by_arithmetic_as_by_the_pattern(texts, options, rounding):
+    # the fast path for the app's own displays agrees with the regular expression, value by
+    # value and over the whole column
+    from likekit import _display
+
+    group, marks = _display._separators(options.get("thousands"), options.get("decimal"))
+    for text in [pa.array(texts), *(pa.array([t]) for t in texts)]:
+        lower, resolution, valid = parse_displays(text, rounding=rounding, **options)
+        slow_lower, slow_resolution, slow_valid = _display._written_displays(text, group, marks)
+        if rounding == "round":
+            slow_lower = np.maximum(slow_lower - slow_resolution // 2, 0)
+        assert (valid == slow_valid).all()
+        assert (lower == slow_lower).all() and (resolution == slow_resolution).all()
+
+
+@given(st.lists(st.integers(0, 10**12 - 1), min_size=1))
+def test_the_apps_own_displays_take_the_fast_path(counts):
+    from likekit import _display
+
+    shown = pa.array([lk.format_count(n) for n in counts], pa.large_string())
+    fast = _display._app_displays(shown, ".,")
+    assert fast is not None
+    expected_lower, expected_resolution = lk.data.display_bounds(np.array(counts))
+    assert (fast[0] == expected_lower).all() and (fast[1] == expected_resolution).all()
 
 
 def test_separator_options_are_checked():

@@ -203,7 +203,7 @@ def rounding_note(counts: pd.DataFrame, metric: str = "likes") -> str:
         if len(last) == 1
         else f"{n:,} of your {len(last):,} videos {'is' if n == 1 else 'are'}"
     )
-    return (
+    note = (
         f"{who} shown rounded at the last snapshot: changes under "
         f"{count(example['resolution'], metric)} cannot be seen while the count shows {shown}"
         + (
@@ -211,6 +211,20 @@ def rounding_note(counts: pd.DataFrame, metric: str = "likes") -> str:
             if rounded["resolution"].nunique() > 1
             else "."
         )
+    )
+    return note + _inferred_note(counts.attrs.get("resolution_inferred") or [], len(last))
+
+
+def _inferred_note(inferred: list[str], n_videos: int) -> str:
+    """Say so when display steps were inferred from expanded values (load_counts'
+    ``resolution="infer"``), not read from display strings."""
+    if not inferred:
+        return ""
+    who = "this video's" if n_videos == 1 else f"{len(inferred):,} videos'"
+    return (
+        f" The display steps of {who} counts were inferred: every value is a multiple of the "
+        f"step a three-significant-figure display shows, so the table holds shown values "
+        f"written out in full, not exact counts."
     )
 
 

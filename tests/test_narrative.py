@@ -275,6 +275,19 @@ def test_panel_of_many_videos_is_aggregated_and_says_so(tmp_path):
     assert _inside_when_saved(ax.figure, tmp_path)
 
 
+def test_the_rounding_note_says_when_display_steps_were_inferred():
+    # 20,800,000 written for "20.8M": a tracker's expanded display values, 3 significant figures
+    rng = np.random.default_rng(3)
+    exact = 20_812_345 + np.cumsum(rng.poisson(5_000, 48))
+    steps = 10 ** (np.floor(np.log10(exact)).astype(int) - 2)
+    expanded = table({"a": exact // steps * steps, "b": exact // steps * steps + 7 * steps})
+    note = narrative.rounding_note(lk.load_counts(expanded, resolution="infer"))
+    assert note.startswith("2 of your 2 videos are shown rounded")
+    assert "The display steps of 2 videos' counts were inferred" in note
+    # the same table without resolution="infer" is read as exact counts: no note at all
+    assert narrative.rounding_note(lk.load_counts(expanded)) == ""
+
+
 def test_one_rounded_video_among_many_is_singular():
     videos = {"big": np.repeat([1150, 1120], 24), "small": np.arange(48) + 10}
     shown = {v: np.array([lk.format_count(x) for x in y]) for v, y in videos.items()}

@@ -24,17 +24,22 @@ def hourly_panel(n=10, hours=400, seed=0, rate=50.0):
     )
 
 
-@pytest.mark.parametrize("seed", [5, 6])
-def test_a_video_about_to_speed_up_has_no_purge(seed):
+@pytest.mark.parametrize(("seed", "hours"), [(5, 1.0), (6, 1.0), (5, 6.0), (7, 6.0), (5, 24.0)])
+def test_a_video_about_to_speed_up_has_no_purge(seed, hours):
     """Big creators' videos get bursts of bought likes: the centred trend runs ahead of
     the burst, so the last ordinary steps before it fall short of the trend, but not of
-    their neighbours. Only the simulated purges are purges."""
-    sim = lk.simulate("big_creator", n_videos=20, days=30, seed=seed, display=False)
+    the rate before them (at 6-hourly and daily snapshots the burst is one of the two
+    neighbours after). Only the simulated purges are purges."""
+    days = 60 if hours == 24 else 30
+    sim = lk.simulate(
+        "big_creator", n_videos=20, days=days, seed=seed, display=False, snapshot_hours=hours
+    )
     ev = lk.diagnose(sim.counts).events
     purges = ev.loc[(ev["cause"] == "purge") & ev["wave"].isna()]
     truth = sim.events.loc[sim.events["cause"] == "purge"]
+    tol = pd.Timedelta(hours=max(2.0, hours))
     for p in purges.itertuples():
-        near = (truth["video_id"] == p.video_id) & ((truth["start"] - p.start).abs() <= "2h")
+        near = (truth["video_id"] == p.video_id) & ((truth["start"] - p.start).abs() <= tol)
         assert near.any(), f"false purge on {p.video_id} at {p.start}"
 
 

@@ -129,3 +129,23 @@ def test_a_quiet_video_that_takes_off_did_not_freeze():
     )
     ev = lk.diagnose(counts).events
     assert ev.loc[ev["video_id"] == "v0"].empty
+
+
+@pytest.mark.parametrize("seed", [12, 13, 14])
+def test_a_rounded_count_stepping_back_does_not_make_up_a_purge_wave(seed):
+    """Hourly counts of a few likes an hour; a purge takes 4 likes from 15 videos at once.
+    A 16th video sits at the 1,000 boundary, where the display turns coarse: the purge
+    takes it to 998 (an exact count, read as "1.0K" = 1,049.5 before) and two new likes
+    the next hour bring it back to "1.0K", a whole display step up on one video. The wave
+    is a purge: one video's step back is no outage's recovery."""
+    likes, keys = hourly_panel(n=16, hours=400, seed=seed, rate=3.0)
+    likes[:15, 300:] -= 4
+    likes[15] = np.r_[
+        np.full(300, 1001), 998, 1000 + np.cumsum(np.random.default_rng(1).poisson(0.2, 99))
+    ]
+    resolution = np.where(likes >= 1000, 100, 1)
+    shown = np.where(likes >= 1000, likes // 100 * 100, likes)
+    counts = keys.assign(likes=shown.ravel(), resolution=resolution.ravel())
+    waves = lk.diagnose(counts).waves
+    at = waves.loc[waves["time"] == pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(hours=300)]
+    assert list(at["cause"]) == ["purge"]

@@ -47,7 +47,8 @@ def test_a_purge_during_an_outage_is_found_at_its_recovery():
     """6-hourly snapshots: a partial outage shows ten videos 300 likes short at one
     snapshot (the shown count falls); on five of them 150 likes were purged in the same
     interval, so the next snapshot shows the count back but 150 short. A glitch, and a
-    purge at its recovery."""
+    purge found at its recovery, dated from the glitch's first snapshot (it happened while
+    the glitch hid the count) to the recovery."""
     likes, keys = hourly_panel(n=12, hours=720, seed=3, rate=20.0)
     likes[:5, 303:] -= 150  # the purge, in the outage's interval
     shown = likes.copy()
@@ -57,8 +58,9 @@ def test_a_purge_during_an_outage_is_found_at_its_recovery():
     ev = lk.diagnose(counts).events
     recovery = pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(hours=312)
     purges = ev.loc[ev["cause"] == "purge"]
-    hit = purges.loc[purges["start"] == recovery]
+    hit = purges.loc[purges["end"] == recovery]
     assert sorted(hit["video_id"]) == [f"v{i:02d}" for i in range(5)]
+    assert (hit["start"] == recovery - pd.Timedelta("6h")).all()
     assert ((hit["delta_low"] <= -150) & (hit["delta_high"] >= -150)).mean() >= 0.8
     assert not purges["video_id"].isin([f"v{i:02d}" for i in range(5, 12)]).any()
     glitches = ev.loc[ev["cause"] == "glitch"]

@@ -205,8 +205,10 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
     same hours; at coarse snapshots, in the same interval), the count comes back short of
     where it stood before plus the growth of the interval at the rate of the video's ``k``
     increments either side (the detector's trend has the glitch's own steps in it at coarse
-    snapshots). The shortfall is a purge, at the recovery, when beyond ``z`` times its
-    noise (the increments' walk variance, the display rounding at the two ends).
+    snapshots). The shortfall is a purge when beyond ``z`` times its noise (the increments'
+    walk variance, the display rounding at the two ends). It happened while the glitch hid
+    the count: the event spans the glitch's first snapshot to the recovery, and starts at
+    the first (the earliest time it can have happened; the recovery can come a day later).
     """
     short = events.loc[
         (events["cause"] == "glitch")
@@ -241,7 +243,7 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
                 Event.measured(
                     video_id=e.video_id,
                     cause="purge",
-                    start=ts[span[-1]],
+                    start=ts[span[0]],
                     end=ts[span[-1]],
                     delta=lost,
                     sd=sd,
@@ -250,7 +252,8 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
                     detail="step",
                     wave=None,
                     evidence=f"the count came back only part of the way after a glitch: "
-                    f"{lost:+,.0f} likes ({-lost / sd:.1f}x noise) stayed lost",
+                    f"{lost:+,.0f} likes ({-lost / sd:.1f}x noise) stayed lost, purged while "
+                    "the glitch hid the count",
                 )
             )
     return out

@@ -151,3 +151,27 @@ def test_a_rounded_count_stepping_back_does_not_make_up_a_purge_wave(seed):
     waves = lk.diagnose(counts).waves
     at = waves.loc[waves["time"] == pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(hours=300)]
     assert list(at["cause"]) == ["purge"]
+
+
+@pytest.mark.parametrize("seed", range(4, 10))
+def test_users_leaving_over_three_days_are_no_purge(seed):
+    """Daily snapshots; a video at its plateau (likes and un-likes both arriving, net 0 a
+    day, SD 30) loses users over three days: -90, -250, -90 net. The middle day alone
+    raises an alarm; the days either side lost beyond noise too, so the loss is spread
+    over consecutive snapshots: a trend decline, not a purge."""
+    rng = np.random.default_rng(seed)
+    days, n = 60, 10
+    inc = rng.poisson(50, (n, days))
+    inc[0] = rng.poisson(450, days) - rng.poisson(450, days)
+    inc[0, 30:33] += np.array([-90, -250, -90])
+    counts = pd.DataFrame(
+        {
+            "video_id": np.repeat([f"v{i}" for i in range(n)], days),
+            "timestamp": np.tile(pd.date_range("2026-01-01", periods=days, tz="UTC"), n),
+            "likes": 5000 + np.cumsum(inc, axis=1).ravel(),
+        }
+    )
+    ev = lk.diagnose(counts).events
+    mine = ev.loc[ev["video_id"] == "v0"]
+    assert not (mine["cause"] == "purge").any()
+    assert (mine["cause"] == "trend_decline").any()

@@ -112,27 +112,6 @@ def test_the_truth_of_a_glitch_is_what_the_snapshots_show():
     assert ((shown == 0) & (true > 0)).any()
 
 
-def test_a_quiet_video_that_takes_off_did_not_freeze():
-    """Daily snapshots of a video given two likes a day (1, 3, 1, 3, ...), one day with
-    none, then a take-off of 200 likes a day: the day with none is a Poisson chance at its
-    pace before (e^-2), not a frozen counter, though the centred trend, which has the
-    take-off in it, would have had many more likes due."""
-    rng = np.random.default_rng(4)
-    days, n = 40, 8
-    rate = np.r_[np.full(20, 2.0), 200 * np.exp(-np.arange(20) / 5)]
-    inc = rng.poisson(rate, (n, days))
-    inc[0] = np.r_[np.resize([1, 3], 19), 0, rate[20:].round()]
-    counts = pd.DataFrame(
-        {
-            "video_id": np.repeat([f"v{i}" for i in range(n)], days),
-            "timestamp": np.tile(pd.date_range("2026-01-01", periods=days, tz="UTC"), n),
-            "likes": np.cumsum(inc, axis=1).ravel(),
-        }
-    )
-    ev = lk.diagnose(counts).events
-    assert ev.loc[ev["video_id"] == "v0"].empty
-
-
 @pytest.mark.parametrize("seed", [12, 13, 14])
 def test_a_rounded_count_stepping_back_does_not_make_up_a_purge_wave(seed):
     """Hourly counts of a few likes an hour; a purge takes 4 likes from 15 videos at once.

@@ -145,7 +145,7 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
     """Catch-up jumps after a run of increments where the count stood still or fell:
     freezes. Marks the increments they take in ``used``."""
     ts, last_bad = a["ts"], a["prev"]  # at a recovery, prev is the last affected snapshot
-    excess, z, noise, delta, gap = a["excess"], a["z"], a["noise"], a["delta"], a["gap"]
+    excess, z, noise, delta = a["excess"], a["z"], a["noise"], a["delta"]
     z_alarm = options.z_alarm
     log_level = _stall_level(options.z_video)
     out = []
@@ -161,12 +161,8 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
             k -= 1
         deficit = excess[k:j].sum()
         # an exact count that stood still while ``expected`` likes were due: under Poisson
-        # counting that happens with probability exp(-expected). Due by the pace before the
-        # stall too: the centred trend has the jump in it, and a quiet video that takes off
-        # (a trend, bought likes) did not stall before it
+        # counting that happens with probability exp(-expected)
         expected = float((delta[k:j] - excess[k:j]).sum())
-        pace = delta[max(k - 2, 0) : k].sum() / gap[max(k - 2, 0) : k].sum() if k else 0.0
-        expected = min(expected, pace * float(gap[k:j].sum()))
         exact_stall = k < j and (delta[k:j] == 0).all() and (a["res"][k:j] == 1).all()
         # (compared as logs: exp(-expected) overflows where a count fell by millions)
         stood_still = exact_stall and expected >= log_level

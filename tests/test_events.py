@@ -24,17 +24,22 @@ def hourly_panel(n=10, hours=400, seed=0, rate=50.0):
     )
 
 
-@pytest.mark.parametrize("seed", [5, 6])
-def test_a_video_about_to_speed_up_has_no_purge(seed):
+@pytest.mark.parametrize(("seed", "hours"), [(5, 1.0), (6, 1.0), (5, 6.0), (7, 6.0), (5, 24.0)])
+def test_a_video_about_to_speed_up_has_no_purge(seed, hours):
     """Big creators' videos get bursts of bought likes: the centred trend runs ahead of
     the burst, so the last ordinary steps before it fall short of the trend, but not of
-    their neighbours. Only the simulated purges are purges."""
-    sim = lk.simulate("big_creator", n_videos=20, days=30, seed=seed, display=False)
+    the rate before them (at 6-hourly and daily snapshots the burst is one of the two
+    neighbours after). Only the simulated purges are purges."""
+    days = 60 if hours == 24 else 30
+    sim = lk.simulate(
+        "big_creator", n_videos=20, days=days, seed=seed, display=False, snapshot_hours=hours
+    )
     ev = lk.diagnose(sim.counts).events
     purges = ev.loc[(ev["cause"] == "purge") & ev["wave"].isna()]
     truth = sim.events.loc[sim.events["cause"] == "purge"]
+    tol = pd.Timedelta(hours=max(2.0, hours))
     for p in purges.itertuples():
-        near = (truth["video_id"] == p.video_id) & ((truth["start"] - p.start).abs() <= "2h")
+        near = (truth["video_id"] == p.video_id) & ((truth["start"] - p.start).abs() <= tol)
         assert near.any(), f"false purge on {p.video_id} at {p.start}"
 
 
@@ -42,7 +47,8 @@ def test_a_purge_during_an_outage_is_found_at_its_recovery():
     """6-hourly snapshots: a partial outage shows ten videos 300 likes short at one
     snapshot (the shown count falls); on five of them 150 likes were purged in the same
     interval, so the next snapshot shows the count back but 150 short. A glitch, and a
-    purge at its recovery."""
+    purge found at its recovery, dated from the glitch's first snapshot (it happened while
+    the glitch hid the count) to the recovery."""
     likes, keys = hourly_panel(n=12, hours=720, seed=3, rate=20.0)
     likes[:5, 303:] -= 150  # the purge, in the outage's interval
     shown = likes.copy()
@@ -52,8 +58,9 @@ def test_a_purge_during_an_outage_is_found_at_its_recovery():
     ev = lk.diagnose(counts).events
     recovery = pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(hours=312)
     purges = ev.loc[ev["cause"] == "purge"]
-    hit = purges.loc[purges["start"] == recovery]
+    hit = purges.loc[purges["end"] == recovery]
     assert sorted(hit["video_id"]) == [f"v{i:02d}" for i in range(5)]
+    assert (hit["start"] == recovery - pd.Timedelta("6h")).all()
     assert ((hit["delta_low"] <= -150) & (hit["delta_high"] >= -150)).mean() >= 0.8
     assert not purges["video_id"].isin([f"v{i:02d}" for i in range(5, 12)]).any()
     glitches = ev.loc[ev["cause"] == "glitch"]
@@ -103,3 +110,47 @@ def test_the_truth_of_a_glitch_is_what_the_snapshots_show():
     shown, true = t.loc[seen, "likes_delta"].abs(), daily.events.loc[seen, "likes_delta"].abs()
     assert (shown <= true).all()
     assert ((shown == 0) & (true > 0)).any()
+
+
+@pytest.mark.parametrize("seed", [12, 13, 14])
+def test_a_rounded_count_stepping_back_does_not_make_up_a_purge_wave(seed):
+    """Hourly counts of a few likes an hour; a purge takes 4 likes from 15 videos at once.
+    A 16th video sits at the 1,000 boundary, where the display turns coarse: the purge
+    takes it to 998 (an exact count, read as "1.0K" = 1,049.5 before) and two new likes
+    the next hour bring it back to "1.0K", a whole display step up on one video. The wave
+    is a purge: one video's step back is no outage's recovery."""
+    likes, keys = hourly_panel(n=16, hours=400, seed=seed, rate=3.0)
+    likes[:15, 300:] -= 4
+    likes[15] = np.r_[
+        np.full(300, 1001), 998, 1000 + np.cumsum(np.random.default_rng(1).poisson(0.2, 99))
+    ]
+    resolution = np.where(likes >= 1000, 100, 1)
+    shown = np.where(likes >= 1000, likes // 100 * 100, likes)
+    counts = keys.assign(likes=shown.ravel(), resolution=resolution.ravel())
+    waves = lk.diagnose(counts).waves
+    at = waves.loc[waves["time"] == pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(hours=300)]
+    assert list(at["cause"]) == ["purge"]
+
+
+@pytest.mark.parametrize("seed", range(4, 10))
+def test_users_leaving_over_three_days_are_no_purge(seed):
+    """Daily snapshots; a video at its plateau (likes and un-likes both arriving, net 0 a
+    day, SD 30) loses users over three days: -90, -250, -90 net. The middle day alone
+    raises an alarm; the days either side lost beyond noise too, so the loss is spread
+    over consecutive snapshots: a trend decline, not a purge."""
+    rng = np.random.default_rng(seed)
+    days, n = 60, 10
+    inc = rng.poisson(50, (n, days))
+    inc[0] = rng.poisson(450, days) - rng.poisson(450, days)
+    inc[0, 30:33] += np.array([-90, -250, -90])
+    counts = pd.DataFrame(
+        {
+            "video_id": np.repeat([f"v{i}" for i in range(n)], days),
+            "timestamp": np.tile(pd.date_range("2026-01-01", periods=days, tz="UTC"), n),
+            "likes": 5000 + np.cumsum(inc, axis=1).ravel(),
+        }
+    )
+    ev = lk.diagnose(counts).events
+    mine = ev.loc[ev["video_id"] == "v0"]
+    assert not (mine["cause"] == "purge").any()
+    assert (mine["cause"] == "trend_decline").any()

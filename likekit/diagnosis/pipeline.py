@@ -243,7 +243,7 @@ def increments_of(table: pd.DataFrame, options: Options) -> pd.DataFrame:
 def after_waves(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options) -> pd.DataFrame:
     """The per-video stages once the waves are known, on whole videos: losses spread over
     snapshots, flicker episodes, glitches merged, trend declines."""
-    events = spread_losses(events, inc)
+    events = spread_losses(events, inc, options.z_video)
     found = falls(inc, options=options)  # read by both flicker stages
     flicker = events_frame(flickers(inc, found, options=options))
     events = pd.concat([events, flicker], ignore_index=True)

@@ -85,73 +85,86 @@ def anchored_pvalue(grid, b: int, anchor: int, n_anchors: int) -> float:
     return min(1.0, float(stats.norm.sf(z.max())) * int(others.sum()) * n_anchors)
 
 
-def spread_losses(events: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
+def spread_losses(events: pd.DataFrame, inc: pd.DataFrame, z: float) -> pd.DataFrame:
     """Losses of one video on consecutive snapshots, outside any wave, as one trend decline.
 
     A purge removes fake accounts at once, platform-wide: one step at one snapshot. A loss
     spread over consecutive snapshots on a video that no wave touched is users leaving
-    (un-likes, however fast): ``cause`` becomes trend_decline, over the run's span, with
-    its summed loss, and the evidence says so.
+    (un-likes, however fast): a purge of no wave whose neighbouring increments lost too
+    (another purge, or a shortfall beyond ``z`` times the noise: at daily snapshots a
+    backlash of three days shows one alarm between two smaller losses) becomes, with them,
+    one trend_decline over the run's span, with its summed loss, and the evidence says so.
     """
     lone = events.loc[(events["cause"] == "purge") & events["wave"].isna()]
-    if len(lone) < 2:
+    if lone.empty:
         return events
     # position of each purge among its video's increments: consecutive runs are neighbours
     order = inc[["video_id", "timestamp"]].assign(pos=np.arange(len(inc)))
     pos = lone[["video_id", "start"]].merge(
         order, left_on=["video_id", "start"], right_on=["video_id", "timestamp"], how="left"
     )["pos"]
-    lone = lone.assign(pos=pos.to_numpy()).sort_values(["video_id", "pos"])
-    new_run = (lone["video_id"] != lone["video_id"].shift()) | (lone["pos"].diff() != 1)
-    run = new_run.cumsum()
-    size = run.map(run.value_counts())
-    spread = lone.loc[size >= 2]
-    if spread.empty:
+    lone = lone.assign(pos=pos.to_numpy()).dropna(subset=["pos"])
+    codes = pd.factorize(inc["video_id"])[0]
+    losing = (inc["z_scan"] <= -z).to_numpy(copy=True)
+    losing[lone["pos"].to_numpy(int)] = True
+    # run bounds of every purge: back and forward over the video's losing increments
+    runs = {}
+    for k, p in zip(lone.index, lone["pos"].to_numpy(int), strict=True):
+        lo = hi = p
+        while lo > 0 and codes[lo - 1] == codes[p] and losing[lo - 1]:
+            lo -= 1
+        while hi + 1 < len(codes) and codes[hi + 1] == codes[p] and losing[hi + 1]:
+            hi += 1
+        if hi > lo:
+            runs.setdefault((lo, hi), []).append(k)
+    if not runs:
         return events
+    excess, noise = inc["excess"].to_numpy(float), inc["noise_det"].to_numpy(float)
+    ts = inc["timestamp"]
     rows = []
-    for _, r in spread.groupby(run[size >= 2]):
-        total = float(r["likes_delta"].sum())
-        # the runs' steps are independent: their 95% half-widths add in quadrature
-        half = float(np.sqrt((((r["delta_high"] - r["delta_low"]) / 2) ** 2).sum()))
+    for (lo, hi), members in runs.items():
+        total = float(excess[lo : hi + 1].sum())
         rows.append(
             Event.measured(
-                video_id=r["video_id"].iloc[0],
+                video_id=inc["video_id"].iloc[lo],
                 cause="trend_decline",
-                start=r["start"].iloc[0],
-                end=r["start"].iloc[-1],
+                start=ts.iloc[lo],
+                end=ts.iloc[hi],
                 delta=total,
-                sd=half / _Z95,
+                sd=float(np.sqrt((noise[lo : hi + 1] ** 2).sum())),
                 recovered=False,
-                score=float(r["score"].max()),
+                score=float(events.loc[members, "score"].max()),
                 detail="decline",
-                evidence=f"a loss of {total:+,.0f} likes spread over {len(r)} consecutive "
+                evidence=f"a loss of {total:+,.0f} likes spread over {hi - lo + 1} consecutive "
                 "snapshots on this video only: users leaving (un-likes), not a purge, which "
                 "removes fake accounts at once, platform-wide",
             )
         )
-    kept = events.drop(index=spread.index)
+    kept = events.drop(index=[k for m in runs.values() for k in m])
     return pd.concat([kept, events_frame(rows)], ignore_index=True)
 
 
 def one_off(inc: pd.DataFrame, z: float, k: int = 2) -> np.ndarray:
     """Per increment: a loss in that interval alone (:func:`resumed`), the rates before and
     after being the mean per-step increments of the video's ``k`` neighbours either side,
-    and the shortfall below them beyond ``z`` times its noise.
+    and the shortfall below the rate before beyond ``z`` times its noise.
 
     The alarm compares an increment with a trend over half a day either side, which runs
     ahead of a video about to speed up (a burst of bought likes): its last ordinary steps
     then fall short of the trend without falling short of their neighbours. A removal falls
-    short of both. The shortfall's noise is the increment's (``noise_det``, per step) and
-    that of the neighbours' mean (``k`` of them either side: 1 / (2k) of it).
+    short of both: of the rate before by more than noise (the mean of the two sides would
+    let a burst after it stand in for a shortfall that never was: a big creator's steady
+    +2,400 a step before a +23,200 burst), and :func:`resumed` after. The shortfall's noise
+    is the increment's (``noise_det``, per step) and that of the ``k`` neighbours' mean
+    before it (1 / k of it).
     """
     rate = inc["delta"] / inc["gap"]
     by = rate.groupby(inc["video_id"], sort=False)
     before = pd.concat([by.shift(i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
     after = pd.concat([by.shift(-i) for i in range(1, k + 1)], axis=1).mean(axis=1, skipna=False)
     ok = before.notna() & after.notna()
-    level = (before + after) / 2
-    noise = inc["noise_det"] / np.sqrt(inc["gap"]) * np.sqrt(1 + 1 / (2 * k))
-    short = (level - rate >= z * noise).to_numpy()
+    noise = inc["noise_det"] / np.sqrt(inc["gap"]) * np.sqrt(1 + 1 / k)
+    short = (before - rate >= z * noise).to_numpy()
     return (ok & resumed(before.to_numpy(), rate.to_numpy(), after.to_numpy())).to_numpy() & short
 
 
@@ -203,8 +216,10 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
     same hours; at coarse snapshots, in the same interval), the count comes back short of
     where it stood before plus the growth of the interval at the rate of the video's ``k``
     increments either side (the detector's trend has the glitch's own steps in it at coarse
-    snapshots). The shortfall is a purge, at the recovery, when beyond ``z`` times its
-    noise (the increments' walk variance, the display rounding at the two ends).
+    snapshots). The shortfall is a purge when beyond ``z`` times its noise (the increments'
+    walk variance, the display rounding at the two ends). It happened while the glitch hid
+    the count: the event spans the glitch's first snapshot to the recovery, and starts at
+    the first (the earliest time it can have happened; the recovery can come a day later).
     """
     short = events.loc[
         (events["cause"] == "glitch")
@@ -239,7 +254,7 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
                 Event.measured(
                     video_id=e.video_id,
                     cause="purge",
-                    start=ts[span[-1]],
+                    start=ts[span[0]],
                     end=ts[span[-1]],
                     delta=lost,
                     sd=sd,
@@ -248,7 +263,8 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
                     detail="step",
                     wave=None,
                     evidence=f"the count came back only part of the way after a glitch: "
-                    f"{lost:+,.0f} likes ({-lost / sd:.1f}x noise) stayed lost",
+                    f"{lost:+,.0f} likes ({-lost / sd:.1f}x noise) stayed lost, purged while "
+                    "the glitch hid the count",
                 )
             )
     return out

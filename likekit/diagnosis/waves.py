@@ -169,8 +169,9 @@ class WaveReader:
     def _recovery(self, b0: int, b1: int, hit: np.ndarray, drop: float) -> tuple | None:
         """The run of bins (first, last) in which the videos ``hit`` made up ``drop``: a
         significant catch-up of at least half of it within GLITCH_MAX_HOURS, or (without
-        one) a return half way within the next COMPENSATE bins (a snapshot taken early,
-        then late); None for a permanent drop. A rise after the next significant drop
+        one) a return half way, beyond the noise of its bins at level ``z_video``, by more
+        of its videos than chance would, within the next COMPENSATE bins (a snapshot taken
+        early, then late); None for a permanent drop. A rise after the next significant drop
         is that drop's recovery."""
         grid = self.grid
         # a rise after the next synchronized drop makes that one up, not this one
@@ -185,7 +186,21 @@ class WaveReader:
                 self.up_used.add((c0, c1))
                 return c0, c1
         after = grid.excess[hit, b1 + 1 : b1 + 1 + COMPENSATE].sum(axis=0).cumsum()
-        back = np.flatnonzero(drop + after >= drop / 2)
+        # beyond the noise of those bins, and made up by more of its videos than chance
+        # would (each at level z_video; binomial at wave_alpha): one rounded count at a
+        # display boundary moves a whole step back by itself ("1.0K" <-> 998), and would
+        # make up a small purge of every other video
+        each = np.cumsum(grid.excess[hit, b1 + 1 : b1 + 1 + COMPENSATE], axis=1)
+        each_n2 = np.cumsum(grid.noise2[hit, b1 + 1 : b1 + 1 + COMPENSATE], axis=1)
+        lost = grid.excess[hit, b0 : b1 + 1].sum(axis=1)[:, None]
+        o = self.options
+        made = (lost < 0) & (each >= -lost / 2) & (each >= o.z_video * np.sqrt(each_n2))
+        by_chance = stats.binom.sf(made.sum(axis=0) - 1, hit.sum(), stats.norm.sf(o.z_video))
+        back = np.flatnonzero(
+            (drop + after >= drop / 2)
+            & (after >= o.z_video * np.sqrt(each_n2.sum(axis=0)))
+            & (by_chance <= o.wave_alpha)
+        )
         return (b1 + 1 + back[0], b1 + 1 + back[0]) if len(back) else None
 
     def _outage(self, b0: int, hit: np.ndarray, drop: float, recovered_at, test: dict) -> None:

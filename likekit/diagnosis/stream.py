@@ -12,7 +12,10 @@ same stages on each partition of whole videos.
 from __future__ import annotations
 
 import ctypes
+import pickle
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -60,6 +63,50 @@ def by_chunk(events: pd.DataFrame, chunks: list[pd.Index]) -> Iterator[pd.DataFr
     codes = events["video_id"].map(chunk_of).to_numpy()
     for k in range(len(chunks)):
         yield events.loc[codes == k]
+
+
+class Spill:
+    """Frames set aside between stages, by number: on disk in a temporary directory (removed
+    on exit) unless ``in_memory``. A chunk's increments wait there while the wave scan runs
+    over the whole panel, so that memory holds one chunk's at a time, not the panel's."""
+
+    def __init__(self, *, in_memory: bool = False):
+        self.in_memory = in_memory
+        self.frames: list[pd.DataFrame] = []
+        self.n = 0
+
+    def __enter__(self) -> Spill:
+        if not self.in_memory:
+            self._dir = tempfile.TemporaryDirectory(prefix="likekit-")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.frames.clear()
+        if not self.in_memory:
+            self._dir.cleanup()
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _path(self, k: int) -> Path:
+        return Path(self._dir.name) / f"{k}.pickle"
+
+    def put(self, frame: pd.DataFrame) -> None:
+        """Set ``frame`` aside as number ``len(self)``; pickled, so that every dtype comes
+        back as it was (our own file, read back by this process only)."""
+        if self.in_memory:
+            self.frames.append(frame)
+        else:
+            with open(self._path(self.n), "wb") as f:
+                pickle.dump(frame, f, protocol=pickle.HIGHEST_PROTOCOL)
+        self.n += 1
+
+    def get(self, k: int) -> pd.DataFrame:
+        """Frame number ``k``, as it was put."""
+        if self.in_memory:
+            return self.frames[k]
+        with open(self._path(k), "rb") as f:
+            return pickle.load(f)
 
 
 def release_memory() -> None:

@@ -194,49 +194,49 @@ _PER_INC = {
 
 
 class GridStack:
-    """The grid of a panel built from the grids of its chunks of videos (consecutive in
-    video order, on the panel's one axis), filled into arrays sized for the whole panel up
-    front: equal to :meth:`Grid.build` on all the increments at once, without the scan's
-    matrices (``expected``, ``noise``: None), and never holding two copies of the panel."""
+    """The grid of a panel built from the grids of disjoint sets of its videos (chunks or
+    partitions, in any order, on the panel's one axis), filled into arrays sized for the
+    whole panel up front: equal to :meth:`Grid.build` on all the increments at once,
+    without the scan's matrices (``expected``, ``noise``: None), and never holding two
+    copies of the panel."""
 
-    def __init__(self, axis: BinAxis, n_videos: int, n_incs: int):
+    def __init__(self, axis: BinAxis, videos: list[np.ndarray], n_incs: int):
+        """``videos``: the video ids of each set; ``n_incs``: the increments of all."""
         self.axis = axis
-        shape = (n_videos, axis.n_bins)
+        every = np.concatenate(videos) if videos else np.array([], dtype=object)
+        self.videos = np.sort(every)  # the row order Grid.build gives
+        shape = (len(self.videos), axis.n_bins)
         self.dense = {k: np.zeros(shape, dtype=t) for k, t in _DENSE.items()}
         self.per_inc = {k: np.zeros(n_incs, dtype=t) for k, t in _PER_INC.items()}
-        self.videos: list[np.ndarray] = []
-        self.n_videos = self.n_incs = self.span = 0
+        self.n_incs = self.span = 0
 
     def add(self, grid: Grid) -> None:
-        """Append the next chunk's grid (its videos after those added so far)."""
-        rows = slice(self.n_videos, self.n_videos + len(grid.videos))
+        """Fill in the grid of one of the sets."""
+        rows = np.searchsorted(self.videos, grid.videos)
         for k in _DENSE:
             self.dense[k][rows] = getattr(grid, k)
-        # each chunk's increments are sorted by bin, stably from video order: a stable
-        # sort by bin of the chunks one after the other is the panel's
         incs = slice(self.n_incs, self.n_incs + len(grid.row))
         for k in _PER_INC:
             values = getattr(grid, k)
-            self.per_inc[k][incs] = values + self.n_videos if k == "row" else values
-        self.videos.append(grid.videos)
-        self.n_videos, self.n_incs = rows.stop, incs.stop
+            self.per_inc[k][incs] = rows[values] if k == "row" else values
+        self.n_incs = incs.stop
         if len(grid.row):
             self.span = max(self.span, grid.span)
 
     def grid(self) -> Grid:
-        """The panel's grid (the stack is used up)."""
-        by_col = np.argsort(self.per_inc["col"], kind="stable")
+        """The panel's grid (the stack is used up). Its increments are sorted by bin, then
+        video: within a set they come in time order (a grid's sort by bin is stable)."""
+        order = np.lexsort((self.per_inc["row"], self.per_inc["col"]))
         per_inc = {}
         for k in list(self.per_inc):  # one array re-ordered at a time
-            per_inc[k] = self.per_inc.pop(k)[by_col]
-        videos = np.concatenate(self.videos) if self.videos else np.array([], dtype=object)
+            per_inc[k] = self.per_inc.pop(k)[order]
         return Grid(
-            videos=videos,
+            videos=self.videos,
             axis=self.axis,
             times=self.axis.times,
             expected=None,
             noise=None,
-            span=self.span if len(by_col) else 1,
+            span=self.span if len(order) else 1,
             **self.dense,
             **per_inc,
         )

@@ -213,14 +213,15 @@ def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple |
     :mod:`likekit.diagnosis.scan`), the reader one grid of the panel (:class:`GridStack`).
     The scan is None where the reader reads nothing (no bins, fewer than two videos)."""
     lags = null_lags(axis)
-    counts, n_videos, n_incs = 0, 0, 0
+    counts, videos, n_incs = 0, [], 0
     for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)
         counts = counts + slowdown_counts(grid, lags)
-        n_videos, n_incs = n_videos + len(grid.videos), n_incs + len(grid.row)
-    scanned = axis.n_bins > 0 and n_videos >= 2
+        videos.append(grid.videos)
+        n_incs += len(grid.row)
+    stack, sums = GridStack(axis, videos, n_incs), 0
+    scanned = axis.n_bins > 0 and len(stack.videos) >= 2
     shares = shared_share(counts) if scanned else None
-    stack, sums = GridStack(axis, n_videos, n_incs), 0
     for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)
         if scanned:

@@ -48,13 +48,31 @@ def video_chunks(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
     """Consecutive slices of ``table`` (sorted by video) of whole videos, each of about
     ``rows`` rows (one video longer than that is a chunk of its own); at least one, empty
     for an empty table."""
-    vid = table["video_id"].to_numpy()
+    for a, b in _cuts(table["video_id"].to_numpy(), rows):
+        yield table.iloc[a:b]
+
+
+def chunks_by_video(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of whole videos of a table in any row order (each video's rows kept in their
+    order), each of about ``rows`` rows: the table itself when it is no larger. Rows
+    without a video id go with the first chunk."""
+    if len(table) <= rows:
+        yield table
+        return
+    codes, _ = pd.factorize(table["video_id"])
+    order = np.argsort(codes, kind="stable")
+    for a, b in _cuts(codes[order], rows):
+        yield table.iloc[np.sort(order[a:b])]
+
+
+def _cuts(vid: np.ndarray, rows: int) -> list[tuple[int, int]]:
+    """(first, end) positions of chunks of about ``rows`` rows of whole videos, in an
+    array of video ids with each video's rows together; at least one."""
     starts = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1]
     # the first video starting at or after each multiple of ``rows`` opens a chunk
     first = np.searchsorted(starts, np.arange(0, max(len(vid), 1), max(rows, 1)))
     cuts = np.unique(starts[first[first < len(starts)]])
-    for a, b in zip(cuts, np.r_[cuts[1:], len(vid)], strict=True):
-        yield table.iloc[a:b]
+    return list(zip(cuts.tolist(), np.r_[cuts[1:], len(vid)].tolist(), strict=True))
 
 
 def by_chunk(events: pd.DataFrame, chunks: list[pd.Index]) -> Iterator[pd.DataFrame]:

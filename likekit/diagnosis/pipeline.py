@@ -161,6 +161,7 @@ def diagnose(
         rates = dict(false_alarms=false_alarms, wave_alpha=wave_alpha, video_alpha=video_alpha)
         return diagnose_panels(counts, panel, diagnose, progress=progress, **rates)
     table = load_counts(counts)
+    release_memory()  # the loader's working set
     options = options.for_table(table)
     chunks = list(video_chunks(table, CHUNK_ROWS))
     show = len(chunks) >= 2 if progress is None else progress

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 #: the increment columns the wave scan and the stages after it read (the rest, the local
 #: noise over the previous day and the single-video z, are used up by then; walk_var is
@@ -128,12 +129,13 @@ class Spill:
 
 
 def release_memory() -> None:
-    """Hand memory freed by the finished stages back to the system (glibc keeps freed
-    blocks of a fragmented heap otherwise, and the next stage's peak lands on top)."""
+    """Hand memory freed by the finished stages back to the system (glibc and Arrow keep
+    freed blocks otherwise, and the next stage's peak lands on top)."""
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: the allocator decides
         pass
+    pa.default_memory_pool().release_unused()  # Arrow's own pool (the strings' buffers)
 
 
 def median_of_counts(counts: list[pd.Series], default: float) -> float:

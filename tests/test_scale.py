@@ -157,6 +157,31 @@ def test_dask_dataframe_on_the_local_scheduler_is_the_pandas_diagnosis():
     pd.testing.assert_frame_equal(got.losses(), expected.losses())
 
 
+def test_dask_with_panels_is_the_pandas_panels_diagnosis():
+    dd = pytest.importorskip("dask.dataframe")
+    one = lk.simulate("purge_waves", n_videos=8, days=10, seed=17, progress=False).counts
+    two = lk.simulate("mixed", n_videos=10, days=10, seed=18, progress=False).counts
+    counts = pd.concat(
+        [
+            one.assign(creator_id="b-one"),
+            two.assign(creator_id="a-two", video_id="w" + two["video_id"]),
+        ],
+        ignore_index=True,
+    )
+    expected = lk.diagnose(counts, panel="creator_id")
+    # rows spread over partitions: the panels are shuffled together first
+    frame = dd.from_pandas(counts.sample(frac=1.0, random_state=3), npartitions=3)
+    got = lk.diagnose(frame, panel="creator_id", progress=False)
+    assert len(expected.waves) > 0 and expected.events["creator_id"].nunique() == 2
+    _same_diagnosis(got, expected, "events", "waves", "videos", "increments")
+    assert got.options == expected.options
+    moved = counts.assign(creator_id=np.where(counts.index % 7 == 0, "c", counts["creator_id"]))
+    with pytest.raises(lk.LikekitInputError, match="sits in more than one"):
+        lk.diagnose(dd.from_pandas(moved, npartitions=2), panel="creator_id", progress=False)
+    with pytest.raises(lk.LikekitInputError, match="no panel column 'nope'"):
+        lk.diagnose(frame, panel="nope", progress=False)
+
+
 @pytest.mark.slow
 def test_dask_on_a_two_worker_cluster_finds_the_same_events_and_waves(tmp_path):
     dd = pytest.importorskip("dask.dataframe")

@@ -26,7 +26,7 @@ distributed client prints the client's dashboard address first.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any
 
@@ -36,6 +36,7 @@ import pandas as pd
 from likekit.data import load_counts
 from likekit.diagnosis.grid import BinAxis, Grid, GridStack
 from likekit.diagnosis.options import Options, snapshot_hours
+from likekit.diagnosis.panels import RATES, check_column, combine, in_two_panels, panel_column
 from likekit.diagnosis.pipeline import (
     Alone,
     after_waves,
@@ -99,6 +100,77 @@ def diagnose_dask(
     return Diagnosis(
         counts, events, waves, videos, lambda: increments_of(counts(), options), options=options
     )
+
+
+def diagnose_dask_panels(
+    frame: Any,
+    panel: str,
+    options: Options,
+    *,
+    progress: bool = True,
+    load_options: dict[str, Any] | None = None,
+) -> Diagnosis:
+    """:func:`likekit.diagnose` of a Dask DataFrame with ``panel=``: the frame is shuffled
+    on the panel column, so that each partition holds whole panels, and each panel is
+    diagnosed where its partition is, as the pandas path diagnoses it
+    (:func:`likekit.diagnosis.panels.diagnose_panels`): memory holds a partition's panels.
+    Only the panels' events, waves and videos come back here."""
+    from dask import delayed
+
+    check_column(frame.columns, panel)
+    run = Runner(progress)
+    by_panel = frame.shuffle(panel).to_delayed()
+    found = run.compute(
+        [delayed(_panels)(p, panel, options, load_options or {}) for p in by_panel], "panels"
+    )
+    parts = sorted(chain.from_iterable(f["parts"] for f in found), key=lambda part: part[0])
+    videos = pd.concat([d.videos for _, d in parts]).index if parts else pd.Index([])
+    if videos.has_duplicates:  # one video in two panels, which went to two partitions
+        raise in_two_panels(videos[videos.duplicated()][0], panel)
+    state: dict[str, pd.DataFrame] = {}
+
+    def counts() -> pd.DataFrame:
+        if "counts" not in state:  # read as the pandas path reads the table
+            table = frame.compute().reset_index(drop=True)
+            state["counts"] = load_counts(table, **(load_options or {}))
+        return state["counts"]
+
+    def increments() -> pd.DataFrame:  # each panel's own, as the pandas path gives them
+        by = counts().groupby(panel, sort=True, observed=True)
+        each = {name: one.reset_index(drop=True) for name, one in by}
+        return pd.concat([increments_of(each[n], d.options) for n, d in parts], ignore_index=True)
+
+    step = median_of_counts([f["intervals"] for f in found], default=1.0)
+    dtype = next((f["dtype"] for f in found if f["dtype"] is not None), frame[panel].dtype)
+    return combine(counts, panel, parts, options.for_step(step), dtype=dtype, increments=increments)
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """What the diagnosis of one panel sends back (not its table)."""
+
+    events: pd.DataFrame
+    waves: pd.DataFrame
+    videos: pd.DataFrame
+    options: Options
+
+
+def _panels(
+    part: pd.DataFrame, panel: str, options: Options, load_options: dict[str, Any]
+) -> dict[str, Any]:
+    """Each panel of a partition (whole panels) diagnosed on its own, with the partition's
+    snapshot intervals (value counts) and the panel column's dtype once loaded."""
+    from likekit.diagnosis.pipeline import diagnose
+
+    if not len(part):
+        return {"parts": [], "intervals": pd.Series(), "dtype": None}
+    table = load_counts(part, **load_options)
+    rates = {k: getattr(options, k) for k in RATES}
+    parts = []
+    for name, one in table.groupby(panel_column(table, panel), sort=True, observed=True):
+        d = diagnose(one.reset_index(drop=True), progress=False, **rates)
+        parts.append((name, _Panel(d.events, d.waves, d.videos, d.options)))
+    return {"parts": parts, "intervals": _intervals(table), "dtype": table[panel].dtype}
 
 
 def _intervals(table: pd.DataFrame) -> pd.Series:

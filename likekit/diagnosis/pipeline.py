@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from likekit.data import LikekitInputError, load_counts
+from likekit.data import load_counts
 from likekit.diagnosis.flicker import falls, flickers, merge_glitches
 from likekit.diagnosis.grid import BinAxis, Grid, GridStack
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
@@ -150,10 +150,10 @@ def diagnose(
         false_alarms=false_alarms, wave_alpha=wave_alpha, video_alpha=video_alpha
     )
     if is_dask_frame(counts):
-        if panel is not None:
-            raise LikekitInputError("panel= is not supported on a Dask DataFrame yet")
-        from likekit.diagnosis.distributed import diagnose_dask
+        from likekit.diagnosis.distributed import diagnose_dask, diagnose_dask_panels
 
+        if panel is not None:
+            return diagnose_dask_panels(counts, panel, options, progress=progress is not False)
         return diagnose_dask(counts, options, progress=progress is not False)
     if panel is not None:
         from likekit.diagnosis.panels import diagnose_panels

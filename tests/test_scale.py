@@ -106,15 +106,20 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
     inc = inc.loc[np.isfinite(inc["z"])].assign(fell=rng.random(len(inc)) < 0.05)
     axis = BinAxis.of(inc)
     whole = Grid.build(inc, axis)
-    sets = [inc.loc[inc["video_id"].isin(whole.videos[k::3])] for k in (2, 0, 1)]
-    stack = GridStack(axis, [Grid.build(s, axis).videos for s in sets], len(inc))
-    for s in sets:
-        stack.add(Grid.build(s, axis))
-    got = stack.grid()
-    assert got.expected is None and got.noise is None and got.span == whole.span
-    np.testing.assert_array_equal(got.videos, whole.videos)
-    for name in [*_DENSE, *_PER_INC]:
-        np.testing.assert_array_equal(getattr(got, name), getattr(whole, name), err_msg=name)
+    any_order = [inc.loc[inc["video_id"].isin(whole.videos[k::3])] for k in (2, 0, 1)]
+    # chunks in video order, the number of increments ending in each bin known up front
+    in_order = [inc.loc[inc["video_id"].isin(whole.videos[k : k + 5])] for k in (0, 5, 10)]
+    per_bin = np.bincount(whole.col, minlength=axis.n_bins)
+    for sets, known in ((any_order, None), (in_order, per_bin)):
+        videos = [Grid.build(s, axis).videos for s in sets]
+        stack = GridStack(axis, videos, len(inc), per_bin=known)
+        for s in sets:
+            stack.add(Grid.build(s, axis))
+        got = stack.grid()
+        assert got.expected is None and got.noise is None and got.span == whole.span
+        np.testing.assert_array_equal(got.videos, whole.videos)
+        for name in [*_DENSE, *_PER_INC]:
+            np.testing.assert_array_equal(getattr(got, name), getattr(whole, name), name)
 
 
 def test_fit_decay_many_by_chunks_of_videos_is_the_whole_tables(monkeypatch):

@@ -195,19 +195,30 @@ _PER_INC = {
 
 class GridStack:
     """The grid of a panel built from the grids of disjoint sets of its videos (chunks or
-    partitions, in any order, on the panel's one axis), filled into arrays sized for the
-    whole panel up front: equal to :meth:`Grid.build` on all the increments at once,
-    without the scan's matrices (``expected``, ``noise``: None), and never holding two
-    copies of the panel."""
+    partitions, on the panel's one axis), filled into arrays sized for the whole panel up
+    front: equal to :meth:`Grid.build` on all the increments at once, without the scan's
+    matrices (``expected``, ``noise``: None), and never holding two copies of the panel."""
 
-    def __init__(self, axis: BinAxis, videos: list[np.ndarray], n_incs: int):
-        """``videos``: the video ids of each set; ``n_incs``: the increments of all."""
+    def __init__(
+        self,
+        axis: BinAxis,
+        videos: list[np.ndarray],
+        n_incs: int,
+        *,
+        per_bin: np.ndarray | None = None,
+    ):
+        """``videos``: the video ids of each set; ``n_incs``: the increments of all.
+        ``per_bin``: how many increments end in each bin, when the sets come in video order
+        (chunks of a sorted table): each increment then goes straight to its place, sorted
+        by bin then video; else (sets in any order) they are sorted once all are in."""
         self.axis = axis
         every = np.concatenate(videos) if videos else np.array([], dtype=object)
         self.videos = np.sort(every)  # the row order Grid.build gives
         shape = (len(self.videos), axis.n_bins)
         self.dense = {k: np.zeros(shape, dtype=t) for k, t in _DENSE.items()}
         self.per_inc = {k: np.zeros(n_incs, dtype=t) for k, t in _PER_INC.items()}
+        # per bin, where its next increment goes (None: appended, sorted at the end)
+        self.next = None if per_bin is None else np.r_[0, np.cumsum(per_bin)[:-1]]
         self.n_incs = self.span = 0
 
     def add(self, grid: Grid) -> None:
@@ -215,28 +226,39 @@ class GridStack:
         rows = np.searchsorted(self.videos, grid.videos)
         for k in _DENSE:
             self.dense[k][rows] = getattr(grid, k)
-        incs = slice(self.n_incs, self.n_incs + len(grid.row))
+        n = len(grid.row)
+        if self.next is None:
+            at = np.arange(self.n_incs, self.n_incs + n)
+        else:
+            # a grid's increments are sorted by bin (stably, from video order): those of a
+            # set after every earlier one's in video order go after theirs in each bin
+            counts = np.bincount(grid.col, minlength=self.axis.n_bins)
+            first = np.r_[0, np.cumsum(counts)[:-1]]
+            at = self.next[grid.col] + np.arange(n) - first[grid.col]
+            self.next += counts
         for k in _PER_INC:
             values = getattr(grid, k)
-            self.per_inc[k][incs] = rows[values] if k == "row" else values
-        self.n_incs = incs.stop
-        if len(grid.row):
+            self.per_inc[k][at] = rows[values] if k == "row" else values
+        self.n_incs += n
+        if n:
             self.span = max(self.span, grid.span)
 
     def grid(self) -> Grid:
         """The panel's grid (the stack is used up). Its increments are sorted by bin, then
         video: within a set they come in time order (a grid's sort by bin is stable)."""
-        order = np.lexsort((self.per_inc["row"], self.per_inc["col"]))
-        per_inc = {}
-        for k in list(self.per_inc):  # one array re-ordered at a time
-            per_inc[k] = self.per_inc.pop(k)[order]
+        per_inc = self.per_inc
+        if self.next is None:
+            order = np.lexsort((per_inc["row"], per_inc["col"]))
+            per_inc = {}
+            for k in list(self.per_inc):  # one array re-ordered at a time
+                per_inc[k] = self.per_inc.pop(k)[order]
         return Grid(
             videos=self.videos,
             axis=self.axis,
             times=self.axis.times,
             expected=None,
             noise=None,
-            span=self.span if len(order) else 1,
+            span=self.span if self.n_incs else 1,
             **self.dense,
             **per_inc,
         )

@@ -214,13 +214,14 @@ def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple |
     :mod:`likekit.diagnosis.scan`), the reader one grid of the panel (:class:`GridStack`).
     The scan is None where the reader reads nothing (no bins, fewer than two videos)."""
     lags = null_lags(axis)
-    counts, videos, n_incs = 0, [], 0
+    counts, videos, per_bin = 0, [], np.zeros(axis.n_bins, dtype=np.int64)
     for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)
         counts = counts + slowdown_counts(grid, lags)
         videos.append(grid.videos)
-        n_incs += len(grid.row)
-    stack, sums = GridStack(axis, videos, n_incs), 0
+        per_bin += np.bincount(grid.col, minlength=axis.n_bins)
+    # the chunks come in video order: each increment goes straight to its place
+    stack, sums = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin), 0
     scanned = axis.n_bins > 0 and len(stack.videos) >= 2
     shares = shared_share(counts) if scanned else None
     for k in range(len(spill)):

@@ -40,8 +40,12 @@ result                  :mod:`likekit.diagnosis.result`, :mod:`likekit.diagnosis
 
 Every stage but the wave scan reads one video at a time: they run on chunks of whole videos
 (:func:`videos_alone` before the scan, :func:`after_waves` after it; see
-:mod:`likekit.diagnosis.stream`), so that memory holds one chunk's working set at a time. A
-Dask DataFrame runs the same stages on its partitions (:mod:`likekit.diagnosis.distributed`).
+:mod:`likekit.diagnosis.stream`), so that memory holds one chunk's working set at a time. The
+scan adds up each chunk's sums too (:func:`scan_in_chunks`) while the chunks' increments
+wait on disk, and the waves are read on one grid of the panel
+(:class:`~likekit.diagnosis.grid.GridStack`): peak memory is the table, that grid and one
+chunk's working set. A Dask DataFrame runs the same stages on its partitions
+(:mod:`likekit.diagnosis.distributed`).
 """
 
 from __future__ import annotations

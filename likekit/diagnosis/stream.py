@@ -5,8 +5,10 @@ time, so it can run on chunks of whole videos (:func:`video_chunks`) and hold on
 chunk's working set: peak memory grows with the chunk, not with the table. What the wave
 scan and the later stages need of each chunk's increments is :data:`KEPT`; the panel's
 typical snapshot interval is the median over every chunk's increments
-(:func:`median_of_counts`). The Dask path (:mod:`likekit.diagnosis.distributed`) runs the
-same stages on each partition of whole videos.
+(:func:`median_of_counts`). Each chunk's increments wait on disk (:class:`Spill`) while the
+wave scan reads the panel. :func:`chunks_by_video` cuts a table in any row order
+(:func:`likekit.fit_decay_many`). The Dask path (:mod:`likekit.diagnosis.distributed`) runs
+the same stages on each partition of whole videos.
 """
 
 from __future__ import annotations

@@ -187,16 +187,12 @@ def diagnose(
         axis = BinAxis.covering([a.scan_steps for a in alone], [a.span for a in alone])
         ids = [a.videos.index for a in alone]
         del alone
-        # the table waits on disk too: the scan reads none of it
-        spill.put(table)
-        del table
         release_memory()
         bar.set_postfix_str("wave scan")
-        scan, grid = scan_in_chunks(spill, axis, options.z_alarm, len(ids))
+        scan, grid = scan_in_chunks(spill, axis, options.z_alarm)
         read = WaveReader(None, single, options=options, grid=grid, scan=scan).read()
         del grid
         release_memory()  # the scan's working set
-        table = spill.get(len(ids))
         bar.update()
         bar.set_postfix_str("")
         events, waves = with_waves(single, read, table, blank & ~zero, options=options)
@@ -215,18 +211,15 @@ def _set_aside(alone: Alone, spill: Spill) -> Alone:
     return replace(alone, inc=None)
 
 
-def scan_in_chunks(
-    spill: Spill, axis: BinAxis, z_alarm: float, n_chunks: int
-) -> tuple[tuple | None, Grid]:
+def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple | None, Grid]:
     """The wave scan of a panel whose increments ``spill`` holds a chunk of videos at a
-    time (the first ``n_chunks`` frames), and the panel's grid for the reader: the scan
-    reads each chunk's grid in two
+    time, and the panel's grid for the reader: the scan reads each chunk's grid in two
     passes (the histograms of the shared slowdown, then its per-bin sums: see
     :mod:`likekit.diagnosis.scan`), the reader one grid of the panel (:class:`GridStack`).
     The scan is None where the reader reads nothing (no bins, fewer than two videos)."""
     lags = null_lags(axis)
     counts, videos, per_bin = 0, [], np.zeros(axis.n_bins, dtype=np.int64)
-    for k in range(n_chunks):
+    for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)
         counts = counts + slowdown_counts(grid, lags)
         videos.append(grid.videos)
@@ -235,7 +228,7 @@ def scan_in_chunks(
     stack, sums = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin), 0
     scanned = axis.n_bins > 0 and len(stack.videos) >= 2
     shares = shared_share(counts) if scanned else None
-    for k in range(n_chunks):
+    for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)
         if scanned:
             sums = sums + scan_sums(grid, shares, lags, z_alarm)

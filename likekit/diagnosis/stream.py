@@ -106,11 +106,14 @@ class Spill:
         if not self.in_memory:
             self._dir.cleanup()
 
+    def __len__(self) -> int:
+        return self.n
+
     def _path(self, k: int) -> Path:
         return Path(self._dir.name) / f"{k}.pickle"
 
     def put(self, frame: pd.DataFrame) -> None:
-        """Set ``frame`` aside as the next number (0, 1, ...); pickled, so that every dtype comes
+        """Set ``frame`` aside as number ``len(self)``; pickled, so that every dtype comes
         back as it was (our own file, read back by this process only)."""
         if self.in_memory:
             self.frames.append(frame)

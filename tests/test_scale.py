@@ -120,6 +120,11 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
         np.testing.assert_array_equal(got.videos, whole.videos)
         for name in [*_DENSE, *_PER_INC]:
             np.testing.assert_array_equal(getattr(got, name), getattr(whole, name), name)
+    # a table without any increment: no bins, no rows
+    empty = BinAxis.of(inc.iloc[:0])
+    stack = GridStack(empty, [np.array([], dtype=object)], 0, per_bin=np.zeros(0, dtype=int))
+    stack.add(Grid.build(inc.iloc[:0], empty))
+    assert stack.grid().excess.shape == (0, 0)
 
 
 def test_fit_decay_many_by_chunks_of_videos_is_the_whole_tables(monkeypatch):

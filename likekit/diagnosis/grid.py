@@ -218,7 +218,7 @@ class GridStack:
         self.dense = {k: np.zeros(shape, dtype=t) for k, t in _DENSE.items()}
         self.per_inc = {k: np.zeros(n_incs, dtype=t) for k, t in _PER_INC.items()}
         # per bin, where its next increment goes (None: appended, sorted at the end)
-        self.next = None if per_bin is None else np.r_[0, np.cumsum(per_bin)[:-1]]
+        self.next = None if per_bin is None else np.cumsum(per_bin) - per_bin
         self.n_incs = self.span = 0
 
     def add(self, grid: Grid) -> None:
@@ -233,7 +233,7 @@ class GridStack:
             # a grid's increments are sorted by bin (stably, from video order): those of a
             # set after every earlier one's in video order go after theirs in each bin
             counts = np.bincount(grid.col, minlength=self.axis.n_bins)
-            first = np.r_[0, np.cumsum(counts)[:-1]]
+            first = np.cumsum(counts) - counts
             at = self.next[grid.col] + np.arange(n) - first[grid.col]
             self.next += counts
         for k in _PER_INC:

@@ -66,7 +66,7 @@ def diagnose_to_dir(
     scheduler : str, optional
         Address of a ``dask.distributed`` scheduler: the table is read as a Dask DataFrame
         (a Parquet file or dataset directory, or CSV files) and diagnosed on that cluster
-        (``pip install likekit[dask]``; not with ``panel``).
+        (``pip install likekit[dask]``), panel by panel with ``panel``.
 
     Returns
     -------
@@ -80,7 +80,7 @@ def diagnose_to_dir(
         is an existing file.
     """
     from likekit.diagnosis import diagnose
-    from likekit.diagnosis.distributed import diagnose_dask
+    from likekit.diagnosis.distributed import diagnose_dask, diagnose_dask_panels
     from likekit.diagnosis.options import Options
     from likekit.diagnosis.panels import RATES, diagnose_panels
 
@@ -88,14 +88,18 @@ def diagnose_to_dir(
     if out_dir.exists() and not out_dir.is_dir():
         raise LikekitInputError(f"--out {out_dir}: exists and is not a directory")
     bar = tqdm(total=4, desc="likekit diagnose", unit="stage", disable=not progress, leave=False)
-    with _client(scheduler, panel), bar:
+    with _client(scheduler), bar:
         with _stage(bar, "read"):
             data = _read(source, scheduler, load_options or {})
         with _stage(bar, "diagnose"):
             if scheduler is not None:
                 rates = {k: getattr(Options, k) for k in RATES}  # diagnose's defaults
                 options = Options.checked(**rates)
-                diag = diagnose_dask(data, options, progress=progress, load_options=load_options)
+                on_dask = {"progress": progress, "load_options": load_options}
+                if panel is None:
+                    diag = diagnose_dask(data, options, **on_dask)
+                else:
+                    diag = diagnose_dask_panels(data, panel, options, **on_dask)
             elif panel is None:
                 diag = diagnose(data)
             else:  # the panels' own bar follows this one's switch
@@ -113,14 +117,12 @@ def diagnose_to_dir(
 
 
 @contextmanager
-def _client(scheduler: str | None, panel: str | None) -> Iterator[None]:
+def _client(scheduler: str | None) -> Iterator[None]:
     """A ``dask.distributed`` client of the scheduler at ``scheduler`` while the run lasts
     (nothing when None)."""
     if scheduler is None:
         yield
         return
-    if panel is not None:
-        raise LikekitInputError("--panel and --scheduler: panels are not diagnosed on Dask yet")
     try:
         from distributed import Client
     except ImportError:

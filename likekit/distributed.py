@@ -10,6 +10,7 @@ videos where the partition is.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,19 @@ class Runner:
             for _ in as_completed(futures):
                 bar.update()
         return futures
+
+    def each(self, tasks: list, desc: str) -> Iterator:
+        """The tasks' results here, one at a time (in order), so that this process holds
+        one of them at a time."""
+        with self._bar(len(tasks), desc) as bar:
+            for task in tasks:
+                if self.client is not None:
+                    yield self.client.compute(task).result()
+                else:
+                    import dask
+
+                    yield dask.compute(task)[0]
+                bar.update()
 
     def compute(self, tasks: list, desc: str) -> list:
         """The tasks' results, here."""

@@ -75,6 +75,70 @@ def test_video_chunks_hold_whole_videos_and_every_row():
     assert [len(c) for c in video_chunks(table.iloc[:0], 4)] == [0]
 
 
+def test_chunks_by_video_of_a_shuffled_table_hold_whole_videos_in_row_order():
+    from likekit.diagnosis.stream import chunks_by_video
+
+    rng = np.random.default_rng(3)
+    ids = np.repeat(np.array(list("abcdefg"), dtype=object), [3, 1, 5, 2, 4, 6, 2])
+    ids[[4, 9]] = None  # rows without an id
+    table = pd.DataFrame({"video_id": rng.permutation(ids), "row": np.arange(len(ids))})
+    assert next(chunks_by_video(table, len(table))) is table
+    for rows in (1, 4, 7):
+        chunks = list(chunks_by_video(table, rows))
+        assert sorted(pd.concat(chunks)["row"]) == list(range(len(table)))
+        seen = [set(c["video_id"].dropna()) for c in chunks]
+        assert all(not (a & b) for i, a in enumerate(seen) for b in seen[i + 1 :])
+        assert all(c["row"].is_monotonic_increasing for c in chunks)
+        assert chunks[0]["video_id"].isna().sum() == 2
+
+
+def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
+    """The reader's grid built a set of videos at a time (chunks, or Dask partitions in any
+    order) is Grid.build on every increment at once, without the scan's matrices."""
+    from likekit.diagnosis.grid import _DENSE, _PER_INC, BinAxis, Grid, GridStack
+    from likekit.diagnosis.increments import increments
+
+    counts = lk.simulate("mixed", n_videos=12, days=6, seed=21, progress=False).counts
+    # irregular snapshots: some increments span missing bins, some share one
+    rng = np.random.default_rng(0)
+    counts = counts.loc[rng.random(len(counts)) > 0.1]
+    inc = increments(lk.load_counts(counts))
+    inc = inc.loc[np.isfinite(inc["z"])].assign(fell=rng.random(len(inc)) < 0.05)
+    axis = BinAxis.of(inc)
+    whole = Grid.build(inc, axis)
+    any_order = [inc.loc[inc["video_id"].isin(whole.videos[k::3])] for k in (2, 0, 1)]
+    # chunks in video order, the number of increments ending in each bin known up front
+    in_order = [inc.loc[inc["video_id"].isin(whole.videos[k : k + 5])] for k in (0, 5, 10)]
+    per_bin = np.bincount(whole.col, minlength=axis.n_bins)
+    for sets, known in ((any_order, None), (in_order, per_bin)):
+        videos = [Grid.build(s, axis).videos for s in sets]
+        stack = GridStack(axis, videos, len(inc), per_bin=known)
+        for s in sets:
+            stack.add(Grid.build(s, axis))
+        got = stack.grid()
+        assert got.expected is None and got.noise is None and got.span == whole.span
+        np.testing.assert_array_equal(got.videos, whole.videos)
+        for name in [*_DENSE, *_PER_INC]:
+            np.testing.assert_array_equal(getattr(got, name), getattr(whole, name), name)
+    # a table without any increment: no bins, no rows
+    empty = BinAxis.of(inc.iloc[:0])
+    stack = GridStack(empty, [np.array([], dtype=object)], 0, per_bin=np.zeros(0, dtype=int))
+    stack.add(Grid.build(inc.iloc[:0], empty))
+    assert stack.grid().excess.shape == (0, 0)
+
+
+def test_fit_decay_many_by_chunks_of_videos_is_the_whole_tables(monkeypatch):
+    from likekit.decay import fit
+
+    counts = lk.simulate("mixed", n_videos=8, days=10, seed=16, progress=False).counts
+    shuffled = counts.sample(frac=1.0, random_state=2)
+    expected = lk.fit_decay_many(counts, progress=False)
+    monkeypatch.setattr(fit, "CHUNK_ROWS", 500)  # 2 videos a chunk
+    got = lk.fit_decay_many(shuffled, progress=False)
+    assert expected["converged"].any()
+    pd.testing.assert_frame_equal(got, expected)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_median_of_value_counts_is_numpys(seed):
     from likekit.diagnosis.stream import median_of_counts
@@ -101,6 +165,31 @@ def test_dask_dataframe_on_the_local_scheduler_is_the_pandas_diagnosis():
     _same_diagnosis(got, expected, "events", "waves", "videos", "increments")
     assert got.options == expected.options
     pd.testing.assert_frame_equal(got.losses(), expected.losses())
+
+
+def test_dask_with_panels_is_the_pandas_panels_diagnosis():
+    dd = pytest.importorskip("dask.dataframe")
+    one = lk.simulate("purge_waves", n_videos=8, days=10, seed=17, progress=False).counts
+    two = lk.simulate("mixed", n_videos=10, days=10, seed=18, progress=False).counts
+    counts = pd.concat(
+        [
+            one.assign(creator_id="b-one"),
+            two.assign(creator_id="a-two", video_id="w" + two["video_id"]),
+        ],
+        ignore_index=True,
+    )
+    expected = lk.diagnose(counts, panel="creator_id")
+    # rows spread over partitions: the panels are shuffled together first
+    frame = dd.from_pandas(counts.sample(frac=1.0, random_state=3), npartitions=3)
+    got = lk.diagnose(frame, panel="creator_id", progress=False)
+    assert len(expected.waves) > 0 and expected.events["creator_id"].nunique() == 2
+    _same_diagnosis(got, expected, "events", "waves", "videos", "increments")
+    assert got.options == expected.options
+    moved = counts.assign(creator_id=np.where(counts.index % 7 == 0, "c", counts["creator_id"]))
+    with pytest.raises(lk.LikekitInputError, match="sits in more than one"):
+        lk.diagnose(dd.from_pandas(moved, npartitions=2), panel="creator_id", progress=False)
+    with pytest.raises(lk.LikekitInputError, match="no panel column 'nope'"):
+        lk.diagnose(frame, panel="nope", progress=False)
 
 
 @pytest.mark.slow

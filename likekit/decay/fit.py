@@ -29,12 +29,15 @@ from likekit.decay.families import FAMILIES, MODELS, Family
 from likekit.decay.identification import halving_bound, halving_unseen, straight_line
 from likekit.decay.likelihood import Design
 from likekit.decay.results import DERIVED, DecayFit, Link, link_scale, tail_area_interval
+from likekit.diagnosis.stream import chunks_by_video
 from likekit.distributed import is_dask_frame
 
 __all__ = ["DecayFit", "fit_decay", "fit_decay_many"]
 
 #: fewest usable snapshots after the peak for a decay fit
 MIN_SNAPSHOTS = 8
+#: rows of whole videos :func:`fit_decay_many` loads at a time (a few tens of MB)
+CHUNK_ROWS = 250_000
 #: most snapshots used with display-rounded counts (their covariance is dense)
 MAX_DENSE = 150
 _COV_TYPES = ("HC0", "HC2", "HC3", "nonrobust")
@@ -536,11 +539,14 @@ def fit_decay_many(
     except TypeError:
         unknown = set(kwargs) - set(_Options.__dataclass_fields__)
         raise TypeError(f"fit_decay_many got unexpected options {sorted(unknown)}") from None
+    # loaded a chunk of whole videos at a time: memory holds one chunk's table, not two
+    # copies of the whole
+    fits = (one for chunk in chunks_by_video(counts, CHUNK_ROWS) for one in _fits(chunk, options))
     with _one_thread():
         rows = [
             _row(str(video), fit)
             for video, fit in tqdm(
-                _fits(counts, options),
+                fits,
                 total=counts["video_id"].nunique(),
                 disable=not progress,
                 desc="fit_decay",
@@ -551,4 +557,7 @@ def fit_decay_many(
     columns += ["params"]
     columns += [f"{n}{suffix}" for n in DERIVED for suffix in ("", "_low", "_high")]
     columns += ["aic", "bic"]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    if len(counts) <= CHUNK_ROWS:  # one chunk: already in the loaded table's video order
+        return table
+    return table.sort_values("video_id", kind="stable", ignore_index=True)

@@ -13,9 +13,9 @@ and gives the same diagnosis as the pandas path on the same table:
 4. the creator-wide wave scan is a reduction: each partition's grid of its videos on the
    panel's time axis adds up the histograms of the shared slowdown, then the scan's per-bin
    sums (:mod:`likekit.diagnosis.scan`); the p-values come from the totals. Reading the
-   waves it finds (which videos each hit) runs in this process, on the increment columns it
-   reads (:data:`likekit.diagnosis.stream.KEPT`), with the times of snapshots without any
-   value;
+   waves it finds (which videos each hit) runs in this process, on the panel's grid
+   stacked from the partitions' grids one at a time (what the reader reads of them, not
+   the increments), with the times of snapshots without any value;
 5. each partition runs the stages after the waves on its own videos and events
    (:func:`~likekit.diagnosis.pipeline.after_waves`).
 
@@ -26,7 +26,7 @@ distributed client prints the client's dashboard address first.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any
 
@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from likekit.data import load_counts
-from likekit.diagnosis.grid import BinAxis, Grid
+from likekit.diagnosis.grid import BinAxis, Grid, GridStack
 from likekit.diagnosis.options import Options, snapshot_hours
+from likekit.diagnosis.panels import RATES, check_column, combine, in_two_panels, panel_column
 from likekit.diagnosis.pipeline import (
     Alone,
     after_waves,
@@ -74,19 +75,15 @@ def diagnose_dask(
     videos = pd.concat([s["videos"] for s in small]).sort_index(kind="stable")
     single = _by_video(s["status"] for s in small) + _by_video(s["single"] for s in small)
     single = events_frame(single)
-    axis = _axis(small)
+    axis = BinAxis.covering([s["scan_steps"] for s in small], [s["span"] for s in small])
     with_inc = [a for a, s in zip(alone, small, strict=True) if s["span"] is not None]
-    scan = _scan(with_inc, axis, options, run)
-    inputs = run.compute(
-        [delayed(_scan_inputs)(a, p) for a, p in zip(alone, parts, strict=True)], "gather"
+    scan, grid = _scan(with_inc, axis, options, run)
+    missing = run.compute(
+        [delayed(_missing)(a, p) for a, p in zip(alone, parts, strict=True)], "gather"
     )
-    inc = _by_video_rows(pd.concat([i for i, _ in inputs], ignore_index=True))
-    missing = _by_video_rows(pd.concat([m for _, m in inputs], ignore_index=True))
-    del inputs
-    reader = WaveReader(inc, single, options=options, axis=axis, scan=scan)
-    del inc
-    read = reader.read()
-    del reader
+    missing = _by_video_rows(pd.concat(missing, ignore_index=True))
+    read = WaveReader(None, single, options=options, grid=grid, scan=scan).read()
+    del grid
     blank = missing.pop("blank").to_numpy()
     events, waves = with_waves(single, read, missing, blank, options=options)
     mine = by_chunk(events, [s["videos"].index for s in small])
@@ -105,6 +102,77 @@ def diagnose_dask(
     )
 
 
+def diagnose_dask_panels(
+    frame: Any,
+    panel: str,
+    options: Options,
+    *,
+    progress: bool = True,
+    load_options: dict[str, Any] | None = None,
+) -> Diagnosis:
+    """:func:`likekit.diagnose` of a Dask DataFrame with ``panel=``: the frame is shuffled
+    on the panel column, so that each partition holds whole panels, and each panel is
+    diagnosed where its partition is, as the pandas path diagnoses it
+    (:func:`likekit.diagnosis.panels.diagnose_panels`): memory holds a partition's panels.
+    Only the panels' events, waves and videos come back here."""
+    from dask import delayed
+
+    check_column(frame.columns, panel)
+    run = Runner(progress)
+    by_panel = frame.shuffle(panel).to_delayed()
+    found = run.compute(
+        [delayed(_panels)(p, panel, options, load_options or {}) for p in by_panel], "panels"
+    )
+    parts = sorted(chain.from_iterable(f["parts"] for f in found), key=lambda part: part[0])
+    videos = pd.concat([d.videos for _, d in parts]).index if parts else pd.Index([])
+    if videos.has_duplicates:  # one video in two panels, which went to two partitions
+        raise in_two_panels(videos[videos.duplicated()][0], panel)
+    state: dict[str, pd.DataFrame] = {}
+
+    def counts() -> pd.DataFrame:
+        if "counts" not in state:  # read as the pandas path reads the table
+            table = frame.compute().reset_index(drop=True)
+            state["counts"] = load_counts(table, **(load_options or {}))
+        return state["counts"]
+
+    def increments() -> pd.DataFrame:  # each panel's own, as the pandas path gives them
+        by = counts().groupby(panel, sort=True, observed=True)
+        each = {name: one.reset_index(drop=True) for name, one in by}
+        return pd.concat([increments_of(each[n], d.options) for n, d in parts], ignore_index=True)
+
+    step = median_of_counts([f["intervals"] for f in found], default=1.0)
+    dtype = next((f["dtype"] for f in found if f["dtype"] is not None), frame[panel].dtype)
+    return combine(counts, panel, parts, options.for_step(step), dtype=dtype, increments=increments)
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """What the diagnosis of one panel sends back (not its table)."""
+
+    events: pd.DataFrame
+    waves: pd.DataFrame
+    videos: pd.DataFrame
+    options: Options
+
+
+def _panels(
+    part: pd.DataFrame, panel: str, options: Options, load_options: dict[str, Any]
+) -> dict[str, Any]:
+    """Each panel of a partition (whole panels) diagnosed on its own, with the partition's
+    snapshot intervals (value counts) and the panel column's dtype once loaded."""
+    from likekit.diagnosis.pipeline import diagnose
+
+    if not len(part):
+        return {"parts": [], "intervals": pd.Series(), "dtype": None}
+    table = load_counts(part, **load_options)
+    rates = {k: getattr(options, k) for k in RATES}
+    parts = []
+    for name, one in table.groupby(panel_column(table, panel), sort=True, observed=True):
+        d = diagnose(one.reset_index(drop=True), progress=False, **rates)
+        parts.append((name, _Panel(d.events, d.waves, d.videos, d.options)))
+    return {"parts": parts, "intervals": _intervals(table), "dtype": table[panel].dtype}
+
+
 def _intervals(table: pd.DataFrame) -> pd.Series:
     """Hours between consecutive snapshots of a video, as value counts (the table's typical
     interval is their median: :func:`likekit.diagnosis.options.typical_step_h`)."""
@@ -112,53 +180,51 @@ def _intervals(table: pd.DataFrame) -> pd.Series:
 
 
 def _small(a: Alone) -> dict[str, Any]:
-    """What the result and the wave scan's grid need of a partition: its videos, events,
-    snapshot steps and the span of its increments (not the increments)."""
-    stamps = a.inc["timestamp"]
-    return {
-        "videos": a.videos,
-        "status": a.status,
-        "single": a.single,
-        "step_h": a.step_h,
-        "scan_step_h": a.inc["step_h"].value_counts(),
-        "span": (stamps.min(), stamps.max()) if len(stamps) else None,
-    }
+    """What the result and the wave scan's time axis need of a partition: its videos,
+    events, snapshot steps and the span of its increments (not the increments)."""
+    keys = ("videos", "status", "single", "step_h", "scan_steps", "span")
+    return {k: getattr(a, k) for k in keys}
 
 
-def _axis(small: list[dict[str, Any]]) -> BinAxis:
-    """The panel's time grid, as :meth:`BinAxis.of` gives it on all increments at once."""
-    spans = [s["span"] for s in small if s["span"] is not None]
-    if not spans:
-        return BinAxis(None, None, 0)
-    step = pd.Timedelta(hours=median_of_counts([s["scan_step_h"] for s in small], np.nan))
-    t0, last = min(a for a, _ in spans), max(b for _, b in spans)
-    return BinAxis(t0, step, int(round((last - t0) / step)) + 1)
-
-
-def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple | None:
-    """The wave scan's per-bin p-values, from sums each partition's grid adds up (two
-    passes: the shared slowdown's histograms, then the scan's sums); None without bins."""
+def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple:
+    """The wave scan's per-bin p-values (None where the reader reads nothing), from sums
+    each partition's grid adds up (two passes: the shared slowdown's histograms, then the
+    scan's sums), and the panel's grid for the reader, stacked here from the partitions'
+    grids one at a time (:class:`~likekit.diagnosis.grid.GridStack`)."""
     from dask import delayed
 
-    if not axis.n_bins:
-        return None
     lags = null_lags(axis)
     grids = run.keep([delayed(_grid)(a, axis) for a in alone], "wave scan grids")
-    counts = run.compute([delayed(slowdown_counts)(g, lags) for g in grids], "shared slowdown")
-    shares = shared_share(sum(counts))
-    sums = [delayed(scan_sums)(g, shares, lags, options.z_alarm) for g in grids]
-    return scan_pvalues(sum(run.compute(sums, "wave scan")))
+    shapes = run.compute([delayed(_shape)(g) for g in grids], "grid sizes")
+    stack = GridStack(axis, [v for v, _ in shapes], sum(n for _, n in shapes))
+    scan = None
+    if axis.n_bins and len(stack.videos) >= 2:
+        counts = run.compute([delayed(slowdown_counts)(g, lags) for g in grids], "shared slowdown")
+        shares = shared_share(sum(counts))
+        sums = [delayed(scan_sums)(g, shares, lags, options.z_alarm) for g in grids]
+        scan = scan_pvalues(sum(run.compute(sums, "wave scan")))
+    for grid in run.each([delayed(_for_reader)(g) for g in grids], "gather grids"):
+        stack.add(grid)
+    return scan, stack.grid()
 
 
 def _grid(a: Alone, axis: BinAxis) -> Grid:
     return Grid.build(a.inc, axis)
 
 
-def _scan_inputs(a: Alone, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The increments the wave scan reads, and each snapshot's time and whether it holds
-    no value at all (outside a status change): what :func:`missing_outages` reads."""
-    missing = table[["video_id", "timestamp"]].assign(blank=a.blank & ~a.zero)
-    return a.inc, missing
+def _shape(grid: Grid) -> tuple[np.ndarray, int]:
+    return grid.videos, len(grid.row)
+
+
+def _for_reader(grid: Grid) -> Grid:
+    """What the reader reads of a partition's grid (not the scan's matrices)."""
+    return replace(grid, expected=None, noise=None)
+
+
+def _missing(a: Alone, table: pd.DataFrame) -> pd.DataFrame:
+    """Each snapshot's time and whether it holds no value at all (outside a status
+    change): what :func:`likekit.diagnosis.waves.missing_outages` reads."""
+    return table[["video_id", "timestamp"]].assign(blank=a.blank & ~a.zero)
 
 
 def _after(a: Alone, events: pd.DataFrame, options: Options) -> pd.DataFrame:

@@ -1,6 +1,9 @@
 """The panel on one time grid: dense video x bin matrices of a panel's increments, and the
 per-video sums over bins that the wave reader (:mod:`likekit.diagnosis.waves`) and the
 evidence of removal (:mod:`likekit.diagnosis.removal`) ask of it.
+
+A large panel is built a chunk of videos at a time (:class:`GridStack`): the scan reads each
+chunk's full grid, the reader one grid of the whole panel holding only what it reads.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from likekit.diagnosis.stream import median_of_counts
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,18 @@ class BinAxis:
             return np.zeros(len(times), dtype=int)
         return np.rint(((times - self.t0) / self.step).to_numpy(dtype=float)).astype(int)
 
+    @classmethod
+    def covering(cls, steps: list[pd.Series], spans: list[tuple]) -> BinAxis:
+        """The axis :meth:`of` gives on the increments of several sets of videos at once,
+        from each set's value counts of ``step_h`` and (first, last) increment time
+        (None for a set without increments)."""
+        spans = [s for s in spans if s is not None]
+        if not spans:
+            return cls(None, None, 0)
+        step = pd.Timedelta(hours=median_of_counts(steps, np.nan))
+        t0, last = min(a for a, _ in spans), max(b for _, b in spans)
+        return cls(t0, step, int(round((last - t0) / step)) + 1)
+
     @property
     def times(self) -> pd.DatetimeIndex | None:
         if not self.n_bins:
@@ -55,8 +72,10 @@ class Grid:
     seen: np.ndarray  # bool: the video has an increment ending in that bin
     stalled: np.ndarray  # bool: ... and its count did not move
     fell: np.ndarray  # bool: ... and its shown count fell beyond noise (see _removal)
-    expected: np.ndarray  # the increment the video's local trend expects
-    noise: np.ndarray  # the detector's noise of the increment (the z-score's unit)
+    # the increment the video's local trend expects, and the detector's noise of the
+    # increment (the z-score's unit): read by the scan only (None on a GridStack's grid)
+    expected: np.ndarray | None
+    noise: np.ndarray | None
     # per increment, sorted by the bin it ends in (so that a run of bins is a slice):
     row: np.ndarray  # its video row
     col: np.ndarray  # the bin it ends in
@@ -156,4 +175,90 @@ class Grid:
             noise=noise,
             span=int((col - start).max()) if len(col) else 1,
             **{name: values[by_col] for name, values in per_inc.items()},
+        )
+
+
+#: the dense matrices and per-increment arrays of a grid the reader reads (not the scan's
+#: ``expected`` and ``noise``); bin and row numbers fit in 32 bits
+_DENSE = {"excess": float, "noise2": float, "z": float, "seen": bool, "stalled": bool, "fell": bool}
+_PER_INC = {
+    "row": np.int32,
+    "col": np.int32,
+    "start": np.int32,
+    "inc_excess": float,
+    "inc_noise2": float,
+    "inc_delta": float,
+    "inc_gap": float,
+    "inc_step": float,
+}
+
+
+class GridStack:
+    """The grid of a panel built from the grids of disjoint sets of its videos (chunks or
+    partitions, on the panel's one axis), filled into arrays sized for the whole panel up
+    front: equal to :meth:`Grid.build` on all the increments at once, without the scan's
+    matrices (``expected``, ``noise``: None), and never holding two copies of the panel."""
+
+    def __init__(
+        self,
+        axis: BinAxis,
+        videos: list[np.ndarray],
+        n_incs: int,
+        *,
+        per_bin: np.ndarray | None = None,
+    ):
+        """``videos``: the video ids of each set; ``n_incs``: the increments of all.
+        ``per_bin``: how many increments end in each bin, when the sets come in video order
+        (chunks of a sorted table): each increment then goes straight to its place, sorted
+        by bin then video; else (sets in any order) they are sorted once all are in."""
+        self.axis = axis
+        every = np.concatenate(videos) if videos else np.array([], dtype=object)
+        self.videos = np.sort(every)  # the row order Grid.build gives
+        shape = (len(self.videos), axis.n_bins)
+        self.dense = {k: np.zeros(shape, dtype=t) for k, t in _DENSE.items()}
+        self.per_inc = {k: np.zeros(n_incs, dtype=t) for k, t in _PER_INC.items()}
+        # per bin, where its next increment goes (None: appended, sorted at the end)
+        self.next = None if per_bin is None else np.cumsum(per_bin) - per_bin
+        self.n_incs = self.span = 0
+
+    def add(self, grid: Grid) -> None:
+        """Fill in the grid of one of the sets."""
+        rows = np.searchsorted(self.videos, grid.videos)
+        for k in _DENSE:
+            self.dense[k][rows] = getattr(grid, k)
+        n = len(grid.row)
+        if self.next is None:
+            at = np.arange(self.n_incs, self.n_incs + n)
+        else:
+            # a grid's increments are sorted by bin (stably, from video order): those of a
+            # set after every earlier one's in video order go after theirs in each bin
+            counts = np.bincount(grid.col, minlength=self.axis.n_bins)
+            first = np.cumsum(counts) - counts
+            at = self.next[grid.col] + np.arange(n) - first[grid.col]
+            self.next += counts
+        for k in _PER_INC:
+            values = getattr(grid, k)
+            self.per_inc[k][at] = rows[values] if k == "row" else values
+        self.n_incs += n
+        if n:
+            self.span = max(self.span, grid.span)
+
+    def grid(self) -> Grid:
+        """The panel's grid (the stack is used up). Its increments are sorted by bin, then
+        video: within a set they come in time order (a grid's sort by bin is stable)."""
+        per_inc = self.per_inc
+        if self.next is None:
+            order = np.lexsort((per_inc["row"], per_inc["col"]))
+            per_inc = {}
+            for k in list(self.per_inc):  # one array re-ordered at a time
+                per_inc[k] = self.per_inc.pop(k)[order]
+        return Grid(
+            videos=self.videos,
+            axis=self.axis,
+            times=self.axis.times,
+            expected=None,
+            noise=None,
+            span=self.span if self.n_incs else 1,
+            **self.dense,
+            **per_inc,
         )

@@ -64,7 +64,7 @@ def diagnose_panels(
     # the rates not given take diagnose's defaults, which Options holds too
     checked = Options.checked(**{name: getattr(Options, name) for name in RATES} | options)
     table = load_counts(counts)
-    key = _panel_column(table, panel)
+    key = panel_column(table, panel)
     groups = table.groupby(key, sort=True, observed=True)
     show = len(groups) >= PROGRESS_FROM if progress is None else progress
     parts = []
@@ -72,14 +72,24 @@ def diagnose_panels(
         groups, desc="diagnose panels", unit="panel", disable=not show, leave=False
     ):
         parts.append((name, diagnose_one(one.reset_index(drop=True), **options)))
-    return _combine(table, panel, parts, checked)
+
+    def increments() -> pd.DataFrame:  # on first use, as each panel's own
+        return pd.concat([d.increments for _, d in parts], ignore_index=True)
+
+    options = checked.for_table(table)
+    return combine(table, panel, parts, options, dtype=table[panel].dtype, increments=increments)
 
 
-def _panel_column(table: pd.DataFrame, panel: str) -> pd.Series:
-    """The panel of every row, checked: present, never missing, one panel per video."""
-    if panel not in table.columns:
-        found = ", ".join(map(str, table.columns))
+def check_column(columns: pd.Index, panel: str) -> None:
+    """The panel column is one of ``columns``."""
+    if panel not in columns:
+        found = ", ".join(map(str, columns))
         raise LikekitInputError(f"no panel column {panel!r} (columns found: {found})")
+
+
+def panel_column(table: pd.DataFrame, panel: str) -> pd.Series:
+    """The panel of every row, checked: present, never missing, one panel per video."""
+    check_column(table.columns, panel)
     key = table[panel]
     if key.isna().any():
         row = int(np.flatnonzero(key.isna().to_numpy())[0])
@@ -89,16 +99,29 @@ def _panel_column(table: pd.DataFrame, panel: str) -> pd.Series:
         )
     per_video = key.groupby(table["video_id"], sort=False).nunique()
     if (per_video > 1).any():
-        video = per_video.index[per_video > 1][0]
-        raise LikekitInputError(f"video {video!r} sits in more than one {panel!r} panel")
+        raise in_two_panels(per_video.index[per_video > 1][0], panel)
     return key
 
 
-def _combine(
-    table: pd.DataFrame, panel: str, parts: list[tuple[Any, Diagnosis]], options: Options
+def in_two_panels(video: Any, panel: str) -> LikekitInputError:
+    """The error of a video found in two panels."""
+    return LikekitInputError(f"video {video!r} sits in more than one {panel!r} panel")
+
+
+def combine(
+    table: Any,
+    panel: str,
+    parts: list[tuple[Any, Any]],
+    options: Options,
+    *,
+    dtype: Any,
+    increments: Callable[[], pd.DataFrame],
 ) -> Diagnosis:
-    """One Diagnosis from the panels' own, waves renumbered in time order."""
-    dtype = table[panel].dtype
+    """One Diagnosis from the panels' own (``parts``: each panel's name and what it found,
+    ``events``, ``waves``, ``videos`` and ``options``, in panel order), waves renumbered in
+    time order. ``table``: the table (or a callable returning it), ``options``: the run's
+    for the whole table, ``dtype``: the panel column's, ``increments``: a callable
+    returning every panel's increments."""
     waves = _stacked([d.waves for _, d in parts], parts, panel, dtype)
     waves = waves.sort_values(["time", "_part", "wave"], kind="stable", ignore_index=True)
     # (part, panel-local wave) -> global wave number
@@ -114,12 +137,8 @@ def _combine(
         [pd.NA if pd.isna(w) else number[(int(p), int(w))] for p, w in local], dtype="Int64"
     )
     videos = _stacked([d.videos for _, d in parts], parts, panel, dtype).sort_index(kind="stable")
-
-    def increments() -> pd.DataFrame:  # on first use, as each panel's own
-        return pd.concat([d.increments for _, d in parts], ignore_index=True)
-
     step_h = float(np.median([d.options.step_h for _, d in parts]))
-    options = replace(options.for_table(table), step_h=step_h)
+    options = replace(options, step_h=step_h)
     strip = {"columns": "_part"}
     return Diagnosis(
         table,

@@ -40,8 +40,12 @@ result                  :mod:`likekit.diagnosis.result`, :mod:`likekit.diagnosis
 
 Every stage but the wave scan reads one video at a time: they run on chunks of whole videos
 (:func:`videos_alone` before the scan, :func:`after_waves` after it; see
-:mod:`likekit.diagnosis.stream`), so that memory holds one chunk's working set at a time. A
-Dask DataFrame runs the same stages on its partitions (:mod:`likekit.diagnosis.distributed`).
+:mod:`likekit.diagnosis.stream`), so that memory holds one chunk's working set at a time. The
+scan adds up each chunk's sums too (:func:`scan_in_chunks`) while the chunks' increments
+wait on disk, and the waves are read on one grid of the panel
+(:class:`~likekit.diagnosis.grid.GridStack`): peak memory is the table, that grid and one
+chunk's working set. A Dask DataFrame runs the same stages on its partitions
+(:mod:`likekit.diagnosis.distributed`).
 """
 
 from __future__ import annotations
@@ -53,12 +57,15 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from likekit.data import LikekitInputError, load_counts
+from likekit.data import load_counts
 from likekit.diagnosis.flicker import falls, flickers, merge_glitches
+from likekit.diagnosis.grid import BinAxis, Grid, GridStack
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
 from likekit.diagnosis.result import Diagnosis
+from likekit.diagnosis.rhythm import shared_share
+from likekit.diagnosis.scan import null_lags, scan_pvalues, scan_sums, slowdown_counts
 from likekit.diagnosis.single import (
     single_video_events,
     status_events,
@@ -67,6 +74,7 @@ from likekit.diagnosis.single import (
 )
 from likekit.diagnosis.stream import (
     KEPT,
+    Spill,
     by_chunk,
     median_of_counts,
     release_memory,
@@ -146,10 +154,10 @@ def diagnose(
         false_alarms=false_alarms, wave_alpha=wave_alpha, video_alpha=video_alpha
     )
     if is_dask_frame(counts):
-        if panel is not None:
-            raise LikekitInputError("panel= is not supported on a Dask DataFrame yet")
-        from likekit.diagnosis.distributed import diagnose_dask
+        from likekit.diagnosis.distributed import diagnose_dask, diagnose_dask_panels
 
+        if panel is not None:
+            return diagnose_dask_panels(counts, panel, options, progress=progress is not False)
         return diagnose_dask(counts, options, progress=progress is not False)
     if panel is not None:
         from likekit.diagnosis.panels import diagnose_panels
@@ -157,43 +165,76 @@ def diagnose(
         rates = dict(false_alarms=false_alarms, wave_alpha=wave_alpha, video_alpha=video_alpha)
         return diagnose_panels(counts, panel, diagnose, progress=progress, **rates)
     table = load_counts(counts)
+    release_memory()  # the loader's working set
     options = options.for_table(table)
     chunks = list(video_chunks(table, CHUNK_ROWS))
     show = len(chunks) >= 2 if progress is None else progress
     # one step per chunk before the wave scan, the scan, one step per chunk after it
     bar = tqdm(total=2 * len(chunks) + 1, desc="diagnose", unit="step", disable=not show)
-    with bar:
+    # each chunk's increments wait on disk while the scan reads the whole panel
+    with bar, Spill(in_memory=len(chunks) < 2) as spill:
         alone = []
         for chunk in chunks:
-            alone.append(videos_alone(chunk, options=options))
+            alone.append(_set_aside(videos_alone(chunk, options=options), spill))
             bar.update()
         del chunks
-        inc = pd.concat([a.inc for a in alone], ignore_index=True)
-        sizes = np.cumsum([0] + [len(a.inc) for a in alone])
         videos = pd.concat([a.videos for a in alone])
         options = replace(options, step_h=median_of_counts([a.step_h for a in alone], 1.0))
         single = events_frame(
             [e for a in alone for e in a.status] + [e for a in alone for e in a.single]
         )
         zero, blank = (np.concatenate([getattr(a, k) for a in alone]) for k in ("zero", "blank"))
+        axis = BinAxis.covering([a.scan_steps for a in alone], [a.span for a in alone])
         ids = [a.videos.index for a in alone]
         del alone
         release_memory()
         bar.set_postfix_str("wave scan")
-        read = WaveReader(inc, single, options=options).read()
+        scan, grid = scan_in_chunks(spill, axis, options.z_alarm)
+        read = WaveReader(None, single, options=options, grid=grid, scan=scan).read()
+        del grid
         release_memory()  # the scan's working set
         bar.update()
         bar.set_postfix_str("")
         events, waves = with_waves(single, read, table, blank & ~zero, options=options)
         done = []
         for k, events_part in enumerate(by_chunk(events, ids)):
-            part = inc.iloc[sizes[k] : sizes[k + 1]]
-            done.append(after_waves(part, events_part, options=options))
+            done.append(after_waves(spill.get(k), events_part, options=options))
             bar.update()
     events, waves = in_time_order(done, waves)
     return Diagnosis(
         table, events, waves, videos, lambda: increments_of(table, options), options=options
     )
+
+
+def _set_aside(alone: Alone, spill: Spill) -> Alone:
+    spill.put(alone.inc)
+    return replace(alone, inc=None)
+
+
+def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple | None, Grid]:
+    """The wave scan of a panel whose increments ``spill`` holds a chunk of videos at a
+    time, and the panel's grid for the reader: the scan reads each chunk's grid in two
+    passes (the histograms of the shared slowdown, then its per-bin sums: see
+    :mod:`likekit.diagnosis.scan`), the reader one grid of the panel (:class:`GridStack`).
+    The scan is None where the reader reads nothing (no bins, fewer than two videos)."""
+    lags = null_lags(axis)
+    counts, videos, per_bin = 0, [], np.zeros(axis.n_bins, dtype=np.int64)
+    for k in range(len(spill)):
+        grid = Grid.build(spill.get(k), axis)
+        counts = counts + slowdown_counts(grid, lags)
+        videos.append(grid.videos)
+        per_bin += np.bincount(grid.col, minlength=axis.n_bins)
+    # the chunks come in video order: each increment goes straight to its place
+    stack, sums = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin), 0
+    scanned = axis.n_bins > 0 and len(stack.videos) >= 2
+    shares = shared_share(counts) if scanned else None
+    for k in range(len(spill)):
+        grid = Grid.build(spill.get(k), axis)
+        if scanned:
+            sums = sums + scan_sums(grid, shares, lags, z_alarm)
+        stack.add(grid)
+        del grid
+    return (scan_pvalues(sums) if scanned else None), stack.grid()
 
 
 @dataclass(frozen=True)
@@ -207,6 +248,8 @@ class Alone:
     single: list[Event]
     inc: pd.DataFrame | None  # the increments the later stages read (KEPT columns)
     step_h: pd.Series  # how many increments have each median snapshot interval
+    scan_steps: pd.Series  # ... of those in ``inc`` (the scan's time axis is their median)
+    span: tuple | None  # the first and last time an increment in ``inc`` ends (None: none)
 
 
 def videos_alone(chunk: pd.DataFrame, *, options: Options) -> Alone:
@@ -214,7 +257,10 @@ def videos_alone(chunk: pd.DataFrame, *, options: Options) -> Alone:
     videos, zero, removed, blank, inc, step_h = _usable_increments(chunk, options)
     status = status_events(chunk, zero, removed, blank)
     single = single_video_events(inc, options=options)
-    return Alone(videos, zero, blank, status, single, inc[list(KEPT)], step_h)
+    stamps = inc["timestamp"]
+    span = (stamps.min(), stamps.max()) if len(stamps) else None
+    scan_steps = inc["step_h"].value_counts()
+    return Alone(videos, zero, blank, status, single, inc[list(KEPT)], step_h, scan_steps, span)
 
 
 def _usable_increments(chunk: pd.DataFrame, options: Options):

@@ -5,17 +5,23 @@ time, so it can run on chunks of whole videos (:func:`video_chunks`) and hold on
 chunk's working set: peak memory grows with the chunk, not with the table. What the wave
 scan and the later stages need of each chunk's increments is :data:`KEPT`; the panel's
 typical snapshot interval is the median over every chunk's increments
-(:func:`median_of_counts`). The Dask path (:mod:`likekit.diagnosis.distributed`) runs the
-same stages on each partition of whole videos.
+(:func:`median_of_counts`). Each chunk's increments wait on disk (:class:`Spill`) while the
+wave scan reads the panel. :func:`chunks_by_video` cuts a table in any row order
+(:func:`likekit.fit_decay_many`). The Dask path (:mod:`likekit.diagnosis.distributed`) runs
+the same stages on each partition of whole videos.
 """
 
 from __future__ import annotations
 
 import ctypes
+import pickle
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 #: the increment columns the wave scan and the stages after it read (the rest, the local
 #: noise over the previous day and the single-video z, are used up by then; walk_var is
@@ -45,13 +51,31 @@ def video_chunks(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
     """Consecutive slices of ``table`` (sorted by video) of whole videos, each of about
     ``rows`` rows (one video longer than that is a chunk of its own); at least one, empty
     for an empty table."""
-    vid = table["video_id"].to_numpy()
+    for a, b in _cuts(table["video_id"].to_numpy(), rows):
+        yield table.iloc[a:b]
+
+
+def chunks_by_video(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of whole videos of a table in any row order (each video's rows kept in their
+    order), each of about ``rows`` rows: the table itself when it is no larger. Rows
+    without a video id go with the first chunk."""
+    if len(table) <= rows:
+        yield table
+        return
+    codes, _ = pd.factorize(table["video_id"])
+    order = np.argsort(codes, kind="stable")
+    for a, b in _cuts(codes[order], rows):
+        yield table.iloc[np.sort(order[a:b])]
+
+
+def _cuts(vid: np.ndarray, rows: int) -> list[tuple[int, int]]:
+    """(first, end) positions of chunks of about ``rows`` rows of whole videos, in an
+    array of video ids with each video's rows together; at least one."""
     starts = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1]
     # the first video starting at or after each multiple of ``rows`` opens a chunk
     first = np.searchsorted(starts, np.arange(0, max(len(vid), 1), max(rows, 1)))
     cuts = np.unique(starts[first[first < len(starts)]])
-    for a, b in zip(cuts, np.r_[cuts[1:], len(vid)], strict=True):
-        yield table.iloc[a:b]
+    return list(zip(cuts.tolist(), np.r_[cuts[1:], len(vid)].tolist(), strict=True))
 
 
 def by_chunk(events: pd.DataFrame, chunks: list[pd.Index]) -> Iterator[pd.DataFrame]:
@@ -62,13 +86,58 @@ def by_chunk(events: pd.DataFrame, chunks: list[pd.Index]) -> Iterator[pd.DataFr
         yield events.loc[codes == k]
 
 
+class Spill:
+    """Frames set aside between stages, by number: on disk in a temporary directory (removed
+    on exit) unless ``in_memory``. A chunk's increments wait there while the wave scan runs
+    over the whole panel, so that memory holds one chunk's at a time, not the panel's."""
+
+    def __init__(self, *, in_memory: bool = False):
+        self.in_memory = in_memory
+        self.frames: list[pd.DataFrame] = []
+        self.n = 0
+
+    def __enter__(self) -> Spill:
+        if not self.in_memory:
+            self._dir = tempfile.TemporaryDirectory(prefix="likekit-")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.frames.clear()
+        if not self.in_memory:
+            self._dir.cleanup()
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _path(self, k: int) -> Path:
+        return Path(self._dir.name) / f"{k}.pickle"
+
+    def put(self, frame: pd.DataFrame) -> None:
+        """Set ``frame`` aside as number ``len(self)``; pickled, so that every dtype comes
+        back as it was (our own file, read back by this process only)."""
+        if self.in_memory:
+            self.frames.append(frame)
+        else:
+            with open(self._path(self.n), "wb") as f:
+                pickle.dump(frame, f, protocol=pickle.HIGHEST_PROTOCOL)
+        self.n += 1
+
+    def get(self, k: int) -> pd.DataFrame:
+        """Frame number ``k``, as it was put."""
+        if self.in_memory:
+            return self.frames[k]
+        with open(self._path(k), "rb") as f:
+            return pickle.load(f)
+
+
 def release_memory() -> None:
-    """Hand memory freed by the finished stages back to the system (glibc keeps freed
-    blocks of a fragmented heap otherwise, and the next stage's peak lands on top)."""
+    """Hand memory freed by the finished stages back to the system (glibc and Arrow keep
+    freed blocks otherwise, and the next stage's peak lands on top)."""
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: the allocator decides
         pass
+    pa.default_memory_pool().release_unused()  # Arrow's own pool (the strings' buffers)
 
 
 def median_of_counts(counts: list[pd.Series], default: float) -> float:

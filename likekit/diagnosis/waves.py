@@ -75,17 +75,19 @@ class WaveReader:
 
     def __init__(
         self,
-        inc: pd.DataFrame,
+        inc: pd.DataFrame | None,
         single: pd.DataFrame,
         *,
         options: Options,
         axis: BinAxis | None = None,
         scan: tuple | None = None,
+        grid: Grid | None = None,
     ):
         """``axis``: the panel's time grid (by default ``inc``'s own); ``scan``: the scan's
         ((p, z) of drops, (p, z) of rises) per bin on that grid, when it was computed
-        elsewhere (:func:`likekit.diagnosis.scan.scan_pvalues` from reduced sums)."""
-        self.grid = grid = Grid.build(inc, axis)
+        elsewhere (:func:`likekit.diagnosis.scan.scan_pvalues` from reduced sums);
+        ``grid``: the panel's grid when it was built elsewhere (``inc`` unused)."""
+        self.grid = grid = Grid.build(inc, axis) if grid is None else grid
         self.options = options
         self.scan = scan
         self.waves: list[Wave] = []

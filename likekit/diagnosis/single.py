@@ -149,16 +149,17 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
     z_alarm = options.z_alarm
     log_level = _stall_level(options.z_video)
     out = []
+    exact = delta == 0  # an exact count that stood still
+    # a count that stood still or fell (a big drop before a jump is a drop); one that
+    # merely rose slower is a slowdown, no evidence of a frozen counter
+    still_or_fell = (delta <= 0) & (z > -z_alarm)
     for j in np.flatnonzero(z >= z_alarm):
-        if j > 0 and delta[j - 1] == 0:
-            stalled = delta == 0  # an exact count that stood still
-        else:
-            # a count that stood still or fell (a big drop before a jump is a drop); one that
-            # merely rose slower is a slowdown, no evidence of a frozen counter
-            stalled = (delta <= 0) & (z > -z_alarm)
+        stalled = exact if j > 0 and delta[j - 1] == 0 else still_or_fell
         k = j
         while k > 0 and not used[k - 1] and stalled[k - 1]:
             k -= 1
+        if k == j:
+            continue  # no stall before the jump
         deficit = excess[k:j].sum()
         # an exact count that stood still while ``expected`` likes were due: under Poisson
         # counting that happens with probability exp(-expected)
@@ -221,18 +222,29 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
     closed: dict[int, int] = {}
     # rises within FLICKER_BACK snapshots of a drop are candidates whatever their z-score
     drops = np.flatnonzero((z <= -z_alarm) & ~used)
+    if not len(drops):
+        return closed  # nothing to recover
     soon = np.unique((drops[:, None] + np.arange(1, FLICKER_BACK + 1)).ravel())
     soon = soon[soon < len(z)]
     near = np.zeros(len(z), dtype=bool)
     near[soon] = True
-    for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video) | (near & (delta > 0))) & ~used):
+    candidates = ((z <= -z_alarm) | (z >= z_video) | (near & (delta > 0))) & ~used
+    candidates[: drops[0]] = False  # a rise before any drop recovers none
+    # the loop reads one value at a time: Python floats (and integer microseconds) are
+    # several times faster to index and combine than numpy scalars, and equal to them
+    ts = ts.astype("datetime64[us]").view(np.int64).tolist()
+    excess, z, noise, delta, gap, pace, cum, shown = (
+        x.tolist() for x in (excess, z, noise, delta, gap, pace, cum, shown)
+    )
+    max_us = GLITCH_MAX_HOURS * 3_600_000_000
+    for k in np.flatnonzero(candidates).tolist():
         if z[k] <= -z_alarm:
             open_drops.append(k)
             continue
         jump, total, fall = excess[k], 0.0, 0.0
         for m in range(len(open_drops) - 1, -1, -1):
             i = open_drops[m]
-            if ts[k] - ts[i] > np.timedelta64(GLITCH_MAX_HOURS, "h"):
+            if ts[k] - ts[i] > max_us:
                 break  # too late to be its recovery (bought likes, say)
             total += excess[i]
             fall += delta[i] - pace[i] * gap[i]

@@ -103,6 +103,9 @@ class _Rolling:
         self.frame = frame
         vid = frame["video_id"].to_numpy()
         self.edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+        # integer video codes in row order: grouping by them is grouping by video, without
+        # hashing the string ids again
+        self.codes = np.repeat(np.arange(len(self.edges) - 1), np.diff(self.edges))
         self.stamps = frame["timestamp"].dt.as_unit("us").array.asi8
         self.windows: dict[tuple[str | int, bool], _Windows] = {}
 
@@ -121,6 +124,17 @@ class _Rolling:
             out = getattr(values.rolling(bounds, min_periods=1), how)().to_numpy()
         return pd.Series(out, index=self.frame.index)
 
+    def last_median(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """The median of ``column`` over the MIN_INCREMENTS rows before each of ``rows``
+        (the row excluded; as ``self(column, MIN_INCREMENTS, "median")`` where that window
+        holds MIN_INCREMENTS values), computed for those rows only."""
+        key = (MIN_INCREMENTS, False)
+        if key not in self.windows:
+            self.windows[key] = _Windows(self.stamps, self.edges, MIN_INCREMENTS, False)
+        first = self.windows[key].start[rows]
+        values = self.frame[column].to_numpy(dtype=float)
+        return np.median(values[first[:, None] + np.arange(MIN_INCREMENTS)], axis=1)
+
 
 def _windowed_median(roll: _Rolling, column: str) -> pd.Series:
     """Median over the previous day, or over the last MIN_INCREMENTS values when the day
@@ -130,10 +144,11 @@ def _windowed_median(roll: _Rolling, column: str) -> pd.Series:
     enough_day = roll(column, "1D", "count") >= MIN_INCREMENTS
     enough_last = roll(column, MIN_INCREMENTS, "count") >= MIN_INCREMENTS
     out = roll(column, "1D", "median").where(enough_day)
-    out = out.fillna(roll(column, MIN_INCREMENTS, "median").where(enough_last))
-    frame = roll.frame
-    out = out.groupby(frame["video_id"], sort=False).bfill()
-    return out.fillna(frame.groupby("video_id", sort=False)[column].transform("median"))
+    # the last MIN_INCREMENTS values only where the day holds fewer (a few % of the rows)
+    fill = out.isna().to_numpy() & enough_last.to_numpy()
+    out[fill] = roll.last_median(column, np.flatnonzero(fill))
+    out = out.groupby(roll.codes, sort=False).bfill()
+    return out.fillna(roll.frame[column].groupby(roll.codes, sort=False).transform("median"))
 
 
 def _centred(

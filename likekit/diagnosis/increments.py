@@ -331,7 +331,7 @@ def status_mask(table: pd.DataFrame, min_level: float = 1.0) -> tuple[np.ndarray
     the table, for at least a day, was removed. Returns two boolean arrays over the rows.
     """
     likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    vid = table["video_id"].to_numpy()
+    vid = pd.factorize(table["video_id"])[0]  # integer codes group as the ids do
     seen = pd.Series(np.nan_to_num(likes, nan=0.0)).groupby(vid).cummax().to_numpy() >= min_level
     zero = (likes == 0) & seen
     if "views" not in table:

@@ -27,19 +27,21 @@ def signed(x: float) -> str:
 
 def video_status(table: pd.DataFrame) -> pd.DataFrame:
     """Per video: snapshots, observed likes and a status for degenerate input."""
-    g = table.groupby("video_id", sort=False)
+    # grouped by integer codes, the string ids factorized once
+    codes, ids = pd.factorize(table["video_id"])
     likes = table["likes"].astype("Float64")
     hours = table["timestamp"].diff() / pd.Timedelta(hours=1)
-    hours = hours.where(table["video_id"].eq(table["video_id"].shift()))
+    hours = hours.where(np.r_[False, codes[1:] == codes[:-1]])
     info = pd.DataFrame(
         {
-            "snapshots": g.size(),
-            "observed": likes.notna().groupby(table["video_id"], sort=False).sum(),
-            "distinct": likes.groupby(table["video_id"], sort=False).nunique(),
-            "median_step_h": hours.groupby(table["video_id"], sort=False).median(),
-            "max_step_h": hours.groupby(table["video_id"], sort=False).max(),
+            "snapshots": pd.Series(codes).groupby(codes, sort=False).size(),
+            "observed": likes.notna().groupby(codes, sort=False).sum(),
+            "distinct": likes.groupby(codes, sort=False).nunique(),
+            "median_step_h": hours.groupby(codes, sort=False).median(),
+            "max_step_h": hours.groupby(codes, sort=False).max(),
         }
     )
+    info.index = pd.Index(ids, name="video_id")
     status = np.select(
         [
             info["observed"] == 0,
@@ -330,14 +332,15 @@ def trend_declines(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options)
     lev = level.to_numpy()
     decline = lev[low] - lev[peak]
     duration = hours[low] - hours[peak]
-    ts = inc["timestamp"]
+    # read one value at a time: numpy arrays (an Index or .iloc per event was most of it)
+    ts, names = inc["timestamp"].dt.tz_convert(None).to_numpy(), names.to_numpy(dtype=object)
     found = (sd > 0) & (decline <= -options.z_alarm * sd) & (duration >= 24)
     return [
         Event.measured(
             video_id=names[k],
             cause="trend_decline",
-            start=ts.iloc[peak[k]],
-            end=ts.iloc[low[k]],
+            start=ts[peak[k]],
+            end=ts[low[k]],
             delta=float(decline[k]),
             sd=sd[k],
             recovered=False,

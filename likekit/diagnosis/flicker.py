@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from likekit.diagnosis.increments import video_edges
 from likekit.diagnosis.options import FLICKER_BACK, MERGE_STEPS, Options
 from likekit.diagnosis.single import signed
 from likekit.schema import EVENT_COLUMNS, Event
@@ -81,11 +82,10 @@ def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event
     # alone, a fall must also be beyond the video's counting noise (a fading count hovers)
     is_fall = found.regained & (-inc["delta"] >= options.z_video * np.sqrt(inc["count_var"]))
     level = stats.norm.sf(options.z_alarm)
-    vid = inc["video_id"].to_numpy(dtype=object)
     ts = inc["timestamp"].dt.tz_convert(None).to_numpy()
     fall = is_fall.to_numpy()
     excess, noise = inc["excess"].to_numpy(float), inc["noise_det"].to_numpy(float)
-    edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+    edges = video_edges(inc["video_id"])
     gap = options.gap.to_timedelta64()
     chains, sizes = [], []  # every chain of two falls or more, with (m, f, rate) for its test
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
@@ -108,7 +108,7 @@ def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event
         drop = float(excess[deepest])
         out.append(
             Event.measured(
-                video_id=vid[chain[0]],
+                video_id=inc["video_id"].iloc[chain[0]],
                 cause="glitch",
                 start=ts[chain[0]],
                 end=ts[chain[-1]],
@@ -320,9 +320,15 @@ def _episodes(g: pd.DataFrame, gap: pd.Timedelta) -> pd.Series:
     ids = np.empty(len(g), dtype=np.int64)
     episode, video, end, wave, has_own = -1, None, None, None, False
     own = g["own"] if "own" in g else g["wave"].isna()
-    for k, (v, start, stop, w, mine) in enumerate(
-        zip(g["video_id"], g["start"], g["end"], g["wave"].astype(object), own, strict=True)
-    ):
+    # read as Python values, times as integer microseconds (Timestamps made most of the time)
+    gap = gap // pd.Timedelta(microseconds=1)
+    columns = (
+        g["video_id"].to_numpy(dtype=object),
+        *(_micros(g[c].dt.tz_convert(None).to_numpy()).tolist() for c in ("start", "end")),
+        g["wave"].astype(object).tolist(),
+        own.to_numpy(dtype=bool).tolist(),
+    )
+    for k, (v, start, stop, w, mine) in enumerate(zip(*columns, strict=True)):
         w = None if pd.isna(w) else w
         if v != video:
             joins = False

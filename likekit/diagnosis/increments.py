@@ -62,6 +62,16 @@ Z_MAX = 37.0
 _HOUR = pd.Timedelta(hours=1)
 
 
+def video_edges(ids: pd.Series) -> np.ndarray:
+    """Where each video begins in ``ids`` (sorted by video), then its length: video k is
+    rows ``edges[k]:edges[k + 1]``. Compared as the ids' own (Arrow) strings: a conversion
+    to Python objects costs several times more."""
+    if not len(ids):
+        return np.zeros(1, dtype=np.int64)  # no video
+    new = ids.ne(ids.shift()).to_numpy(dtype=bool)
+    return np.r_[0, np.flatnonzero(new[1:]) + 1, len(ids)]
+
+
 class _Windows(BaseIndexer):
     """Per-video rolling windows over the whole (video, time)-sorted table at once.
 
@@ -101,8 +111,7 @@ class _Rolling:
 
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
-        vid = frame["video_id"].to_numpy()
-        self.edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+        self.edges = video_edges(frame["video_id"])
         # integer video codes in row order: grouping by them is grouping by video, without
         # hashing the string ids again
         self.codes = np.repeat(np.arange(len(self.edges) - 1), np.diff(self.edges))
@@ -191,9 +200,8 @@ def _pairs(table: pd.DataFrame) -> pd.DataFrame:
     delta, resolutions, dt (hours), step_h, gap and rate (delta per step)."""
     obs = table.loc[table["likes"].notna(), ["video_id", "timestamp", "likes", "resolution"]]
     obs = obs.reset_index(drop=True)
-    vid = obs["video_id"].to_numpy()
-    first = np.ones(len(obs), dtype=bool)
-    first[1:] = vid[1:] != vid[:-1]
+    first = np.zeros(len(obs), dtype=bool)
+    first[video_edges(obs["video_id"])[:-1]] = True
     res = obs["resolution"].to_numpy(dtype=float)
     # a displayed count is the lower bound of a step of r: its mid-value is the best level
     likes = obs["likes"].to_numpy(dtype=float) + (res - 1) / 2

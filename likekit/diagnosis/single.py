@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit.diagnosis.increments import MIN_INCREMENTS
+from likekit.diagnosis.increments import MIN_INCREMENTS, video_edges
 from likekit.diagnosis.options import FLICKER_BACK, Options
 from likekit.diagnosis.removal import one_off
 from likekit.schema import Event
@@ -62,7 +62,9 @@ def status_events(
 ) -> list[Event]:
     """One status event per run of status snapshots (snapshots with no value at all, which
     say nothing, neither break nor end a run)."""
-    vid = table["video_id"].to_numpy(dtype=object)
+    edges = video_edges(table["video_id"])
+    code = np.repeat(np.arange(len(edges) - 1), np.diff(edges))  # each row's video
+    names = table["video_id"].iloc[edges[:-1]].to_numpy(dtype=object)
     ts = table["timestamp"].dt.tz_convert(None).to_numpy()
     res = table["resolution"].to_numpy(dtype=float)
     likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -71,9 +73,8 @@ def status_events(
     idx = np.flatnonzero(status & ~blank)
     if not len(idx):
         return []
-    new_run = np.r_[True, (np.diff(rank[idx]) > 1) | (vid[idx[1:]] != vid[idx[:-1]])]
+    new_run = np.r_[True, (np.diff(rank[idx]) > 1) | (code[idx[1:]] != code[idx[:-1]])]
     # last level shown before each row, and whether a shown level comes later in the video
-    code = pd.factorize(vid)[0]
     shown = pd.Series(np.where(status | blank, np.nan, likes))
     level_before = shown.groupby(code).ffill().groupby(code).shift().to_numpy()
     shown_later = shown[::-1].notna().groupby(code[::-1]).cummax()[::-1].to_numpy()
@@ -90,7 +91,7 @@ def status_events(
         text += "; shown again later" if after else ""
         rows.append(
             Event.measured(
-                video_id=vid[first],
+                video_id=names[code[first]],
                 cause="status",
                 start=ts[first],
                 end=ts[last],
@@ -119,14 +120,14 @@ def single_video_events(inc: pd.DataFrame, *, options: Options) -> list[Event]:
         "fell": inc["fell"].to_numpy(bool),
         "one_off": one_off(inc, options.z_video),
     }
-    vid = inc["video_id"].to_numpy(dtype=object)
-    edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+    edges = video_edges(inc["video_id"])
+    names = inc["video_id"].iloc[edges[:-1]].to_numpy(dtype=object)
     flagged = np.abs(arrays["z"]) >= options.z_alarm
     out: list[Event] = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for v, lo, hi in zip(names, edges[:-1], edges[1:], strict=True):
         if flagged[lo:hi].any():
             one = {k: x[lo:hi] for k, x in arrays.items()}
-            out += _one_video(str(vid[lo]), one, options=options)
+            out += _one_video(str(v), one, options=options)
     return out
 
 

@@ -133,15 +133,17 @@ def slowdown_counts(grid: Grid, lags: np.ndarray) -> np.ndarray:
     bucket = rel_bucket(grid)
     n_bins = bucket.shape[1]
     n_buckets = len(REL_EDGES) + 1
+    size = n_bins * n_buckets
     out = np.zeros((1 + len(lags), n_bins, n_buckets))
     row, col = np.nonzero(bucket >= 0)
-    bucket = bucket[row, col]
-    lag_of_row = lags[:, _Blocks.of(grid.videos).block] if len(lags) else lags
-    for k in range(1 + len(lags)):
-        lands = col if k == 0 else (col + lag_of_row[k - 1, row]) % n_bins
-        out[k] = np.bincount(lands * n_buckets + bucket, minlength=n_bins * n_buckets).reshape(
-            n_bins, n_buckets
-        )
+    cell = col * n_buckets + bucket[row, col]  # where each value lands in the data
+    block = _Blocks.of(grid.videos).block[row]
+    out[0] = np.bincount(cell, minlength=size).reshape(n_bins, n_buckets)
+    for k, lag in enumerate(lags, start=1):
+        # a shift by ``lag`` bins moves a value lag * n_buckets cells on, circularly
+        lands = cell + (lag * n_buckets)[block]
+        lands[lands >= size] -= size
+        out[k] = np.bincount(lands, minlength=size).reshape(n_bins, n_buckets)
     return out
 
 

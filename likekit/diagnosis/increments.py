@@ -296,19 +296,22 @@ def _rounded_fall_z(inc: pd.DataFrame, roll: _Rolling, sparse: pd.Series) -> np.
     fell &= inc["delta"] < 0
     if not fell.any():
         return np.inf
-    r = inc["resolution"].to_numpy(float)
     sd = np.sqrt(inc["walk_var"].to_numpy(float))
-    steps = -inc["delta"].to_numpy(float) / r
     # the trend of a rounded count is its mean increment, display steps included (the
     # trimmed trend of mostly-zero increments is zero); the wave's own fall pulls it
     # down, which only makes a fall less surprising
     mean_rate, _ = _centred(roll, "rate", sparse, "mean")
     expected = (mean_rate * inc["gap"]).to_numpy(float)
+    # the chance is computed for those falls only (a few % of the rows)
+    at = np.flatnonzero(fell.to_numpy() & (sd > 0))
+    r, sd, expected = inc["resolution"].to_numpy(float)[at], sd[at], expected[at]
+    steps = -inc["delta"].to_numpy(float)[at] / r
     with np.errstate(divide="ignore", invalid="ignore"):
         c0 = (-(steps - 1) * r - expected) / sd
         chance = sd / r * (_phi_integral(c0) - _phi_integral(c0 - r / sd))
-        exact = -stats.norm.isf(np.clip(chance, 1e-300, 0.5))
-    return np.where(fell & (sd > 0), exact, np.inf)
+        out = np.full(len(inc), np.inf)
+        out[at] = -stats.norm.isf(np.clip(chance, 1e-300, 0.5))
+    return out
 
 
 def _phi_integral(x: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from likekit.diagnosis.increments import video_edges
 from likekit.diagnosis.options import FLICKER_BACK, MERGE_STEPS, Options
 from likekit.diagnosis.single import signed
 from likekit.schema import EVENT_COLUMNS, Event
@@ -49,21 +50,29 @@ def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
     size_ok &= (step == 1) | (-inc["delta"] > 1.5 * step)
     # a flicker's fall comes back (the next snapshots are shown in full again), while the
     # un-likes of a fading video stay lost: a fall counts once the count regains its level
-    nxt = inc.groupby("video_id", sort=False)["likes"]
-    regained = pd.concat([nxt.shift(-k) for k in range(1, FLICKER_BACK + 1)], axis=1).max(axis=1)
+    likes, video = inc["likes"].to_numpy(float), pd.factorize(inc["video_id"])[0]
+    regained = pd.Series(_ahead_max(likes, video, FLICKER_BACK), index=inc.index)
     is_regained = size_ok & (regained >= inc["prev_likes"])
     # before a known flicker's first alarm, the old app may hold the count down for several
     # snapshots in a row: a fall made up within the episode's gap (MERGE_STEPS snapshots)
     # is one of its falls (the binomial test of a lone glitch counts these falls alike)
-    ahead = inc["likes"].iloc[::-1].groupby(inc["video_id"].iloc[::-1], sort=False)
-    later = ahead.rolling(MERGE_STEPS, min_periods=1, closed="left").max()
-    later = pd.Series(later.to_numpy(), index=inc.index[::-1]).reindex(inc.index)
+    later = pd.Series(_ahead_max(likes, video, MERGE_STEPS), index=inc.index)
     is_back = size_ok & (later >= inc["prev_likes"])
     # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
     # with chance video_alpha only (else a rising video's odd un-like chains on and on)
     z_link = stats.norm.isf(stats.norm.sf(z_video) / MERGE_STEPS)
     is_link = is_regained & (-inc["delta"] >= z_link * np.sqrt(floor))
     return Falls(regained=is_regained, link=is_link, back=is_back)
+
+
+def _ahead_max(values: np.ndarray, video: np.ndarray, n: int) -> np.ndarray:
+    """Per row: the largest of the next ``n`` values of the same video (``video``: codes of
+    rows sorted by video), NaN where there is none; missing values left out."""
+    out = np.full(len(values), -np.inf)
+    for k in range(1, min(n, len(values)) + 1):
+        ahead = np.where(video[k:] == video[:-k], values[k:], -np.inf)
+        np.fmax(out[:-k], ahead, out=out[:-k])
+    return np.where(out == -np.inf, np.nan, out)
 
 
 def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event]:
@@ -73,11 +82,10 @@ def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event
     # alone, a fall must also be beyond the video's counting noise (a fading count hovers)
     is_fall = found.regained & (-inc["delta"] >= options.z_video * np.sqrt(inc["count_var"]))
     level = stats.norm.sf(options.z_alarm)
-    vid = inc["video_id"].to_numpy(dtype=object)
     ts = inc["timestamp"].dt.tz_convert(None).to_numpy()
     fall = is_fall.to_numpy()
     excess, noise = inc["excess"].to_numpy(float), inc["noise_det"].to_numpy(float)
-    edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+    edges = video_edges(inc["video_id"])
     gap = options.gap.to_timedelta64()
     chains, sizes = [], []  # every chain of two falls or more, with (m, f, rate) for its test
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
@@ -100,7 +108,7 @@ def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event
         drop = float(excess[deepest])
         out.append(
             Event.measured(
-                video_id=vid[chain[0]],
+                video_id=inc["video_id"].iloc[chain[0]],
                 cause="glitch",
                 start=ts[chain[0]],
                 end=ts[chain[-1]],
@@ -169,7 +177,8 @@ class _Stamps:
 
     def __init__(self, inc: pd.DataFrame) -> None:
         self.naive = inc["timestamp"].dt.tz_convert(None).to_numpy()
-        self.codes, self.ids = pd.factorize(inc["video_id"])
+        self.codes, ids = pd.factorize(inc["video_id"])
+        self.ids = ids.to_numpy(dtype=object)  # an Index read one id at a time is slow
 
     def by_video(self, mask: pd.Series | None = None) -> dict[str, np.ndarray]:
         """Per video, its times (where ``mask``) as datetime64 arrays in time order."""
@@ -224,60 +233,80 @@ def _extend(
     options: Options,
 ) -> pd.DataFrame:
     """Each episode extended back over the falls before it and (a video's own flicker)
-    forward over its later falls; see :func:`merge_glitches`."""
+    forward over its later falls; see :func:`merge_glitches`. Times are read as integer
+    microseconds (Python integers: numpy scalars made most of the time)."""
     spans = times.by_video()
     back, firm = times.by_video(found.back), times.by_video(found.regained)
     links = times.by_video(found.link)
     none = times.naive[:0]
-    gap64 = options.gap.to_timedelta64()
-    taken = set(
-        zip(events["video_id"], events["start"].dt.tz_convert(None).to_numpy(), strict=True)
-    )
-    starts = merged["start"].dt.tz_convert(None).to_numpy().copy()
-    ends = merged["end"].dt.tz_convert(None).to_numpy().copy()
+    gap = options.gap // pd.Timedelta(microseconds=1)
+    taken: dict[str, set[int]] = {}  # per video, the starts of its events
+    event_starts = _micros(events["start"].dt.tz_convert(None).to_numpy()).tolist()
+    for v, t in zip(events["video_id"].to_numpy(dtype=object), event_starts, strict=True):
+        taken.setdefault(v, set()).add(t)
+    starts = merged["start"].dt.tz_convert(None).to_numpy().astype("datetime64[us]")
+    ends = merged["end"].dt.tz_convert(None).to_numpy().astype("datetime64[us]")
+    starts_us, ends_us = _micros(starts), _micros(ends)  # views: writing them writes both
     videos, owns, sizes = (merged[c].to_numpy() for c in ("video_id", "own", "n"))
+    lone = []  # (episode, start, end, (m, f, rate)): extensions a binomial test must pass
     for k in range(len(merged)):
         v, own = videos[k], owns[k]
+        first, last = int(starts_us[k]), int(ends_us[k])
         # a wave's outage begins sharply: it goes back only over the falls a flicker makes up
         # at once (else it would run back into a flicker that ended hours before it)
-        when = (back if own else firm).get(v, none)
-        start, end = starts[k], ends[k]
-        for t in when[when < start][::-1]:
-            if start - t > gap64 or (v, t) in taken:
-                break
-            start = t
+        when = _micros((back if own else firm).get(v, none))
+        start = _walk(when[when < first][::-1], first, gap, taken.get(v, set()))
+        end = last
         if own:
             # a video's own flicker goes on to its last fall, over the events its falls
             # lead to (an app update that ends it on many videos at once)
-            ahead = links.get(v, none)
-            for t in ahead[ahead > end]:
-                if t - end > gap64:
-                    break
-                end = t
-        if start == starts[k] and end == ends[k]:
+            ahead = _micros(links.get(v, none))
+            end = _walk(ahead[ahead > last], last, gap, set())
+        if start == first and end == last:
             continue
-        if sizes[k] == 1 and not _fell_more_often(
-            (starts[k], ends[k]), (start, end), spans[v], when, len(spans[v]), options=options
-        ):
+        if sizes[k] == 1:
+            stamps = _micros(spans[v])
+            lone.append((k, start, end, _added((first, last), (start, end), stamps, when)))
             continue
-        starts[k], ends[k] = start, end
+        starts_us[k], ends_us[k] = start, end
+    if lone:
+        # one vectorized test for every lone glitch (a scalar scipy call each was slow)
+        m, f, rate = np.array([x[3] for x in lone], dtype=float).T
+        passed = stats.binom.sf(f - 1, m, rate) <= stats.norm.sf(options.z_video)
+        for (k, start, end, _), ok in zip(lone, passed, strict=True):
+            if ok:
+                starts_us[k], ends_us[k] = start, end
     merged["start"] = pd.to_datetime(starts, utc=True).astype(events["start"].dtype)
     merged["end"] = pd.to_datetime(ends, utc=True).astype(events["end"].dtype)
     return merged
 
 
-def _fell_more_often(glitch, extended, stamps, when, n_inc: int, *, options: Options) -> bool:
-    """Whether a lone glitch's extension is part of a flicker: the video fell more often
-    over the chain of falls (``when``) than elsewhere (binomial test against its own rate,
-    the glitch itself left out)."""
+def _micros(times: np.ndarray) -> np.ndarray:
+    """Naive datetime64[us] times as integer microseconds (a view)."""
+    return times.astype("datetime64[us]", copy=False).view(np.int64)
+
+
+def _walk(chain: np.ndarray, edge: int, gap: int, stops: set[int]) -> int:
+    """From ``edge`` over ``chain`` (falls in the order they are walked over): the last fall
+    reached before one more than ``gap`` from the one before it, or one of ``stops``."""
+    for t in chain.tolist():
+        if abs(t - edge) > gap or t in stops:
+            break
+        edge = t
+    return edge
+
+
+def _added(glitch, extended, stamps: np.ndarray, when: np.ndarray) -> tuple[int, int, float]:
+    """Whether a lone glitch's extension is part of a flicker is a binomial test: the video
+    fell more often over the chain of falls (``when``) than elsewhere, against its own
+    rate, the glitch itself left out. Its snapshots and falls added, and that rate."""
     (g0, g1), (start, end) = glitch, extended
 
     def added(t: np.ndarray) -> int:
         return int((((t >= start) & (t < g0)) | ((t > g1) & (t <= end))).sum())
 
     m, f = added(stamps), added(when)
-    rate = (len(when) - f + 1) / (n_inc - m + 2)
-    return stats.binom.sf(f - 1, m, rate) <= stats.norm.sf(options.z_video)
+    return m, f, (len(when) - f + 1) / (len(stamps) - m + 2)
 
 
 def _episodes(g: pd.DataFrame, gap: pd.Timedelta) -> pd.Series:
@@ -291,9 +320,15 @@ def _episodes(g: pd.DataFrame, gap: pd.Timedelta) -> pd.Series:
     ids = np.empty(len(g), dtype=np.int64)
     episode, video, end, wave, has_own = -1, None, None, None, False
     own = g["own"] if "own" in g else g["wave"].isna()
-    for k, (v, start, stop, w, mine) in enumerate(
-        zip(g["video_id"], g["start"], g["end"], g["wave"].astype(object), own, strict=True)
-    ):
+    # read as Python values, times as integer microseconds (Timestamps made most of the time)
+    gap = gap // pd.Timedelta(microseconds=1)
+    columns = (
+        g["video_id"].to_numpy(dtype=object),
+        *(_micros(g[c].dt.tz_convert(None).to_numpy()).tolist() for c in ("start", "end")),
+        g["wave"].astype(object).tolist(),
+        own.to_numpy(dtype=bool).tolist(),
+    )
+    for k, (v, start, stop, w, mine) in enumerate(zip(*columns, strict=True)):
         w = None if pd.isna(w) else w
         if v != video:
             joins = False

@@ -62,6 +62,16 @@ Z_MAX = 37.0
 _HOUR = pd.Timedelta(hours=1)
 
 
+def video_edges(ids: pd.Series) -> np.ndarray:
+    """Where each video begins in ``ids`` (sorted by video), then its length: video k is
+    rows ``edges[k]:edges[k + 1]``. Compared as the ids' own (Arrow) strings: a conversion
+    to Python objects costs several times more."""
+    if not len(ids):
+        return np.zeros(1, dtype=np.int64)  # no video
+    new = ids.ne(ids.shift()).to_numpy(dtype=bool)
+    return np.r_[0, np.flatnonzero(new[1:]) + 1, len(ids)]
+
+
 class _Windows(BaseIndexer):
     """Per-video rolling windows over the whole (video, time)-sorted table at once.
 
@@ -101,8 +111,10 @@ class _Rolling:
 
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
-        vid = frame["video_id"].to_numpy()
-        self.edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+        self.edges = video_edges(frame["video_id"])
+        # integer video codes in row order: grouping by them is grouping by video, without
+        # hashing the string ids again
+        self.codes = np.repeat(np.arange(len(self.edges) - 1), np.diff(self.edges))
         self.stamps = frame["timestamp"].dt.as_unit("us").array.asi8
         self.windows: dict[tuple[str | int, bool], _Windows] = {}
 
@@ -121,6 +133,17 @@ class _Rolling:
             out = getattr(values.rolling(bounds, min_periods=1), how)().to_numpy()
         return pd.Series(out, index=self.frame.index)
 
+    def last_median(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """The median of ``column`` over the MIN_INCREMENTS rows before each of ``rows``
+        (the row excluded; as ``self(column, MIN_INCREMENTS, "median")`` where that window
+        holds MIN_INCREMENTS values), computed for those rows only."""
+        key = (MIN_INCREMENTS, False)
+        if key not in self.windows:
+            self.windows[key] = _Windows(self.stamps, self.edges, MIN_INCREMENTS, False)
+        first = self.windows[key].start[rows]
+        values = self.frame[column].to_numpy(dtype=float)
+        return np.median(values[first[:, None] + np.arange(MIN_INCREMENTS)], axis=1)
+
 
 def _windowed_median(roll: _Rolling, column: str) -> pd.Series:
     """Median over the previous day, or over the last MIN_INCREMENTS values when the day
@@ -130,10 +153,11 @@ def _windowed_median(roll: _Rolling, column: str) -> pd.Series:
     enough_day = roll(column, "1D", "count") >= MIN_INCREMENTS
     enough_last = roll(column, MIN_INCREMENTS, "count") >= MIN_INCREMENTS
     out = roll(column, "1D", "median").where(enough_day)
-    out = out.fillna(roll(column, MIN_INCREMENTS, "median").where(enough_last))
-    frame = roll.frame
-    out = out.groupby(frame["video_id"], sort=False).bfill()
-    return out.fillna(frame.groupby("video_id", sort=False)[column].transform("median"))
+    # the last MIN_INCREMENTS values only where the day holds fewer (a few % of the rows)
+    fill = out.isna().to_numpy() & enough_last.to_numpy()
+    out[fill] = roll.last_median(column, np.flatnonzero(fill))
+    out = out.groupby(roll.codes, sort=False).bfill()
+    return out.fillna(roll.frame[column].groupby(roll.codes, sort=False).transform("median"))
 
 
 def _centred(
@@ -176,9 +200,8 @@ def _pairs(table: pd.DataFrame) -> pd.DataFrame:
     delta, resolutions, dt (hours), step_h, gap and rate (delta per step)."""
     obs = table.loc[table["likes"].notna(), ["video_id", "timestamp", "likes", "resolution"]]
     obs = obs.reset_index(drop=True)
-    vid = obs["video_id"].to_numpy()
-    first = np.ones(len(obs), dtype=bool)
-    first[1:] = vid[1:] != vid[:-1]
+    first = np.zeros(len(obs), dtype=bool)
+    first[video_edges(obs["video_id"])[:-1]] = True
     res = obs["resolution"].to_numpy(dtype=float)
     # a displayed count is the lower bound of a step of r: its mid-value is the best level
     likes = obs["likes"].to_numpy(dtype=float) + (res - 1) / 2
@@ -273,19 +296,22 @@ def _rounded_fall_z(inc: pd.DataFrame, roll: _Rolling, sparse: pd.Series) -> np.
     fell &= inc["delta"] < 0
     if not fell.any():
         return np.inf
-    r = inc["resolution"].to_numpy(float)
     sd = np.sqrt(inc["walk_var"].to_numpy(float))
-    steps = -inc["delta"].to_numpy(float) / r
     # the trend of a rounded count is its mean increment, display steps included (the
     # trimmed trend of mostly-zero increments is zero); the wave's own fall pulls it
     # down, which only makes a fall less surprising
     mean_rate, _ = _centred(roll, "rate", sparse, "mean")
     expected = (mean_rate * inc["gap"]).to_numpy(float)
+    # the chance is computed for those falls only (a few % of the rows)
+    at = np.flatnonzero(fell.to_numpy() & (sd > 0))
+    r, sd, expected = inc["resolution"].to_numpy(float)[at], sd[at], expected[at]
+    steps = -inc["delta"].to_numpy(float)[at] / r
     with np.errstate(divide="ignore", invalid="ignore"):
         c0 = (-(steps - 1) * r - expected) / sd
         chance = sd / r * (_phi_integral(c0) - _phi_integral(c0 - r / sd))
-        exact = -stats.norm.isf(np.clip(chance, 1e-300, 0.5))
-    return np.where(fell & (sd > 0), exact, np.inf)
+        out = np.full(len(inc), np.inf)
+        out[at] = -stats.norm.isf(np.clip(chance, 1e-300, 0.5))
+    return out
 
 
 def _phi_integral(x: np.ndarray) -> np.ndarray:
@@ -316,7 +342,7 @@ def status_mask(table: pd.DataFrame, min_level: float = 1.0) -> tuple[np.ndarray
     the table, for at least a day, was removed. Returns two boolean arrays over the rows.
     """
     likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    vid = table["video_id"].to_numpy()
+    vid = pd.factorize(table["video_id"])[0]  # integer codes group as the ids do
     seen = pd.Series(np.nan_to_num(likes, nan=0.0)).groupby(vid).cummax().to_numpy() >= min_level
     zero = (likes == 0) & seen
     if "views" not in table:

@@ -114,14 +114,14 @@ class _Blocks:
         return np.add.reduceat(x, self.first, axis=0)
 
 
-def _shifted(per_block: np.ndarray, lag: np.ndarray) -> np.ndarray:
+def _shifted(twice: np.ndarray, lag: np.ndarray) -> np.ndarray:
     """The sum over blocks of ``per_block[m, ..., bin]`` with block m shifted circularly by
-    ``lag[m]`` bins (its bin b lands at b + lag)."""
-    n_bins = per_block.shape[-1]
-    out = np.zeros(per_block.shape[1:])
+    ``lag[m]`` bins (its bin b lands at b + lag), given ``twice``: each block's bins twice
+    over (``[..., 2 * n_bins]``), so that a circular shift is one slice."""
+    n_bins = twice.shape[-1] // 2
+    out = np.zeros(twice.shape[1:-1] + (n_bins,))
     for m, shift in enumerate(lag):
-        out[..., shift:] += per_block[m, ..., : n_bins - shift]
-        out[..., :shift] += per_block[m, ..., n_bins - shift :]
+        out += twice[m, ..., n_bins - shift : 2 * n_bins - shift]
     return out
 
 
@@ -133,15 +133,17 @@ def slowdown_counts(grid: Grid, lags: np.ndarray) -> np.ndarray:
     bucket = rel_bucket(grid)
     n_bins = bucket.shape[1]
     n_buckets = len(REL_EDGES) + 1
+    size = n_bins * n_buckets
     out = np.zeros((1 + len(lags), n_bins, n_buckets))
     row, col = np.nonzero(bucket >= 0)
-    bucket = bucket[row, col]
-    lag_of_row = lags[:, _Blocks.of(grid.videos).block] if len(lags) else lags
-    for k in range(1 + len(lags)):
-        lands = col if k == 0 else (col + lag_of_row[k - 1, row]) % n_bins
-        out[k] = np.bincount(lands * n_buckets + bucket, minlength=n_bins * n_buckets).reshape(
-            n_bins, n_buckets
-        )
+    cell = col * n_buckets + bucket[row, col]  # where each value lands in the data
+    block = _Blocks.of(grid.videos).block[row]
+    out[0] = np.bincount(cell, minlength=size).reshape(n_bins, n_buckets)
+    for k, lag in enumerate(lags, start=1):
+        # a shift by ``lag`` bins moves a value lag * n_buckets cells on, circularly
+        lands = cell + (lag * n_buckets)[block]
+        lands[lands >= size] -= size
+        out[k] = np.bincount(lands, minlength=size).reshape(n_bins, n_buckets)
     return out
 
 
@@ -196,28 +198,41 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
     base = blocks.sums(base)
     base[:, STOUFFER] -= blocks.sums(mean * inv_sd * seen)
     base = np.concatenate([base, blocks.sums(np.stack([r[:, None] * seen for r in rates], 1))], 1)
+    twice = np.concatenate([base, base], axis=-1)
+    row_start = (np.arange(n_videos) * n_bins)[:, None]
     for k in range(1 + len(lags)):
         lag = lags[k - 1][blocks.ids] if k else np.zeros(len(blocks.ids), dtype=int)
-        out[k] = _shifted(base, lag)
+        out[k] = _shifted(twice, lag)
         # where the copy shares a slowdown, each video's bin that lands there loses it
         at = np.flatnonzero(shares[k])
         if not len(at):
             continue
-        cell = np.arange(n_videos)[:, None] * n_bins
-        cell = cell + (at[None, :] - lag[blocks.of_row][:, None]) % n_bins
-        z_src, ratio_src = z.ravel()[cell], ratio.ravel()[cell]
-        z_net = z_src - shares[k, at] * ratio_src
-        clip_gain = np.clip(-z_net, -z_alarm, z_alarm) - np.clip(-z_src, -z_alarm, z_alarm)
-        out[k, STOUFFER, at] += (clip_gain * inv_sd).sum(axis=0)
-        out[k, PASSES:EXPECTED, at] += (
-            (_passes(z_net, levels) - _passes(z_src, levels)).sum(axis=1).T
-        )
+        # bin ``at`` of the copy holds bin at - lag of each video (circularly): the
+        # columns per block, then the cells of the (row-major) video x bin arrays
+        cell = ((at[None, :] - lag[:, None]) % n_bins)[blocks.of_row] + row_start
+        z_src = np.take(z, cell)
+        z_net = np.take(ratio, cell)
+        z_net *= shares[k, at]
+        np.subtract(z_src, z_net, out=z_net)
+        gain = np.clip(np.negative(z_net), -z_alarm, z_alarm)
+        gain -= np.clip(np.negative(z_src), -z_alarm, z_alarm)
+        gain *= inv_sd
+        out[k, STOUFFER, at] += gain.sum(axis=0)
+        out[k, PASSES:EXPECTED, at] += (_counts(z_net, levels) - _counts(z_src, levels)).T
     return ScanSums(out)
 
 
 def _passes(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Whether ``z`` passes each level: drops (z <= -level), then rises, on a first axis."""
     return np.stack([-z >= lv for lv in levels] + [z >= lv for lv in levels]).astype(float)
+
+
+def _counts(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """How many rows of ``z`` pass each level (as :func:`_passes`), per column: integers,
+    so their differences are exactly those of the summed passes."""
+    return np.stack(
+        [(z <= -lv).sum(axis=0) for lv in levels] + [(z >= lv).sum(axis=0) for lv in levels]
+    )
 
 
 def _bin_stats(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit.diagnosis.increments import MIN_INCREMENTS
+from likekit.diagnosis.increments import MIN_INCREMENTS, video_edges
 from likekit.diagnosis.options import FLICKER_BACK, Options
 from likekit.diagnosis.removal import one_off
 from likekit.schema import Event
@@ -27,19 +27,21 @@ def signed(x: float) -> str:
 
 def video_status(table: pd.DataFrame) -> pd.DataFrame:
     """Per video: snapshots, observed likes and a status for degenerate input."""
-    g = table.groupby("video_id", sort=False)
+    # grouped by integer codes, the string ids factorized once
+    codes, ids = pd.factorize(table["video_id"])
     likes = table["likes"].astype("Float64")
     hours = table["timestamp"].diff() / pd.Timedelta(hours=1)
-    hours = hours.where(table["video_id"].eq(table["video_id"].shift()))
+    hours = hours.where(np.r_[False, codes[1:] == codes[:-1]])
     info = pd.DataFrame(
         {
-            "snapshots": g.size(),
-            "observed": likes.notna().groupby(table["video_id"], sort=False).sum(),
-            "distinct": likes.groupby(table["video_id"], sort=False).nunique(),
-            "median_step_h": hours.groupby(table["video_id"], sort=False).median(),
-            "max_step_h": hours.groupby(table["video_id"], sort=False).max(),
+            "snapshots": pd.Series(codes).groupby(codes, sort=False).size(),
+            "observed": likes.notna().groupby(codes, sort=False).sum(),
+            "distinct": likes.groupby(codes, sort=False).nunique(),
+            "median_step_h": hours.groupby(codes, sort=False).median(),
+            "max_step_h": hours.groupby(codes, sort=False).max(),
         }
     )
+    info.index = pd.Index(ids, name="video_id")
     status = np.select(
         [
             info["observed"] == 0,
@@ -60,7 +62,9 @@ def status_events(
 ) -> list[Event]:
     """One status event per run of status snapshots (snapshots with no value at all, which
     say nothing, neither break nor end a run)."""
-    vid = table["video_id"].to_numpy(dtype=object)
+    edges = video_edges(table["video_id"])
+    code = np.repeat(np.arange(len(edges) - 1), np.diff(edges))  # each row's video
+    names = table["video_id"].iloc[edges[:-1]].to_numpy(dtype=object)
     ts = table["timestamp"].dt.tz_convert(None).to_numpy()
     res = table["resolution"].to_numpy(dtype=float)
     likes = table["likes"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -69,9 +73,8 @@ def status_events(
     idx = np.flatnonzero(status & ~blank)
     if not len(idx):
         return []
-    new_run = np.r_[True, (np.diff(rank[idx]) > 1) | (vid[idx[1:]] != vid[idx[:-1]])]
+    new_run = np.r_[True, (np.diff(rank[idx]) > 1) | (code[idx[1:]] != code[idx[:-1]])]
     # last level shown before each row, and whether a shown level comes later in the video
-    code = pd.factorize(vid)[0]
     shown = pd.Series(np.where(status | blank, np.nan, likes))
     level_before = shown.groupby(code).ffill().groupby(code).shift().to_numpy()
     shown_later = shown[::-1].notna().groupby(code[::-1]).cummax()[::-1].to_numpy()
@@ -88,7 +91,7 @@ def status_events(
         text += "; shown again later" if after else ""
         rows.append(
             Event.measured(
-                video_id=vid[first],
+                video_id=names[code[first]],
                 cause="status",
                 start=ts[first],
                 end=ts[last],
@@ -117,14 +120,14 @@ def single_video_events(inc: pd.DataFrame, *, options: Options) -> list[Event]:
         "fell": inc["fell"].to_numpy(bool),
         "one_off": one_off(inc, options.z_video),
     }
-    vid = inc["video_id"].to_numpy(dtype=object)
-    edges = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1, len(vid)]
+    edges = video_edges(inc["video_id"])
+    names = inc["video_id"].iloc[edges[:-1]].to_numpy(dtype=object)
     flagged = np.abs(arrays["z"]) >= options.z_alarm
     out: list[Event] = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for v, lo, hi in zip(names, edges[:-1], edges[1:], strict=True):
         if flagged[lo:hi].any():
             one = {k: x[lo:hi] for k, x in arrays.items()}
-            out += _one_video(str(vid[lo]), one, options=options)
+            out += _one_video(str(v), one, options=options)
     return out
 
 
@@ -149,16 +152,17 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
     z_alarm = options.z_alarm
     log_level = _stall_level(options.z_video)
     out = []
+    exact = delta == 0  # an exact count that stood still
+    # a count that stood still or fell (a big drop before a jump is a drop); one that
+    # merely rose slower is a slowdown, no evidence of a frozen counter
+    still_or_fell = (delta <= 0) & (z > -z_alarm)
     for j in np.flatnonzero(z >= z_alarm):
-        if j > 0 and delta[j - 1] == 0:
-            stalled = delta == 0  # an exact count that stood still
-        else:
-            # a count that stood still or fell (a big drop before a jump is a drop); one that
-            # merely rose slower is a slowdown, no evidence of a frozen counter
-            stalled = (delta <= 0) & (z > -z_alarm)
+        stalled = exact if j > 0 and delta[j - 1] == 0 else still_or_fell
         k = j
         while k > 0 and not used[k - 1] and stalled[k - 1]:
             k -= 1
+        if k == j:
+            continue  # no stall before the jump
         deficit = excess[k:j].sum()
         # an exact count that stood still while ``expected`` likes were due: under Poisson
         # counting that happens with probability exp(-expected)
@@ -221,18 +225,29 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
     closed: dict[int, int] = {}
     # rises within FLICKER_BACK snapshots of a drop are candidates whatever their z-score
     drops = np.flatnonzero((z <= -z_alarm) & ~used)
+    if not len(drops):
+        return closed  # nothing to recover
     soon = np.unique((drops[:, None] + np.arange(1, FLICKER_BACK + 1)).ravel())
     soon = soon[soon < len(z)]
     near = np.zeros(len(z), dtype=bool)
     near[soon] = True
-    for k in np.flatnonzero(((z <= -z_alarm) | (z >= z_video) | (near & (delta > 0))) & ~used):
+    candidates = ((z <= -z_alarm) | (z >= z_video) | (near & (delta > 0))) & ~used
+    candidates[: drops[0]] = False  # a rise before any drop recovers none
+    # the loop reads one value at a time: Python floats (and integer microseconds) are
+    # several times faster to index and combine than numpy scalars, and equal to them
+    ts = ts.astype("datetime64[us]").view(np.int64).tolist()
+    excess, z, noise, delta, gap, pace, cum, shown = (
+        x.tolist() for x in (excess, z, noise, delta, gap, pace, cum, shown)
+    )
+    max_us = GLITCH_MAX_HOURS * 3_600_000_000
+    for k in np.flatnonzero(candidates).tolist():
         if z[k] <= -z_alarm:
             open_drops.append(k)
             continue
         jump, total, fall = excess[k], 0.0, 0.0
         for m in range(len(open_drops) - 1, -1, -1):
             i = open_drops[m]
-            if ts[k] - ts[i] > np.timedelta64(GLITCH_MAX_HOURS, "h"):
+            if ts[k] - ts[i] > max_us:
                 break  # too late to be its recovery (bought likes, say)
             total += excess[i]
             fall += delta[i] - pace[i] * gap[i]
@@ -318,14 +333,15 @@ def trend_declines(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options)
     lev = level.to_numpy()
     decline = lev[low] - lev[peak]
     duration = hours[low] - hours[peak]
-    ts = inc["timestamp"]
+    # read one value at a time: numpy arrays (an Index or .iloc per event was most of it)
+    ts, names = inc["timestamp"].dt.tz_convert(None).to_numpy(), names.to_numpy(dtype=object)
     found = (sd > 0) & (decline <= -options.z_alarm * sd) & (duration >= 24)
     return [
         Event.measured(
             video_id=names[k],
             cause="trend_decline",
-            start=ts.iloc[peak[k]],
-            end=ts.iloc[low[k]],
+            start=ts[peak[k]],
+            end=ts[low[k]],
             delta=float(decline[k]),
             sd=sd[k],
             recovered=False,

@@ -89,9 +89,12 @@ class Grid:
 
     def ending(self, b0: int, b1: int) -> slice:
         """The increments that end in bins b0..b1."""
+        # bins as the column's own dtype: a Python int would make numpy cast all of col
+        # (32-bit on a GridStack) to 64 bits on every call
+        kind = self.col.dtype.type
         return slice(
-            int(np.searchsorted(self.col, b0, side="left")),
-            int(np.searchsorted(self.col, b1, side="right")),
+            int(np.searchsorted(self.col, kind(b0), side="left")),
+            int(np.searchsorted(self.col, kind(b1), side="right")),
         )
 
     def step(self, b0: int, b1: int) -> np.ndarray:

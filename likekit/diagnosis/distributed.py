@@ -26,7 +26,9 @@ distributed client prints the client's dashboard address first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
 from itertools import chain
 from typing import Any
 
@@ -89,17 +91,22 @@ def diagnose_dask(
     mine = by_chunk(events, [s["videos"].index for s in small])
     later = [delayed(_after)(a, ev, options) for a, ev in zip(alone, mine, strict=True)]
     events, waves = in_time_order(run.compute(later, "after waves"), waves)
-    state: dict[str, pd.DataFrame] = {}
-
-    def counts() -> pd.DataFrame:
-        if "counts" not in state:  # read as the pandas path reads the table
-            table = frame.compute().reset_index(drop=True)
-            state["counts"] = load_counts(table, **(load_options or {}))
-        return state["counts"]
+    counts = _collected(frame, load_options)
 
     return Diagnosis(
         counts, events, waves, videos, lambda: increments_of(counts(), options), options=options
     )
+
+
+def _collected(frame: Any, load_options: dict[str, Any] | None) -> Callable[[], pd.DataFrame]:
+    """The whole table, collected on first use and read as the pandas path reads it (for
+    Diagnosis.counts and what is computed from it)."""
+
+    @cache
+    def counts() -> pd.DataFrame:
+        return load_counts(frame.compute().reset_index(drop=True), **(load_options or {}))
+
+    return counts
 
 
 def diagnose_dask_panels(
@@ -127,13 +134,7 @@ def diagnose_dask_panels(
     videos = pd.concat([d.videos for _, d in parts]).index if parts else pd.Index([])
     if videos.has_duplicates:  # one video in two panels, which went to two partitions
         raise in_two_panels(videos[videos.duplicated()][0], panel)
-    state: dict[str, pd.DataFrame] = {}
-
-    def counts() -> pd.DataFrame:
-        if "counts" not in state:  # read as the pandas path reads the table
-            table = frame.compute().reset_index(drop=True)
-            state["counts"] = load_counts(table, **(load_options or {}))
-        return state["counts"]
+    counts = _collected(frame, load_options)
 
     def increments() -> pd.DataFrame:  # each panel's own, as the pandas path gives them
         by = counts().groupby(panel, sort=True, observed=True)

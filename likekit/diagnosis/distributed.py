@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from likekit.data import load_counts
-from likekit.diagnosis.grid import BinAxis, Grid, GridStack
+from likekit.diagnosis.grid import BinAxis, Grid, GridStack, readable
 from likekit.diagnosis.options import Options, snapshot_hours
 from likekit.diagnosis.panels import RATES, check_column, combine, in_two_panels, panel_column
 from likekit.diagnosis.pipeline import (
@@ -84,7 +84,7 @@ def diagnose_dask(
         [delayed(_missing)(a, p) for a, p in zip(alone, parts, strict=True)], "gather"
     )
     missing = _by_video_rows(pd.concat(missing, ignore_index=True))
-    read = WaveReader(None, single, options=options, grid=grid, scan=scan).read()
+    read = WaveReader(grid, single, options=options, scan=scan).read()
     del grid
     blank = missing.pop("blank").to_numpy()
     events, waves = with_waves(single, read, missing, blank, options=options)
@@ -199,7 +199,7 @@ def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple:
     shapes = run.compute([delayed(_shape)(g) for g in grids], "grid sizes")
     stack = GridStack(axis, [v for v, _ in shapes], sum(n for _, n in shapes))
     scan = None
-    if axis.n_bins and len(stack.videos) >= 2:
+    if readable(axis, len(stack.videos)):
         counts = run.compute([delayed(slowdown_counts)(g, lags) for g in grids], "shared slowdown")
         shares = shared_share(sum(counts))
         sums = [delayed(scan_sums)(g, shares, lags, options.z_alarm) for g in grids]

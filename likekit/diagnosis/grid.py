@@ -181,6 +181,12 @@ class Grid:
         )
 
 
+def readable(axis: BinAxis, n_videos: int) -> bool:
+    """Whether the wave scan and reader have a panel to read: some time bins and at least two
+    videos (a wave is synchronized across videos)."""
+    return axis.n_bins > 0 and n_videos >= 2
+
+
 #: the dense matrices and per-increment arrays of a grid the reader reads (not the scan's
 #: ``expected`` and ``noise``); bin and row numbers fit in 32 bits
 _DENSE = {"excess": float, "noise2": float, "z": float, "seen": bool, "stalled": bool, "fell": bool}

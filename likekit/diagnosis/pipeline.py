@@ -59,7 +59,7 @@ from tqdm.auto import tqdm
 
 from likekit.data import load_counts
 from likekit.diagnosis.flicker import falls, flickers, merge_glitches
-from likekit.diagnosis.grid import BinAxis, Grid, GridStack
+from likekit.diagnosis.grid import BinAxis, Grid, GridStack, readable
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
@@ -190,7 +190,7 @@ def diagnose(
         release_memory()
         bar.set_postfix_str("wave scan")
         scan, grid = scan_in_chunks(spill, axis, options.z_alarm)
-        read = WaveReader(None, single, options=options, grid=grid, scan=scan).read()
+        read = WaveReader(grid, single, options=options, scan=scan).read()
         del grid
         release_memory()  # the scan's working set
         bar.update()
@@ -226,7 +226,7 @@ def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple |
         per_bin += np.bincount(grid.col, minlength=axis.n_bins)
     # the chunks come in video order: each increment goes straight to its place
     stack, sums = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin), 0
-    scanned = axis.n_bins > 0 and len(stack.videos) >= 2
+    scanned = readable(axis, len(stack.videos))
     shares = shared_share(counts) if scanned else None
     for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)

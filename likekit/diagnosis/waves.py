@@ -32,6 +32,7 @@ from scipy import stats
 from statsmodels.stats.multitest import fdrcorrection_twostage
 
 from likekit.diagnosis.flicker import FLICKER_BACK
+from likekit.diagnosis.grid import Grid, readable
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import (
     anchored_pvalue,
@@ -41,7 +42,7 @@ from likekit.diagnosis.removal import (
     resumed,
     wave_one_off,
 )
-from likekit.diagnosis.scan import BinAxis, Grid, scan_panel, significant_runs
+from likekit.diagnosis.scan import significant_runs
 from likekit.diagnosis.single import GLITCH_MAX_HOURS, signed
 from likekit.schema import Event, Wave
 
@@ -73,21 +74,13 @@ def hit_by_wave(move: np.ndarray, var: np.ndarray, seen: np.ndarray, z_video: fl
 class WaveReader:
     """Reads the waves of one panel; :meth:`read` returns them with the events they add."""
 
-    def __init__(
-        self,
-        inc: pd.DataFrame | None,
-        single: pd.DataFrame,
-        *,
-        options: Options,
-        axis: BinAxis | None = None,
-        scan: tuple | None = None,
-        grid: Grid | None = None,
-    ):
-        """``axis``: the panel's time grid (by default ``inc``'s own); ``scan``: the scan's
-        ((p, z) of drops, (p, z) of rises) per bin on that grid, when it was computed
-        elsewhere (:func:`likekit.diagnosis.scan.scan_pvalues` from reduced sums);
-        ``grid``: the panel's grid when it was built elsewhere (``inc`` unused)."""
-        self.grid = grid = Grid.build(inc, axis) if grid is None else grid
+    def __init__(self, grid: Grid, single: pd.DataFrame, *, options: Options, scan: tuple | None):
+        """``grid``: the panel's grid (:meth:`Grid.build`, or stacked from chunks:
+        :class:`~likekit.diagnosis.grid.GridStack`); ``scan``: the scan's ((p, z) of drops,
+        (p, z) of rises) per bin on its axis (:func:`likekit.diagnosis.scan.scan_pvalues` of
+        the summed sums), None where there is no panel to read
+        (:func:`~likekit.diagnosis.grid.readable`)."""
+        self.grid = grid
         self.options = options
         self.scan = scan
         self.waves: list[Wave] = []
@@ -116,9 +109,9 @@ class WaveReader:
     def read(self) -> tuple[list[Wave], list[Event], np.ndarray]:
         """Waves, the faint events they reveal, and the wave id of each single event."""
         grid, o = self.grid, self.options
-        if grid.excess.shape[1] == 0 or len(grid.videos) < 2:
+        if not readable(grid.axis, len(grid.videos)):
             return self.waves, self.extra, self.single_wave
-        self.down, self.up = self.scan or scan_panel(grid, o.z_alarm)
+        self.down, self.up = self.scan
         self.ups = significant_runs(self.up[0], o.wave_alpha)
         self.drops = significant_runs(self.down[0], o.wave_alpha)
         for b0, b1 in self.drops:

@@ -180,12 +180,13 @@ class WaveReader:
             if jump >= -drop / 2 and grid.excess[hit, b0 : c1 + 1].sum() >= drop / 2:
                 self.up_used.add((c0, c1))
                 return c0, c1
-        after = grid.excess[hit, b1 + 1 : b1 + 1 + COMPENSATE].sum(axis=0).cumsum()
+        later = grid.excess[hit, b1 + 1 : b1 + 1 + COMPENSATE]
+        after = later.sum(axis=0).cumsum()
         # beyond the noise of those bins, and made up by more of its videos than chance
         # would (each at level z_video; binomial at wave_alpha): one rounded count at a
         # display boundary moves a whole step back by itself ("1.0K" <-> 998), and would
         # make up a small purge of every other video
-        each = np.cumsum(grid.excess[hit, b1 + 1 : b1 + 1 + COMPENSATE], axis=1)
+        each = np.cumsum(later, axis=1)
         each_n2 = np.cumsum(grid.noise2[hit, b1 + 1 : b1 + 1 + COMPENSATE], axis=1)
         lost = grid.excess[hit, b0 : b1 + 1].sum(axis=1)[:, None]
         o = self.options

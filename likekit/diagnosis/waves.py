@@ -367,8 +367,8 @@ class WaveReader:
                     detail="flicker",
                     evidence=f"{f} falls of the shown count in {m} snapshots (p = {p:.1g}), "
                     f"each made up within {FLICKER_BACK} snapshots, while the panel's falls "
-                    f"came and went until they stopped on every video at once (outage "
-                    f"{wave.wave}, p = {spell.p_value:.1g}): an old app until its update; "
+                    f"came and went until they stopped on every video at once (p = "
+                    f"{spell.p_value:.1g}): an old app until its update; "
                     f"deepest {signed(deepest)} likes",
                     wave=wave.wave,
                 )

@@ -337,6 +337,46 @@ def test_rounded_falls_are_scored_by_their_exact_chance():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("seed", [21, 22])
+def test_old_app_on_every_video_is_found_by_the_panel_at_6_hourly_snapshots(seed):
+    """At 6-hourly snapshots an old app's flicker inflates the very noise each video's falls
+    are measured against (none was found here before): the panel shows it, its falls stop on
+    every video at the update. One outage, ending at the update, whose flicker events each
+    overlap their video's true glitch."""
+    sim = lk.simulate("app_glitch", n_videos=20, days=30, seed=seed, snapshot_hours=6.0)
+    diag = lk.diagnose(sim.counts)
+    mine = diag.events.loc[diag.events["evidence"].str.contains("an old app until its update")]
+    (wave,) = set(mine["wave"])
+    truth = sim.events.loc[sim.events["cause"] == "glitch"].set_index("video_id")
+    update = truth["end"].max()
+    (when,) = diag.waves.loc[diag.waves["wave"] == wave, "end"]
+    assert abs(when - update) <= pd.Timedelta("12h")
+    assert len(mine) >= 5
+    for e in mine.itertuples():
+        t = truth.loc[e.video_id]
+        assert e.start <= t["end"] and e.end >= t["start"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("scenario", "seed", "hours"),
+    [
+        ("trend_unlikes", 12, 1.0),
+        ("trend_unlikes", 12, 6.0),
+        ("plateau_flicker", 21, 6.0),
+        ("plateau_flicker", 21, 1.0),
+    ],
+)
+def test_hovering_counts_that_stop_together_are_no_old_app(scenario, seed, hours):
+    """Counts that hover while likes and un-likes both arrive fall and come back on many
+    videos at once, and stop together (un-likes after a shared trend): their falls are no
+    larger than the videos' own two-way noise, so they are no old app."""
+    sim = lk.simulate(scenario, n_videos=20, days=30, seed=seed, snapshot_hours=hours)
+    events = lk.diagnose(sim.counts).events
+    assert not events["evidence"].str.contains("an old app until its update").any()
+
+
+@pytest.mark.slow
 def test_client_undercount_and_trend_declines_on_simulated_panels():
     """An old app's intermittent under-count is one episode per video, starting where it is
     first seen (the simulator's truth); un-likes after a trend are trend declines."""

@@ -147,7 +147,8 @@ def merge_glitches(
     """
     member = (events["cause"] == "glitch") | ((events["cause"] == "purge") & events["wave"].isna())
     g = events.loc[member].sort_values(["video_id", "start"]).assign(n=1)
-    g["own"] = g["wave"].isna()
+    # a flicker is the video's own, also where the panel found it (an old app: a wave)
+    g["own"] = g["wave"].isna() | (g["detail"] == "flicker")
     if not (g["cause"] == "glitch").any():
         return events
     gap = options.gap

@@ -11,6 +11,8 @@
   level ``z_video``. Videos hit without a single-video event get a faint event of their
   own; single-video events at the wave are tagged with its id.
 * Snapshots missing on many videos at once are an outage too (:func:`missing_outages`).
+* An old app's flicker on every video, whose falls stop at once at its update, is an
+  outage too (:mod:`likekit.diagnosis.oldapp`), one flicker event per video it shows on.
 * Every wave needs evidence of removal (:mod:`likekit.diagnosis.removal`): an outage's
   videos fell or stood still; a purge wave's videos fell or were seen before it, lost in
   that interval alone together, gained again after it, and do not go on losing after it.
@@ -33,6 +35,7 @@ from statsmodels.stats.multitest import fdrcorrection_twostage
 
 from likekit.diagnosis.flicker import FLICKER_BACK
 from likekit.diagnosis.grid import Grid, readable
+from likekit.diagnosis.oldapp import old_app
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import (
     anchored_pvalue,
@@ -120,6 +123,7 @@ class WaveReader:
             if (c0, c1) not in self.up_used:
                 self._catch_up(c0, c1)
         self._anchored()
+        self._old_app()
         return self.waves, self.extra, self.single_wave
 
     # -- synchronized drops ----------------------------------------------------------------
@@ -332,6 +336,43 @@ class WaveReader:
             test = {"z": -float(stats.norm.isf(max(p, 1e-300))), "p_value": p}
             wave = self._add(b, b, "purge", hit, float(ex[hit].sum()), test)
             self._attach(wave, hit=hit, first=b, last=b, detail="step", measure=(b, b), sign=1)
+
+    # -- an old app on every video -------------------------------------------------------
+
+    def _old_app(self) -> None:
+        """A spell of flicker on the whole panel that an update ended
+        (:func:`likekit.diagnosis.oldapp.old_app`): an outage wave, one flicker event per
+        video that fell more often in it than elsewhere (its own falls merge with it)."""
+        spell = old_app(self.grid, self.options)
+        if spell is None or len(spell.videos) < 2:
+            return
+        grid = self.grid
+        hit = np.zeros(len(grid.videos), dtype=bool)
+        hit[list(spell.videos)] = True
+        drop = sum(v[5] for v in spell.videos.values())
+        test = {"z": -float(stats.norm.isf(max(spell.p_value, 1e-300))), "p_value": spell.p_value}
+        wave = self._add(spell.first, spell.last, "glitch", hit, drop, test)
+        for r, (b0, b1, f, m, p, deepest, var) in spell.videos.items():
+            sd = math.sqrt(var)
+            self.extra.append(
+                Event.measured(
+                    video_id=grid.videos[r],
+                    cause="glitch",
+                    start=grid.times[b0],
+                    end=grid.times[b1],
+                    delta=deepest,
+                    sd=sd,
+                    recovered=True,
+                    score=abs(deepest) / sd if sd > 0 else math.nan,
+                    detail="flicker",
+                    evidence=f"{f} falls of the shown count in {m} snapshots (p = {p:.1g}), "
+                    f"each made up within {FLICKER_BACK} snapshots, while the panel's falls "
+                    f"came and went until they stopped on every video at once (p = "
+                    f"{spell.p_value:.1g}): an old app until its update; "
+                    f"deepest {signed(deepest)} likes",
+                    wave=wave.wave,
+                )
+            )
 
     # -- recording -------------------------------------------------------------------------
 

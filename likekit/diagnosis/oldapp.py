@@ -1,0 +1,191 @@
+"""An out-of-date app on every video at once: a panel-wide spell of flicker that an update ends.
+
+An old app under-counts some of the snapshots it takes, on every video, until it is updated:
+each video's shown count falls and comes back again and again, and the falls stop on every
+video at once. One video alone often cannot show it (the flicker inflates the very noise its
+falls are measured against, above all at 6-hourly or daily snapshots), but the panel can.
+
+:func:`old_app` reads it on the panel's grid (so a table worked through in chunks of videos,
+or in Dask partitions, gives the same answer):
+
+1. the falls of the shown count made up within FLICKER_BACK snapshots
+   (:func:`likekit.diagnosis.flicker.falls`), counted per bin over all videos;
+2. the update: the bin where the panel's rate of falls drops most sharply, a day (or two)
+   before against a day (or two) after (likelihood-ratio test, Bonferroni over every bin
+   and both widths, at ``wave_alpha``): counts that fade or reach a plateau change their
+   rate of falls over days, an update at once; the spell began at the last sharp rise
+   before it (the table's start where none);
+3. each video at that known time: more falls beyond its own two-way noise in the spell
+   than its rate of falls elsewhere explains (binomial, at ``z_video``): counts hovering
+   while likes and un-likes both arrive fall by about as much as they move otherwise;
+4. on every video: more videos flicker than that level gives by chance (binomial, at
+   ``wave_alpha``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from likekit.diagnosis.flicker import falls
+from likekit.diagnosis.options import Options
+
+
+class OldApp(NamedTuple):
+    """A spell of panel-wide flicker: bins ``first`` .. ``last``, its p-value, and per video
+    row that flickered in it: (first bin, last bin, falls, snapshots, p, deepest excess,
+    its noise variance)."""
+
+    first: int
+    last: int
+    p_value: float
+    videos: dict[int, tuple[int, int, int, int, float, float, float]]
+
+
+def old_app(grid, options: Options) -> OldApp | None:
+    """The spell of old-app flicker the panel ``grid`` shows (see the module), or None."""
+    if not len(grid.row):
+        return None
+    fall = _made_up_falls(grid, options)
+    n_bins = len(grid.times)
+    k = np.bincount(grid.col[fall], minlength=n_bins).astype(float)
+    n = np.bincount(grid.col, minlength=n_bins).astype(float)
+    # a day or two of bins either side (three at least): an update stops the falls at once,
+    # while counts that fade or reach a plateau change their rate of falls over days
+    day = int(round(pd.Timedelta(days=1) / grid.axis.step))
+    widths = (max(day, 3), max(2 * day, 3))
+    tests = n_bins * len(widths)  # Bonferroni over every bin and width
+    ends = np.max([_local_change(k, n, w, falling=True) for w in widths], axis=0)
+    last = int(np.argmax(ends))
+    p = min(1.0, float(stats.chi2.sf(2 * ends[last], 1)) * tests)
+    if ends[last] <= 0 or p > options.wave_alpha:
+        return None
+    # where the spell began: the last bin before it where the falls rose at once (the
+    # table's start where none did)
+    rises = np.max(
+        [_local_change(k[: last + 1], n[: last + 1], w, falling=False) for w in widths], axis=0
+    )
+    p_rise = stats.chi2.sf(2 * rises, 1) * tests
+    began = np.flatnonzero((rises > 0) & (p_rise <= options.wave_alpha))
+    first = int(began[-1]) + 1 if len(began) else 0
+    videos = _flickering(grid, fall, first, last, options)
+    # on every video: more of them flicker in the spell than the test's level gives by chance
+    seen = np.unique(grid.row[(grid.col >= first) & (grid.col <= last)]).size
+    if stats.binom.sf(len(videos) - 1, seen, stats.norm.sf(options.z_video)) > options.wave_alpha:
+        return None
+    return OldApp(first, last, p, videos)
+
+
+def _local_change(k: np.ndarray, n: np.ndarray, width: int, *, falling: bool) -> np.ndarray:
+    """Per bin b: the log-likelihood ratio of one rate of falls over the ``width`` bins up
+    to b and another over the ``width`` bins after it, against one rate over both (0 where
+    the rate after is not lower, ``falling``, or not higher)."""
+    k_cum, n_cum = np.r_[0.0, np.cumsum(k)], np.r_[0.0, np.cumsum(n)]
+    b = np.arange(len(k))
+    lo, mid, hi = np.maximum(b + 1 - width, 0), b + 1, np.minimum(b + 1 + width, len(k))
+    k_a, n_a = k_cum[mid] - k_cum[lo], n_cum[mid] - n_cum[lo]
+    k_b, n_b = k_cum[hi] - k_cum[mid], n_cum[hi] - n_cum[mid]
+    llr = _loglik(k_a, n_a) + _loglik(k_b, n_b) - _loglik(k_a + k_b, n_a + n_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        after, before = k_b / n_b, k_a / n_a
+    way = after < before if falling else after > before
+    return np.where(way & (n_a > 0) & (n_b > 0), llr, 0.0)
+
+
+def _loglik(k, n):
+    """Binomial log-likelihood of ``k`` falls in ``n`` increments at their own rate."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, k / np.where(n > 0, n, 1), 0.0)
+        return np.nan_to_num(k * np.log(p)) + np.nan_to_num((n - k) * np.log1p(-p))
+
+
+def _made_up_falls(grid, options: Options) -> np.ndarray:
+    """Per increment of ``grid`` (its order): the shown count fell beyond the display step
+    and the counting noise of the video's net loss, and made it up within FLICKER_BACK
+    snapshots (:func:`likekit.diagnosis.flicker.falls`, on the grid's columns, the
+    detector's trend standing for the previous day's)."""
+    order = np.lexsort((grid.col, grid.row))
+    row, delta = grid.row[order], grid.inc_delta[order]
+    gap = grid.inc_gap[order]
+    level = np.cumsum(delta)  # the shown count, up to a constant per video
+    first = np.r_[True, row[1:] != row[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(row)), 0))
+    level -= (level - delta)[start]
+    resolution = grid.inc_step[order] + 1  # the larger of the two display steps
+    inc = pd.DataFrame(
+        {
+            "video_id": row,
+            "delta": delta,
+            "gap": gap,
+            "trend": (delta - grid.inc_excess[order]) / gap,
+            "resolution": resolution,
+            "prev_resolution": resolution,
+            "likes": level,
+            "prev_likes": level - delta,
+        }
+    )
+    fall = np.zeros(len(order), dtype=bool)
+    fall[order] = falls(inc, options=options).regained.to_numpy(dtype=bool)
+    return fall
+
+
+def _flickering(grid, fall, first: int, last: int, options: Options) -> dict:
+    """The videos that fell beyond their own two-way noise more often in bins first..last
+    than their rate of falls elsewhere explains (binomial at ``z_video``; two falls at
+    least): per row, (the bins of its first and last fall in the spell, falls beyond its
+    noise, snapshots in the spell, p, deepest excess of those, its noise variance).
+
+    A count near its plateau, or hovering while likes and un-likes both arrive, falls and
+    comes back by itself by about as much as it moves otherwise; an old app's falls are
+    larger than that. The yardstick is the video's own variance in the spell (its excess
+    over the trend, never below the Poisson variance of the likes moving), measured on the
+    increments that are neither a fall nor the one after it (the flicker's own recoveries
+    would inflate it), plus the display rounding of the fall's two counts."""
+    order = np.lexsort((grid.col, grid.row))  # video, time order
+    row, col, ex = grid.row[order], grid.col[order], grid.inc_excess[order]
+    gap, fell = grid.inc_gap[order], fall[order]
+    inside = (col >= first) & (col <= last)
+    after = np.r_[False, fell[:-1] & (row[1:] == row[:-1])]
+    clean = inside & ~fell & ~after
+    n_videos = len(grid.videos)
+    n_clean = np.maximum(np.bincount(row[clean], minlength=n_videos), 1)
+    square = np.bincount(row[clean], weights=ex[clean] ** 2 / gap[clean], minlength=n_videos)
+    moved = np.abs(grid.inc_delta[order][clean]) / gap[clean]
+    per_step = np.maximum(square, np.bincount(row[clean], weights=moved, minlength=n_videos))
+    var = gap * (per_step / n_clean)[row] + (grid.inc_step[order] + 1) ** 2 / 6
+    beyond = inside & fell & (ex <= -options.z_video * np.sqrt(var))
+    m = np.bincount(row[inside], minlength=n_videos)
+    f = np.bincount(row[beyond], minlength=n_videos)
+    m_all = np.bincount(row, minlength=n_videos)
+    f_out = np.bincount(row[fell & ~inside], minlength=n_videos)
+    rate = (f_out + 1) / (m_all - m + 2)
+    p = stats.binom.sf(f - 1, m, rate)
+    keep = (f >= 2) & (p <= stats.norm.sf(options.z_video))
+    # per video: its first and last fall in the spell, and its deepest fall beyond noise
+    spans = inside & fell
+    first_col = np.full(n_videos, len(grid.times))
+    last_col = np.full(n_videos, -1)
+    np.minimum.at(first_col, row[spans], col[spans])
+    np.maximum.at(last_col, row[spans], col[spans])
+    at = np.flatnonzero(beyond)
+    at = at[np.lexsort((ex[at], row[at]))]  # by video, deepest first
+    deepest = np.zeros(n_videos, dtype=np.int64)
+    heads, head_at = np.unique(row[at], return_index=True)
+    deepest[heads] = at[head_at]
+    out = {}
+    for r in np.flatnonzero(keep):
+        # once the video is known to flicker, each of its falls in the spell is one of it
+        d = deepest[r]
+        out[int(r)] = (
+            int(first_col[r]),
+            int(last_col[r]),
+            int(f[r]),
+            int(m[r]),
+            float(p[r]),
+            float(ex[d]),
+            float(var[d]),
+        )
+    return out

@@ -416,7 +416,9 @@ class WaveReader:
                     score=abs(ex) / sd,
                     detail=detail,
                     evidence=f"{signed(ex)} likes ({abs(ex) / sd:.1f}x noise) at the time of "
-                    f"{what} {wave.wave}, found by synchrony across the panel",
+                    # the time, not the number: waves are renumbered in time order later
+                    f"{what} of {wave.time:%Y-%m-%d %H:%M} UTC, found by synchrony across "
+                    "the panel",
                     wave=wave.wave,
                 )
             )

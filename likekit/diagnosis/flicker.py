@@ -86,16 +86,18 @@ def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event
     fall = is_fall.to_numpy()
     excess, noise = inc["excess"].to_numpy(float), inc["noise_det"].to_numpy(float)
     edges = video_edges(inc["video_id"])
+    # the ids read once per video (a frame looked up per event was most of the time)
+    names = inc["video_id"].iloc[edges[:-1]].to_numpy(dtype=object)
     gap = options.gap.to_timedelta64()
     chains, sizes = [], []  # every chain of two falls or more, with (m, f, rate) for its test
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for name, lo, hi in zip(names, edges[:-1], edges[1:], strict=True):
         at = np.flatnonzero(fall[lo:hi]) + lo
         if len(at) < 2:
             continue
         for chain in np.split(at, np.flatnonzero(np.diff(ts[at]) > gap) + 1):
             m, f = chain[-1] - chain[0] + 1, len(chain)
             if f >= 2:
-                chains.append(chain)
+                chains.append((name, chain))
                 sizes.append((m, f, (len(at) - f + 1) / (hi - lo - m + 2)))
     # one vectorized test for all chains (a scalar scipy call per chain was most of the time)
     m_all, f_all, rate_all = np.array(sizes, dtype=float).reshape(-1, 3).T
@@ -103,12 +105,12 @@ def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event
     scores = stats.norm.isf(np.maximum(p_all, 1e-300))
     out: list[Event] = []
     for k in np.flatnonzero(p_all <= level):
-        chain, m, f, p = chains[k], int(m_all[k]), int(f_all[k]), p_all[k]
+        (name, chain), m, f, p = chains[k], int(m_all[k]), int(f_all[k]), p_all[k]
         deepest = chain[np.argmin(excess[chain])]
         drop = float(excess[deepest])
         out.append(
             Event.measured(
-                video_id=inc["video_id"].iloc[chain[0]],
+                video_id=name,
                 cause="glitch",
                 start=ts[chain[0]],
                 end=ts[chain[-1]],

@@ -396,29 +396,33 @@ def missing_outages(
     rate = (blank.sum() + 1) / (len(blank) + 1)
     p = np.where(k >= 2, stats.binom.sf(k - 1, n, rate) * max(int((n >= 2).sum()), 1), 1.0)
     waves, events = [], []
-    vid = table["video_id"].to_numpy(dtype=object)
     ts = table["timestamp"]
     for b0, b1 in significant_runs(np.minimum(p, 1.0), options.wave_alpha):
         inside = blank & (col >= b0) & (col <= b1)
         wave_id = first_wave + len(waves)
-        frame = pd.DataFrame({"video_id": vid[inside], "timestamp": ts[inside].to_numpy()})
+        # the ids of the rows inside only (all of them as Python strings took a second)
+        vid = table["video_id"][inside].to_numpy(dtype=object)
+        frame = pd.DataFrame({"video_id": vid, "timestamp": ts[inside].to_numpy()})
         spans = frame.groupby("video_id")["timestamp"].agg(["min", "max", "size"])
+        # read column by column (iterrows builds a Series per video)
         events += [
             Event.measured(
                 video_id=v,
                 cause="glitch",
-                start=span["min"],
-                end=span["max"],
+                start=first,
+                end=last,
                 delta=0.0,
                 sd=0.0,
                 recovered=True,
                 score=np.nan,
                 detail="missing",
-                evidence=f"{span['size']} snapshots missing during outage "
+                evidence=f"{size} snapshots missing during outage "
                 f"{wave_id}, which left {len(spans)} videos without counts",
                 wave=wave_id,
             )
-            for v, span in spans.iterrows()
+            for v, first, last, size in zip(
+                spans.index, spans["min"], spans["max"], spans["size"], strict=True
+            )
         ]
         p_min = float(p[b0 : b1 + 1].min())
         waves.append(

@@ -309,7 +309,8 @@ class WaveReader:
             if not pd.isna(self.single_wave[i]):
                 continue  # an earlier anchor's wave took it
             b, anchor = int(self.single_bin[i]), int(self.single_row[i])
-            if any(w.time == grid.times[b] for w in self.waves):
+            at = grid.times[b]  # (a DatetimeIndex boxes a Timestamp on every read)
+            if any(w.time == at for w in self.waves):
                 continue  # a wave at that snapshot was read already
             alone = np.arange(len(grid.videos)) == anchor
             if made_up(grid, b, alone, FLICKER_BACK, 0.0)[anchor]:
@@ -361,14 +362,15 @@ class WaveReader:
         # a faint step is called permanent only where the video was seen after it
         followed = grid.seen[:, last + 1 : last + 1 + COMPENSATE].any(axis=1) | wave.recovered
         what = "outage" if wave.recovered else "purge wave"
+        start, end = grid.times[b0], grid.times[last]  # read once, not per video
         for r in np.setdiff1d(np.flatnonzero(hit & followed), self.single_row[near]):
             ex, sd = sign * window_ex[r], math.sqrt(window_n2[r])
             self.extra.append(
                 Event.measured(
                     video_id=grid.videos[r],
                     cause=wave.cause,
-                    start=grid.times[b0],
-                    end=grid.times[last],
+                    start=start,
+                    end=end,
                     delta=ex,
                     sd=sd,
                     recovered=wave.recovered,

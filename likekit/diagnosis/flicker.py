@@ -305,7 +305,10 @@ def _added(glitch, extended, stamps: np.ndarray, when: np.ndarray) -> tuple[int,
     (g0, g1), (start, end) = glitch, extended
 
     def added(t: np.ndarray) -> int:
-        return int((((t >= start) & (t < g0)) | ((t > g1) & (t <= end))).sum())
+        # times in [start, g0) and in (g1, end], g0 <= g1: two searches of the sorted times
+        before = np.searchsorted(t, [start, g0], side="left")
+        after = np.searchsorted(t, [g1, end], side="right")
+        return int(before[1] - before[0] + after[1] - after[0])
 
     m, f = added(stamps), added(when)
     return m, f, (len(when) - f + 1) / (len(stamps) - m + 2)

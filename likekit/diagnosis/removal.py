@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from likekit.diagnosis.increments import video_edges
 from likekit.schema import Event, events_frame
 
 _Z95 = float(stats.norm.isf(0.025))
@@ -98,13 +99,19 @@ def spread_losses(events: pd.DataFrame, inc: pd.DataFrame, z: float) -> pd.DataF
     lone = events.loc[(events["cause"] == "purge") & events["wave"].isna()]
     if lone.empty:
         return events
-    # position of each purge among its video's increments: consecutive runs are neighbours
-    order = inc[["video_id", "timestamp"]].assign(pos=np.arange(len(inc)))
-    pos = lone[["video_id", "start"]].merge(
-        order, left_on=["video_id", "start"], right_on=["video_id", "timestamp"], how="left"
-    )["pos"]
-    lone = lone.assign(pos=pos.to_numpy()).dropna(subset=["pos"])
-    codes = pd.factorize(inc["video_id"])[0]
+    # position of each purge among its video's increments (NaN: none at its start), found
+    # in its video's rows (sorted by video and time): consecutive runs are neighbours
+    edges = video_edges(inc["video_id"])
+    codes = np.repeat(np.arange(len(edges) - 1), np.diff(edges))
+    video = pd.Index(inc["video_id"].iloc[edges[:-1]]).get_indexer(lone["video_id"])
+    ts64 = inc["timestamp"].dt.tz_convert(None).to_numpy()
+    starts = lone["start"].dt.tz_convert(None).to_numpy().astype(ts64.dtype)
+    pos = np.full(len(lone), np.nan)
+    for n, (v, t) in enumerate(zip(video.tolist(), starts, strict=True)):
+        if v >= 0:
+            at = edges[v] + int(np.searchsorted(ts64[edges[v] : edges[v + 1]], t))
+            pos[n] = at if at < edges[v + 1] and ts64[at] == t else np.nan
+    lone = lone.assign(pos=pos).dropna(subset=["pos"])
     losing = (inc["z_scan"] <= -z).to_numpy(copy=True)
     losing[lone["pos"].to_numpy(int)] = True
     # run bounds of every purge: back and forward over the video's losing increments
@@ -228,7 +235,11 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
     ]
     if short.empty:
         return []
-    where = inc.groupby("video_id", sort=False).indices
+    # each video's rows (the increments are sorted by video): grouping the string ids was
+    # most of the time
+    edges = video_edges(inc["video_id"])
+    ids = inc["video_id"].iloc[edges[:-1]].to_numpy(dtype=object)
+    bounds = dict(zip(ids, zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True), strict=True))
     ts = inc["timestamp"].dt.tz_convert(None).to_numpy()
     starts = short["start"].dt.tz_convert(None).to_numpy()
     ends = short["end"].dt.tz_convert(None).to_numpy()
@@ -237,15 +248,15 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
     res, prev_res = inc["resolution"].to_numpy(float), inc["prev_resolution"].to_numpy(float)
     out = []
     for e, start, end in zip(short.itertuples(), starts, ends, strict=True):
-        rows = where.get(e.video_id)
-        if rows is None:
+        if e.video_id not in bounds:
             continue
+        rows = np.arange(*bounds[e.video_id])
         first = np.searchsorted(ts[rows], start, side="left")
         last = np.searchsorted(ts[rows], end, side="right")  # the recovery
         if first < k or last + k >= len(rows):
             continue  # no rate to compare with on one side
         span = rows[first : last + 1]
-        near = np.r_[rows[first - k : first], rows[last + 1 : last + 1 + k]]
+        near = np.concatenate([rows[first - k : first], rows[last + 1 : last + 1 + k]])
         rate = delta[near].sum() / gap[near].sum()
         lost = float(delta[span].sum() - rate * gap[span].sum())
         sd = float(np.sqrt(walk[span].sum() + (prev_res[span[0]] ** 2 + res[span[-1]] ** 2) / 12))

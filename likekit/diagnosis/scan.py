@@ -149,22 +149,37 @@ def slowdown_counts(grid: Grid, lags: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ScanSums:
-    """The scan's per-bin sums over a set of videos, ``sums[copy, series, bin]`` (copy 0
-    the data, copy k the k-th shifted panel). The sums of disjoint sets of videos add up
-    to their union's."""
+    """The scan's per-bin sums over a set of videos, before the null's shifts: each block's
+    sums ``blocks[block, series, bin]``, and what the copies' shared slowdowns change,
+    ``gains[copy, series, bin]`` (copy 0 the data, copy k the k-th shifted panel, whose
+    block m is shifted by ``lags[k - 1, m]`` bins). The sums of disjoint sets of videos add
+    up to their union's; each block is shifted once, in :attr:`sums`, however many sets
+    were added."""
 
-    sums: np.ndarray
+    blocks: np.ndarray
+    gains: np.ndarray
+    lags: np.ndarray
 
     def __add__(self, other: ScanSums) -> ScanSums:
-        return ScanSums(self.sums + other.sums)
+        return ScanSums(self.blocks + other.blocks, self.gains + other.gains, self.lags)
 
     def __radd__(self, other: object) -> ScanSums:
         return self if other == 0 else NotImplemented  # sum() starts from 0
 
+    @property
+    def sums(self) -> np.ndarray:
+        """The per-bin sums ``[copy, series, bin]`` of the data and each shifted panel."""
+        twice = np.concatenate([self.blocks, self.blocks], axis=-1)
+        out = self.gains.copy()
+        for k in range(len(out)):
+            out[k] += _shifted(twice, self.lags[k - 1] if k else np.zeros(N_BLOCKS, int))
+        return out
+
 
 def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) -> ScanSums:
     """The scan's per-bin sums of ``grid``'s videos in the data and in each shifted panel,
-    given each copy's shared slowdown ``shares[copy, bin]``.
+    given each copy's shared slowdown ``shares[copy, bin]``: per block, and the slowdowns'
+    gains per copy (:class:`ScanSums`; the blocks are shifted once the sets are added).
 
     Videos differ (a count shown as "1.2K" moves in steps of 100, a small exact count by
     ones): each video's z-scores net of the shared slowdown are clipped to the alarm level
@@ -173,9 +188,10 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
     keeps its own series and statistics, and loses the slowdown that panel shares there.
     """
     n_videos, n_bins = grid.seen.shape
-    out = np.zeros((1 + len(lags), N_SERIES, n_bins))
+    gains = np.zeros((1 + len(lags), N_SERIES, n_bins))
+    per_block = np.zeros((N_BLOCKS, N_SERIES, n_bins))
     if not n_videos:
-        return ScanSums(out)
+        return ScanSums(per_block, gains, lags)
     blocks = _Blocks.of(grid.videos)
     seen, z = grid.seen[blocks.order], grid.z[blocks.order]  # z is 0 where not seen
     ratio = slowdown_ratio(grid)[blocks.order]  # ... and so is ratio
@@ -198,11 +214,10 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
     base = blocks.sums(base)
     base[:, STOUFFER] -= blocks.sums(mean * inv_sd * seen)
     base = np.concatenate([base, blocks.sums(np.stack([r[:, None] * seen for r in rates], 1))], 1)
-    twice = np.concatenate([base, base], axis=-1)
+    per_block[blocks.ids] = base
     row_start = (np.arange(n_videos) * n_bins)[:, None]
     for k in range(1 + len(lags)):
         lag = lags[k - 1][blocks.ids] if k else np.zeros(len(blocks.ids), dtype=int)
-        out[k] = _shifted(twice, lag)
         # where the copy shares a slowdown, each video's bin that lands there loses it
         at = np.flatnonzero(shares[k])
         if not len(at):
@@ -217,9 +232,9 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
         gain = np.clip(np.negative(z_net), -z_alarm, z_alarm)
         gain -= np.clip(np.negative(z_src), -z_alarm, z_alarm)
         gain *= inv_sd
-        out[k, STOUFFER, at] += gain.sum(axis=0)
-        out[k, PASSES:EXPECTED, at] += (_counts(z_net, levels) - _counts(z_src, levels)).T
-    return ScanSums(out)
+        gains[k, STOUFFER, at] += gain.sum(axis=0)
+        gains[k, PASSES:EXPECTED, at] += (_counts(z_net, levels) - _counts(z_src, levels)).T
+    return ScanSums(per_block, gains, lags)
 
 
 def _passes(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -261,9 +276,10 @@ def scan_pvalues(
     their alignment broken, which is the null of independent videos), with a Gumbel law
     fitted to their maxima for p-values beyond their range.
     """
-    down, up, stouffer = _bin_stats(sums.sums[0])
-    null_down, null_up, _ = _bin_stats(sums.sums[1:])
-    seen = sums.sums[0, SEEN] >= 2
+    sums = sums.sums
+    down, up, stouffer = _bin_stats(sums[0])
+    null_down, null_up, _ = _bin_stats(sums[1:])
+    seen = sums[0, SEEN] >= 2
     return (
         (_gumbel_p(down, null_down.max(axis=1), seen), -stouffer),
         (_gumbel_p(up, null_up.max(axis=1), seen), -stouffer),

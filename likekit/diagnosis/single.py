@@ -276,13 +276,20 @@ def _drops(v: str, a: dict, used: np.ndarray, closed: dict, *, options: Options)
     """Every alarming drop not yet used that shows evidence of removal: a glitch when it was
     recovered and the count fell, else a purge when the count fell or lost in that interval
     alone (a slowdown, a ramp or users leaving is none of them)."""
-    ts, last_bad, excess, noise = a["ts"], a["prev"], a["excess"], a["noise"]
+    ts, last_bad, excess = a["ts"], a["prev"], a["excess"]
     out = []
-    for i in np.flatnonzero((a["z"] <= -options.z_alarm) & ~used):
-        if not (a["fell"][i] or (i not in closed and a["one_off"][i])):
+    alarms = np.flatnonzero((a["z"] <= -options.z_alarm) & ~used)
+    # the drops read as Python values (numpy scalars made most of the loop's time)
+    drops, noise = excess[alarms], a["noise"][alarms]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = (np.abs(drops) / noise).tolist()
+    drops, noise = drops.tolist(), noise.tolist()
+    fell, one_off = a["fell"][alarms].tolist(), a["one_off"][alarms].tolist()
+    for n, i in enumerate(alarms.tolist()):
+        if not (fell[n] or (i not in closed and one_off[n])):
             continue
-        drop, sd = excess[i], noise[i]
-        size = f"{signed(drop)} likes ({abs(drop) / sd:.1f}x noise)"
+        drop, sd, score = drops[n], noise[n], scores[n]
+        size = f"{signed(drop)} likes ({score:.1f}x noise)"
         if i in closed:
             j = closed[i]
             used[i : j + 1] = True
@@ -299,7 +306,7 @@ def _drops(v: str, a: dict, used: np.ndarray, closed: dict, *, options: Options)
                 start=ts[i],
                 delta=drop,
                 sd=sd,
-                score=abs(drop) / sd,
+                score=score,
                 evidence=text,
                 **kind,
             )

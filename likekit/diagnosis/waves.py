@@ -313,7 +313,8 @@ class WaveReader:
             if not pd.isna(self.single_wave[i]):
                 continue  # an earlier anchor's wave took it
             b, anchor = int(self.single_bin[i]), int(self.single_row[i])
-            if any(w.time == grid.times[b] for w in self.waves):
+            at = grid.times[b]  # (a DatetimeIndex boxes a Timestamp on every read)
+            if any(w.time == at for w in self.waves):
                 continue  # a wave at that snapshot was read already
             alone = np.arange(len(grid.videos)) == anchor
             if made_up(grid, b, alone, FLICKER_BACK, 0.0)[anchor]:
@@ -402,14 +403,15 @@ class WaveReader:
         # a faint step is called permanent only where the video was seen after it
         followed = grid.seen[:, last + 1 : last + 1 + COMPENSATE].any(axis=1) | wave.recovered
         what = "outage" if wave.recovered else "purge wave"
+        start, end = grid.times[b0], grid.times[last]  # read once, not per video
         for r in np.setdiff1d(np.flatnonzero(hit & followed), self.single_row[near]):
             ex, sd = sign * window_ex[r], math.sqrt(window_n2[r])
             self.extra.append(
                 Event.measured(
                     video_id=grid.videos[r],
                     cause=wave.cause,
-                    start=grid.times[b0],
-                    end=grid.times[last],
+                    start=start,
+                    end=end,
                     delta=ex,
                     sd=sd,
                     recovered=wave.recovered,
@@ -439,29 +441,33 @@ def missing_outages(
     rate = (blank.sum() + 1) / (len(blank) + 1)
     p = np.where(k >= 2, stats.binom.sf(k - 1, n, rate) * max(int((n >= 2).sum()), 1), 1.0)
     waves, events = [], []
-    vid = table["video_id"].to_numpy(dtype=object)
     ts = table["timestamp"]
     for b0, b1 in significant_runs(np.minimum(p, 1.0), options.wave_alpha):
         inside = blank & (col >= b0) & (col <= b1)
         wave_id = first_wave + len(waves)
-        frame = pd.DataFrame({"video_id": vid[inside], "timestamp": ts[inside].to_numpy()})
+        # the ids of the rows inside only (all of them as Python strings took a second)
+        vid = table["video_id"][inside].to_numpy(dtype=object)
+        frame = pd.DataFrame({"video_id": vid, "timestamp": ts[inside].to_numpy()})
         spans = frame.groupby("video_id")["timestamp"].agg(["min", "max", "size"])
+        # read column by column (iterrows builds a Series per video)
         events += [
             Event.measured(
                 video_id=v,
                 cause="glitch",
-                start=span["min"],
-                end=span["max"],
+                start=first,
+                end=last,
                 delta=0.0,
                 sd=0.0,
                 recovered=True,
                 score=np.nan,
                 detail="missing",
-                evidence=f"{span['size']} snapshots missing during outage "
+                evidence=f"{size} snapshots missing during outage "
                 f"{wave_id}, which left {len(spans)} videos without counts",
                 wave=wave_id,
             )
-            for v, span in spans.iterrows()
+            for v, first, last, size in zip(
+                spans.index, spans["min"], spans["max"], spans["size"], strict=True
+            )
         ]
         p_min = float(p[b0 : b1 + 1].min())
         waves.append(

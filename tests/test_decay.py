@@ -172,6 +172,27 @@ def test_intervals_cover_on_coarse_snapshots(coarse):
     assert (coarse["lag"].abs() <= coarse["step"]).mean() >= 0.9
 
 
+def test_a_plateau_within_one_display_step_keeps_the_step_in_its_interval():
+    # a fast daily decline that levels off inside one display step: every level after the
+    # drop shows the same value, the fitted path goes through them all, and the plateau
+    # interval must still say the count is only known to within the step (it was a few
+    # likes wide, covering none of these)
+    covered = []
+    for seed in range(10):
+        counts, truth = simulate_decline(
+            "exponential", peak=44_000, loss_share=0.1, half_life=3, trickle=0.01, step=24,
+            display=True, seed=seed,
+        )  # fmt: skip
+        assert counts["likes"].iloc[4:].nunique() == 1  # the case: one value shown
+        fit = fit_decay(counts)
+        step = counts["resolution"].iloc[-1]
+        low, high = fit.derived.loc["plateau", ["low", "high"]]
+        assert high - low >= 2 * 1.96 * np.sqrt((step**2 - 1) / 12) * 0.999
+        covered.append(_covers(fit, truth, "plateau"))
+    # the true plateau sits inside the shown step, which the interval now spans
+    assert np.mean(covered) >= 0.9, covered
+
+
 def test_estimates_are_accurate(replications):
     errors = replications.groupby("family")[["err_half_life", "err_plateau"]].median()
     assert (errors["err_plateau"] < 0.05).all(), errors

@@ -93,7 +93,10 @@ def fit_decay(
         table (display strings such as "12.3K" are read), or a Series of likes indexed by
         timestamp (taken as exact).
     model : {"auto", "exponential", "power_law", "stretched_exponential", "none"}
-        "auto" fits every candidate and keeps the best by ``criterion``.
+        "auto" fits every candidate and keeps the best by ``criterion``; when the data do
+        not show the best one's curvature (see ``identified`` below) but do show that of a
+        rival the criterion cannot tell from it (within 2), the rival is kept, its intervals
+        widened by the best one's (model-averaged tail areas).
     start : datetime-like, optional
         Start of the decline; default the peak of the net count (after ``exclude``).
     criterion : {"bic", "aic"}
@@ -222,9 +225,44 @@ def _fit(
     if comp.chosen == "none":
         message = _no_decline(designs[0], options.criterion) if auto else ""
         return made.fit(cands["none"], comp, model="none", result=None, message=message)
-    i = where[comp.chosen]
-    made = made.at(designs[i].offset - leads[i])
-    return _decay(made, designs[i], cands, comp, (designs, per_start))
+    tried: list[DecayFit] = []
+    for name in _in_order(comp, auto):
+        i = where[name]
+        forced = compare(cands, designs[0].n, options.criterion, False, name)
+        fit = _decay(made.at(designs[i].offset - leads[i]), designs[i], cands, forced,
+                     (designs, per_start))  # fmt: skip
+        if fit.identified and (fit.converged or not tried):
+            return fit
+        tried.append(fit)
+    return tried[0]
+
+
+#: most criterion difference of a rival tried when the best family is not identified: one
+#: the criterion cannot tell from the best (Burnham & Anderson's "substantial support")
+_RIVAL_DELTA = 2.0
+
+
+def _in_order(comp: Comparison, auto: bool) -> list[str]:
+    """The families to try, best first: with ``auto``, the chosen one, then the converged
+    rivals that beat the null and that the criterion cannot tell from it.
+
+    A family whose curvature the data do not show (its half-life reaching beyond them) is
+    passed over for a close rival whose curvature they do show: the chosen family then still
+    widens the rival's intervals by its tail area (:func:`_decay`), and the fit says it is
+    not identified only when no close family is.
+    """
+    if not auto:
+        return [comp.chosen]
+    cols, names = comp.columns, comp.names
+    null = cols["delta"][names.index("none")]
+    close = [
+        (cols["delta"][i], name)
+        for i, name in enumerate(names)
+        if name not in ("none", comp.chosen)
+        and cols["converged"][i]
+        and cols["delta"][i] < min(null, _RIVAL_DELTA)
+    ]
+    return [comp.chosen] + [name for _, name in sorted(close)]
 
 
 def _choose_start(stamps: pd.DatetimeIndex, level: np.ndarray, start) -> int:

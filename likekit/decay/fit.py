@@ -95,8 +95,10 @@ def fit_decay(
     model : {"auto", "exponential", "power_law", "stretched_exponential", "none"}
         "auto" fits every candidate and keeps the best by ``criterion``; when the data do
         not show the best one's curvature (see ``identified`` below) but do show that of a
-        rival the criterion cannot tell from it (within 2), the rival is kept, its intervals
-        widened by the best one's (model-averaged tail areas).
+        fit the criterion cannot tell from it (within 2: a rival family, or the same one
+        with its peak elsewhere between the snapshots), that fit is kept, its intervals
+        widened by the best one's (model-averaged tail areas). A model asked for by name
+        gets the same choice among its places of the peak.
     start : datetime-like, optional
         Start of the decline; default the peak of the net count (after ``exclude``).
     criterion : {"bic", "aic"}
@@ -226,10 +228,11 @@ def _fit(
         message = _no_decline(designs[0], options.criterion) if auto else ""
         return made.fit(cands["none"], comp, model="none", result=None, message=message)
     tried: list[DecayFit] = []
-    for name in _in_order(comp, auto):
-        i = where[name]
-        forced = compare(cands, designs[0].n, options.criterion, False, name)
-        fit = _decay(made.at(designs[i].offset - leads[i]), designs[i], cands, forced,
+    judge = (designs[0].n, options.criterion)
+    for name, i in _in_order(per_start, cands, where, comp, judge, auto):
+        at = {**cands, name: per_start[i][name]}
+        forced = compare(at, designs[0].n, options.criterion, False, name)
+        fit = _decay(made.at(designs[i].offset - leads[i]), designs[i], at, forced,
                      (designs, per_start))  # fmt: skip
         if fit.identified and (fit.converged or not tried):
             return fit
@@ -237,32 +240,47 @@ def _fit(
     return tried[0]
 
 
-#: most criterion difference of a rival tried when the best family is not identified: one
-#: the criterion cannot tell from the best (Burnham & Anderson's "substantial support")
+#: most criterion difference of a fit tried when the best one is not identified: one the
+#: criterion cannot tell from the best (Burnham & Anderson's "substantial support")
 _RIVAL_DELTA = 2.0
 
 
-def _in_order(comp: Comparison, auto: bool) -> list[str]:
-    """The families to try, best first: with ``auto``, the chosen one, then the converged
-    rivals that beat the null and that the criterion cannot tell from it.
+def _in_order(
+    per_start: list[dict[str, Candidate]],
+    cands: dict[str, Candidate],
+    where: dict[str, int],
+    comp: Comparison,
+    judge: tuple[int, Criterion],
+    auto: bool,
+) -> list[tuple[str, int]]:
+    """The (family, place of the peak) to try, best first: the chosen family at its
+    likeliest place, then the fits that beat the null and that the criterion cannot tell
+    from it: the chosen family at its other places, and with ``auto`` the rival families at
+    theirs (converged, inside their range).
 
-    A family whose curvature the data do not show (its half-life reaching beyond them) is
-    passed over for a close rival whose curvature they do show: the chosen family then still
-    widens the rival's intervals by its tail area (:func:`_decay`), and the fit says it is
-    not identified only when no close family is.
+    A fit whose curvature the data do not show (its half-life reaching beyond them) is
+    passed over for a close one whose curvature they do show: the peak may lie anywhere in
+    its gap, and the first fit still widens the intervals of the one kept by its tail area
+    (:func:`_decay`); the fit says it is not identified only when no close one is.
     """
-    if not auto:
-        return [comp.chosen]
-    cols, names = comp.columns, comp.names
-    null = cols["delta"][names.index("none")]
+    n, criterion = judge  # the number of observations the criteria count, and which one
+    best = cands[comp.chosen].criterion(n, criterion)
+    reach = min(cands["none"].criterion(n, criterion) - best, _RIVAL_DELTA)
+    names = [comp.chosen]
+    if auto:
+        ok = comp.columns["converged"]
+        names += [m for m, good in zip(comp.names, ok, strict=True) if good and m not in names]
+        names.remove("none")
     close = [
-        (cols["delta"][i], name)
-        for i, name in enumerate(names)
-        if name not in ("none", comp.chosen)
-        and cols["converged"][i]
-        and cols["delta"][i] < min(null, _RIVAL_DELTA)
+        (fits[name].criterion(n, criterion), name, i)
+        for name in names
+        for i, fits in enumerate(per_start)
+        if (name, i) != (comp.chosen, where[comp.chosen])
+        and fits[name].converged
+        and fits[name].levelled
+        and fits[name].criterion(n, criterion) - best < reach
     ]
-    return [comp.chosen] + [name for _, name in sorted(close)]
+    return [(comp.chosen, where[comp.chosen])] + [(m, i) for _, m, i in sorted(close)]
 
 
 def _choose_start(stamps: pd.DatetimeIndex, level: np.ndarray, start) -> int:

@@ -706,9 +706,10 @@ def test_an_early_bend_that_crawls_on_is_not_taken_for_a_plateau():
 
 
 def test_a_close_rival_whose_curvature_is_seen_is_kept_over_a_best_that_gives_up():
-    # daily stretched exponentials: the best family by BIC may put its half-life beyond the
-    # data (a power law from a peak placed late in its gap) where a rival the criterion
-    # cannot tell from it (within 2) sees the halving; the rival is kept, not a give-up
+    # daily stretched exponentials: the best fit by BIC may put its half-life beyond the
+    # data (a power law from a peak placed late in its gap, a stretched exponential from one
+    # a whole gap early) where a fit the criterion cannot tell from it (within 2: a rival
+    # family, or another place of the peak) sees the halving; that one is kept, not a give-up
     rows = []
     for i in range(60):
         counts, truth = draw_decline(

@@ -39,7 +39,10 @@ plateau is redone on the bound), and the loss share is in [0, 1]. A decline that
 levelled off within the data (a straight line fits as well by the model-choice criterion,
 the best decay would end below zero, or its half-life is beyond the hours observed) has no
 identified plateau: the fit says so (``identified`` False, a plain ``message``) and reports
-what the data bound instead of point estimates.
+what the data bound instead of point estimates. A fit that the criterion cannot tell from the
+best (within 2: another place of the peak between the snapshots, or with ``model="auto"`` a
+rival family) and whose curvature the data do show is kept instead; the best one's tail still
+widens its intervals.
 
 The fitting modules (scipy, statsmodels) are imported on first use of a public name, so that
 ``likekit.decay.families`` (and :mod:`likekit.simulation`) stay light.

@@ -25,6 +25,7 @@ from likekit.decay.likelihood import (
     Design,
     Whitener,
     covariance,
+    display_floor,
     variance_moments,
     whitener,
 )
@@ -222,7 +223,7 @@ def fit_none(
     w = whiten(design.anchor.astype(float))
     p = float(w @ whiten(y) / (w @ w))
     llf = given_anchor(whiten, y - p * design.anchor, design.free_anchor)
-    cov = np.array([[1.0 / float(w @ w)]])
+    cov = display_floor(design, np.array([[1.0 / float(w @ w)]]))
     return Candidate("none", np.array([p]), llf, 2, True, "", whiten, sigma2, 0.0, cov=cov)
 
 

@@ -93,7 +93,12 @@ def fit_decay(
         table (display strings such as "12.3K" are read), or a Series of likes indexed by
         timestamp (taken as exact).
     model : {"auto", "exponential", "power_law", "stretched_exponential", "none"}
-        "auto" fits every candidate and keeps the best by ``criterion``.
+        "auto" fits every candidate and keeps the best by ``criterion``; when the data do
+        not show the best one's curvature (see ``identified`` below) but do show that of a
+        fit the criterion cannot tell from it (within 2: a rival family, or the same one
+        with its peak elsewhere between the snapshots), that fit is kept, its intervals
+        widened by the best one's (model-averaged tail areas). A model asked for by name
+        gets the same choice among its places of the peak.
     start : datetime-like, optional
         Start of the decline; default the peak of the net count (after ``exclude``).
     criterion : {"bic", "aic"}
@@ -222,9 +227,60 @@ def _fit(
     if comp.chosen == "none":
         message = _no_decline(designs[0], options.criterion) if auto else ""
         return made.fit(cands["none"], comp, model="none", result=None, message=message)
-    i = where[comp.chosen]
-    made = made.at(designs[i].offset - leads[i])
-    return _decay(made, designs[i], cands, comp, (designs, per_start))
+    tried: list[DecayFit] = []
+    judge = (designs[0].n, options.criterion)
+    for name, i in _in_order(per_start, cands, where, comp, judge, auto):
+        at = {**cands, name: per_start[i][name]}
+        forced = compare(at, designs[0].n, options.criterion, False, name)
+        fit = _decay(made.at(designs[i].offset - leads[i]), designs[i], at, forced,
+                     (designs, per_start))  # fmt: skip
+        if fit.identified and (fit.converged or not tried):
+            return fit
+        tried.append(fit)
+    return tried[0]
+
+
+#: most criterion difference of a fit tried when the best one is not identified: one the
+#: criterion cannot tell from the best (Burnham & Anderson's "substantial support")
+_RIVAL_DELTA = 2.0
+
+
+def _in_order(
+    per_start: list[dict[str, Candidate]],
+    cands: dict[str, Candidate],
+    where: dict[str, int],
+    comp: Comparison,
+    judge: tuple[int, Criterion],
+    auto: bool,
+) -> list[tuple[str, int]]:
+    """The (family, place of the peak) to try, best first: the chosen family at its
+    likeliest place, then the fits that beat the null and that the criterion cannot tell
+    from it: the chosen family at its other places, and with ``auto`` the rival families at
+    theirs (converged, inside their range).
+
+    A fit whose curvature the data do not show (its half-life reaching beyond them) is
+    passed over for a close one whose curvature they do show: the peak may lie anywhere in
+    its gap, and the first fit still widens the intervals of the one kept by its tail area
+    (:func:`_decay`); the fit says it is not identified only when no close one is.
+    """
+    n, criterion = judge  # the number of observations the criteria count, and which one
+    best = cands[comp.chosen].criterion(n, criterion)
+    reach = min(cands["none"].criterion(n, criterion) - best, _RIVAL_DELTA)
+    names = [comp.chosen]
+    if auto:
+        ok = comp.columns["converged"]
+        names += [m for m, good in zip(comp.names, ok, strict=True) if good and m not in names]
+        names.remove("none")
+    close = [
+        (fits[name].criterion(n, criterion), name, i)
+        for name in names
+        for i, fits in enumerate(per_start)
+        if (name, i) != (comp.chosen, where[comp.chosen])
+        and fits[name].converged
+        and fits[name].levelled
+        and fits[name].criterion(n, criterion) - best < reach
+    ]
+    return [(comp.chosen, where[comp.chosen])] + [(m, i) for _, m, i in sorted(close)]
 
 
 def _choose_start(stamps: pd.DatetimeIndex, level: np.ndarray, start) -> int:

@@ -284,7 +284,10 @@ class DecayResults(GenericLikelihoodModelResults):
     def __init__(self, model, mlefit):
         super().__init__(model, mlefit)
         if self.cov_type in ("HC2", "HC3"):
-            self.cov_params_default = self._leveraged(1.0 if self.cov_type == "HC3" else 0.5)
+            cov = self._leveraged(1.0 if self.cov_type == "HC3" else 0.5)
+        else:
+            cov = self.cov_params()
+        self.cov_params_default = display_floor(model.design, cov)
 
     @property
     def cov_HC2(self) -> np.ndarray:
@@ -319,6 +322,21 @@ def sandwich(wjac: np.ndarray, scores: np.ndarray, power: float) -> np.ndarray:
     return bread @ (scores.T @ scores) @ bread
 
 
+def display_floor(design: Design, cov: np.ndarray) -> np.ndarray:
+    """``cov`` with the plateau's variance at least the display rounding of the last level.
+
+    The count at the end is known to within its display step at best: where every late level
+    shows one value, the fitted path goes through them all, and a sandwich made of those
+    near-zero residuals would say the plateau is known to a fraction of a like.
+    """
+    floor = float(design.level_rounding[-1])
+    if np.isnan(cov[0, 0]) or cov[0, 0] >= floor:  # NaN (not identified) stays NaN
+        return cov
+    cov = cov.copy()
+    cov[0, 0] = floor
+    return cov
+
+
 #: the leverage power of each sandwich (None: the inverse information alone)
 LEVERAGE_POWER = {"HC0": 0.0, "HC2": 0.5, "HC3": 1.0, "nonrobust": None}
 
@@ -333,8 +351,9 @@ def covariance(family: Family, design: Design, x: np.ndarray, whiten: Whitener, 
     wj = whiten(design.jac(family, x))
     power = LEVERAGE_POWER[cov_type]
     if power is None:
-        return np.linalg.inv(wj.T @ wj)
-    return sandwich(wj, whiten(design.endog - design.mean(family, x))[:, None] * wj, power)
+        return display_floor(design, np.linalg.inv(wj.T @ wj))
+    resid = whiten(design.endog - design.mean(family, x))
+    return display_floor(design, sandwich(wj, resid[:, None] * wj, power))
 
 
 class DecayLikelihood(GenericLikelihoodModel):

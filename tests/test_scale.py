@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.request
 
 import numpy as np
@@ -268,3 +269,50 @@ def test_cli_scheduler_nobody_listens_is_one_line(tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no Dask scheduler there" in err[0]
+
+
+def _loaded_table() -> pd.DataFrame:
+    sim = lk.simulate("mixed", n_videos=6, days=3, seed=3, progress=False)
+    extra = {"creator": "c1", "note": np.where(np.arange(len(sim.counts)) % 3, "x", None)}
+    return lk.load_counts(sim.counts.assign(**extra, score=0.5))
+
+
+def test_a_loaded_table_given_again_is_passed_through_as_reading_it_would_give():
+    table = _loaded_table()
+    before = table.copy()
+    again = lk.load_counts(table)
+    # reading it again (a time zone given makes the reader parse every column)
+    read = lk.load_counts(table, tz="UTC")
+    pd.testing.assert_frame_equal(again, read)
+    assert again.attrs == read.attrs == table.attrs
+    assert np.shares_memory(again["likes"].array._data, table["likes"].array._data)
+    # the input stays untouched, whatever is done to what came back
+    again.loc[0, "likes"] = 10**9
+    again.attrs["metric"] = "stars"
+    pd.testing.assert_frame_equal(table, before)
+    assert table.attrs == before.attrs
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.iloc[::-1],  # out of order: sorted again
+        lambda t: t.assign(likes=t["likes"] - 10**6),  # negative counts: an error
+        lambda t: t.assign(video_id=t["video_id"].mask(t.index == 4, " ")),  # blank id
+        lambda t: t.assign(resolution=0),  # a step below 1
+        lambda t: pd.concat([t, t.iloc[[7]].assign(likes=1)]).sort_values(
+            ["video_id", "timestamp"], kind="stable", ignore_index=True
+        ),  # a repeated key with other counts
+        lambda t: t.assign(creator=t["creator"].astype("category")),
+        lambda t: t.rename(columns={"comments": "comment_count"}),  # a synonym: renamed
+    ],
+)
+def test_a_table_not_in_the_contract_is_read_as_any_other(change):
+    table = change(_loaded_table())
+    try:
+        expected = lk.load_counts(table, tz="UTC")
+    except lk.LikekitInputError as error:
+        with pytest.raises(lk.LikekitInputError, match=re.escape(str(error))):
+            lk.load_counts(table)
+    else:
+        pd.testing.assert_frame_equal(lk.load_counts(table), expected)

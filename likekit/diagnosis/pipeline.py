@@ -195,7 +195,8 @@ def diagnose(
         release_memory()  # the scan's working set
         bar.update()
         bar.set_postfix_str("")
-        events, waves = with_waves(single, read, table, blank & ~zero, options=options)
+        gone = missing_outages(table, blank & ~zero, first_wave=len(read[0]) + 1, options=options)
+        events, waves = with_waves(single, read, gone)
         done = []
         for k, events_part in enumerate(by_chunk(events, ids)):
             done.append(after_waves(spill.get(k), events_part, options=options))
@@ -303,18 +304,15 @@ def after_waves(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options) ->
 def with_waves(
     single: pd.DataFrame,
     read: tuple[list[Wave], list[Event], np.ndarray],
-    table: pd.DataFrame,
-    blank: np.ndarray,
-    *,
-    options: Options,
+    missing: tuple[list[Wave], list[Event]],
 ) -> tuple[pd.DataFrame, list[Wave]]:
     """The events and waves once the wave scan is read (``read``: what
     :meth:`WaveReader.read` returns): the single-video events tagged with their wave, the
-    faint members, and the outages :func:`missing_outages` finds in ``table``'s snapshots
-    without any value (``blank``)."""
+    faint members, and the outages of missing snapshots (``missing``: what
+    :func:`~likekit.diagnosis.waves.missing_outages` finds, numbered after the scan's)."""
     waves, faint, single_wave = read
+    more_waves, gone = missing
     single["wave"] = pd.array(single_wave, dtype="Int64")
-    more_waves, gone = missing_outages(table, blank, first_wave=len(waves) + 1, options=options)
     return pd.concat([single, events_frame(faint + gone)], ignore_index=True), waves + more_waves
 
 

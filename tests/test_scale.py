@@ -96,7 +96,7 @@ def test_chunks_by_video_of_a_shuffled_table_hold_whole_videos_in_row_order():
 def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
     """The reader's grid built a set of videos at a time (chunks, or Dask partitions in any
     order) is Grid.build on every increment at once, without the scan's matrices."""
-    from likekit.diagnosis.grid import _DENSE, _PER_INC, BinAxis, Grid, GridStack
+    from likekit.diagnosis.grid import _DENSE, _PER_INC, BinAxis, Grid, GridStack, exact_in_32_bits
     from likekit.diagnosis.increments import increments
 
     counts = lk.simulate("mixed", n_videos=12, days=6, seed=21, progress=False).counts
@@ -105,15 +105,20 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
     counts = counts.loc[rng.random(len(counts)) > 0.1]
     inc = increments(lk.load_counts(counts))
     inc = inc.loc[np.isfinite(inc["z"])].assign(fell=rng.random(len(inc)) < 0.05)
+    # one snapshot taken off the hour: a gap of a fraction of a step, not exact in 32 bits
+    inc.loc[inc.index[7], "gap"] += 1 / 3
     axis = BinAxis.of(inc)
     whole = Grid.build(inc, axis)
     any_order = [inc.loc[inc["video_id"].isin(whole.videos[k::3])] for k in (2, 0, 1)]
     # chunks in video order, the number of increments ending in each bin known up front
     in_order = [inc.loc[inc["video_id"].isin(whole.videos[k : k + 5])] for k in (0, 5, 10)]
     per_bin = np.bincount(whole.col, minlength=axis.n_bins)
+    # whole counts and display steps are exact in 32 bits
+    narrow = set.intersection(*(exact_in_32_bits(Grid.build(s, axis)) for s in in_order))
+    assert narrow == {"inc_delta", "inc_step"}
     for sets, known in ((any_order, None), (in_order, per_bin)):
         videos = [Grid.build(s, axis).videos for s in sets]
-        stack = GridStack(axis, videos, len(inc), per_bin=known)
+        stack = GridStack(axis, videos, len(inc), per_bin=known, narrow=narrow)
         for s in sets:
             stack.add(Grid.build(s, axis))
         got = stack.grid()
@@ -121,6 +126,7 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
         np.testing.assert_array_equal(got.videos, whole.videos)
         for name in [*_DENSE, *_PER_INC]:
             np.testing.assert_array_equal(getattr(got, name), getattr(whole, name), name)
+        assert {k for k in _PER_INC if getattr(got, k).dtype == np.float32} == narrow
     # a table without any increment: no bins, no rows
     empty = BinAxis.of(inc.iloc[:0])
     stack = GridStack(empty, [np.array([], dtype=object)], 0, per_bin=np.zeros(0, dtype=int))

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from likekit.data import load_counts
-from likekit.diagnosis.grid import BinAxis, Grid, GridStack, readable
+from likekit.diagnosis.grid import NARROW, BinAxis, Grid, GridStack, exact_in_32_bits, readable
 from likekit.diagnosis.options import Options, snapshot_hours
 from likekit.diagnosis.panels import RATES, check_column, combine, in_two_panels, panel_column
 from likekit.diagnosis.pipeline import (
@@ -202,7 +202,8 @@ def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple:
     lags = null_lags(axis)
     grids = run.keep([delayed(_grid)(a, axis) for a in alone], "wave scan grids")
     shapes = run.compute([delayed(_shape)(g) for g in grids], "grid sizes")
-    stack = GridStack(axis, [v for v, _ in shapes], sum(n for _, n in shapes))
+    narrow = set(NARROW).intersection(*(exact for _, _, exact in shapes))
+    stack = GridStack(axis, [v for v, _, _ in shapes], sum(n for _, n, _ in shapes), narrow=narrow)
     scan = None
     if readable(axis, len(stack.videos)):
         counts = run.compute([delayed(slowdown_counts)(g, lags) for g in grids], "shared slowdown")
@@ -218,8 +219,8 @@ def _grid(a: Alone, axis: BinAxis) -> Grid:
     return Grid.build(a.inc, axis)
 
 
-def _shape(grid: Grid) -> tuple[np.ndarray, int]:
-    return grid.videos, len(grid.row)
+def _shape(grid: Grid) -> tuple[np.ndarray, int, set[str]]:
+    return grid.videos, len(grid.row), exact_in_32_bits(grid)
 
 
 def _for_reader(grid: Grid) -> Grid:

@@ -59,7 +59,7 @@ from tqdm.auto import tqdm
 
 from likekit.data import load_counts
 from likekit.diagnosis.flicker import falls, flickers, merge_glitches
-from likekit.diagnosis.grid import BinAxis, Grid, GridStack, readable
+from likekit.diagnosis.grid import NARROW, BinAxis, Grid, GridStack, exact_in_32_bits, readable
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
@@ -220,13 +220,18 @@ def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple |
     The scan is None where the reader reads nothing (no bins, fewer than two videos)."""
     lags = null_lags(axis)
     counts, videos, per_bin = 0, [], np.zeros(axis.n_bins, dtype=np.int64)
+    narrow = set(NARROW)
     for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)
         counts = counts + slowdown_counts(grid, lags)
         videos.append(grid.videos)
         per_bin += np.bincount(grid.col, minlength=axis.n_bins)
+        narrow &= exact_in_32_bits(grid)
+    del grid
+    release_memory()  # the first pass's working set, before the stack fills
     # the chunks come in video order: each increment goes straight to its place
-    stack, sums = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin), 0
+    stack = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin, narrow=narrow)
+    sums = 0
     scanned = readable(axis, len(stack.videos))
     shares = shared_share(counts) if scanned else None
     for k in range(len(spill)):

@@ -286,7 +286,7 @@ class WaveReader:
             far = per_bin[:-1] if lo < b else per_bin[1:]
             lost = float(per_bin.sum() - max(far.max(initial=0.0), 0.0))
             # a day of increments telescopes: the display rounding counts at its ends only
-            r2 = (grid.inc_step[span][mine] + 1) ** 2
+            r2 = (grid.inc_step[span][mine].astype(float) + 1) ** 2  # float32 on a stack
             walk = np.maximum(grid.inc_noise2[span][mine] - r2 / 6, 0).sum()
             ends = np.zeros(len(grid.videos))
             np.maximum.at(ends, row[mine], r2 / 6)

@@ -322,3 +322,21 @@ def test_a_table_not_in_the_contract_is_read_as_any_other(change):
             lk.load_counts(table)
     else:
         pd.testing.assert_frame_equal(lk.load_counts(table), expected)
+
+
+def test_dask_finds_the_outages_of_missing_snapshots_from_per_bin_counts():
+    """Snapshots missing on most videos at once: the Dask client reduces per-bin counts
+    (and each outage's videos) from the partitions to the pandas path's waves and events."""
+    dd = pytest.importorskip("dask.dataframe")
+    counts = lk.simulate("healthy", n_videos=24, days=10, seed=5, progress=False).counts
+    rng = np.random.default_rng(5)
+    hours = (counts["timestamp"] - counts["timestamp"].min()) / pd.Timedelta(hours=1)
+    down = hours.between(100, 102) | hours.between(180, 180)
+    down &= counts["video_id"].isin(rng.choice(counts["video_id"].unique(), 18, replace=False))
+    values = [c for c in ("likes", "views", "comments", "shares") if c in counts]
+    counts = counts.assign(**{c: counts[c].astype("Int64").mask(down) for c in values})
+    expected = lk.diagnose(counts)
+    assert (expected.events["detail"] == "missing").sum() >= 18
+    assert len(expected.waves) >= 2
+    got = lk.diagnose(dd.from_pandas(counts, npartitions=3, sort=False), progress=False)
+    _same_diagnosis(got, expected, "events", "waves", "videos")

@@ -228,7 +228,6 @@ def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple |
         per_bin += np.bincount(grid.col, minlength=axis.n_bins)
         narrow &= exact_in_32_bits(grid)
     del grid
-    release_memory()  # the first pass's working set, before the stack fills
     # the chunks come in video order: each increment goes straight to its place
     stack = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin, narrow=narrow)
     sums = 0

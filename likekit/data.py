@@ -124,7 +124,8 @@ def load_counts(
         array of records, JSON Lines, or an object holding one array; nested fields are
         flattened to ``stats.diggCount``), a folder or glob of yt-dlp ``.info.json``
         captures (``epoch``, the capture time, is the timestamp), or a DataFrame whose columns
-        may hold strings just like a CSV's. Never modified.
+        may hold strings just like a CSV's. Never modified; a table already in the contract
+        (one this function returned) comes back as a copy-on-write view, not read again.
     columns : mapping, optional
         ``{"your column": "role"}`` with roles ``video_id``, ``timestamp``, ``likes``,
         ``views``, ``comments``, ``shares``, ``resolution``; wins over the synonyms. Other

@@ -233,6 +233,7 @@ def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple |
     sums = 0
     scanned = readable(axis, len(stack.videos))
     shares = shared_share(counts) if scanned else None
+    del counts  # the histograms (~20 MB at 720 bins), while the stack fills
     for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)
         if scanned:

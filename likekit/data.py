@@ -124,7 +124,8 @@ def load_counts(
         array of records, JSON Lines, or an object holding one array; nested fields are
         flattened to ``stats.diggCount``), a folder or glob of yt-dlp ``.info.json``
         captures (``epoch``, the capture time, is the timestamp), or a DataFrame whose columns
-        may hold strings just like a CSV's. Never modified.
+        may hold strings just like a CSV's. Never modified; a table already in the contract
+        (one this function returned) comes back as a copy-on-write view, not read again.
     columns : mapping, optional
         ``{"your column": "role"}`` with roles ``video_id``, ``timestamp``, ``likes``,
         ``views``, ``comments``, ``shares``, ``resolution``; wins over the synonyms. Other
@@ -212,8 +213,12 @@ def load_counts(
         )
     else:
         raise LikekitInputError(f"expected a file path or a DataFrame, got {type(source).__name__}")
-    frame, metric = _normalise(table, src, **options)
-    frame = _sort_and_dedupe(frame, src, duplicates)
+    reading = (columns, metric, dayfirst, date_format, tz, thousands, decimal)
+    if all(v is None for v in reading) and _in_contract(table, src, duplicates):
+        frame, metric = table, "likes"  # loaded before: reading it again would copy it all
+    else:
+        frame, metric = _normalise(table, src, **options)
+        frame = _sort_and_dedupe(frame, src, duplicates)
     inferred = _infer_resolution(frame) if resolution == "infer" else None
     if isinstance(source, pd.DataFrame) and options["metric"] is None:
         # a table loaded before keeps what its counter counts, and where steps were inferred
@@ -223,6 +228,35 @@ def load_counts(
     if inferred is not None:
         frame.attrs["resolution_inferred"] = inferred
     return frame
+
+
+def _in_contract(table: pd.DataFrame, src: Source, duplicates: str) -> bool:
+    """Whether a DataFrame is already what :func:`load_counts` returns (a table loaded
+    before, given again): each role under its own name and dtype, valid values, in order,
+    and other columns of dtypes the reader keeps as they are."""
+    index = table.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and len(index)):
+        return False
+    headers = [str(c) for c in table.columns]
+    roles, _ = resolve(headers, src)  # a name that reads as another role: read it again
+    if headers != list(table.columns) or any(r != h for r, h in roles.items()):
+        return False
+    own = {"video_id": "str", "timestamp": "datetime64[us, UTC]", "resolution": "int64"}
+    own |= dict.fromkeys(COUNT_COLUMNS, "Int64")
+    for column, dtype in table.dtypes.items():
+        kept = dtype == "str" or (isinstance(dtype, np.dtype) and dtype.kind in "biufmM")
+        if not (dtype == own[column] if column in own else kept):
+            return False
+    counts = [c for c in COUNT_COLUMNS if c in table]
+    if "resolution" not in table or (table["resolution"].to_numpy() < 1).any():
+        return False
+    if any((table[c] < 0).any() for c in counts) or table["timestamp"].isna().any():
+        return False
+    ids = pa.array(table["video_id"], type=pa.large_string())
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    if ids.null_count or _may_be_blank(ids):
+        return False
+    return _sort_and_dedupe(table, src, duplicates) is table  # sorted, no repeated keys
 
 
 def _normalise(

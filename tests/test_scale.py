@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.request
 
 import numpy as np
@@ -95,7 +96,7 @@ def test_chunks_by_video_of_a_shuffled_table_hold_whole_videos_in_row_order():
 def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
     """The reader's grid built a set of videos at a time (chunks, or Dask partitions in any
     order) is Grid.build on every increment at once, without the scan's matrices."""
-    from likekit.diagnosis.grid import _DENSE, _PER_INC, BinAxis, Grid, GridStack
+    from likekit.diagnosis.grid import _DENSE, _PER_INC, BinAxis, Grid, GridStack, exact_in_32_bits
     from likekit.diagnosis.increments import increments
 
     counts = lk.simulate("mixed", n_videos=12, days=6, seed=21, progress=False).counts
@@ -104,15 +105,20 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
     counts = counts.loc[rng.random(len(counts)) > 0.1]
     inc = increments(lk.load_counts(counts))
     inc = inc.loc[np.isfinite(inc["z"])].assign(fell=rng.random(len(inc)) < 0.05)
+    # one snapshot taken off the hour: a gap of a fraction of a step, not exact in 32 bits
+    inc.loc[inc.index[7], "gap"] += 1 / 3
     axis = BinAxis.of(inc)
     whole = Grid.build(inc, axis)
     any_order = [inc.loc[inc["video_id"].isin(whole.videos[k::3])] for k in (2, 0, 1)]
     # chunks in video order, the number of increments ending in each bin known up front
     in_order = [inc.loc[inc["video_id"].isin(whole.videos[k : k + 5])] for k in (0, 5, 10)]
     per_bin = np.bincount(whole.col, minlength=axis.n_bins)
+    # whole counts and display steps are exact in 32 bits
+    narrow = set.intersection(*(exact_in_32_bits(Grid.build(s, axis)) for s in in_order))
+    assert narrow == {"inc_delta", "inc_step"}
     for sets, known in ((any_order, None), (in_order, per_bin)):
         videos = [Grid.build(s, axis).videos for s in sets]
-        stack = GridStack(axis, videos, len(inc), per_bin=known)
+        stack = GridStack(axis, videos, len(inc), per_bin=known, narrow=narrow)
         for s in sets:
             stack.add(Grid.build(s, axis))
         got = stack.grid()
@@ -120,6 +126,7 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
         np.testing.assert_array_equal(got.videos, whole.videos)
         for name in [*_DENSE, *_PER_INC]:
             np.testing.assert_array_equal(getattr(got, name), getattr(whole, name), name)
+        assert {k for k in _PER_INC if getattr(got, k).dtype == np.float32} == narrow
     # a table without any increment: no bins, no rows
     empty = BinAxis.of(inc.iloc[:0])
     stack = GridStack(empty, [np.array([], dtype=object)], 0, per_bin=np.zeros(0, dtype=int))
@@ -268,3 +275,68 @@ def test_cli_scheduler_nobody_listens_is_one_line(tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no Dask scheduler there" in err[0]
+
+
+def _loaded_table() -> pd.DataFrame:
+    sim = lk.simulate("mixed", n_videos=6, days=3, seed=3, progress=False)
+    extra = {"creator": "c1", "note": np.where(np.arange(len(sim.counts)) % 3, "x", None)}
+    return lk.load_counts(sim.counts.assign(**extra, score=0.5))
+
+
+def test_a_loaded_table_given_again_is_passed_through_as_reading_it_would_give():
+    table = _loaded_table()
+    before = table.copy()
+    again = lk.load_counts(table)
+    # reading it again (a time zone given makes the reader parse every column)
+    read = lk.load_counts(table, tz="UTC")
+    pd.testing.assert_frame_equal(again, read)
+    assert again.attrs == read.attrs == table.attrs
+    assert np.shares_memory(again["likes"].array._data, table["likes"].array._data)
+    # the input stays untouched, whatever is done to what came back
+    again.loc[0, "likes"] = 10**9
+    again.attrs["metric"] = "stars"
+    pd.testing.assert_frame_equal(table, before)
+    assert table.attrs == before.attrs
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.iloc[::-1],  # out of order: sorted again
+        lambda t: t.assign(likes=t["likes"] - 10**6),  # negative counts: an error
+        lambda t: t.assign(video_id=t["video_id"].mask(t.index == 4, " ")),  # blank id
+        lambda t: t.assign(resolution=0),  # a step below 1
+        lambda t: pd.concat([t, t.iloc[[7]].assign(likes=1)]).sort_values(
+            ["video_id", "timestamp"], kind="stable", ignore_index=True
+        ),  # a repeated key with other counts
+        lambda t: t.assign(creator=t["creator"].astype("category")),
+        lambda t: t.rename(columns={"comments": "comment_count"}),  # a synonym: renamed
+    ],
+)
+def test_a_table_not_in_the_contract_is_read_as_any_other(change):
+    table = change(_loaded_table())
+    try:
+        expected = lk.load_counts(table, tz="UTC")
+    except lk.LikekitInputError as error:
+        with pytest.raises(lk.LikekitInputError, match=re.escape(str(error))):
+            lk.load_counts(table)
+    else:
+        pd.testing.assert_frame_equal(lk.load_counts(table), expected)
+
+
+def test_dask_finds_the_outages_of_missing_snapshots_from_per_bin_counts():
+    """Snapshots missing on most videos at once: the Dask client reduces per-bin counts
+    (and each outage's videos) from the partitions to the pandas path's waves and events."""
+    dd = pytest.importorskip("dask.dataframe")
+    counts = lk.simulate("healthy", n_videos=24, days=10, seed=5, progress=False).counts
+    rng = np.random.default_rng(5)
+    hours = (counts["timestamp"] - counts["timestamp"].min()) / pd.Timedelta(hours=1)
+    down = hours.between(100, 102) | hours.between(180, 180)
+    down &= counts["video_id"].isin(rng.choice(counts["video_id"].unique(), 18, replace=False))
+    values = [c for c in ("likes", "views", "comments", "shares") if c in counts]
+    counts = counts.assign(**{c: counts[c].astype("Int64").mask(down) for c in values})
+    expected = lk.diagnose(counts)
+    assert (expected.events["detail"] == "missing").sum() >= 18
+    assert len(expected.waves) >= 2
+    got = lk.diagnose(dd.from_pandas(counts, npartitions=3, sort=False), progress=False)
+    _same_diagnosis(got, expected, "events", "waves", "videos")

@@ -15,7 +15,10 @@ and gives the same diagnosis as the pandas path on the same table:
    sums (:mod:`likekit.diagnosis.scan`); the p-values come from the totals. Reading the
    waves it finds (which videos each hit) runs in this process, on the panel's grid
    stacked from the partitions' grids one at a time (what the reader reads of them, not
-   the increments), with the times of snapshots without any value;
+   the increments). Outages seen as snapshots missing on many videos at once are a
+   reduction too: each partition sends its per-bin counts of snapshots and of those
+   without any value, and the videos of each significant run of bins
+   (:func:`~likekit.diagnosis.waves.missing_outages`);
 5. each partition runs the stages after the waves on its own videos and events
    (:func:`~likekit.diagnosis.pipeline.after_waves`).
 
@@ -36,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from likekit.data import load_counts
-from likekit.diagnosis.grid import BinAxis, Grid, GridStack, readable
+from likekit.diagnosis.grid import NARROW, BinAxis, Grid, GridStack, exact_in_32_bits, readable
 from likekit.diagnosis.options import Options, snapshot_hours
 from likekit.diagnosis.panels import RATES, check_column, combine, in_two_panels, panel_column
 from likekit.diagnosis.pipeline import (
@@ -51,7 +54,13 @@ from likekit.diagnosis.result import Diagnosis
 from likekit.diagnosis.rhythm import shared_share
 from likekit.diagnosis.scan import null_lags, scan_pvalues, scan_sums, slowdown_counts
 from likekit.diagnosis.stream import by_chunk, median_of_counts
-from likekit.diagnosis.waves import WaveReader
+from likekit.diagnosis.waves import (
+    WaveReader,
+    missing_counts,
+    missing_runs,
+    missing_spans,
+    missing_waves,
+)
 from likekit.distributed import Runner, whole_videos
 from likekit.schema import events_frame
 
@@ -80,14 +89,10 @@ def diagnose_dask(
     axis = BinAxis.covering([s["scan_steps"] for s in small], [s["span"] for s in small])
     with_inc = [a for a, s in zip(alone, small, strict=True) if s["span"] is not None]
     scan, grid = _scan(with_inc, axis, options, run)
-    missing = run.compute(
-        [delayed(_missing)(a, p) for a, p in zip(alone, parts, strict=True)], "gather"
-    )
-    missing = _by_video_rows(pd.concat(missing, ignore_index=True))
     read = WaveReader(grid, single, options=options, scan=scan).read()
     del grid
-    blank = missing.pop("blank").to_numpy()
-    events, waves = with_waves(single, read, missing, blank, options=options)
+    gone = _missing_outages(alone, parts, len(videos), len(read[0]) + 1, options, run)
+    events, waves = with_waves(single, read, gone)
     mine = by_chunk(events, [s["videos"].index for s in small])
     later = [delayed(_after)(a, ev, options) for a, ev in zip(alone, mine, strict=True)]
     events, waves = in_time_order(run.compute(later, "after waves"), waves)
@@ -197,7 +202,8 @@ def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple:
     lags = null_lags(axis)
     grids = run.keep([delayed(_grid)(a, axis) for a in alone], "wave scan grids")
     shapes = run.compute([delayed(_shape)(g) for g in grids], "grid sizes")
-    stack = GridStack(axis, [v for v, _ in shapes], sum(n for _, n in shapes))
+    narrow = set(NARROW).intersection(*(exact for _, _, exact in shapes))
+    stack = GridStack(axis, [v for v, _, _ in shapes], sum(n for _, n, _ in shapes), narrow=narrow)
     scan = None
     if readable(axis, len(stack.videos)):
         counts = run.compute([delayed(slowdown_counts)(g, lags) for g in grids], "shared slowdown")
@@ -213,8 +219,8 @@ def _grid(a: Alone, axis: BinAxis) -> Grid:
     return Grid.build(a.inc, axis)
 
 
-def _shape(grid: Grid) -> tuple[np.ndarray, int]:
-    return grid.videos, len(grid.row)
+def _shape(grid: Grid) -> tuple[np.ndarray, int, set[str]]:
+    return grid.videos, len(grid.row), exact_in_32_bits(grid)
 
 
 def _for_reader(grid: Grid) -> Grid:
@@ -222,10 +228,48 @@ def _for_reader(grid: Grid) -> Grid:
     return replace(grid, expected=None, noise=None)
 
 
-def _missing(a: Alone, table: pd.DataFrame) -> pd.DataFrame:
-    """Each snapshot's time and whether it holds no value at all (outside a status
-    change): what :func:`likekit.diagnosis.waves.missing_outages` reads."""
-    return table[["video_id", "timestamp"]].assign(blank=a.blank & ~a.zero)
+def _missing_outages(
+    alone: list, parts: list, n_videos: int, first_wave: int, options: Options, run: Runner
+) -> tuple[list, list]:
+    """:func:`~likekit.diagnosis.waves.missing_outages` of the whole table from each
+    partition's per-bin counts, and where a run of bins is significant, its videos in it:
+    no row of the table comes here."""
+    from dask import delayed
+
+    pairs = list(zip(alone, parts, strict=True))
+    t0 = min(run.compute([delayed(_first_time)(p) for p in parts], "first snapshot"))
+    step_h = options.step_h
+    counts = run.compute(
+        [delayed(_missing_counts)(a, p, t0, step_h) for a, p in pairs], "missing snapshots"
+    )
+    total = np.zeros((2, max(c.shape[1] for c in counts)), dtype=np.int64)
+    for c in counts:
+        total[:, : c.shape[1]] += c
+    runs = missing_runs(total, n_videos, options)
+    found = []
+    if runs:
+        found = run.compute(
+            [delayed(_missing_spans)(a, p, t0, step_h, runs) for a, p in pairs], "outages"
+        )
+    # per run, each partition's videos (whole videos: none in two), in video order
+    spans = [
+        pd.concat([f for f in each if len(f)]).sort_index() for each in zip(*found, strict=True)
+    ]
+    return missing_waves(runs, spans, first_wave)
+
+
+def _first_time(table: pd.DataFrame) -> pd.Timestamp:
+    return table["timestamp"].min()
+
+
+def _missing_counts(a: Alone, table: pd.DataFrame, t0: pd.Timestamp, step_h: float):
+    """A partition's :func:`~likekit.diagnosis.waves.missing_counts`: snapshots without any
+    value outside a status change."""
+    return missing_counts(table, a.blank & ~a.zero, t0, step_h)
+
+
+def _missing_spans(a: Alone, table: pd.DataFrame, t0: pd.Timestamp, step_h: float, runs):
+    return missing_spans(table, a.blank & ~a.zero, t0, step_h, runs)
 
 
 def _after(a: Alone, events: pd.DataFrame, options: Options) -> pd.DataFrame:
@@ -235,11 +279,3 @@ def _after(a: Alone, events: pd.DataFrame, options: Options) -> pd.DataFrame:
 def _by_video(lists) -> list:
     """Events of every partition, in video order (each video's own order kept)."""
     return sorted(chain.from_iterable(lists), key=lambda e: e.video_id)
-
-
-def _by_video_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows of every partition in video order (each video's own order kept), as the pandas
-    path holds them."""
-    if frame["video_id"].is_monotonic_increasing:
-        return frame
-    return frame.sort_values("video_id", kind="stable", ignore_index=True)

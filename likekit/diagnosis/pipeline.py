@@ -59,7 +59,7 @@ from tqdm.auto import tqdm
 
 from likekit.data import load_counts
 from likekit.diagnosis.flicker import falls, flickers, merge_glitches
-from likekit.diagnosis.grid import BinAxis, Grid, GridStack, readable
+from likekit.diagnosis.grid import NARROW, BinAxis, Grid, GridStack, exact_in_32_bits, readable
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
@@ -195,7 +195,8 @@ def diagnose(
         release_memory()  # the scan's working set
         bar.update()
         bar.set_postfix_str("")
-        events, waves = with_waves(single, read, table, blank & ~zero, options=options)
+        gone = missing_outages(table, blank & ~zero, first_wave=len(read[0]) + 1, options=options)
+        events, waves = with_waves(single, read, gone)
         done = []
         for k, events_part in enumerate(by_chunk(events, ids)):
             done.append(after_waves(spill.get(k), events_part, options=options))
@@ -219,15 +220,20 @@ def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple |
     The scan is None where the reader reads nothing (no bins, fewer than two videos)."""
     lags = null_lags(axis)
     counts, videos, per_bin = 0, [], np.zeros(axis.n_bins, dtype=np.int64)
+    narrow = set(NARROW)
     for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)
         counts = counts + slowdown_counts(grid, lags)
         videos.append(grid.videos)
         per_bin += np.bincount(grid.col, minlength=axis.n_bins)
+        narrow &= exact_in_32_bits(grid)
+    del grid
     # the chunks come in video order: each increment goes straight to its place
-    stack, sums = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin), 0
+    stack = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin, narrow=narrow)
+    sums = 0
     scanned = readable(axis, len(stack.videos))
     shares = shared_share(counts) if scanned else None
+    del counts  # the histograms (~20 MB at 720 bins), while the stack fills
     for k in range(len(spill)):
         grid = Grid.build(spill.get(k), axis)
         if scanned:
@@ -303,18 +309,15 @@ def after_waves(inc: pd.DataFrame, events: pd.DataFrame, *, options: Options) ->
 def with_waves(
     single: pd.DataFrame,
     read: tuple[list[Wave], list[Event], np.ndarray],
-    table: pd.DataFrame,
-    blank: np.ndarray,
-    *,
-    options: Options,
+    missing: tuple[list[Wave], list[Event]],
 ) -> tuple[pd.DataFrame, list[Wave]]:
     """The events and waves once the wave scan is read (``read``: what
     :meth:`WaveReader.read` returns): the single-video events tagged with their wave, the
-    faint members, and the outages :func:`missing_outages` finds in ``table``'s snapshots
-    without any value (``blank``)."""
+    faint members, and the outages of missing snapshots (``missing``: what
+    :func:`~likekit.diagnosis.waves.missing_outages` finds, numbered after the scan's)."""
     waves, faint, single_wave = read
+    more_waves, gone = missing
     single["wave"] = pd.array(single_wave, dtype="Int64")
-    more_waves, gone = missing_outages(table, blank, first_wave=len(waves) + 1, options=options)
     return pd.concat([single, events_frame(faint + gone)], ignore_index=True), waves + more_waves
 
 

@@ -290,7 +290,7 @@ class WaveReader:
             far = per_bin[:-1] if lo < b else per_bin[1:]
             lost = float(per_bin.sum() - max(far.max(initial=0.0), 0.0))
             # a day of increments telescopes: the display rounding counts at its ends only
-            r2 = (grid.inc_step[span][mine] + 1) ** 2
+            r2 = (grid.inc_step[span][mine].astype(float) + 1) ** 2  # float32 on a stack
             walk = np.maximum(grid.inc_noise2[span][mine] - r2 / 6, 0).sum()
             ends = np.zeros(len(grid.videos))
             np.maximum.at(ends, row[mine], r2 / 6)
@@ -430,26 +430,72 @@ def missing_outages(
     table: pd.DataFrame, blank: np.ndarray, *, first_wave: int, options: Options
 ) -> tuple[list[Wave], list[Event]]:
     """Outages seen as snapshots missing on many videos at once (binomial scan over bins,
-    against the panel's own rate of missing snapshots, corrected for every bin)."""
-    if blank.sum() < 2 or table["video_id"].nunique() < 2:
-        return [], []
-    t0 = table["timestamp"].min()
-    col = np.rint(((table["timestamp"] - t0) / pd.Timedelta(hours=options.step_h)).to_numpy(float))
-    col = col.astype(int)
+    against the panel's own rate of missing snapshots, corrected for every bin).
+
+    In three steps that add up over disjoint sets of videos (the Dask path runs them on
+    each partition): per-bin counts (:func:`missing_counts`), the significant runs of bins
+    they give (:func:`missing_runs`), each run's videos (:func:`missing_spans`)."""
+    t0, step_h = table["timestamp"].min(), options.step_h
+    counts = missing_counts(table, blank, t0, step_h)
+    runs = missing_runs(counts, table["video_id"].nunique(), options)
+    return missing_waves(runs, missing_spans(table, blank, t0, step_h, runs), first_wave)
+
+
+def _missing_bins(table: pd.DataFrame, t0: pd.Timestamp, step_h: float) -> np.ndarray:
+    """Each snapshot's bin on the grid of ``step_h`` hours from ``t0`` (the first snapshot)."""
+    stamps = table["timestamp"]
+    return np.rint(((stamps - t0) / pd.Timedelta(hours=step_h)).to_numpy(float)).astype(int)
+
+
+def missing_counts(
+    table: pd.DataFrame, blank: np.ndarray, t0: pd.Timestamp, step_h: float
+) -> np.ndarray:
+    """Per bin from ``t0``: snapshots, and those without any value (``blank``), ``[2, bin]``
+    (as long as the last snapshot's bin: pad with zeros to add up sets of videos)."""
+    col = _missing_bins(table, t0, step_h)
     n = np.bincount(col)
-    k = np.bincount(col, weights=blank.astype(float))
-    rate = (blank.sum() + 1) / (len(blank) + 1)
+    return np.stack([n, np.bincount(col[blank], minlength=len(n))])
+
+
+def missing_runs(
+    counts: np.ndarray, n_videos: int, options: Options
+) -> list[tuple[int, int, float]]:
+    """The runs of bins (first, last, smallest p-value) with more snapshots missing than
+    the panel's rate explains, from the panel's :func:`missing_counts` (all its videos)."""
+    n, k = counts
+    if k.sum() < 2 or n_videos < 2:
+        return []
+    rate = (k.sum() + 1) / (n.sum() + 1)
     p = np.where(k >= 2, stats.binom.sf(k - 1, n, rate) * max(int((n >= 2).sum()), 1), 1.0)
-    waves, events = [], []
-    ts = table["timestamp"]
-    for b0, b1 in significant_runs(np.minimum(p, 1.0), options.wave_alpha):
+    runs = significant_runs(np.minimum(p, 1.0), options.wave_alpha)
+    return [(b0, b1, float(p[b0 : b1 + 1].min())) for b0, b1 in runs]
+
+
+def missing_spans(
+    table: pd.DataFrame, blank: np.ndarray, t0: pd.Timestamp, step_h: float, runs: list
+) -> list[pd.DataFrame]:
+    """Per run of :func:`missing_runs`: the first and last snapshot without any value of
+    each video in it, and how many (``min``, ``max``, ``size`` by ``video_id``)."""
+    col = _missing_bins(table, t0, step_h) if runs else None
+    spans = []
+    for b0, b1, _ in runs:
         inside = blank & (col >= b0) & (col <= b1)
-        wave_id = first_wave + len(waves)
-        # the ids of the rows inside only (all of them as Python strings took a second)
-        vid = table["video_id"][inside].to_numpy(dtype=object)
-        frame = pd.DataFrame({"video_id": vid, "timestamp": ts[inside].to_numpy()})
-        spans = frame.groupby("video_id")["timestamp"].agg(["min", "max", "size"])
-        # read column by column (iterrows builds a Series per video)
+        # the rows inside only: an object array of every id would cost ~70 bytes a row
+        rows = table.loc[inside, ["video_id", "timestamp"]]
+        frame = pd.DataFrame({c: rows[c].to_numpy() for c in rows.columns})
+        spans.append(frame.groupby("video_id")["timestamp"].agg(["min", "max", "size"]))
+    return spans
+
+
+def missing_waves(
+    runs: list[tuple[int, int, float]], spans: list[pd.DataFrame], first_wave: int
+) -> tuple[list[Wave], list[Event]]:
+    """The outages of :func:`missing_runs` and their videos' events, from each run's
+    :func:`missing_spans` (of all the panel's videos, in video order), numbered from
+    ``first_wave``."""
+    waves, events = [], []
+    for (_, _, p_min), spans_of in zip(runs, spans, strict=True):
+        wave_id, start = first_wave + len(waves), spans_of["min"].min()
         events += [
             Event.measured(
                 video_id=v,
@@ -462,21 +508,21 @@ def missing_outages(
                 score=np.nan,
                 detail="missing",
                 evidence=f"{size} snapshots missing during outage "
-                f"{wave_id}, which left {len(spans)} videos without counts",
+                f"{wave_id}, which left {len(spans_of)} videos without counts",
                 wave=wave_id,
             )
+            # read column by column (iterrows builds a Series per video)
             for v, first, last, size in zip(
-                spans.index, spans["min"], spans["max"], spans["size"], strict=True
+                spans_of.index, spans_of["min"], spans_of["max"], spans_of["size"], strict=True
             )
         ]
-        p_min = float(p[b0 : b1 + 1].min())
         waves.append(
             Wave(
                 wave=wave_id,
-                time=ts[inside].min(),
-                end=ts[inside].max(),
+                time=start,
+                end=spans_of["max"].max(),
                 cause="glitch",
-                n_videos=len(spans),
+                n_videos=len(spans_of),
                 likes_delta=0.0,
                 recovered=True,
                 z=float(stats.norm.isf(max(p_min, 1e-300))),

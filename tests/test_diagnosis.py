@@ -138,9 +138,12 @@ def test_wave_members_evidence_names_the_wave_they_carry():
     # waves are numbered in time order after the reader has written the evidence: the text
     # must point at the same wave as the event's wave column
     d = lk.diagnose(lk.simulate("mixed", n_videos=30, days=30, seed=1).counts, progress=False)
-    quoted = d.events["evidence"].str.extract(r"wave of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")[0]
+    quoted = d.events["evidence"].str.extract(
+        r"(?:wave|outage) of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC"
+    )[0]
     members = d.events.loc[quoted.notna()]
     assert len(members) >= 5 and members["wave"].nunique() >= 3
+    assert (members["detail"] == "missing").any()
     wave_time = d.waves.set_index("wave")["time"]
     carried = wave_time.loc[members["wave"].to_numpy()].dt.strftime("%Y-%m-%d %H:%M")
     assert (carried.to_numpy() == quoted.loc[members.index].to_numpy()).all()

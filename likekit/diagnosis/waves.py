@@ -507,8 +507,9 @@ def missing_waves(
                 recovered=True,
                 score=np.nan,
                 detail="missing",
-                evidence=f"{size} snapshots missing during outage "
-                f"{wave_id}, which left {len(spans_of)} videos without counts",
+                # the time, not the number: waves are renumbered in time order later
+                evidence=f"{size} snapshots missing during the outage of "
+                f"{start:%Y-%m-%d %H:%M} UTC, which left {len(spans_of)} videos without counts",
                 wave=wave_id,
             )
             # read column by column (iterrows builds a Series per video)

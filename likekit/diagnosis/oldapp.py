@@ -33,6 +33,9 @@ from scipy import stats
 from likekit.diagnosis.flicker import falls
 from likekit.diagnosis.options import Options
 
+#: increments per slice of whole videos whose falls are read at once
+SLICE = 250_000
+
 
 class OldApp(NamedTuple):
     """A spell of panel-wide flicker: bins ``first`` .. ``last``, its p-value, and per video
@@ -49,7 +52,8 @@ def old_app(grid, options: Options) -> OldApp | None:
     """The spell of old-app flicker the panel ``grid`` shows (see the module), or None."""
     if not len(grid.row):
         return None
-    fall = _made_up_falls(grid, options)
+    order = np.lexsort((grid.col, grid.row))  # by video, then time
+    fall = _made_up_falls(grid, order, options)
     n_bins = len(grid.times)
     k = np.bincount(grid.col[fall], minlength=n_bins).astype(float)
     n = np.bincount(grid.col, minlength=n_bins).astype(float)
@@ -71,7 +75,7 @@ def old_app(grid, options: Options) -> OldApp | None:
     p_rise = stats.chi2.sf(2 * rises, 1) * tests
     began = np.flatnonzero((rises > 0) & (p_rise <= options.wave_alpha))
     first = int(began[-1]) + 1 if len(began) else 0
-    videos = _flickering(grid, fall, first, last, options)
+    videos = _flickering(grid, order, fall, first, last, options)
     # on every video: more of them flicker in the spell than the test's level gives by chance
     seen = np.unique(grid.row[(grid.col >= first) & (grid.col <= last)]).size
     if stats.binom.sf(len(videos) - 1, seen, stats.norm.sf(options.z_video)) > options.wave_alpha:
@@ -102,37 +106,49 @@ def _loglik(k, n):
         return np.nan_to_num(k * np.log(p)) + np.nan_to_num((n - k) * np.log1p(-p))
 
 
-def _made_up_falls(grid, options: Options) -> np.ndarray:
+def _made_up_falls(grid, order: np.ndarray, options: Options) -> np.ndarray:
     """Per increment of ``grid`` (its order): the shown count fell beyond the display step
     and the counting noise of the video's net loss, and made it up within FLICKER_BACK
     snapshots (:func:`likekit.diagnosis.flicker.falls`, on the grid's columns, the
-    detector's trend standing for the previous day's)."""
-    order = np.lexsort((grid.col, grid.row))
-    row, delta = grid.row[order], grid.inc_delta[order]
-    gap = grid.inc_gap[order]
+    detector's trend standing for the previous day's). ``order``: the increments by video
+    and time; they are read a slice of whole videos at a time (the falls' working set is a
+    dozen columns per increment: the whole panel's at once took 400 MB at 5,000 videos)."""
+    row = grid.row[order]
+    heads = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    cuts = np.unique(np.r_[heads[np.searchsorted(heads, np.arange(0, len(row), SLICE))], len(row)])
+    fall = np.zeros(len(order), dtype=bool)
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        at = order[a:b]
+        fall[at] = falls(_increments(grid, at, row[a:b]), options=options).regained.to_numpy(
+            dtype=bool
+        )
+    return fall
+
+
+def _increments(grid, at: np.ndarray, row: np.ndarray) -> pd.DataFrame:
+    """The columns :func:`~likekit.diagnosis.flicker.falls` reads, of the grid's increments
+    ``at`` (whole videos in time order; ``row``: their videos)."""
+    delta, gap = grid.inc_delta[at].astype(float), grid.inc_gap[at].astype(float)
     level = np.cumsum(delta)  # the shown count, up to a constant per video
     first = np.r_[True, row[1:] != row[:-1]]
     start = np.maximum.accumulate(np.where(first, np.arange(len(row)), 0))
     level -= (level - delta)[start]
-    resolution = grid.inc_step[order] + 1  # the larger of the two display steps
-    inc = pd.DataFrame(
+    resolution = grid.inc_step[at] + 1.0  # the larger of the two display steps
+    return pd.DataFrame(
         {
             "video_id": row,
             "delta": delta,
             "gap": gap,
-            "trend": (delta - grid.inc_excess[order]) / gap,
+            "trend": (delta - grid.inc_excess[at]) / gap,
             "resolution": resolution,
             "prev_resolution": resolution,
             "likes": level,
             "prev_likes": level - delta,
         }
     )
-    fall = np.zeros(len(order), dtype=bool)
-    fall[order] = falls(inc, options=options).regained.to_numpy(dtype=bool)
-    return fall
 
 
-def _flickering(grid, fall, first: int, last: int, options: Options) -> dict:
+def _flickering(grid, order: np.ndarray, fall, first: int, last: int, options: Options) -> dict:
     """The videos that fell beyond their own two-way noise more often in bins first..last
     than their rate of falls elsewhere explains (binomial at ``z_video``; two falls at
     least): per row, (the bins of its first and last fall in the spell, falls beyond its
@@ -144,7 +160,6 @@ def _flickering(grid, fall, first: int, last: int, options: Options) -> dict:
     over the trend, never below the Poisson variance of the likes moving), measured on the
     increments that are neither a fall nor the one after it (the flicker's own recoveries
     would inflate it), plus the display rounding of the fall's two counts."""
-    order = np.lexsort((grid.col, grid.row))  # video, time order
     row, col, ex = grid.row[order], grid.col[order], grid.inc_excess[order]
     gap, fell = grid.inc_gap[order], fall[order]
     inside = (col >= first) & (col <= last)

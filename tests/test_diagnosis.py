@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import likekit as lk
+from likekit.formatting import when
 from likekit.metrics import event_sizes, local_noise, score_events
 from likekit.schema import events_frame, waves_frame
 
@@ -139,14 +140,14 @@ def test_wave_members_evidence_names_the_wave_they_carry():
     # must point at the same wave as the event's wave column
     d = lk.diagnose(lk.simulate("mixed", n_videos=30, days=30, seed=1).counts, progress=False)
     quoted = d.events["evidence"].str.extract(
-        r"(?:wave|outage) of (\d{4}-\d\d-\d\d \d\d:\d\d) UTC"
+        r"(?:wave|outage) of (\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC)"
     )[0]
     members = d.events.loc[quoted.notna()]
     assert len(members) >= 5 and members["wave"].nunique() >= 3
     assert (members["detail"] == "missing").any()
     wave_time = d.waves.set_index("wave")["time"]
-    carried = wave_time.loc[members["wave"].to_numpy()].dt.strftime("%Y-%m-%d %H:%M")
-    assert (carried.to_numpy() == quoted.loc[members.index].to_numpy()).all()
+    carried = [when(t) for t in wave_time.loc[members["wave"].to_numpy()]]
+    assert carried == quoted.loc[members.index].tolist()
 
 
 def test_wave_scan_is_calibrated_on_independent_videos():

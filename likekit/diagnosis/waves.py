@@ -47,6 +47,7 @@ from likekit.diagnosis.removal import (
 )
 from likekit.diagnosis.scan import significant_runs
 from likekit.diagnosis.single import GLITCH_MAX_HOURS, signed
+from likekit.formatting import when
 from likekit.schema import Event, Wave
 
 #: bins after a panel-wide drop in which making it up (half way) shows it was not permanent
@@ -402,7 +403,8 @@ class WaveReader:
         self.single_wave[near] = wave.wave
         # a faint step is called permanent only where the video was seen after it
         followed = grid.seen[:, last + 1 : last + 1 + COMPENSATE].any(axis=1) | wave.recovered
-        what = "outage" if wave.recovered else "purge wave"
+        # named by its time, not its number: waves are renumbered in time order later
+        what = f"{'outage' if wave.recovered else 'purge wave'} of {when(wave.time)}"
         start, end = grid.times[b0], grid.times[last]  # read once, not per video
         for r in np.setdiff1d(np.flatnonzero(hit & followed), self.single_row[near]):
             ex, sd = sign * window_ex[r], math.sqrt(window_n2[r])
@@ -418,9 +420,7 @@ class WaveReader:
                     score=abs(ex) / sd,
                     detail=detail,
                     evidence=f"{signed(ex)} likes ({abs(ex) / sd:.1f}x noise) at the time of "
-                    # the time, not the number: waves are renumbered in time order later
-                    f"{what} of {wave.time:%Y-%m-%d %H:%M} UTC, found by synchrony across "
-                    "the panel",
+                    f"{what}, found by synchrony across the panel",
                     wave=wave.wave,
                 )
             )
@@ -496,6 +496,8 @@ def missing_waves(
     waves, events = [], []
     for (_, _, p_min), spans_of in zip(runs, spans, strict=True):
         wave_id, start = first_wave + len(waves), spans_of["min"].min()
+        # named by its time, not its number: waves are renumbered in time order later
+        outage = f"the outage of {when(start)}, which left {len(spans_of)} videos without counts"
         events += [
             Event.measured(
                 video_id=v,
@@ -507,9 +509,7 @@ def missing_waves(
                 recovered=True,
                 score=np.nan,
                 detail="missing",
-                # the time, not the number: waves are renumbered in time order later
-                evidence=f"{size} snapshots missing during the outage of "
-                f"{start:%Y-%m-%d %H:%M} UTC, which left {len(spans_of)} videos without counts",
+                evidence=f"{size} snapshots missing during {outage}",
                 wave=wave_id,
             )
             # read column by column (iterrows builds a Series per video)

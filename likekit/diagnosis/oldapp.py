@@ -37,15 +37,26 @@ from likekit.diagnosis.options import Options
 SLICE = 250_000
 
 
+class Flickered(NamedTuple):
+    """What one video showed in an old app's spell."""
+
+    first: int  # bin of its first fall in the spell
+    last: int  # bin of its last fall
+    falls: int  # falls beyond its own noise
+    snapshots: int  # its increments in the spell
+    p_value: float
+    deepest: float  # the deepest of those falls, likes beyond the trend
+    var: float  # that fall's noise variance
+
+
 class OldApp(NamedTuple):
-    """A spell of panel-wide flicker: bins ``first`` .. ``last``, its p-value, and per video
-    row that flickered in it: (first bin, last bin, falls, snapshots, p, deepest excess,
-    its noise variance)."""
+    """A spell of panel-wide flicker: bins ``first`` .. ``last``, its p-value, and what each
+    video row that flickered in it showed."""
 
     first: int
     last: int
     p_value: float
-    videos: dict[int, tuple[int, int, int, int, float, float, float]]
+    videos: dict[int, Flickered]
 
 
 def old_app(grid, options: Options) -> OldApp | None:
@@ -148,11 +159,12 @@ def _increments(grid, at: np.ndarray, row: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _flickering(grid, order: np.ndarray, fall, first: int, last: int, options: Options) -> dict:
+def _flickering(
+    grid, order: np.ndarray, fall, first: int, last: int, options: Options
+) -> dict[int, Flickered]:
     """The videos that fell beyond their own two-way noise more often in bins first..last
     than their rate of falls elsewhere explains (binomial at ``z_video``; two falls at
-    least): per row, (the bins of its first and last fall in the spell, falls beyond its
-    noise, snapshots in the spell, p, deepest excess of those, its noise variance).
+    least): per row, what it showed (:class:`Flickered`).
 
     A count near its plateau, or hovering while likes and un-likes both arrive, falls and
     comes back by itself by about as much as it moves otherwise; an old app's falls are
@@ -194,7 +206,7 @@ def _flickering(grid, order: np.ndarray, fall, first: int, last: int, options: O
     for r in np.flatnonzero(keep):
         # once the video is known to flicker, each of its falls in the spell is one of it
         d = deepest[r]
-        out[int(r)] = (
+        out[int(r)] = Flickered(
             int(first_col[r]),
             int(last_col[r]),
             int(f[r]),

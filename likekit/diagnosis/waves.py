@@ -351,7 +351,7 @@ class WaveReader:
         grid = self.grid
         hit = np.zeros(len(grid.videos), dtype=bool)
         hit[list(spell.videos)] = True
-        drop = sum(v[5] for v in spell.videos.values())
+        drop = sum(v.deepest for v in spell.videos.values())
         test = {"z": -float(stats.norm.isf(max(spell.p_value, 1e-300))), "p_value": spell.p_value}
         wave = self._add(spell.first, spell.last, "glitch", hit, drop, test)
         for r, (b0, b1, f, m, p, deepest, var) in spell.videos.items():

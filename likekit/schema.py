@@ -29,27 +29,12 @@ __all__ = [
 CAUSES = ("glitch", "purge", "trend_decline", "status")
 _Z95 = float(stats.norm.isf(0.025))
 _TIME = "datetime64[us, UTC]"
-_US = np.dtype("datetime64[us]")
-#: naive microsecond times -> their UTC Timestamps: events fall on a panel's few snapshot
-#: times, and building a Timestamp costs ten times a look-up (keyed by microsecond times
-#: only: equal times of other units hash alike)
-_UTC_OF: dict[np.datetime64, pd.Timestamp] = {}
-_UTC_OF_MAX = 100_000
 
 
 def utc(t) -> pd.Timestamp:
     """A timestamp in UTC (a naive one is taken to be UTC already)."""
     if isinstance(t, np.datetime64):  # naive: localized as it is built (3x faster)
-        if t.dtype != _US:
-            return pd.Timestamp(t, tz="UTC")
-        out = _UTC_OF.get(t)
-        if out is None:
-            out = pd.Timestamp(t, tz="UTC")
-            if len(_UTC_OF) >= _UTC_OF_MAX:
-                _UTC_OF.clear()
-            if out is not pd.NaT:  # NaT equals nothing: never found again
-                _UTC_OF[t] = out
-        return out
+        return pd.Timestamp(t, tz="UTC")
     t = pd.Timestamp(t)
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 

@@ -32,6 +32,7 @@ from scipy import stats
 
 from likekit.diagnosis.flicker import falls
 from likekit.diagnosis.options import Options
+from likekit.diagnosis.stream import video_cuts
 
 #: increments per slice of whole videos whose falls are read at once
 SLICE = 250_000
@@ -125,10 +126,8 @@ def _made_up_falls(grid, order: np.ndarray, options: Options) -> np.ndarray:
     and time; they are read a slice of whole videos at a time (the falls' working set is a
     dozen columns per increment: the whole panel's at once took 400 MB at 5,000 videos)."""
     row = grid.row[order]
-    heads = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    cuts = np.unique(np.r_[heads[np.searchsorted(heads, np.arange(0, len(row), SLICE))], len(row)])
     fall = np.zeros(len(order), dtype=bool)
-    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+    for a, b in video_cuts(row, SLICE):
         at = order[a:b]
         fall[at] = falls(_increments(grid, at, row[a:b]), options=options).regained.to_numpy(
             dtype=bool

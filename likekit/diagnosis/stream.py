@@ -53,7 +53,7 @@ def video_chunks(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
     for an empty table."""
     # codes, not ids: an object array of every id would cost ~70 bytes a row
     codes, _ = pd.factorize(table["video_id"])
-    for a, b in _cuts(codes, rows):
+    for a, b in video_cuts(codes, rows):
         yield table.iloc[a:b]
 
 
@@ -66,11 +66,11 @@ def chunks_by_video(table: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
         return
     codes, _ = pd.factorize(table["video_id"])
     order = np.argsort(codes, kind="stable")
-    for a, b in _cuts(codes[order], rows):
+    for a, b in video_cuts(codes[order], rows):
         yield table.iloc[np.sort(order[a:b])]
 
 
-def _cuts(vid: np.ndarray, rows: int) -> list[tuple[int, int]]:
+def video_cuts(vid: np.ndarray, rows: int) -> list[tuple[int, int]]:
     """(first, end) positions of chunks of about ``rows`` rows of whole videos, in an
     array of video ids with each video's rows together; at least one."""
     starts = np.r_[0, np.flatnonzero(vid[1:] != vid[:-1]) + 1]

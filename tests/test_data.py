@@ -647,6 +647,39 @@ def test_every_good_file_has_an_expected_table():
     assert tables == {f"{stem}.expected.csv" for _, _, stem in GOOD_FILES}
 
 
+def test_columns_encoded_in_halves_read_as_when_whole(monkeypatch):
+    # long text columns are dictionary-encoded in two halves on two threads: forced here on
+    # every fixture, each reads as on one thread and each bad file gets the same message
+    def outcome(path: Path, options: dict) -> pd.DataFrame | str:
+        try:
+            return lk.load_counts(path, **options)
+        except LikekitInputError as exc:
+            return str(exc)
+
+    cases = [(GOOD / n, o) for n, o, _ in GOOD_FILES] + [(BAD / n, {}) for n, _ in BAD_FILES]
+    cases += [(BAD / n, o) for n, o, _ in BAD_EXACT]
+    whole = [outcome(path, options) for path, options in cases]
+    monkeypatch.setattr(lk.data, "_SPLIT_ROWS", 2)
+    for (path, options), expected in zip(cases, whole, strict=True):
+        halves = outcome(path, options)
+        if isinstance(expected, str):
+            assert halves == expected
+        else:
+            pd.testing.assert_frame_equal(halves, expected)
+
+
+def test_a_bad_count_is_named_before_a_bad_id_or_time(tmp_path):
+    # counts are parsed on a second thread beside ids and times; the error is still the one a
+    # reading in column order meets first
+    path = tmp_path / "three_errors.csv"
+    path.write_text("video_id,timestamp,likes\n,2026-01-05T00:00:00Z,5\na,someday,lots\n")
+    with pytest.raises(LikekitInputError, match=f"row 3, column 'likes': {COUNT_HINT}"):
+        lk.load_counts(path)
+    path.write_text("video_id,timestamp,likes\n,2026-01-05T00:00:00Z,5\na,someday,6\n")
+    with pytest.raises(LikekitInputError, match="row 2, column 'video_id': missing video id"):
+        lk.load_counts(path)
+
+
 def test_metric_is_carried_and_inferred_from_the_counter_column():
     assert lk.load_counts(GOOD / "sheet_dayfirst.csv").attrs["metric"] == "likes"
     assert lk.load_counts(GOOD / "followers.csv").attrs["metric"] == "followers"

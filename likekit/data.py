@@ -386,8 +386,9 @@ def _distinct_text(array: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     """Codes into the column's distinct values, stripped, and which rows are missing.
 
     Values repeat in these columns ("12.3K"), so blanks are trimmed once per distinct value;
-    an empty or blank cell is missing (code -1 for a null). Codes are ``intp``: numpy gathers
-    with them ~4x faster than with Arrow's int32 indices.
+    an empty or blank cell is missing (code -1 for a null). Codes are ``intp``: ``np.take``
+    gathers with them ~4x faster than Arrow with its int32 indices (and ~2x faster than
+    indexing with them).
     """
     encoded = _dictionary_encode(array)
     values = pc.utf8_trim_whitespace(encoded.dictionary)
@@ -396,7 +397,7 @@ def _distinct_text(array: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
         codes = encoded.indices.to_numpy().astype(np.intp)
         return codes, values, np.zeros(len(codes), dtype=bool)
     codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp)
-    return codes, values, np.append(blank, True)[codes]  # code -1 picks the appended True
+    return codes, values, np.take(np.append(blank, True), codes)  # code -1: the appended True
 
 
 def _dictionary_encode(array: pa.Array) -> pa.DictionaryArray:
@@ -548,7 +549,7 @@ def _parse_text_counts(
     # code -1 (a null cell) takes the appended last entry: missing, step 1
     lower = np.append(np.where(blank, 0, lower), 0)
     steps = np.append(np.where(blank, 1, steps), 1)
-    return lower[codes], steps[codes], missing
+    return np.take(lower, codes), np.take(steps, codes), missing
 
 
 def _not_a_count(value: str) -> str:

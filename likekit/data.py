@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -223,8 +223,8 @@ def load_counts(
     if all(v is None for v in reading) and _in_contract(table, src, duplicates):
         frame, metric = table, "likes"  # loaded before: reading it again would copy it all
     else:
-        frame, metric, differ = _normalise(table, src, **options)
-        frame = _sort_and_dedupe(frame, src, duplicates, differ)
+        frame, metric, order = _normalise(table, src, **options)
+        frame = _sort_and_dedupe(frame, src, duplicates, order)
     inferred = _infer_resolution(frame) if resolution == "infer" else None
     if isinstance(source, pd.DataFrame) and options["metric"] is None:
         # a table loaded before keeps what its counter counts, and where steps were inferred
@@ -277,9 +277,9 @@ def _normalise(
     thousands: str | None,
     decimal: str | None,
     rounding: Rounding,
-) -> tuple[pd.DataFrame, str, np.ndarray]:
-    """The table in the contract (unsorted), its metric, and where the video changes from one
-    row to the next (:func:`_video_changes`)."""
+) -> tuple[pd.DataFrame, str, _Order]:
+    """The table in the contract (unsorted), its metric, and how its rows stand to the
+    contract's order."""
     headers = [str(c) for c in table.columns]
     table = table.set_axis(headers, axis=1)
     roles, metric = resolve(headers, src, columns, metric)
@@ -291,7 +291,7 @@ def _normalise(
     stated = table[roles["resolution"]] if "resolution" in roles else None
     id_column, time_column = table[roles["video_id"]], table[roles["timestamp"]]
     # the counters parse on a second thread while this one reads ids and times
-    (counts, steps), (ids, stamps, differ) = _together(
+    (counts, steps), (ids, stamps, order) = _together(
         lambda: _counters(counters, stated, src, rounding, thousands, decimal),
         lambda: _ids_and_times(
             id_column, time_column, src, dayfirst=dayfirst, date_format=date_format, tz=tz
@@ -309,7 +309,7 @@ def _normalise(
     for column in headers:  # the user's other columns, unless named like a contract column
         if column not in used and column not in frame.columns:
             frame[column] = table[column].to_numpy()
-    return frame, metric, differ
+    return frame, metric, order
 
 
 def _together(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
@@ -347,13 +347,13 @@ def _counters(
 
 def _ids_and_times(
     ids: pd.Series, times: pd.Series, src: Source, **dates: Any
-) -> tuple[pd.Series, pd.DatetimeIndex, np.ndarray]:
-    """Video ids and capture times, and where the video changes from one row to the next."""
+) -> tuple[pd.Series, pd.DatetimeIndex, _Order]:
+    """Video ids and capture times, and how the rows stand to the contract's order."""
     array = _video_ids(ids, src)
     stamps = _dates.timestamps(times, src, **dates)
     # one contiguous Arrow array: sorting and comparing ids later need no copy
     ids = pd.Series(pd.array(array, dtype="str"), copy=False)
-    return ids, stamps, _video_changes(array)
+    return ids, stamps, _order(array, stamps.asi8)
 
 
 def _infer_resolution(frame: pd.DataFrame) -> list[str]:
@@ -581,31 +581,42 @@ def _keys(frame: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
     return ids, frame["timestamp"].to_numpy(dtype="datetime64[us]").view(np.int64)
 
 
-def _video_changes(ids: pa.Array) -> np.ndarray:
-    """Whether each row's video differs from the row before's (rows 1 ... n - 1)."""
-    return pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+class _Order(NamedTuple):
+    """How a table's rows stand to the contract's order (by video, then time)."""
+
+    differ: np.ndarray  #: whether each row's video differs from the row before's (rows 1 ...)
+    ascending: bool  #: videos in order and times in order within each, ties allowed
+    strictly: bool  #: ... and no two rows share a video and a time (the usual table)
 
 
-def _sort_and_dedupe(
-    frame: pd.DataFrame, src: Source, duplicates: str, differ: np.ndarray | None = None
-) -> pd.DataFrame:
-    """The frame sorted by video and time, repeated rows dropped; ``differ`` is
-    :func:`_video_changes` of its ids when already known."""
-    ids, times = _keys(frame)
-    differ = _video_changes(ids) if differ is None else differ
+def _order(ids: pa.Array, times: np.ndarray) -> _Order:
+    differ = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
     # ids are in order when each change of id goes up: compared at the changes only
     change = np.flatnonzero(differ)
     later = pc.greater(ids.take(change + 1), ids.take(change)).to_numpy(zero_copy_only=False)
-    if later.all() and (differ | (times[1:] > times[:-1])).all():
-        return frame  # in order, and no two rows share a video and a time (the usual table)
-    position = np.arange(len(frame))
-    if not (later.all() and (differ | (times[1:] >= times[:-1])).all()):
+    strictly = bool(later.all() and (differ | (times[1:] > times[:-1])).all())
+    ascending = strictly or bool(later.all() and (differ | (times[1:] >= times[:-1])).all())
+    return _Order(differ, ascending, strictly)
+
+
+def _sort_and_dedupe(
+    frame: pd.DataFrame, src: Source, duplicates: str, order: _Order | None = None
+) -> pd.DataFrame:
+    """The frame sorted by video and time, repeated rows dropped; ``order`` is its
+    :func:`_order` when already known."""
+    if order is None:
+        order = _order(*_keys(frame))
+    if order.strictly:
+        return frame
+    _, times = _keys(frame)
+    position, differ = np.arange(len(frame)), order.differ
+    if not order.ascending:
         vid_codes, _ = pd.factorize(frame["video_id"], sort=True)
-        order = np.lexsort((position, times, vid_codes))
-        frame = frame.iloc[order].reset_index(drop=True)
-        position = position[order]
+        by_key = np.lexsort((position, times, vid_codes))
+        frame = frame.iloc[by_key].reset_index(drop=True)
+        position = position[by_key]
         ids, times = _keys(frame)
-        differ = _video_changes(ids)
+        differ = _order(ids, times).differ
     same_key = ~differ & (times[1:] == times[:-1])
     if not same_key.any():
         return frame

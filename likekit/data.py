@@ -60,7 +60,7 @@ U = TypeVar("U")
 #: counters parsed like likes when present
 COUNT_COLUMNS = COUNTERS
 REQUIRED_COLUMNS = ("video_id", "timestamp", "likes")
-#: columns of fewer rows are encoded on one thread: a second one would cost more than it saves
+#: tables and columns of fewer rows are read on one thread: a second would cost more than it saves
 _SPLIT_ROWS = 1 << 17
 #: a video's counts are taken as displays rounded to three significant figures when the chance
 #: that exact counts all land on such steps is below this, shared out over the videos (Bonferroni)
@@ -290,12 +290,16 @@ def _normalise(
     counters = {role: table[roles[role]] for role in COUNT_COLUMNS if role in roles}
     stated = table[roles["resolution"]] if "resolution" in roles else None
     id_column, time_column = table[roles["video_id"]], table[roles["timestamp"]]
-    # the counters parse on a second thread while this one reads ids and times
+    # counters written as text (a CSV's) parse in Arrow, which frees the GIL: on a second
+    # thread while this one reads ids and times. Only those: pandas' casts of typed columns
+    # change the process's warning filters, which two threads at once can leave changed
+    text = all(c.dtype == "str" for c in [*counters.values(), stated] if c is not None)
     (counts, steps), (ids, stamps, order) = _together(
         lambda: _counters(counters, stated, src, rounding, thousands, decimal),
         lambda: _ids_and_times(
             id_column, time_column, src, dayfirst=dayfirst, date_format=date_format, tz=tz
         ),
+        threads=text and len(table) >= _SPLIT_ROWS,
     )
     out = {
         "video_id": ids,
@@ -312,9 +316,14 @@ def _normalise(
     return frame, metric, order
 
 
-def _together(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+def _together(
+    first: Callable[[], T], second: Callable[[], U], *, threads: bool = True
+) -> tuple[T, U]:
     """``first()`` on a second thread while ``second()`` runs on this one (Arrow's kernels and
-    numpy free the GIL: both cores work), errors raised as if ``first`` had run before."""
+    numpy free the GIL: both cores work), errors raised as if ``first`` had run before; one
+    after the other on this thread without ``threads``."""
+    if not threads:
+        return first(), second()
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(first)
         try:

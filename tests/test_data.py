@@ -648,8 +648,9 @@ def test_every_good_file_has_an_expected_table():
 
 
 def test_columns_encoded_in_halves_read_as_when_whole(monkeypatch):
-    # long text columns are dictionary-encoded in two halves on two threads: forced here on
-    # every fixture, each reads as on one thread and each bad file gets the same message
+    # long tables are read on two threads (text counters beside ids and times, each text column
+    # dictionary-encoded in two halves): forced here on every fixture, each reads as on one
+    # thread and each bad file gets the same message
     def outcome(path: Path, options: dict) -> pd.DataFrame | str:
         try:
             return lk.load_counts(path, **options)
@@ -668,9 +669,12 @@ def test_columns_encoded_in_halves_read_as_when_whole(monkeypatch):
             pd.testing.assert_frame_equal(halves, expected)
 
 
-def test_a_bad_count_is_named_before_a_bad_id_or_time(tmp_path):
-    # counts are parsed on a second thread beside ids and times; the error is still the one a
-    # reading in column order meets first
+@pytest.mark.parametrize("threads", [False, True])
+def test_a_bad_count_is_named_before_a_bad_id_or_time(tmp_path, monkeypatch, threads):
+    # long tables' counts are parsed on a second thread beside ids and times; the error is
+    # still the one a reading in column order meets first
+    if threads:
+        monkeypatch.setattr(lk.data, "_SPLIT_ROWS", 2)
     path = tmp_path / "three_errors.csv"
     path.write_text("video_id,timestamp,likes\n,2026-01-05T00:00:00Z,5\na,someday,lots\n")
     with pytest.raises(LikekitInputError, match=f"row 3, column 'likes': {COUNT_HINT}"):

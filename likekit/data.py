@@ -329,7 +329,9 @@ def _together(
         try:
             result = second()
         except BaseException:
-            future.result()  # first's error is the one a single thread would have met
+            error = future.exception()  # first's error is the one one thread would have met
+            if error is not None:
+                raise error from None  # alone, as one thread would have raised it
             raise
         return future.result(), result
 

@@ -357,11 +357,11 @@ def _counters(
 
 
 def _ids_and_times(
-    ids: pd.Series, times: pd.Series, src: Source, **dates: Any
+    id_column: pd.Series, time_column: pd.Series, src: Source, **dates: Any
 ) -> tuple[pd.Series, pd.DatetimeIndex, _Order]:
     """Video ids and capture times, and how the rows stand to the contract's order."""
-    array = _video_ids(ids, src)
-    stamps = _dates.timestamps(times, src, **dates)
+    array = _video_ids(id_column, src)
+    stamps = _dates.timestamps(time_column, src, **dates)
     # one contiguous Arrow array: sorting and comparing ids later need no copy
     ids = pd.Series(pd.array(array, dtype="str"), copy=False)
     return ids, stamps, _order(array, stamps.asi8)

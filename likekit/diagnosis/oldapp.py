@@ -32,10 +32,7 @@ from scipy import stats
 
 from likekit.diagnosis.flicker import falls
 from likekit.diagnosis.options import Options
-from likekit.diagnosis.stream import video_cuts
-
-#: increments per slice of whole videos whose falls are read at once
-SLICE = 250_000
+from likekit.diagnosis.stream import CHUNK_ROWS, video_cuts
 
 
 class Flickered(NamedTuple):
@@ -127,7 +124,7 @@ def _made_up_falls(grid, order: np.ndarray, options: Options) -> np.ndarray:
     dozen columns per increment: the whole panel's at once took 400 MB at 5,000 videos)."""
     row = grid.row[order]
     fall = np.zeros(len(order), dtype=bool)
-    for a, b in video_cuts(row, SLICE):
+    for a, b in video_cuts(row, CHUNK_ROWS):
         at = order[a:b]
         fall[at] = falls(_increments(grid, at, row[a:b]), options=options).regained.to_numpy(
             dtype=bool

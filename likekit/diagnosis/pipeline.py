@@ -73,6 +73,7 @@ from likekit.diagnosis.single import (
     video_status,
 )
 from likekit.diagnosis.stream import (
+    CHUNK_ROWS,
     KEPT,
     Spill,
     by_chunk,
@@ -83,10 +84,6 @@ from likekit.diagnosis.stream import (
 from likekit.diagnosis.waves import WaveReader, missing_outages
 from likekit.distributed import is_dask_frame
 from likekit.schema import Event, Wave, events_frame, waves_frame
-
-#: rows per chunk of whole videos in the per-video stages: memory holds the working set of
-#: one chunk at a time (the increments' rolling windows, ~20 columns per row)
-CHUNK_ROWS = 250_000
 
 
 def diagnose(

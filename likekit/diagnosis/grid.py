@@ -181,19 +181,21 @@ class Grid:
         col, start = axis.to_bin(inc["timestamp"]), axis.to_bin(inc["prev_timestamp"])
         n_bins = axis.n_bins
         shape = (len(videos), n_bins)
-        excess, noise2, zsum, seen = (np.zeros(shape) for _ in range(4))
+        cell = row * n_bins + col  # (row, col) in the flattened matrices
+
+        def summed(values: pd.Series | None = None) -> np.ndarray:
+            """Per video and bin: ``values`` summed over the increments that end there, in
+            their order (as np.add.at would, faster), or how many end there."""
+            weights = None if values is None else values.to_numpy(dtype=float)
+            out = np.bincount(cell, weights=weights, minlength=shape[0] * n_bins).reshape(shape)
+            return out if values is None else out.astype(float, copy=False)  # (int if empty)
+
         inc_excess = inc["excess"].to_numpy(dtype=float)
         # a video tested at a known time: its counting noise (see increments.increments)
         inc_noise2 = inc["count_var"].to_numpy(dtype=float)
-        np.add.at(excess, (row, col), inc_excess)
-        np.add.at(noise2, (row, col), inc_noise2)
-        np.add.at(seen, (row, col), 1.0)
-        np.add.at(zsum, (row, col), inc["z_scan"].to_numpy(dtype=float))
-        moved = np.zeros(shape)
-        np.add.at(moved, (row, col), np.abs(inc["delta"].to_numpy(dtype=float)))
-        expected, noise = np.zeros(shape), np.zeros(shape)
-        np.add.at(expected, (row, col), (inc["delta"] - inc["excess"]).to_numpy(dtype=float))
-        np.add.at(noise, (row, col), inc["noise_det"].to_numpy(dtype=float))
+        excess, noise2, seen = summed(inc["excess"]), summed(inc["count_var"]), summed()
+        zsum, moved = summed(inc["z_scan"]), summed(inc["delta"].abs())
+        expected, noise = summed(inc["delta"] - inc["excess"]), summed(inc["noise_det"])
         fell = np.zeros(shape, dtype=bool)
         if "fell" in inc:
             fell[row, col] = inc["fell"].to_numpy(dtype=bool)

@@ -80,7 +80,9 @@ class WaveReader:
 
     def __init__(self, grid: Grid, single: pd.DataFrame, *, options: Options, scan: tuple | None):
         """``grid``: the panel's grid (:meth:`Grid.build`, or stacked from chunks:
-        :class:`~likekit.diagnosis.grid.GridStack`); ``scan``: the scan's ((p, z) of drops,
+        :class:`~likekit.diagnosis.grid.GridStack`, or held in parts where they are:
+        :class:`~likekit.diagnosis.grid.ShardedGrid`, read through its methods and a
+        window of bins at a time); ``scan``: the scan's ((p, z) of drops,
         (p, z) of rises) per bin on its axis (:func:`likekit.diagnosis.scan.scan_pvalues` of
         the summed sums), None where there is no panel to read
         (:func:`~likekit.diagnosis.grid.readable`)."""

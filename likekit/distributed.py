@@ -10,7 +10,7 @@ videos where the partition is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -56,18 +56,49 @@ class Runner:
                 bar.update()
         return futures
 
-    def each(self, tasks: list, desc: str) -> Iterator:
-        """The tasks' results here, one at a time (in order), so that this process holds
-        one of them at a time."""
-        with self._bar(len(tasks), desc) as bar:
-            for task in tasks:
-                if self.client is not None:
-                    yield self.client.compute(task).result()
-                else:
-                    import dask
+    def together(self, kept: list) -> tuple[list, list[list[int]]]:
+        """Results :meth:`keep` kept, as one list per worker that holds some (here: one
+        list of all), and which of them each list holds: a round of tasks over them then
+        costs a task per worker, not per partition. The lists are of the results
+        themselves, where they are (no copy)."""
+        if self.client is None:
+            return [list(kept)], [list(range(len(kept)))]
+        where = self.client.who_has(kept)
+        members: dict[str, list[int]] = {}
+        for k, future in enumerate(kept):
+            members.setdefault(where[future.key][0], []).append(k)
+        lists = [
+            self.client.submit(
+                _listed, *[kept[k] for k in ks], workers=[w], allow_other_workers=False
+            )
+            for w, ks in members.items()
+        ]
+        from distributed import wait
 
-                    yield dask.compute(task)[0]
-                bar.update()
+        wait(lists)
+        return lists, list(members.values())
+
+    def parts(self, lists: list, desc: str) -> Callable:
+        """How to reach the lists :meth:`together` made, as the parts of a
+        :class:`~likekit.diagnosis.grid.ShardedGrid` (its ``each``): a function runs on
+        every list where it is (:func:`~likekit.diagnosis.grid.in_turn`), and the results
+        come here one at a time, in order (a bar shows if a round takes a while)."""
+        from likekit.diagnosis.grid import in_turn
+
+        def each(fn: Callable, args: tuple, splits: list[tuple], add: bool) -> Iterator:
+            pairs = list(zip(lists, splits, strict=True))
+            with tqdm(total=len(lists), desc=desc, leave=False, delay=2) as bar:
+                if self.client is None:  # the lists themselves
+                    done = (in_turn(p, fn, args, add, *s) for p, s in pairs)
+                else:
+                    submit = self.client.submit
+                    futures = [submit(in_turn, p, fn, args, add, *s, pure=False) for p, s in pairs]
+                    done = (f.result() for f in futures)
+                for k, result in enumerate(done):
+                    bar.update()
+                    yield k, result
+
+        return each
 
     def compute(self, tasks: list, desc: str) -> list:
         """The tasks' results, here."""
@@ -88,6 +119,10 @@ class Runner:
 
         with bar, Bar():
             return list(dask.compute(*tasks))
+
+
+def _listed(*results: Any) -> list:
+    return list(results)
 
 
 def whole_videos(frame: Any, run: Runner, load_options: dict[str, Any]) -> list:

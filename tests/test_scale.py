@@ -340,3 +340,74 @@ def test_dask_finds_the_outages_of_missing_snapshots_from_per_bin_counts():
     assert len(expected.waves) >= 2
     got = lk.diagnose(dd.from_pandas(counts, npartitions=3, sort=False), progress=False)
     _same_diagnosis(got, expected, "events", "waves", "videos")
+
+
+def _arrays(result) -> list[np.ndarray]:
+    """The arrays a part sent back (a tuple of them, the scan's sums, or one)."""
+    from likekit.diagnosis.scan import ScanSums
+
+    if isinstance(result, ScanSums):
+        return [result.blocks, result.gains]
+    if isinstance(result, tuple):
+        return [np.asarray(r) for r in result]
+    return [np.asarray(result)]
+
+
+def test_the_reader_of_a_grid_in_parts_gets_per_bin_sums_and_per_video_values():
+    """The Dask client's wave scan and reader: the panel's grid held in parts (here in this
+    process, as the partitions' grids on the workers) reads the same waves and events as
+    the whole grid, and what any part sends back is a per-bin sum (of one size whatever the
+    part's videos and increments) or values per video of the part (a window of bins at
+    most): never its increments, nor its videos' whole rows of bins."""
+    from likekit.diagnosis.grid import BinAxis, Grid, ShardedGrid
+    from likekit.diagnosis.options import Options
+    from likekit.diagnosis.pipeline import videos_alone
+    from likekit.diagnosis.scan import scan_panel
+    from likekit.diagnosis.waves import WaveReader
+    from likekit.schema import events_frame, waves_frame
+
+    sim = lk.simulate("mixed", n_videos=30, days=20, seed=12, progress=False)
+    table = lk.load_counts(sim.counts)
+    options = Options.checked(false_alarms=0.01, wave_alpha=0.01, video_alpha=0.05)
+    options = options.for_table(table)
+    alone = videos_alone(table, options=options)
+    axis = BinAxis.of(alone.inc)
+    whole = Grid.build(alone.inc, axis)
+    # parts of 4, 11 and 15 videos, their rows spread over the panel's
+    ids = np.random.default_rng(3).permutation(whole.videos)
+    parts = [
+        Grid.build(alone.inc.loc[alone.inc["video_id"].isin(s)], axis)
+        for s in (ids[:4], ids[4:15], ids[15:])
+    ]
+    sent = []  # per round over the parts: what each part sent back
+
+    def each(fn, args, splits, add):
+        sent.append([])
+        for k, (part, split) in enumerate(zip(parts, splits, strict=True)):
+            result = fn(part, *args, *split)
+            sent[-1].append(_arrays(result))
+            yield k, result
+
+    sharded = ShardedGrid(axis, [p.videos for p in parts], each)
+    read = {}
+    for name, grid in (("whole", whole), ("parts", sharded)):
+        single = events_frame(alone.status + alone.single)
+        scan = scan_panel(grid, options.z_alarm)
+        read[name] = WaveReader(grid, single, options=options, scan=scan).read()
+    (waves, extra, single_wave), expected = read["parts"], read["whole"]
+    assert len(expected[0]) > 0 and len(expected[1]) > 0
+    pd.testing.assert_frame_equal(waves_frame(waves), waves_frame(expected[0]))
+    pd.testing.assert_frame_equal(events_frame(extra), events_frame(expected[1]))
+    assert list(single_wave) == list(expected[2])
+    # scan passes, reader calls and the old-app step (per-bin counts of falls) all ran
+    assert len(sent) > 10
+    n_videos = [len(p.videos) for p in parts]
+    for round_ in sent:
+        shapes = [[a.shape for a in arrays] for arrays in round_]
+        per_video = all(
+            all(s[:1] == (n,) for s in part) for part, n in zip(shapes, n_videos, strict=True)
+        )
+        if per_video:
+            assert all(len(s) == 1 or s[1] < axis.n_bins // 4 for part in shapes for s in part)
+        else:
+            assert shapes[0] == shapes[1] == shapes[2]

@@ -29,15 +29,13 @@ from likekit.decay.families import FAMILIES, MODELS, Family
 from likekit.decay.identification import halving_bound, halving_unseen, straight_line
 from likekit.decay.likelihood import Design
 from likekit.decay.results import DERIVED, DecayFit, Link, link_scale, tail_area_interval
-from likekit.diagnosis.stream import chunks_by_video
+from likekit.diagnosis.stream import CHUNK_ROWS, chunks_by_video
 from likekit.distributed import is_dask_frame
 
 __all__ = ["DecayFit", "fit_decay", "fit_decay_many"]
 
 #: fewest usable snapshots after the peak for a decay fit
 MIN_SNAPSHOTS = 8
-#: rows of whole videos :func:`fit_decay_many` loads at a time (a few tens of MB)
-CHUNK_ROWS = 250_000
 #: most snapshots used with display-rounded counts (their covariance is dense)
 MAX_DENSE = 150
 _COV_TYPES = ("HC0", "HC2", "HC3", "nonrobust")

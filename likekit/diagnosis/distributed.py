@@ -11,13 +11,15 @@ and gives the same diagnosis as the pandas path on the same table:
 3. each partition runs the per-video stages (:func:`~likekit.diagnosis.pipeline.videos_alone`)
    and keeps its increments in the workers' memory;
 4. the creator-wide wave scan is a reduction: each partition's grid of its videos on the
-   panel's time axis adds up the histograms of the shared slowdown, then the scan's per-bin
-   sums (:mod:`likekit.diagnosis.scan`); the p-values come from the totals. Reading the
-   waves it finds (which videos each hit) runs in this process, on the panel's grid
-   stacked from the partitions' grids one at a time (what the reader reads of them, not
-   the increments). Outages seen as snapshots missing on many videos at once are a
-   reduction too: each partition sends its per-bin counts of snapshots and of those
-   without any value, and the videos of each significant run of bins
+   panel's time axis, kept on its worker, adds up the histograms of the shared slowdown,
+   then the scan's per-bin sums (:mod:`likekit.diagnosis.scan`); the p-values come from the
+   totals. Reading the waves it finds (which videos each hit) runs in this process on the
+   partitions' grids as the parts of one (:class:`~likekit.diagnosis.grid.ShardedGrid`):
+   what it asks of them comes back as per-bin sums and per-video values (a few bins of
+   each video at most), never the grid or the increments. Outages seen as snapshots
+   missing on many videos at once are a reduction too: each partition sends its per-bin
+   counts of snapshots and of those without any value, and the videos of each
+   significant run of bins
    (:func:`~likekit.diagnosis.waves.missing_outages`);
 5. each partition runs the stages after the waves on its own videos and events
    (:func:`~likekit.diagnosis.pipeline.after_waves`).
@@ -39,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from likekit.data import load_counts
-from likekit.diagnosis.grid import NARROW, BinAxis, Grid, GridStack, exact_in_32_bits, readable
+from likekit.diagnosis.grid import BinAxis, Grid, ShardedGrid, readable
 from likekit.diagnosis.options import Options, snapshot_hours
 from likekit.diagnosis.panels import RATES, check_column, combine, in_two_panels, panel_column
 from likekit.diagnosis.pipeline import (
@@ -51,8 +53,7 @@ from likekit.diagnosis.pipeline import (
     with_waves,
 )
 from likekit.diagnosis.result import Diagnosis
-from likekit.diagnosis.rhythm import shared_share
-from likekit.diagnosis.scan import null_lags, scan_pvalues, scan_sums, slowdown_counts
+from likekit.diagnosis.scan import scan_panel
 from likekit.diagnosis.stream import by_chunk, median_of_counts
 from likekit.diagnosis.waves import (
     WaveReader,
@@ -87,10 +88,11 @@ def diagnose_dask(
     single = _by_video(s["status"] for s in small) + _by_video(s["single"] for s in small)
     single = events_frame(single)
     axis = BinAxis.covering([s["scan_steps"] for s in small], [s["span"] for s in small])
-    with_inc = [a for a, s in zip(alone, small, strict=True) if s["span"] is not None]
+    pairs = zip(alone, small, strict=True)
+    with_inc = [(a, s["scanned"]) for a, s in pairs if s["span"] is not None]
     scan, grid = _scan(with_inc, axis, options, run)
     read = WaveReader(grid, single, options=options, scan=scan).read()
-    del grid
+    del grid  # (the partitions' grids, on the workers)
     gone = _missing_outages(alone, parts, len(videos), len(read[0]) + 1, options, run)
     events, waves = with_waves(single, read, gone)
     mine = by_chunk(events, [s["videos"].index for s in small])
@@ -187,45 +189,40 @@ def _intervals(table: pd.DataFrame) -> pd.Series:
 
 def _small(a: Alone) -> dict[str, Any]:
     """What the result and the wave scan's time axis need of a partition: its videos,
-    events, snapshot steps and the span of its increments (not the increments)."""
-    keys = ("videos", "status", "single", "step_h", "scan_steps", "span")
+    events, snapshot steps, the span of its increments and the videos they are of (not
+    the increments)."""
+    keys = ("videos", "status", "single", "step_h", "scan_steps", "span", "scanned")
     return {k: getattr(a, k) for k in keys}
 
 
 def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple:
-    """The wave scan's per-bin p-values (None where the reader reads nothing), from sums
-    each partition's grid adds up (two passes: the shared slowdown's histograms, then the
-    scan's sums), and the panel's grid for the reader, stacked here from the partitions'
-    grids one at a time (:class:`~likekit.diagnosis.grid.GridStack`)."""
+    """The wave scan's per-bin p-values (None where the reader reads nothing) and the
+    panel's grid for the reader, in parts: each partition's grid stays on its worker
+    (:class:`~likekit.diagnosis.grid.ShardedGrid`); the scan adds up the sums each part
+    gives (:func:`~likekit.diagnosis.scan.scan_panel`, as the pandas path does on its
+    chunks), the reader gets per-video values and per-bin sums of them."""
     from dask import delayed
 
-    lags = null_lags(axis)
-    grids = run.keep([delayed(_grid)(a, axis) for a in alone], "wave scan grids")
-    shapes = run.compute([delayed(_shape)(g) for g in grids], "grid sizes")
-    narrow = set(NARROW).intersection(*(exact for _, _, exact in shapes))
-    stack = GridStack(axis, [v for v, _, _ in shapes], sum(n for _, n, _ in shapes), narrow=narrow)
+    grids = run.keep([delayed(_grid)(a, axis) for a, _ in alone], "wave scan grids")
+    # one part per worker: its partitions' grids, where they are
+    lists, members = run.together(grids)
+    del grids
+    videos = [np.concatenate([alone[k][1] for k in ks]) for ks in members]
     scan = None
-    if readable(axis, len(stack.videos)):
-        counts = run.compute([delayed(slowdown_counts)(g, lags) for g in grids], "shared slowdown")
-        shares = shared_share(sum(counts))
-        sums = [delayed(scan_sums)(g, shares, lags, options.z_alarm) for g in grids]
-        scan = scan_pvalues(sum(run.compute(sums, "wave scan")))
-    for grid in run.each([delayed(_for_reader)(g) for g in grids], "gather grids"):
-        stack.add(grid)
-    return scan, stack.grid()
+    if readable(axis, sum(len(v) for v in videos)):
+        scan = scan_panel(ShardedGrid(axis, videos, run.parts(lists, "wave scan")), options.z_alarm)
+    # the reader's grids (not the scan's matrices), kept where they are
+    lists = run.keep([delayed(_for_reader)(grids) for grids in lists], "reader grids")
+    return scan, ShardedGrid(axis, videos, run.parts(lists, "wave reader"))
 
 
 def _grid(a: Alone, axis: BinAxis) -> Grid:
     return Grid.build(a.inc, axis)
 
 
-def _shape(grid: Grid) -> tuple[np.ndarray, int, set[str]]:
-    return grid.videos, len(grid.row), exact_in_32_bits(grid)
-
-
-def _for_reader(grid: Grid) -> Grid:
-    """What the reader reads of a partition's grid (not the scan's matrices)."""
-    return replace(grid, expected=None, noise=None)
+def _for_reader(grids: list[Grid]) -> list[Grid]:
+    """What the reader reads of partitions' grids (not the scan's matrices)."""
+    return [replace(grid, expected=None, noise=None) for grid in grids]
 
 
 def _missing_outages(

@@ -8,7 +8,9 @@ chunk's full grid, the reader one grid of the whole panel holding only what it r
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -128,28 +130,72 @@ class Grid:
         n2 = np.bincount(row[hit], weights=self.inc_noise2[near][hit], minlength=n)
         return ex, n2, np.bincount(row[hit], minlength=n) > 0
 
+    def stall_rate(self) -> np.ndarray:
+        """Per video: the share of its bins seen in which its count stood still."""
+        return self.stalled.sum(axis=1) / np.maximum(self.seen.sum(axis=1), 1)
+
+    def bin_sums(self, name: str, hit: np.ndarray) -> np.ndarray:
+        """Per bin: the dense matrix ``name`` (e.g. "excess") summed over the videos ``hit``."""
+        return getattr(self, name)[hit].sum(axis=0)
+
+    def still_sums(self, hit: np.ndarray, usual: np.ndarray) -> np.ndarray:
+        """Per bin, over the videos ``hit`` seen there: how many stood still, and the sum
+        and variance sum of their usual chances of standing still (``usual``, per video:
+        :meth:`stall_rate`), ``[3, bin]``."""
+        u = usual[hit][:, None] * self.seen[hit]
+        return np.stack([self.stalled[hit].sum(axis=0), u.sum(axis=0), (u * (1 - u)).sum(axis=0)])
+
+    def day_loss(self, lo: int, hi: int, hit: np.ndarray) -> np.ndarray:
+        """Over the increments of the videos ``hit`` that end in bins lo..hi: their shown
+        loss per bin (hi - lo + 1 values), then the variance of their counting noise beyond
+        the display rounding, then the sum over videos of the largest display rounding
+        variance of each (a run of increments telescopes: the rounding counts at its ends)."""
+        span = self.ending(lo, hi)
+        row = self.row[span]
+        mine = hit[row]
+        per_bin = np.bincount(
+            self.col[span][mine] - lo, weights=-self.inc_delta[span][mine], minlength=hi - lo + 1
+        )
+        r2 = (self.inc_step[span][mine].astype(float) + 1) ** 2  # float32 on a stack
+        walk = np.maximum(self.inc_noise2[span][mine] - r2 / 6, 0).sum()
+        ends = np.zeros(len(self.videos))
+        np.maximum.at(ends, row[mine], r2 / 6)
+        return np.r_[per_bin, walk, ends.sum()]
+
+    def per_video(self, fn: Callable, *args: Any, split: tuple = ()) -> Any:
+        """``fn(self, *args, *split)``: a function of per-video results (an array, or a
+        tuple of arrays, with one row per video); ``split``: per-video arrays it reads
+        (a :class:`ShardedGrid` gives each part its own rows of them)."""
+        return fn(self, *args, *split)
+
+    def per_bin(self, fn: Callable, *args: Any, split: tuple = ()) -> Any:
+        """``fn(self, *args, *split)``: a function of sums over videos (what disjoint sets
+        of videos give adds up: a :class:`ShardedGrid` adds its parts' results)."""
+        return fn(self, *args, *split)
+
     @classmethod
     def build(cls, inc: pd.DataFrame, axis: BinAxis | None = None) -> Grid:
         """The grid of ``inc``'s videos on ``axis`` (by default, ``inc``'s own)."""
         axis = BinAxis.of(inc) if axis is None else axis
-        row, videos = pd.factorize(inc["video_id"], sort=True)  # np.unique sorts objects
-        videos = np.asarray(videos, dtype=object)
+        row, videos = video_rows(inc)
         col, start = axis.to_bin(inc["timestamp"]), axis.to_bin(inc["prev_timestamp"])
         n_bins = axis.n_bins
         shape = (len(videos), n_bins)
-        excess, noise2, zsum, seen = (np.zeros(shape) for _ in range(4))
+        cell = row * n_bins + col  # (row, col) in the flattened matrices
+
+        def summed(values: pd.Series | None = None) -> np.ndarray:
+            """Per video and bin: ``values`` summed over the increments that end there, in
+            their order (as np.add.at would, faster), or how many end there."""
+            weights = None if values is None else values.to_numpy(dtype=float)
+            out = np.bincount(cell, weights=weights, minlength=shape[0] * n_bins).reshape(shape)
+            return out if values is None else out.astype(float, copy=False)  # (int if empty)
+
         inc_excess = inc["excess"].to_numpy(dtype=float)
         # a video tested at a known time: its counting noise (see increments.increments)
         inc_noise2 = inc["count_var"].to_numpy(dtype=float)
-        np.add.at(excess, (row, col), inc_excess)
-        np.add.at(noise2, (row, col), inc_noise2)
-        np.add.at(seen, (row, col), 1.0)
-        np.add.at(zsum, (row, col), inc["z_scan"].to_numpy(dtype=float))
-        moved = np.zeros(shape)
-        np.add.at(moved, (row, col), np.abs(inc["delta"].to_numpy(dtype=float)))
-        expected, noise = np.zeros(shape), np.zeros(shape)
-        np.add.at(expected, (row, col), (inc["delta"] - inc["excess"]).to_numpy(dtype=float))
-        np.add.at(noise, (row, col), inc["noise_det"].to_numpy(dtype=float))
+        excess, noise2, seen = summed(inc["excess"]), summed(inc["count_var"]), summed()
+        zsum, moved = summed(inc["z_scan"]), summed(inc["delta"].abs())
+        expected, noise = summed(inc["delta"] - inc["excess"]), summed(inc["noise_det"])
         fell = np.zeros(shape, dtype=bool)
         if "fell" in inc:
             fell[row, col] = inc["fell"].to_numpy(dtype=bool)
@@ -179,6 +225,12 @@ class Grid:
             span=int((col - start).max()) if len(col) else 1,
             **{name: values[by_col] for name, values in per_inc.items()},
         )
+
+
+def video_rows(inc: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each increment's video row on a grid of ``inc``, and the grid's videos (sorted)."""
+    row, videos = pd.factorize(inc["video_id"], sort=True)  # np.unique sorts objects
+    return row, np.asarray(videos, dtype=object)
 
 
 def readable(axis: BinAxis, n_videos: int) -> bool:
@@ -290,3 +342,140 @@ class GridStack:
             **self.dense,
             **per_inc,
         )
+
+
+#: how the parts of a :class:`ShardedGrid` are reached: ``each(fn, args, splits, add)``
+#: yields ``(k, fn(part_k, *args, *splits[k]))`` for every part k, here, one at a time in
+#: part order (so that this process holds one part's result at a time, and sums come out
+#: the same on every run). A part may itself hold several grids (:func:`in_turn`): ``add``
+#: says how their results combine (added up, or per-video rows one after the other).
+Each = Callable[[Callable, tuple, list[tuple], bool], Iterable[tuple[int, Any]]]
+
+#: per-video answers a :class:`ShardedGrid` keeps (the reader asks for the same window of
+#: bins several times in a row): a few vectors of the panel's videos
+CACHED = 8
+
+
+class ShardedGrid:
+    """The grid of a panel held in parts: the grids of disjoint sets of its videos on the
+    panel's one axis, wherever they are (a Dask partition's stays on its worker). What the
+    reader asks of the panel's grid is computed on every part, and only per-video values
+    and per-bin sums come back: the dense matrices are read a window of bins at a time
+    (``grid.excess[hit, b0:b1 + 1]``: one row per video), the increments only through the
+    grid's methods, never whole."""
+
+    def __init__(self, axis: BinAxis, videos: list[np.ndarray], each: Each):
+        """``videos``: each part's video ids (sorted, as :meth:`Grid.build` gives them);
+        ``each``: see :data:`Each`."""
+        self.axis, self.times = axis, axis.times
+        every = np.concatenate(videos) if videos else np.array([], dtype=object)
+        self.videos = np.sort(every)
+        self._rows = [np.searchsorted(self.videos, v) for v in videos]
+        self._each = each
+        self._cache: dict[tuple, Any] = {}
+        for name in _DENSE:
+            setattr(self, name, _Columns(self, name))
+
+    def _run(self, fn: Callable, args: tuple, split: tuple, add: bool):
+        splits = [tuple(a[rows] for a in split) for rows in self._rows]
+        return self._each(fn, args, splits, add)
+
+    def per_video(self, fn: Callable, *args: Any, split: tuple = ()) -> Any:
+        """As :meth:`Grid.per_video`: each part's rows put in the panel's video order. The
+        last few answers that read no per-video array are kept (read-only)."""
+        key = (fn, repr(args))
+        if not split and key in self._cache:
+            return self._cache[key]
+        out = self._per_video(fn, args, split)
+        if not split:
+            for array in out if isinstance(out, tuple) else (out,):
+                array.flags.writeable = False
+            self._cache[key] = out
+            if len(self._cache) > CACHED:
+                del self._cache[next(iter(self._cache))]
+        return out
+
+    def _per_video(self, fn: Callable, args: tuple, split: tuple) -> Any:
+        out = None
+        for k, values in self._run(fn, args, split, False):
+            one = isinstance(values, np.ndarray)
+            values = (values,) if one else values
+            if out is None:
+                n = len(self.videos)
+                out = [np.empty((n, *v.shape[1:]), dtype=v.dtype) for v in values]
+            for whole, v in zip(out, values, strict=True):
+                whole[self._rows[k]] = v
+        if out is None:  # no videos: what the reader asks of a panel it does not read
+            return np.zeros(0)
+        return out[0] if one else tuple(out)
+
+    def per_bin(self, fn: Callable, *args: Any, split: tuple = ()) -> Any:
+        """As :meth:`Grid.per_bin`: the parts' results added up as they come."""
+        return added(values for _, values in self._run(fn, args, split, True))
+
+    def window(self, b0: int, b1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.per_video(Grid.window, b0, b1)
+
+    def rate(self, b0: int, b1: int) -> np.ndarray:
+        return self.per_video(Grid.rate, b0, b1)
+
+    def step(self, b0: int, b1: int) -> np.ndarray:
+        return self.per_video(Grid.step, b0, b1)
+
+    def stall_rate(self) -> np.ndarray:
+        return self.per_video(Grid.stall_rate)
+
+    def bin_sums(self, name: str, hit: np.ndarray) -> np.ndarray:
+        return self.per_bin(Grid.bin_sums, name, split=(hit,))
+
+    def still_sums(self, hit: np.ndarray, usual: np.ndarray) -> np.ndarray:
+        return self.per_bin(Grid.still_sums, split=(hit, usual))
+
+    def day_loss(self, lo: int, hi: int, hit: np.ndarray) -> np.ndarray:
+        return self.per_bin(Grid.day_loss, lo, hi, split=(hit,))
+
+
+def added(results: Iterable) -> Any:
+    """Results added up (per-bin sums of disjoint sets of videos), one at a time."""
+    total = 0
+    for values in results:
+        total = total + values
+    return total
+
+
+def in_turn(grids: list[Grid], fn: Callable, args: tuple, add: bool, *split: Any) -> Any:
+    """``fn`` on several grids of a :class:`ShardedGrid`'s part (``split``: per-video arrays
+    of their videos one after the other), combined: added up, or their rows one after
+    the other (a tuple of arrays combines each)."""
+    results, at = [], 0
+    for grid in grids:
+        n = len(grid.videos)
+        results.append(fn(grid, *args, *(a[at : at + n] for a in split)))
+        at += n
+    if add:
+        return added(results)
+    if isinstance(results[0], tuple):
+        return tuple(np.concatenate(rows) for rows in zip(*results, strict=True))
+    return np.concatenate(results)
+
+
+def _columns(grid: Grid, name: str, cols: slice | int) -> np.ndarray:
+    return getattr(grid, name)[:, cols]
+
+
+class _Columns:
+    """A dense matrix of a :class:`ShardedGrid`, read a window of bins at a time:
+    ``[rows, bins]`` with ``bins`` a slice or one bin."""
+
+    def __init__(self, grid: ShardedGrid, name: str):
+        self.grid, self.name = grid, name
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.grid.videos), self.grid.axis.n_bins
+
+    def __getitem__(self, key: tuple) -> np.ndarray:
+        rows, cols = key
+        if not isinstance(cols, slice | int | np.integer):
+            raise TypeError(f"{self.name} of a sharded grid is read by a slice of bins")
+        return self.grid.per_video(_columns, self.name, cols)[rows]

@@ -32,10 +32,7 @@ from scipy import stats
 
 from likekit.diagnosis.flicker import falls
 from likekit.diagnosis.options import Options
-from likekit.diagnosis.stream import video_cuts
-
-#: increments per slice of whole videos whose falls are read at once
-SLICE = 250_000
+from likekit.diagnosis.stream import CHUNK_ROWS, video_cuts
 
 
 class Flickered(NamedTuple):
@@ -61,14 +58,15 @@ class OldApp(NamedTuple):
 
 
 def old_app(grid, options: Options) -> OldApp | None:
-    """The spell of old-app flicker the panel ``grid`` shows (see the module), or None."""
-    if not len(grid.row):
+    """The spell of old-app flicker the panel ``grid`` shows (see the module), or None.
+
+    Steps 1 and 3 read one video at a time (per-bin counts, per-video results: the grid's
+    ``per_bin`` and ``per_video``), so that a grid held in parts
+    (:class:`~likekit.diagnosis.grid.ShardedGrid`) is read where its parts are."""
+    k, n = grid.per_bin(_fall_counts, options)
+    if not n.sum():
         return None
-    order = np.lexsort((grid.col, grid.row))  # by video, then time
-    fall = _made_up_falls(grid, order, options)
-    n_bins = len(grid.times)
-    k = np.bincount(grid.col[fall], minlength=n_bins).astype(float)
-    n = np.bincount(grid.col, minlength=n_bins).astype(float)
+    n_bins = len(k)
     # a day or two of bins either side (three at least): an update stops the falls at once,
     # while counts that fade or reach a plateau change their rate of falls over days
     day = int(round(pd.Timedelta(days=1) / grid.axis.step))
@@ -87,12 +85,31 @@ def old_app(grid, options: Options) -> OldApp | None:
     p_rise = stats.chi2.sf(2 * rises, 1) * tests
     began = np.flatnonzero((rises > 0) & (p_rise <= options.wave_alpha))
     first = int(began[-1]) + 1 if len(began) else 0
-    videos = _flickering(grid, order, fall, first, last, options)
+    keep, *shown = grid.per_video(_flickering, first, last, options)
+    videos = {
+        int(r): Flickered(*(int(v[r]) for v in shown[:4]), *(float(v[r]) for v in shown[4:]))
+        for r in np.flatnonzero(keep)
+    }
     # on every video: more of them flicker in the spell than the test's level gives by chance
-    seen = np.unique(grid.row[(grid.col >= first) & (grid.col <= last)]).size
+    seen = int((shown[3] > 0).sum())  # videos with increments in the spell
     if stats.binom.sf(len(videos) - 1, seen, stats.norm.sf(options.z_video)) > options.wave_alpha:
         return None
     return OldApp(first, last, p, videos)
+
+
+def _fall_counts(grid, options: Options) -> np.ndarray:
+    """Per bin: the falls made up within FLICKER_BACK snapshots, and the increments."""
+    n_bins = grid.axis.n_bins
+    if not len(grid.row):
+        return np.zeros((2, n_bins))
+    fall = _made_up_falls(grid, _by_video(grid), options)
+    k = np.bincount(grid.col[fall], minlength=n_bins).astype(float)
+    return np.stack([k, np.bincount(grid.col, minlength=n_bins).astype(float)])
+
+
+def _by_video(grid) -> np.ndarray:
+    """The grid's increments by video, then time."""
+    return np.lexsort((grid.col, grid.row))
 
 
 def _local_change(k: np.ndarray, n: np.ndarray, width: int, *, falling: bool) -> np.ndarray:
@@ -127,7 +144,7 @@ def _made_up_falls(grid, order: np.ndarray, options: Options) -> np.ndarray:
     dozen columns per increment: the whole panel's at once took 400 MB at 5,000 videos)."""
     row = grid.row[order]
     fall = np.zeros(len(order), dtype=bool)
-    for a, b in video_cuts(row, SLICE):
+    for a, b in video_cuts(row, CHUNK_ROWS):
         at = order[a:b]
         fall[at] = falls(_increments(grid, at, row[a:b]), options=options).regained.to_numpy(
             dtype=bool
@@ -158,12 +175,11 @@ def _increments(grid, at: np.ndarray, row: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _flickering(
-    grid, order: np.ndarray, fall, first: int, last: int, options: Options
-) -> dict[int, Flickered]:
+def _flickering(grid, first: int, last: int, options: Options) -> tuple[np.ndarray, ...]:
     """The videos that fell beyond their own two-way noise more often in bins first..last
     than their rate of falls elsewhere explains (binomial at ``z_video``; two falls at
-    least): per row, what it showed (:class:`Flickered`).
+    least): per video, whether it did, then what it showed (the fields of
+    :class:`Flickered`, one array each).
 
     A count near its plateau, or hovering while likes and un-likes both arrive, falls and
     comes back by itself by about as much as it moves otherwise; an old app's falls are
@@ -171,6 +187,8 @@ def _flickering(
     over the trend, never below the Poisson variance of the likes moving), measured on the
     increments that are neither a fall nor the one after it (the flicker's own recoveries
     would inflate it), plus the display rounding of the fall's two counts."""
+    order = _by_video(grid)
+    fall = _made_up_falls(grid, order, options)
     row, col, ex = grid.row[order], grid.col[order], grid.inc_excess[order]
     gap, fell = grid.inc_gap[order], fall[order]
     inside = (col >= first) & (col <= last)
@@ -201,17 +219,4 @@ def _flickering(
     deepest = np.zeros(n_videos, dtype=np.int64)
     heads, head_at = np.unique(row[at], return_index=True)
     deepest[heads] = at[head_at]
-    out = {}
-    for r in np.flatnonzero(keep):
-        # once the video is known to flicker, each of its falls in the spell is one of it
-        d = deepest[r]
-        out[int(r)] = Flickered(
-            int(first_col[r]),
-            int(last_col[r]),
-            int(f[r]),
-            int(m[r]),
-            float(p[r]),
-            float(ex[d]),
-            float(var[d]),
-        )
-    return out
+    return keep, first_col, last_col, f, m, p, ex[deepest], var[deepest]

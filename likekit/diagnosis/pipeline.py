@@ -59,13 +59,20 @@ from tqdm.auto import tqdm
 
 from likekit.data import load_counts
 from likekit.diagnosis.flicker import falls, flickers, merge_glitches
-from likekit.diagnosis.grid import NARROW, BinAxis, Grid, GridStack, exact_in_32_bits, readable
+from likekit.diagnosis.grid import (
+    NARROW,
+    BinAxis,
+    Grid,
+    GridStack,
+    ShardedGrid,
+    exact_in_32_bits,
+    readable,
+)
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
 from likekit.diagnosis.result import Diagnosis
-from likekit.diagnosis.rhythm import shared_share
-from likekit.diagnosis.scan import null_lags, scan_pvalues, scan_sums, slowdown_counts
+from likekit.diagnosis.scan import scan_panel
 from likekit.diagnosis.single import (
     single_video_events,
     status_events,
@@ -73,6 +80,7 @@ from likekit.diagnosis.single import (
     video_status,
 )
 from likekit.diagnosis.stream import (
+    CHUNK_ROWS,
     KEPT,
     Spill,
     by_chunk,
@@ -83,10 +91,6 @@ from likekit.diagnosis.stream import (
 from likekit.diagnosis.waves import WaveReader, missing_outages
 from likekit.distributed import is_dask_frame
 from likekit.schema import Event, Wave, events_frame, waves_frame
-
-#: rows per chunk of whole videos in the per-video stages: memory holds the working set of
-#: one chunk at a time (the increments' rolling windows, ~20 columns per row)
-CHUNK_ROWS = 250_000
 
 
 def diagnose(
@@ -185,11 +189,11 @@ def diagnose(
         )
         zero, blank = (np.concatenate([getattr(a, k) for a in alone]) for k in ("zero", "blank"))
         axis = BinAxis.covering([a.scan_steps for a in alone], [a.span for a in alone])
-        ids = [a.videos.index for a in alone]
+        ids, scanned = [a.videos.index for a in alone], [a.scanned for a in alone]
         del alone
         release_memory()
         bar.set_postfix_str("wave scan")
-        scan, grid = scan_in_chunks(spill, axis, options.z_alarm)
+        scan, grid = scan_in_chunks(spill, axis, scanned, options.z_alarm)
         read = WaveReader(grid, single, options=options, scan=scan).read()
         del grid
         release_memory()  # the scan's working set
@@ -212,35 +216,59 @@ def _set_aside(alone: Alone, spill: Spill) -> Alone:
     return replace(alone, inc=None)
 
 
-def scan_in_chunks(spill: Spill, axis: BinAxis, z_alarm: float) -> tuple[tuple | None, Grid]:
+def scan_in_chunks(
+    spill: Spill, axis: BinAxis, videos: list[np.ndarray], z_alarm: float
+) -> tuple[tuple | None, Grid]:
     """The wave scan of a panel whose increments ``spill`` holds a chunk of videos at a
-    time, and the panel's grid for the reader: the scan reads each chunk's grid in two
-    passes (the histograms of the shared slowdown, then its per-bin sums: see
-    :mod:`likekit.diagnosis.scan`), the reader one grid of the panel (:class:`GridStack`).
-    The scan is None where the reader reads nothing (no bins, fewer than two videos)."""
-    lags = null_lags(axis)
-    counts, videos, per_bin = 0, [], np.zeros(axis.n_bins, dtype=np.int64)
-    narrow = set(NARROW)
-    for k in range(len(spill)):
-        grid = Grid.build(spill.get(k), axis)
-        counts = counts + slowdown_counts(grid, lags)
-        videos.append(grid.videos)
-        per_bin += np.bincount(grid.col, minlength=axis.n_bins)
-        narrow &= exact_in_32_bits(grid)
-    del grid
-    # the chunks come in video order: each increment goes straight to its place
-    stack = GridStack(axis, videos, int(per_bin.sum()), per_bin=per_bin, narrow=narrow)
-    sums = 0
-    scanned = readable(axis, len(stack.videos))
-    shares = shared_share(counts) if scanned else None
-    del counts  # the histograms (~20 MB at 720 bins), while the stack fills
-    for k in range(len(spill)):
-        grid = Grid.build(spill.get(k), axis)
-        if scanned:
-            sums = sums + scan_sums(grid, shares, lags, z_alarm)
-        stack.add(grid)
-        del grid
-    return (scan_pvalues(sums) if scanned else None), stack.grid()
+    time (``videos``: each chunk's videos with increments), and the panel's grid for the
+    reader: the scan reads the chunks' grids as the parts of one grid
+    (:class:`~likekit.diagnosis.grid.ShardedGrid`: the Dask path's scan, on partitions),
+    the reader one grid of the panel stacked from them as they are built
+    (:class:`_Chunks`). The scan is None where the reader reads nothing (no bins, fewer
+    than two videos)."""
+    chunks = _Chunks(spill, axis, videos)
+    whole = ShardedGrid(axis, videos, chunks)
+    scan = scan_panel(whole, z_alarm) if readable(axis, len(whole.videos)) else None
+    return scan, chunks.grid()
+
+
+class _Chunks:
+    """The chunks' grids as the parts of a :class:`~likekit.diagnosis.grid.ShardedGrid`
+    (:data:`~likekit.diagnosis.grid.Each`): each chunk's grid is built from its increments
+    on every pass over the parts (the scan makes two), one at a time. The first pass also
+    measures the panel's grid for the reader (:class:`GridStack`), the second fills it, so
+    that no grid is built for it alone (unless the scan made no pass)."""
+
+    def __init__(self, spill: Spill, axis: BinAxis, videos: list[np.ndarray]):
+        self.spill, self.axis, self.videos = spill, axis, videos
+        self.per_bin = np.zeros(axis.n_bins, dtype=np.int64)
+        self.narrow = set(NARROW)
+        self.passes = 0
+        self.stack: GridStack | None = None
+
+    def __call__(self, fn, args: tuple, splits: list[tuple], add: bool):
+        if self.passes == 1:
+            # the chunks come in video order: each increment goes straight to its place
+            n = int(self.per_bin.sum())
+            self.stack = GridStack(
+                self.axis, self.videos, n, per_bin=self.per_bin, narrow=self.narrow
+            )
+        for k, split in enumerate(splits):
+            grid = Grid.build(self.spill.get(k), self.axis)
+            if self.passes == 0:
+                self.per_bin += np.bincount(grid.col, minlength=self.axis.n_bins)
+                self.narrow &= exact_in_32_bits(grid)
+            elif self.passes == 1:
+                self.stack.add(grid)
+            yield k, fn(grid, *args, *split)
+        self.passes += 1
+
+    def grid(self) -> Grid:
+        """The panel's grid (the chunks' grids stacked)."""
+        while self.passes < 2:
+            for _ in self(lambda grid: None, (), [()] * len(self.spill), True):
+                pass
+        return self.stack.grid()
 
 
 @dataclass(frozen=True)
@@ -256,6 +284,7 @@ class Alone:
     step_h: pd.Series  # how many increments have each median snapshot interval
     scan_steps: pd.Series  # ... of those in ``inc`` (the scan's time axis is their median)
     span: tuple | None  # the first and last time an increment in ``inc`` ends (None: none)
+    scanned: np.ndarray  # the videos with increments in ``inc``, sorted (a grid's rows)
 
 
 def videos_alone(chunk: pd.DataFrame, *, options: Options) -> Alone:
@@ -266,7 +295,9 @@ def videos_alone(chunk: pd.DataFrame, *, options: Options) -> Alone:
     stamps = inc["timestamp"]
     span = (stamps.min(), stamps.max()) if len(stamps) else None
     scan_steps = inc["step_h"].value_counts()
-    return Alone(videos, zero, blank, status, single, inc[list(KEPT)], step_h, scan_steps, span)
+    scanned = np.sort(np.asarray(inc["video_id"].unique(), dtype=object))
+    kept = inc[list(KEPT)]
+    return Alone(videos, zero, blank, status, single, kept, step_h, scan_steps, span, scanned)
 
 
 def _usable_increments(chunk: pd.DataFrame, options: Options):

@@ -22,17 +22,15 @@ Every test is a function of per-bin sums over the videos, so the scan is reducib
 videos are summed into N_BLOCKS blocks (a hash of the video id picks the block) and the
 null shifts whole blocks by whole periods of the panel's rhythm; each shifted panel re-reads
 its own shared slowdown (:mod:`likekit.diagnosis.rhythm`) from per-bin histograms. Disjoint
-sets of videos (the partitions of a large table, on the panel's one :class:`BinAxis`) give
-histograms and :class:`ScanSums` that add up to the panel's, in two passes::
+sets of videos (the chunks or partitions of a large table, on the panel's one
+:class:`BinAxis`) give histograms and :class:`ScanSums` that add up to the panel's, in two
+passes (:func:`scan_panel`, on a :class:`Grid` or on a
+:class:`~likekit.diagnosis.grid.ShardedGrid` whose parts each add up their own)::
 
-    axis = BinAxis.of(inc)  # or from the reduced first and last times and step
     lags = null_lags(axis)
-    grids = [Grid.build(part, axis=axis) for part in parts]
     shares = shared_share(sum(slowdown_counts(g, lags) for g in grids))
     sums = sum(scan_sums(g, shares, lags, z_alarm) for g in grids)
     (p_down, z_down), (p_up, z_up) = scan_pvalues(sums)
-
-:func:`scan_panel` does the same for one in-memory grid.
 """
 
 from __future__ import annotations
@@ -44,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from likekit.diagnosis.grid import BinAxis, Grid
+from likekit.diagnosis.grid import BinAxis, Grid, ShardedGrid
 from likekit.diagnosis.rhythm import (
     REL_EDGES,
     period_bins,
@@ -297,13 +295,14 @@ def _gumbel_p(observed: np.ndarray, maxima: np.ndarray, seen: np.ndarray) -> np.
 
 
 def scan_panel(
-    grid: Grid, z_alarm: float, **null: int
+    grid: Grid | ShardedGrid, z_alarm: float, **null: int
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """The scan of one in-memory grid: (p, z) of drops and of rises per bin; ``null`` is
-    passed on to :func:`null_lags` (n_perm, seed, max_shift)."""
+    """The scan of a panel's grid: (p, z) of drops and of rises per bin; ``null`` is passed
+    on to :func:`null_lags` (n_perm, seed, max_shift). A grid in parts gives each part's
+    histograms, then sums, and adds them up (two passes over its parts)."""
     lags = null_lags(grid.axis, **null)
-    shares = shared_share(slowdown_counts(grid, lags))
-    return scan_pvalues(scan_sums(grid, shares, lags, z_alarm))
+    shares = shared_share(grid.per_bin(slowdown_counts, lags))
+    return scan_pvalues(grid.per_bin(scan_sums, shares, lags, z_alarm))
 
 
 def significant_runs(p: np.ndarray, alpha: float) -> list[tuple[int, int]]:

@@ -23,6 +23,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+#: rows of whole videos a stage works on at a time, wherever it goes a chunk of videos at a
+#: time: memory holds one chunk's working set (the increments' rolling windows, ~20 columns
+#: per row; a decay fit's chunk; the old-app step's falls, a dozen columns per increment)
+CHUNK_ROWS = 250_000
+
 #: the increment columns the wave scan and the stages after it read (the rest, the local
 #: noise over the previous day and the single-video z, are used up by then; walk_var is
 #: the yardstick of a purge hidden under a glitch, read after the waves)

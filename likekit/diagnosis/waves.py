@@ -80,7 +80,9 @@ class WaveReader:
 
     def __init__(self, grid: Grid, single: pd.DataFrame, *, options: Options, scan: tuple | None):
         """``grid``: the panel's grid (:meth:`Grid.build`, or stacked from chunks:
-        :class:`~likekit.diagnosis.grid.GridStack`); ``scan``: the scan's ((p, z) of drops,
+        :class:`~likekit.diagnosis.grid.GridStack`, or held in parts where they are:
+        :class:`~likekit.diagnosis.grid.ShardedGrid`, read through its methods and a
+        window of bins at a time); ``scan``: the scan's ((p, z) of drops,
         (p, z) of rises) per bin on its axis (:func:`likekit.diagnosis.scan.scan_pvalues` of
         the summed sums), None where there is no panel to read
         (:func:`~likekit.diagnosis.grid.readable`)."""
@@ -102,7 +104,7 @@ class WaveReader:
         self.single_row = single["video_id"].map(row_of).fillna(-1).to_numpy(dtype=int)
         self.single_step = single["cause"].isin(["purge", "glitch"]).to_numpy()
         self.single_purge = single["cause"].eq("purge").to_numpy()
-        self.usual = grid.stalled.sum(axis=1) / np.maximum(grid.seen.sum(axis=1), 1)
+        self.usual = grid.stall_rate()
         # per bin (p-value, Stouffer z) of synchronized drops and rises; runs of rises, and
         # those a drop's recovery has taken
         self.down = self.up = (np.ones(0), np.zeros(0))
@@ -226,7 +228,7 @@ class WaveReader:
         hit = seen & (ex >= self.options.z_video * np.sqrt(n2))
         if hit.sum() < 2:
             return
-        comb = grid.excess[hit].sum(axis=0)
+        comb = grid.bin_sums("excess", hit)
         still = self._standing_still(hit)
         k = c0
         while k > 0 and (comb[k - 1] < 0 or still[k - 1]):
@@ -250,11 +252,9 @@ class WaveReader:
     def _standing_still(self, hit: np.ndarray) -> np.ndarray:
         """Bins where more of the hit videos stood still than their usual rates of standing
         still explain (one-sided normal test on the count, at level ``z_video``)."""
-        seen = self.grid.seen[hit]
-        u = self.usual[hit][:, None] * seen
-        k = self.grid.stalled[hit].sum(axis=0)
-        sd = np.sqrt((u * (1 - u)).sum(axis=0))
-        return (k - u.sum(axis=0) >= self.options.z_video * sd) & (sd > 0)
+        k, u, var = self.grid.still_sums(hit, self.usual)
+        sd = np.sqrt(var)
+        return (k - u >= self.options.z_video * sd) & (sd > 0)
 
     def _resumed(self, b0: int, b1: int, hit: np.ndarray) -> bool:
         """Whether the videos ``hit`` together gained again after bins b0..b1 at least half
@@ -281,21 +281,13 @@ class WaveReader:
         # a day, and at least three snapshots (two when the largest is left out)
         day = max(int(round(pd.Timedelta(days=1) / grid.axis.step)), 3)
         for lo, hi in ((b - day, b - 1), (b + 1, b + day)):
-            span = grid.ending(lo, hi)
-            row = grid.row[span]
-            mine = hit[row]
-            per_bin = np.bincount(
-                grid.col[span][mine] - lo, weights=-grid.inc_delta[span][mine], minlength=day
-            )
+            # a day of increments telescopes: the display rounding counts at its ends only
+            sums = grid.day_loss(lo, hi, hit)
+            per_bin, walk, ends = sums[:-2], sums[-2], sums[-1]
             # ... unless next to b: a loss spread over consecutive snapshots is a spell
             far = per_bin[:-1] if lo < b else per_bin[1:]
             lost = float(per_bin.sum() - max(far.max(initial=0.0), 0.0))
-            # a day of increments telescopes: the display rounding counts at its ends only
-            r2 = (grid.inc_step[span][mine].astype(float) + 1) ** 2  # float32 on a stack
-            walk = np.maximum(grid.inc_noise2[span][mine] - r2 / 6, 0).sum()
-            ends = np.zeros(len(grid.videos))
-            np.maximum.at(ends, row[mine], r2 / 6)
-            sd = math.sqrt(walk + ends.sum())
+            sd = math.sqrt(walk + ends)
             if lost >= max(loss / 2, self.options.z_video * sd, 1e-9):
                 return True
         return False

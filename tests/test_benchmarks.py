@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import benchmarks.__main__ as bench_main
-from benchmarks import harness
+import likekit as lk
+from benchmarks import bench_diagnosis, harness
 from benchmarks.harness import Row
 
 
@@ -64,3 +65,27 @@ def test_report_json_has_json_booleans_and_numbers(monkeypatch, tmp_path):
     ]
     assert [type(r["passed"]) for r in written] == [bool, bool]
     assert written[0]["ratio"] == 0.25
+
+
+def test_poisson_interval_is_garwoods():
+    # textbook exact 95% limits of a Poisson mean: 0 -> (0, 3.689), 1 -> (0.0253, 5.572)
+    assert bench_diagnosis.poisson_interval(0) == pytest.approx((0.0, 3.689), abs=1e-3)
+    assert bench_diagnosis.poisson_interval(1) == pytest.approx((0.0253, 5.572), abs=1e-3)
+
+
+@pytest.mark.parametrize("sampling", list(bench_diagnosis.SAMPLINGS))
+def test_quiet_panels_are_new_wave_free_draws(sampling, monkeypatch):
+    monkeypatch.setattr(bench_diagnosis, "_sealed", lambda scenario, h, d, k: (scenario, k))
+    hours, days, n, _ = bench_diagnosis.SAMPLINGS[sampling]
+    names = list(lk.scenarios()["name"])
+    quiet = list(bench_diagnosis.quiet_panels(sampling))
+    assert {s for s, _ in quiet} <= set(bench_diagnosis.WAVE_FREE)
+    assert [k for _, k in quiet] == list(range(n, n + len(quiet)))  # never a sealed panel's k
+    sealed = sum(names[k % len(names)] in bench_diagnosis.WAVE_FREE for k in range(n))
+    assert (sealed + len(quiet)) * days / 30 >= bench_diagnosis.QUIET_MONTHS
+
+
+@pytest.mark.parametrize("scenario", bench_diagnosis.WAVE_FREE)
+def test_wave_free_worlds_have_no_true_wave(scenario):
+    sim = lk.simulate(scenario, n_videos=20, days=20, seed=3, display=False, snapshot_hours=6)
+    assert sim.events["wave"].isna().all()

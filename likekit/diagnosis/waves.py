@@ -154,6 +154,7 @@ class WaveReader:
         if len(per_bin) > 1 and per_bin[-2] >= per_bin[-1] / 2:
             return  # a loss spread over consecutive snapshots: users leaving, not a step
         evident = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
+        evident = self._beyond_crossings(b0, b1, evident)  # not a shared decline's crossings
         if evident.sum() < 2 or not wave_one_off(self.grid, b0, b1, evident, z_video, COMPENSATE):
             return  # no loss in that interval alone: a slowdown, or un-likes going on
         if not self._resumed(b0, b1, evident):
@@ -226,6 +227,7 @@ class WaveReader:
         grid = self.grid
         ex, n2, seen = grid.window(c0, c1)
         hit = seen & (ex >= self.options.z_video * np.sqrt(n2))
+        hit = self._beyond_crossings(c0, c1, hit, sign=-1)  # not counts crossing a step up
         if hit.sum() < 2:
             return
         comb = grid.bin_sums("excess", hit)
@@ -269,6 +271,44 @@ class WaveReader:
             return True
         return bool(resumed(before[both].sum(), during[both].sum(), after[both].sum()))
 
+    def _beyond_crossings(self, b0: int, b1: int, hit: np.ndarray, sign: int = 1) -> np.ndarray:
+        """The videos of ``hit`` whose loss (``sign`` 1; -1: rise) in bins b0..b1 is more
+        than a rounded count crossing a display step, as the panel's counts cross them
+        around it.
+
+        A count shown as "1.2K" that users slowly leave falls one step when its true count
+        crosses a boundary; videos of one trend decline together and cross on the same day
+        now and then (and counts at a plateau cross up together when the morning's likes
+        come). A move within one display step plus the counting noise of the likes given
+        and withdrawn is therefore evidence only where more such moves came at once than
+        the panel's own rate of shown moves that way over the day either side (not counting
+        b0..b1; binomial over the rounded videos seen, at level ``wave_alpha``) explains:
+        in a panel whose counts do not fall, one step down on several videos is rare."""
+        grid = self.grid
+        ex, n2, seen = grid.window(b0, b1)
+        step = grid.step(b0, b1)
+        # the walk of the likes given and withdrawn: the noise less the display rounding
+        walk = np.sqrt(np.maximum(n2 - (step + 1) ** 2 / 6, 0))
+        within = hit & (step > 0) & (-sign * ex - step < self.options.z_video * walk)
+        if not within.any():
+            return hit
+        moves = trials = 0
+        day = self._day()
+        for lo, hi in ((max(b0 - day, 0), b0 - 1), (b1 + 1, b1 + day)):
+            span = grid.ending(lo, hi)
+            rounded = grid.inc_step[span] > 0
+            moves += int((rounded & (-sign * grid.inc_delta[span] > 0)).sum())
+            trials += int(rounded.sum())
+        # a video's chance of a shown move in b0..b1 at the panel's rate per snapshot
+        chance = 1 - (1 - (moves + 1) / (trials + 1)) ** (b1 - b0 + 1)
+        could = seen & (step > 0) & ~(hit & ~within)
+        p = stats.binom.sf(int(within.sum()) - 1, int(could.sum()), chance)
+        return hit & ~within if p > self.options.wave_alpha else hit
+
+    def _day(self) -> int:
+        """Bins in a day, and at least three."""
+        return max(int(round(pd.Timedelta(days=1) / self.grid.axis.step)), 3)
+
     def _leaving(self, b: int, hit: np.ndarray, loss: float) -> bool:
         """Users leaving: over the day before bin ``b`` or the day after it, the videos
         ``hit`` lost at least half the ``loss`` (likes, > 0) read at b, beyond their
@@ -278,8 +318,7 @@ class WaveReader:
         backlash), or its start or end, not a purge or an outage: those are steps larger
         than the loss around them."""
         grid = self.grid
-        # a day, and at least three snapshots (two when the largest is left out)
-        day = max(int(round(pd.Timedelta(days=1) / grid.axis.step)), 3)
+        day = self._day()  # at least three snapshots (two when the largest is left out)
         for lo, hi in ((b - day, b - 1), (b + 1, b + day)):
             # a day of increments telescopes: the display rounding counts at its ends only
             sums = grid.day_loss(lo, hi, hit)
@@ -297,7 +336,8 @@ class WaveReader:
     def _anchored(self) -> None:
         """A purge one video shows on its own says when: the other videos that fell short
         at that snapshot (Bonferroni over them and over the anchors tried), lost in it
-        alone and did not make it up within FLICKER_BACK bins, make it a wave."""
+        alone and did not make it up within FLICKER_BACK bins, make it a wave. An anchor
+        that lost on the snapshots either side of it too is users leaving, not a purge."""
         grid, o = self.grid, self.options
         n_bins = grid.excess.shape[1]
         lone = self.single_purge & pd.isna(self.single_wave) & (self.single_row >= 0)
@@ -312,6 +352,9 @@ class WaveReader:
             alone = np.arange(len(grid.videos)) == anchor
             if made_up(grid, b, alone, FLICKER_BACK, 0.0)[anchor]:
                 continue  # its own loss came back at once: a flicker, not a purge
+            if b + 1 < n_bins and (grid.z[anchor, [b - 1, b + 1]] <= -o.z_video).all():
+                continue  # a loss between two losses: a spell of users leaving (a trend
+                # decline, as removal.spread_losses reads it), not a purge at once
             p = anchored_pvalue(grid, b, anchor, int(lone.sum()))
             if p > o.wave_alpha:
                 continue

@@ -162,6 +162,14 @@ class Grid:
         np.maximum.at(ends, row[mine], r2 / 6)
         return np.r_[per_bin, walk, ends.sum()]
 
+    def shown_moves(self, lo: int, hi: int, sign: int) -> np.ndarray:
+        """Over the increments of rounded counts that end in bins lo..hi: how many moved
+        the shown count down (``sign`` 1; -1: up), and how many there were."""
+        span = self.ending(lo, hi)
+        rounded = self.inc_step[span] > 0
+        moved = rounded & (-sign * self.inc_delta[span] > 0)
+        return np.array([moved.sum(), rounded.sum()])
+
     def per_video(self, fn: Callable, *args: Any, split: tuple = ()) -> Any:
         """``fn(self, *args, *split)``: a function of per-video results (an array, or a
         tuple of arrays, with one row per video); ``split``: per-video arrays it reads
@@ -433,6 +441,9 @@ class ShardedGrid:
 
     def day_loss(self, lo: int, hi: int, hit: np.ndarray) -> np.ndarray:
         return self.per_bin(Grid.day_loss, lo, hi, split=(hit,))
+
+    def shown_moves(self, lo: int, hi: int, sign: int) -> np.ndarray:
+        return self.per_bin(Grid.shown_moves, lo, hi, sign)
 
 
 def added(results: Iterable) -> Any:

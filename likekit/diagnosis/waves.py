@@ -295,10 +295,8 @@ class WaveReader:
         moves = trials = 0
         day = self._day()
         for lo, hi in ((max(b0 - day, 0), b0 - 1), (b1 + 1, b1 + day)):
-            span = grid.ending(lo, hi)
-            rounded = grid.inc_step[span] > 0
-            moves += int((rounded & (-sign * grid.inc_delta[span] > 0)).sum())
-            trials += int(rounded.sum())
+            moved, rounded = grid.shown_moves(lo, hi, sign)
+            moves, trials = moves + int(moved), trials + int(rounded)
         # a video's chance of a shown move in b0..b1 at the panel's rate per snapshot
         chance = 1 - (1 - (moves + 1) / (trials + 1)) ** (b1 - b0 + 1)
         could = seen & (step > 0) & ~(hit & ~within)
@@ -352,7 +350,8 @@ class WaveReader:
             alone = np.arange(len(grid.videos)) == anchor
             if made_up(grid, b, alone, FLICKER_BACK, 0.0)[anchor]:
                 continue  # its own loss came back at once: a flicker, not a purge
-            if b + 1 < n_bins and (grid.z[anchor, [b - 1, b + 1]] <= -o.z_video).all():
+            # (a window of bins, as a sharded grid is read)
+            if 0 < b < n_bins - 1 and (grid.z[anchor, b - 1 : b + 2][::2] <= -o.z_video).all():
                 continue  # a loss between two losses: a spell of users leaving (a trend
                 # decline, as removal.spread_losses reads it), not a purge at once
             p = anchored_pvalue(grid, b, anchor, int(lone.sum()))

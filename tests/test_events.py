@@ -94,6 +94,24 @@ def test_a_rounded_count_at_a_display_boundary_is_no_glitch():
     assert ev.loc[ev["video_id"] == "v00"].empty
 
 
+def test_a_rounded_count_standing_still_dates_no_freeze():
+    """6-hourly snapshots shown to the hundred of a video growing ~11 likes a snapshot: its
+    count stands still for days between display steps by itself. An outage under-counts it
+    by 450 likes at one snapshot (the shown count falls, then catches up): the glitch began
+    at that snapshot, not at the display step before it (days earlier)."""
+    likes, keys = hourly_panel(n=6, hours=720, seed=4, rate=2.0)
+    shown = likes.copy()
+    shown[0, 400:406] -= 450  # the outage: the snapshot of hour 402 shows it
+    counts = keys.assign(likes=(shown // 100 * 100).ravel(), resolution=100)
+    counts = counts.loc[counts["timestamp"].dt.hour % 6 == 0]
+    v00 = counts.loc[counts["video_id"] == "v00", "likes"].to_numpy()
+    assert (np.diff(v00[59:67]) == 0).all()  # it stood still before the outage by itself
+    ev = lk.diagnose(counts).events
+    (glitch,) = ev.loc[(ev["video_id"] == "v00") & (ev["cause"] == "glitch")].itertuples()
+    outage = pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(hours=402)
+    assert glitch.start == outage and glitch.end == outage
+
+
 def test_the_truth_of_a_glitch_is_what_the_snapshots_show():
     """Hourly snapshots show every glitch at its deepest; daily ones show less, and a
     glitch between two snapshots not at all."""

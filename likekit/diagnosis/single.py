@@ -152,10 +152,14 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
     z_alarm = options.z_alarm
     log_level = _stall_level(options.z_video)
     out = []
-    exact = delta == 0  # an exact count that stood still
+    # a step is part of a stall only where the count fell short of its trend there: a
+    # rounded count ("1.8K") growing slower than its display step stands still for days
+    # by itself, which says nothing about when a freeze began
+    short = excess < 0
+    exact = (delta == 0) & short  # an exact count that stood still
     # a count that stood still or fell (a big drop before a jump is a drop); one that
     # merely rose slower is a slowdown, no evidence of a frozen counter
-    still_or_fell = (delta <= 0) & (z > -z_alarm)
+    still_or_fell = (delta <= 0) & (z > -z_alarm) & short
     for j in np.flatnonzero(z >= z_alarm):
         stalled = exact if j > 0 and delta[j - 1] == 0 else still_or_fell
         k = j

@@ -112,6 +112,23 @@ def test_a_rounded_count_standing_still_dates_no_freeze():
     assert glitch.start == outage and glitch.end == outage
 
 
+def test_a_glitch_recovered_across_a_missing_snapshot_is_no_purge():
+    """Daily snapshots: an outage shows v00 600 likes short at one snapshot, the next one is
+    missing, and the one after shows the count back. The recovery is seen 48 hours after
+    the drop but may have come just after it: a glitch, not a purge."""
+    likes, keys = hourly_panel(n=6, hours=24 * 40, seed=5, rate=5.0)
+    shown = likes.astype(float)
+    day = 20 * 24
+    shown[0, day - 3 : day + 3] -= 600  # the outage: the snapshot of day 20 shows it
+    shown[0, day + 24] = np.nan  # the next daily snapshot is missing
+    counts = keys.assign(likes=shown.ravel())
+    counts = counts.loc[counts["timestamp"].dt.hour == 0]
+    ev = lk.diagnose(counts).events
+    (event,) = ev.loc[ev["video_id"] == "v00"].itertuples()
+    assert event.cause == "glitch"
+    assert event.start == pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=20)
+
+
 def test_the_truth_of_a_glitch_is_what_the_snapshots_show():
     """Hourly snapshots show every glitch at its deepest; daily ones show less, and a
     glitch between two snapshots not at all."""

@@ -240,6 +240,7 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
     # the loop reads one value at a time: Python floats (and integer microseconds) are
     # several times faster to index and combine than numpy scalars, and equal to them
     ts = ts.astype("datetime64[us]").view(np.int64).tolist()
+    since = a["prev"].astype("datetime64[us]").view(np.int64).tolist()
     excess, z, noise, delta, gap, pace, cum, shown = (
         x.tolist() for x in (excess, z, noise, delta, gap, pace, cum, shown)
     )
@@ -251,7 +252,10 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
         jump, total, fall = excess[k], 0.0, 0.0
         for m in range(len(open_drops) - 1, -1, -1):
             i = open_drops[m]
-            if ts[k] - ts[i] > max_us:
+            # the recovery came after the snapshot before it (across a missing snapshot,
+            # maybe just after the drop): too late only where the glitch must have lasted
+            # GLITCH_MAX_HOURS
+            if since[k] - ts[i] >= max_us:
                 break  # too late to be its recovery (bought likes, say)
             total += excess[i]
             fall += delta[i] - pace[i] * gap[i]

@@ -189,3 +189,27 @@ def test_users_leaving_over_three_days_are_no_purge(seed):
     mine = ev.loc[ev["video_id"] == "v0"]
     assert not (mine["cause"] == "purge").any()
     assert (mine["cause"] == "trend_decline").any()
+
+
+def test_a_backlash_read_as_a_wave_is_users_leaving_on_its_videos():
+    """Daily snapshots of a creator users leave over three days (the simulator's backlash:
+    no purge at all): the scan reads the shared loss as a wave, but a video that lost on
+    consecutive days, each day at least half as much as the next, is users leaving: no
+    video keeps purges on consecutive days, and the spread losses say so."""
+    sim = lk.simulate(
+        "backlash",
+        n_videos=20,
+        days=60,
+        seed=1329421735,
+        display=False,
+        snapshot_hours=24,
+        video_scale_sigma=0.355,
+        peak_views=441.5,
+    )
+    ev = lk.diagnose(sim.counts).events
+    assert not (sim.events["cause"] == "purge").any()
+    purges = ev.loc[ev["cause"] == "purge"].sort_values(["video_id", "start"])
+    apart = purges.groupby("video_id")["start"].diff()
+    assert not (apart <= pd.Timedelta(days=1)).any()
+    spread = ev["evidence"].str.contains("spread over")
+    assert (ev.loc[spread, "cause"] == "trend_decline").sum() >= 3

@@ -94,6 +94,41 @@ def test_a_rounded_count_at_a_display_boundary_is_no_glitch():
     assert ev.loc[ev["video_id"] == "v00"].empty
 
 
+def test_a_rounded_count_standing_still_dates_no_freeze():
+    """6-hourly snapshots shown to the hundred of a video growing ~11 likes a snapshot: its
+    count stands still for days between display steps by itself. An outage under-counts it
+    by 450 likes at one snapshot (the shown count falls, then catches up): the glitch began
+    at that snapshot, not at the display step before it (days earlier)."""
+    likes, keys = hourly_panel(n=6, hours=720, seed=4, rate=2.0)
+    shown = likes.copy()
+    shown[0, 400:406] -= 450  # the outage: the snapshot of hour 402 shows it
+    counts = keys.assign(likes=(shown // 100 * 100).ravel(), resolution=100)
+    counts = counts.loc[counts["timestamp"].dt.hour % 6 == 0]
+    v00 = counts.loc[counts["video_id"] == "v00", "likes"].to_numpy()
+    assert (np.diff(v00[59:67]) == 0).all()  # it stood still before the outage by itself
+    ev = lk.diagnose(counts).events
+    (glitch,) = ev.loc[(ev["video_id"] == "v00") & (ev["cause"] == "glitch")].itertuples()
+    outage = pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(hours=402)
+    assert glitch.start == outage and glitch.end == outage
+
+
+def test_a_glitch_recovered_across_a_missing_snapshot_is_no_purge():
+    """Daily snapshots: an outage shows v00 600 likes short at one snapshot, the next one is
+    missing, and the one after shows the count back. The recovery is seen 48 hours after
+    the drop but may have come just after it: a glitch, not a purge."""
+    likes, keys = hourly_panel(n=6, hours=24 * 40, seed=5, rate=5.0)
+    shown = likes.astype(float)
+    day = 20 * 24
+    shown[0, day - 3 : day + 3] -= 600  # the outage: the snapshot of day 20 shows it
+    shown[0, day + 24] = np.nan  # the next daily snapshot is missing
+    counts = keys.assign(likes=shown.ravel())
+    counts = counts.loc[counts["timestamp"].dt.hour == 0]
+    ev = lk.diagnose(counts).events
+    (event,) = ev.loc[ev["video_id"] == "v00"].itertuples()
+    assert event.cause == "glitch"
+    assert event.start == pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=20)
+
+
 def test_the_truth_of_a_glitch_is_what_the_snapshots_show():
     """Hourly snapshots show every glitch at its deepest; daily ones show less, and a
     glitch between two snapshots not at all."""
@@ -154,3 +189,27 @@ def test_users_leaving_over_three_days_are_no_purge(seed):
     mine = ev.loc[ev["video_id"] == "v0"]
     assert not (mine["cause"] == "purge").any()
     assert (mine["cause"] == "trend_decline").any()
+
+
+def test_a_backlash_read_as_a_wave_is_users_leaving_on_its_videos():
+    """Daily snapshots of a creator users leave over three days (the simulator's backlash:
+    no purge at all): the scan reads the shared loss as a wave, but a video that lost on
+    consecutive days, each day at least half as much as the next, is users leaving: no
+    video keeps purges on consecutive days, and the spread losses say so."""
+    sim = lk.simulate(
+        "backlash",
+        n_videos=20,
+        days=60,
+        seed=1329421735,
+        display=False,
+        snapshot_hours=24,
+        video_scale_sigma=0.355,
+        peak_views=441.5,
+    )
+    ev = lk.diagnose(sim.counts).events
+    assert not (sim.events["cause"] == "purge").any()
+    purges = ev.loc[ev["cause"] == "purge"].sort_values(["video_id", "start"])
+    apart = purges.groupby("video_id")["start"].diff()
+    assert not (apart <= pd.Timedelta(days=1)).any()
+    spread = ev["evidence"].str.contains("spread over")
+    assert (ev.loc[spread, "cause"] == "trend_decline").sum() >= 3

@@ -87,16 +87,18 @@ def anchored_pvalue(grid, b: int, anchor: int, n_anchors: int) -> float:
 
 
 def spread_losses(events: pd.DataFrame, inc: pd.DataFrame, z: float) -> pd.DataFrame:
-    """Losses of one video on consecutive snapshots, outside any wave, as one trend decline.
+    """Losses of one video on consecutive snapshots as one trend decline.
 
     A purge removes fake accounts at once, platform-wide: one step at one snapshot. A loss
-    spread over consecutive snapshots on a video that no wave touched is users leaving
-    (un-likes, however fast): a purge of no wave whose neighbouring increments lost too
-    (another purge, or a shortfall beyond ``z`` times the noise: at daily snapshots a
-    backlash of three days shows one alarm between two smaller losses) becomes, with them,
-    one trend_decline over the run's span, with its summed loss, and the evidence says so.
+    spread over consecutive snapshots is users leaving (un-likes, however fast): a purge
+    whose neighbouring increments lost too (another purge, or a shortfall beyond ``z``
+    times the noise: at daily snapshots a backlash of three days shows one alarm between
+    two smaller losses; for a wave's member, only neighbours that lost at least half as
+    much as its step) becomes, with them, one trend_decline over the run's span, with its
+    summed loss, and the evidence says so. A backlash on many of a creator's videos over
+    the same days can be read as a wave, so its members are read too.
     """
-    lone = events.loc[(events["cause"] == "purge") & events["wave"].isna()]
+    lone = events.loc[events["cause"] == "purge"]
     if lone.empty:
         return events
     # position of each purge among its video's increments (NaN: none at its start), found
@@ -115,18 +117,35 @@ def spread_losses(events: pd.DataFrame, inc: pd.DataFrame, z: float) -> pd.DataF
     losing = (inc["z_scan"] <= -z).to_numpy(copy=True)
     losing[lone["pos"].to_numpy(int)] = True
     # run bounds of every purge: back and forward over the video's losing increments
-    runs = {}
-    for k, p in zip(lone.index, lone["pos"].to_numpy(int), strict=True):
+    excess, noise = inc["excess"].to_numpy(float), inc["noise_det"].to_numpy(float)
+    pos, in_wave = lone["pos"].to_numpy(int), lone["wave"].notna().to_numpy()
+    spans = set()
+    for p, member in zip(pos, in_wave, strict=True):
+        # a wave's member is a step unless its neighbours lost half as much as it did (as
+        # a wave's bins are judged): next to a purge of 120,000 likes, a neighbour short by
+        # noise is no spread
+        near = losing & (excess <= excess[p] / 2) if member else losing
         lo = hi = p
-        while lo > 0 and codes[lo - 1] == codes[p] and losing[lo - 1]:
+        while lo > 0 and codes[lo - 1] == codes[p] and near[lo - 1]:
             lo -= 1
-        while hi + 1 < len(codes) and codes[hi + 1] == codes[p] and losing[hi + 1]:
+        while hi + 1 < len(codes) and codes[hi + 1] == codes[p] and near[hi + 1]:
             hi += 1
         if hi > lo:
-            runs.setdefault((lo, hi), []).append(k)
-    if not runs:
+            spans.add((lo, hi))
+    if not spans:
         return events
-    excess, noise = inc["excess"].to_numpy(float), inc["noise_det"].to_numpy(float)
+    # overlapping runs (a wave's member inside a lone purge's run) are one, with every
+    # purge inside it
+    runs: dict[tuple[int, int], list] = {}
+    for lo, hi in sorted(spans):
+        last = next(reversed(runs), None)
+        if last is not None and lo <= last[1]:
+            del runs[last]
+            lo, hi = last[0], max(hi, last[1])
+        runs[(lo, hi)] = list(lone.index[(pos >= lo) & (pos <= hi)])
+    alone = {
+        run for run, members in runs.items() if not in_wave[lone.index.get_indexer(members)].any()
+    }
     ts = inc["timestamp"]
     rows = []
     for (lo, hi), members in runs.items():
@@ -143,8 +162,8 @@ def spread_losses(events: pd.DataFrame, inc: pd.DataFrame, z: float) -> pd.DataF
                 score=float(events.loc[members, "score"].max()),
                 detail="decline",
                 evidence=f"a loss of {total:+,.0f} likes spread over {hi - lo + 1} consecutive "
-                "snapshots on this video only: users leaving (un-likes), not a purge, which "
-                "removes fake accounts at once, platform-wide",
+                f"snapshots{' on this video only' if (lo, hi) in alone else ''}: users leaving "
+                "(un-likes), not a purge, which removes fake accounts at once, platform-wide",
             )
         )
     kept = events.drop(index=[k for m in runs.values() for k in m])

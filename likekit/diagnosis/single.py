@@ -152,10 +152,14 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
     z_alarm = options.z_alarm
     log_level = _stall_level(options.z_video)
     out = []
-    exact = delta == 0  # an exact count that stood still
+    # a step is part of a stall only where the count fell short of its trend there: a
+    # rounded count ("1.8K") growing slower than its display step stands still for days
+    # by itself, which says nothing about when a freeze began
+    short = excess < 0
+    exact = (delta == 0) & short  # an exact count that stood still
     # a count that stood still or fell (a big drop before a jump is a drop); one that
     # merely rose slower is a slowdown, no evidence of a frozen counter
-    still_or_fell = (delta <= 0) & (z > -z_alarm)
+    still_or_fell = (delta <= 0) & (z > -z_alarm) & short
     for j in np.flatnonzero(z >= z_alarm):
         stalled = exact if j > 0 and delta[j - 1] == 0 else still_or_fell
         k = j
@@ -236,6 +240,7 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
     # the loop reads one value at a time: Python floats (and integer microseconds) are
     # several times faster to index and combine than numpy scalars, and equal to them
     ts = ts.astype("datetime64[us]").view(np.int64).tolist()
+    since = a["prev"].astype("datetime64[us]").view(np.int64).tolist()
     excess, z, noise, delta, gap, pace, cum, shown = (
         x.tolist() for x in (excess, z, noise, delta, gap, pace, cum, shown)
     )
@@ -247,7 +252,10 @@ def _recoveries(a: dict[str, np.ndarray], used: np.ndarray, *, options: Options)
         jump, total, fall = excess[k], 0.0, 0.0
         for m in range(len(open_drops) - 1, -1, -1):
             i = open_drops[m]
-            if ts[k] - ts[i] > max_us:
+            # the recovery came after the snapshot before it (across a missing snapshot,
+            # maybe just after the drop): too late only where the glitch must have lasted
+            # GLITCH_MAX_HOURS
+            if since[k] - ts[i] >= max_us:
                 break  # too late to be its recovery (bought likes, say)
             total += excess[i]
             fall += delta[i] - pace[i] * gap[i]

@@ -228,8 +228,7 @@ def _fit(
         message = _no_decline(designs[0], options.criterion) if auto else ""
         return made.fit(cands["none"], comp, model="none", result=None, message=message)
     tried: list[DecayFit] = []
-    judge = (designs[0].n, options.criterion)
-    for name, i in _in_order(per_start, cands, where, comp, judge, auto):
+    for name, i in _in_order(per_start, cands, where, comp, designs[0].n, options.criterion, auto):
         at = {**cands, name: per_start[i][name]}
         forced = compare(at, designs[0].n, options.criterion, False, name)
         fit = _decay(made.at(designs[i].offset - leads[i]), designs[i], at, forced,
@@ -250,7 +249,8 @@ def _in_order(
     cands: dict[str, Candidate],
     where: dict[str, int],
     comp: Comparison,
-    judge: tuple[int, Criterion],
+    n: int,
+    criterion: Criterion,
     auto: bool,
 ) -> list[tuple[str, int]]:
     """The (family, place of the peak) to try, best first: the chosen family at its
@@ -261,9 +261,9 @@ def _in_order(
     A fit whose curvature the data do not show (its half-life reaching beyond them) is
     passed over for a close one whose curvature they do show: the peak may lie anywhere in
     its gap, and the first fit still widens the intervals of the one kept by its tail area
-    (:func:`_decay`); the fit says it is not identified only when no close one is.
+    (:func:`_decay`); the fit says it is not identified only when no close one is. ``n``
+    is the number of observations the criteria count.
     """
-    n, criterion = judge  # the number of observations the criteria count, and which one
     best = cands[comp.chosen].criterion(n, criterion)
     reach = min(cands["none"].criterion(n, criterion) - best, _RIVAL_DELTA)
     names = [comp.chosen]

@@ -551,9 +551,12 @@ def test_places_of_the_peak_share_the_gap_as_a_uniform_prior():
 def test_profile_bounds_are_where_the_likelihood_falls_by_the_quantile():
     # a daily exponential whose plateau is still some way off: the profile bounds of the
     # half-life and the plateau lie where the best fit with that value fixed is q^2 / 2
-    # below the top, or they are the Wald bounds when those are already further out
+    # below the top (scaled by the robust over the model-based variance), or they are the
+    # Wald bounds when those are already further out
     from likekit.decay import fit as fit_module
+    from likekit.decay.likelihood import covariance
     from likekit.decay.profile import _Objective
+    from likekit.decay.results import link_scale
 
     seen = {}
 
@@ -572,9 +575,12 @@ def test_profile_bounds_are_where_the_likelihood_falls_by_the_quantile():
     assert fit.identified and seen["out"]
     objective = _Objective(seen["family"], seen["design"], seen["cand"])
     top = objective.fit(seen["x"], np.ones(len(seen["x"]), bool), seen["x"])[1]
-    floor = top - seen["q"] ** 2 / 2
+    family, design, x = seen["family"], seen["design"], seen["x"]
+    cov = covariance(family, design, x, seen["cand"].whiten, "nonrobust")
+    model = link_scale(family, x, cov, design.reference)
     for name, (low, high) in seen["out"].items():
         est, se, _ = seen["link"][name]
+        floor = top - seen["q"] ** 2 / 2 * (se / model[name][1]) ** 2
         wald = (est - seen["q"] * se, est + seen["q"] * se)
         profile = objective.profile(name, seen["x"])
         for bound, inward, w in ((low, 1, wald[0]), (high, -1, wald[1])):

@@ -5,7 +5,8 @@ at the end of the data, the likelihood is a curved ridge instead: a longer tail 
 lower plateau fits almost as well as the best (a stretched exponential whose beta trades
 against tau and the plateau), and the Wald interval misses the far side of the ridge. The
 profile follows it: the values of the quantity whose best fit (every other parameter free)
-is within ``q^2 / 2`` of the top of the likelihood, ``q`` the interval's quantile. The
+is within ``q^2 / 2`` of the top of the likelihood, ``q`` the interval's quantile, the drop
+rescaled to the robust covariance (``cov_type``). The
 derived intervals are the hull of both (:class:`~likekit.decay.results.DecayFit`).
 """
 
@@ -20,8 +21,8 @@ from scipy import optimize
 
 from likekit.decay.estimation import Candidate, bounds
 from likekit.decay.families import Family
-from likekit.decay.likelihood import Design
-from likekit.decay.results import Link
+from likekit.decay.likelihood import Design, covariance
+from likekit.decay.results import Link, link_scale
 
 #: steps out from the Wald bound (doubling its half-width) before a side is called open
 _DOUBLINGS = 5
@@ -36,21 +37,28 @@ def profile_bounds(
 
     ``x`` is the estimate (the optimiser's scale), ``link`` its Wald estimates and errors,
     ``quant`` the interval's quantile. The likelihood is the candidate's, its covariance held
-    fixed, the anchor's term in (it ties the plateau to the data). A side is
+    fixed, the anchor's term in (it ties the plateau to the data); its drop is scaled by the
+    robust variance over the model-based one (Chandler & Bate 2007's adjusted likelihood),
+    so that where the likelihood is quadratic the profile interval is the Wald one. A side is
     looked at only beyond its Wald bound: where the profile is inside, the Wald bound holds
     (the hull keeps it). A side never closed within ``2^5`` Wald half-widths is open:
     infinite (the physical range cuts a plateau at zero).
     """
     objective = _Objective(family, design, cand)
     top = max(objective.fit(x, np.ones(len(x), bool), x)[1], objective.llf(x))
+    model = link_scale(family, x, covariance(family, design, x, cand.whiten, "nonrobust"),
+                       design.reference)  # fmt: skip
     out = {}
     for name in ("half_life", "plateau"):
         est, se, _ = link[name]
-        if not (np.isfinite(se) and se > 0):
+        se_model = model[name][1]
+        if not (np.isfinite(se) and se > 0 and np.isfinite(se_model) and se_model > 0):
             continue
-        deficit = objective.profile(name, x)
-        bounds = [_side(deficit, est, side * quant * se, top - quant**2 / 2) for side in (-1, 1)]
-        out[name] = (bounds[0], bounds[1])
+        # the likelihood's curvature is the model-based variance; rescaled to the robust
+        # one (``link``'s), the profile keeps its shape and the interval its scale
+        drop = quant**2 / 2 * (se / se_model) ** 2
+        profile = objective.profile(name, x)
+        out[name] = tuple(_side(profile, est, side * quant * se, top - drop) for side in (-1, 1))
     return out
 
 

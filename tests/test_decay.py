@@ -615,6 +615,15 @@ def test_a_peak_just_before_a_snapshot_is_placed_within_the_gap():
     assert np.mean(covered) >= 0.75, covered
 
 
+def test_a_profile_that_drives_the_shape_to_nothing_is_no_decline():
+    # a daily stretched exponential whose half-life profile sent a power law's alpha to
+    # zero on the way (exp underflowed): that value is not a decline, never an error
+    counts, _ = draw_decline("stretched_exponential", seed=50_000_000 + 24_030_167, step=24.0,
+                             display=True)  # fmt: skip
+    fit = fit_decay(counts)
+    assert fit.model != "none" and np.isfinite(fit.derived.loc["plateau", "low"])
+
+
 def test_aic_criterion_and_fixed_model():
     counts, _ = draw_decline("stretched_exponential", seed=2)
     by_aic = fit_decay(counts, criterion="aic")

@@ -145,6 +145,9 @@ class _Objective:
 
             def fix(xs):
                 shape = float(np.exp(xs[3])) if family.n_shape else None
+                if shape is not None and not 0 < shape < math.inf:
+                    xs[2] = math.nan  # a step, or no decline: not a decline of the family
+                    return xs
                 xs[2] = family.log_tau_for(half, shape, since)
                 return xs
 

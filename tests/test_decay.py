@@ -387,6 +387,21 @@ def test_half_life_counted_from_a_later_point(name):
     assert later == pytest.approx(1.0) if name == "exponential" else later > 1.2
 
 
+@pytest.mark.parametrize("name", FAMILIES)
+def test_tau_for_a_half_life_counted_from_a_later_point(name):
+    # the profile likelihood fixes the half-life from the reference: tau follows from it
+    family = FAMILIES_BY_NAME[name]
+    shape = {"power_law": 1.7, "stretched_exponential": 0.5}.get(name)
+    for since in (0.0, 2.5, 30.0):
+        for half in (3.0, 40.0, 900.0):
+            log_tau = family.log_tau_for(half, shape, since)
+            if name == "power_law" and half <= since * np.expm1(np.log(2) / shape):
+                # seen from since, a power law halves no sooner than with tau -> 0
+                assert np.isnan(log_tau)
+                continue
+            assert family.half_life(np.exp(log_tau), shape, since) == pytest.approx(half, rel=1e-9)
+
+
 def test_true_half_life_follows_the_simulated_path():
     # a huge, trickle-free decline follows its expected path to ~1e-4: the excess over the
     # plateau seen in the counts halves in the hours half_life_from says, also from a
@@ -522,6 +537,91 @@ def test_tail_area_bounds_leave_alpha_over_two_of_the_mixture_outside():
     # Monte Carlo error of a share near 0.05 on 400,000 draws: ~0.00035
     assert np.mean(draws < low) == pytest.approx(0.05, abs=0.0015)
     assert np.mean(draws > high) == pytest.approx(0.05, abs=0.0015)
+
+
+def test_places_of_the_peak_share_the_gap_as_a_uniform_prior():
+    from likekit.decay.fit import _cells
+
+    # each place stands for the hours nearer to it than to any other, whatever its order
+    widths = _cells(np.array([0.0, 0.75, 1.5, 3.0, 6.0, -3.0]), -6.0, 6.0)
+    np.testing.assert_allclose(widths, [0.375 + 1.5, 0.75, 1.125, 2.25, 1.5, 4.5])
+    assert widths.sum() == pytest.approx(12.0)
+
+
+def test_profile_bounds_are_where_the_likelihood_falls_by_the_quantile():
+    # a daily exponential whose plateau is still some way off: the profile bounds of the
+    # half-life and the plateau lie where the best fit with that value fixed is q^2 / 2
+    # below the top (scaled by the robust over the model-based variance), or they are the
+    # Wald bounds when those are already further out
+    from likekit.decay import fit as fit_module
+    from likekit.decay.likelihood import covariance
+    from likekit.decay.profile import _Objective
+    from likekit.decay.results import link_scale
+
+    seen = {}
+
+    def spy(family, design, cand, x, link, quant):
+        out = profile_bounds(family, design, cand, x, link, quant)
+        seen.update(family=family, design=design, cand=cand, x=x, link=link, q=quant, out=out)
+        return out
+
+    profile_bounds = fit_module.profile_bounds
+    fit_module.profile_bounds = spy
+    try:
+        counts, _ = draw_decline("exponential", seed=11, step=24.0)
+        fit = fit_decay(counts)
+    finally:
+        fit_module.profile_bounds = profile_bounds
+    assert fit.identified and seen["out"]
+    objective = _Objective(seen["family"], seen["design"], seen["cand"])
+    top = objective.fit(seen["x"], np.ones(len(seen["x"]), bool), seen["x"])[1]
+    family, design, x = seen["family"], seen["design"], seen["x"]
+    cov = covariance(family, design, x, seen["cand"].whiten, "nonrobust")
+    model = link_scale(family, x, cov, design.reference)
+    for name, (low, high) in seen["out"].items():
+        est, se, _ = seen["link"][name]
+        floor = top - seen["q"] ** 2 / 2 * (se / model[name][1]) ** 2
+        wald = (est - seen["q"] * se, est + seen["q"] * se)
+        profile = objective.profile(name, seen["x"])
+        for bound, inward, w in ((low, 1, wald[0]), (high, -1, wald[1])):
+            assert np.isfinite(bound)
+            if bound == w:  # the Wald bound already outside the profile interval
+                assert profile(bound) <= floor + 1e-6
+                continue
+            # placed to 1/64 of its last step (at most 1/64 of its distance from the
+            # estimate): outside at the bound, inside that far in
+            step = abs(bound - est) / 64 * (1 + 1e-6)
+            assert profile(bound) < floor <= profile(bound + inward * step) + 1e-6, name
+        d = fit.derived.loc[name]
+        back = np.exp if name == "half_life" else float
+        assert d["low"] <= back(low) * (1 + 1e-12) and d["high"] >= back(high) * (1 - 1e-12)
+
+
+def test_a_peak_just_before_a_snapshot_is_placed_within_the_gap():
+    # stretched exponentials seen every 6 hours, the peak under an hour before a snapshot:
+    # they lose a tenth of their excess in that hour, and a peak placed hours off bends
+    # the fitted shape (beta) and the half-life with it
+    starts, covered = [], []
+    for i in range(8):
+        rng = np.random.default_rng([91, i])
+        counts, truth = draw_decline(
+            "stretched_exponential", seed=rng, step=6.0, hours_before_peak=48 + 6 - 0.6
+        )
+        fit = fit_decay(counts)
+        starts.append(abs((fit.start - truth["peak_time"]) / pd.Timedelta(hours=1)))
+        covered.append(_covers(fit, truth, "half_life") and _covers(fit, truth, "plateau"))
+    # the places tried nearest the truth are 0.75, 0 and 1.5 h before the snapshot
+    assert np.median(starts) <= 0.9, starts
+    assert np.mean(covered) >= 0.75, covered
+
+
+def test_a_profile_that_drives_the_shape_to_nothing_is_no_decline():
+    # a daily stretched exponential whose half-life profile sent a power law's alpha to
+    # zero on the way (exp underflowed): that value is not a decline, never an error
+    counts, _ = draw_decline("stretched_exponential", seed=50_000_000 + 24_030_167, step=24.0,
+                             display=True)  # fmt: skip
+    fit = fit_decay(counts)
+    assert fit.model != "none" and np.isfinite(fit.derived.loc["plateau", "low"])
 
 
 def test_aic_criterion_and_fixed_model():

@@ -384,8 +384,8 @@ def likeliest_start(
 ) -> tuple[dict[str, Candidate], dict[str, int]]:
     """Each family at its likeliest start offset, and the index of that offset.
 
-    ``per_start`` holds the candidates fitted at each place of the peak (0, ``gap / 2``,
-    ``gap`` hours before the highest snapshot, and half a gap after it). The place with the
+    ``per_start`` holds the candidates fitted at each place of the peak (shares of the gap
+    before the highest snapshot, and half a gap after it). The place with the
     best criterion among the fits inside their range is kept (a fit on an edge says little
     of where the decline started; a peak after the highest snapshot costs a parameter, the
     rise); the null is the first offset's.
@@ -414,8 +414,9 @@ def rivals(
 
     A family's criterion weight (at its likeliest offset, ``cands``) is shared by the
     offsets of the start in proportion to their criterion weights (their likelihoods, the
-    free rise of a peak after the highest snapshot penalised): the peak lies anywhere
-    between two snapshots (a uniform prior). The shares are flat where the family cannot tell the
+    free rise of a peak after the highest snapshot penalised) times the hours each offset
+    stands for (``Design.prior``): the peak lies anywhere between two snapshots (a uniform
+    prior). The shares follow the prior where the family cannot tell the
     offsets apart (the exponential forgets; a shifted power law is another power law) and
     pick the offset where it can (the steep start of a stretched exponential).
     ``chosen`` is the chosen family's name and its link at its likeliest offset.
@@ -438,7 +439,7 @@ def rivals(
             if fits[c.name] is c or (fits[c.name].converged and fits[c.name].levelled)
         ]
         crit_h = np.array([h.criterion(designs[0].n, criterion) for _, h in here])
-        shares = np.exp(-0.5 * (crit_h - crit_h.min()))
+        shares = np.array([d.prior for d, _ in here]) * np.exp(-0.5 * (crit_h - crit_h.min()))
         for (design, h), share in zip(here, shares / shares.sum(), strict=True):
             if h is cands[name]:
                 out.append((float(w * share), chosen[1]))

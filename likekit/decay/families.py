@@ -62,6 +62,10 @@ class Family:
         fixed ``since``."""
         raise NotImplementedError
 
+    def log_tau_for(self, half_life: float, shape: float | None, since: float) -> float:
+        """log(tau) whose :meth:`half_life` from ``since`` is ``half_life`` (NaN if none)."""
+        raise NotImplementedError
+
     def dg(self, s: np.ndarray, tau: float, shape: float | None = None) -> np.ndarray:
         """Derivatives of ``g`` with respect to log(tau) and log(shape), shape (k, len(s))."""
         return self.g_dg(s, tau, shape)[1]
@@ -107,6 +111,9 @@ class Exponential(Family):
     def log_half_life_grad(self, tau, shape=None, since=0.0):
         return np.array([1.0])
 
+    def log_tau_for(self, half_life, shape, since):
+        return float(np.log(half_life / LN2))
+
 
 class PowerLaw(Family):
     """Crane & Sornette relaxation: the rate decays like ``(1 + s/tau)^-(1 + alpha)``."""
@@ -132,6 +139,10 @@ class PowerLaw(Family):
     def log_half_life_grad(self, tau, shape=None, since=0.0):
         e = LN2 / shape
         return np.array([tau / (tau + since), -e * np.exp(e) / np.expm1(e)])
+
+    def log_tau_for(self, half_life, shape, since):
+        tau = half_life / np.expm1(LN2 / shape) - since
+        return float(np.log(tau)) if tau > 0 else float("nan")
 
 
 class StretchedExponential(Family):
@@ -165,6 +176,11 @@ class StretchedExponential(Family):
         log_x = np.log(since / tau) if since > 0 else 0.0
         d_shape = tau * q * (u * log_x / (u + LN2) - np.log(u + LN2) / shape)
         return np.array([d_tau, d_shape]) / half
+
+    def log_tau_for(self, half_life, shape, since):
+        # (s / tau)^beta grows by log 2 from since to since + half_life
+        grown = np.power(np.float64(since + half_life), shape) - np.power(np.float64(since), shape)
+        return float((np.log(grown) - np.log(LN2)) / shape)
 
 
 #: the decay families by name, in the order of the comparison table

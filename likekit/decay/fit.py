@@ -28,6 +28,7 @@ from likekit.decay.estimation import (
 from likekit.decay.families import FAMILIES, MODELS, Family
 from likekit.decay.identification import halving_bound, halving_unseen, straight_line
 from likekit.decay.likelihood import Design
+from likekit.decay.profile import profile_bounds
 from likekit.decay.results import DERIVED, DecayFit, Link, link_scale, tail_area_interval
 from likekit.diagnosis.stream import CHUNK_ROWS, chunks_by_video
 from likekit.distributed import is_dask_frame
@@ -143,14 +144,19 @@ def fit_decay(
     The start of the decline is uncertain, and that uncertainty is in the intervals: the
     plateau and loss share are those of the path from its peak, which lies
     somewhere between the snapshot before the highest one and the snapshot after it (on
-    daily snapshots, up to a day either side). Each family is fitted with the peak 0, half
-    a gap and a whole gap before the highest snapshot, and half a gap after it (the count
-    may have been rising until a peak that the next snapshot already shows fallen: that
-    increment is then left out, its rise counted as one more parameter). The estimate is at
-    the likeliest place by the criterion; the intervals are model-averaged tail areas
-    (MATA-Wald, Turek & Fletcher 2012) over the places (weighted by the criterion, as a
-    uniform prior over the gap) and the rival families (weighted by the criterion), and
-    never narrower than the chosen fit's own. Intervals use Student's t on the residual
+    daily snapshots, up to a day either side). Each family is fitted with the peak 0, an
+    eighth, a quarter, half and a whole gap before the highest snapshot (closer together
+    near it: a stretched exponential falls steeply in the first hour after its peak, and a
+    peak placed hours late bends its shape), and half a gap after it (the count may have
+    been rising until a peak that the next snapshot already shows fallen: that increment
+    is then left out, its rise counted as one more parameter). The estimate is at the
+    likeliest place by the criterion; the intervals are model-averaged tail areas
+    (MATA-Wald, Turek & Fletcher 2012) over the places (weighted by the criterion times
+    the hours of the gap each stands for: a uniform prior over the gap) and the rival
+    families (weighted by the criterion), and never narrower than the chosen fit's own,
+    nor than its profile-likelihood interval (half-life and plateau: a decline still well
+    above its plateau at the end of the data has a curved ridge that a Wald interval
+    misses). Intervals use Student's t on the residual
     degrees of freedom with a leverage-corrected sandwich (``cov_type``): on a dozen daily
     points the normal quantile and HC0 are too narrow.
 
@@ -226,8 +232,7 @@ def _fit(
         message = _no_decline(designs[0], options.criterion) if auto else ""
         return made.fit(cands["none"], comp, model="none", result=None, message=message)
     tried: list[DecayFit] = []
-    judge = (designs[0].n, options.criterion)
-    for name, i in _in_order(per_start, cands, where, comp, judge, auto):
+    for name, i in _in_order(per_start, cands, where, comp, designs[0].n, options.criterion, auto):
         at = {**cands, name: per_start[i][name]}
         forced = compare(at, designs[0].n, options.criterion, False, name)
         fit = _decay(made.at(designs[i].offset - leads[i]), designs[i], at, forced,
@@ -248,7 +253,8 @@ def _in_order(
     cands: dict[str, Candidate],
     where: dict[str, int],
     comp: Comparison,
-    judge: tuple[int, Criterion],
+    n: int,
+    criterion: Criterion,
     auto: bool,
 ) -> list[tuple[str, int]]:
     """The (family, place of the peak) to try, best first: the chosen family at its
@@ -259,9 +265,9 @@ def _in_order(
     A fit whose curvature the data do not show (its half-life reaching beyond them) is
     passed over for a close one whose curvature they do show: the peak may lie anywhere in
     its gap, and the first fit still widens the intervals of the one kept by its tail area
-    (:func:`_decay`); the fit says it is not identified only when no close one is.
+    (:func:`_decay`); the fit says it is not identified only when no close one is. ``n``
+    is the number of observations the criteria count.
     """
-    n, criterion = judge  # the number of observations the criteria count, and which one
     best = cands[comp.chosen].criterion(n, criterion)
     reach = min(cands["none"].criterion(n, criterion) - best, _RIVAL_DELTA)
     names = [comp.chosen]
@@ -319,17 +325,24 @@ def _gaps(snaps: inputs.Snapshots, i0: int, start) -> tuple[float, float]:
     return float(before), float(after)
 
 
+#: places of the peak tried before the highest snapshot, in shares of the gap to the one
+#: before: closer together near it, where the level at the snapshot changes fastest with
+#: the place (a stretched exponential falls steeply in the first hour after its peak)
+_PLACES = (0.0, 0.125, 0.25, 0.5, 1.0)
+
+
 def _designs(
     snaps: inputs.Snapshots, i0: int, gaps: tuple[float, float]
 ) -> tuple[list[Design], list[tuple[np.ndarray, np.ndarray]], list[float]]:
     """The designs of the decline for each place of the peak, with start values' data.
 
-    Peak 0, half a gap and a whole gap before the highest snapshot ``i0`` (the anchor);
+    Peak at :data:`_PLACES` of the gap before the highest snapshot ``i0`` (the anchor);
     half a gap after it, when the count may have risen until then: the anchor is then the
     next snapshot, free, and the increment to it is not used (its rise is unknown; see
-    :func:`~likekit.decay.estimation.given_anchor`). Returns the
-    designs, each one's (corrected level, hours since the peak) for start values, and the
-    hours from ``i0`` to each one's anchor.
+    :func:`~likekit.decay.estimation.given_anchor`). Each place stands for the hours of the
+    gaps nearer to it than to any other (``Design.prior``). Returns the designs, each one's
+    (corrected level, hours since the peak) for start values, and the hours from ``i0`` to
+    each one's anchor.
     """
     before, after = gaps
     sel = np.arange(i0, len(snaps.y))
@@ -345,18 +358,33 @@ def _designs(
     level = snaps.y[i0] + snaps.corrected[sel] - snaps.corrected[i0]
     # the half-life is counted from the snapshot after the highest one (DecayFit.reference)
     ref = snaps.hours[i0 + 1] - snaps.hours[i0]
-    offsets = (0.0, before / 2, before) if before > 0 else (0.0,)
-    designs = [Design(s, snaps.y[sel], snaps.r[sel], usable, o, reference=ref + o) for o in offsets]
+    offsets = tuple(before * f for f in _PLACES) if before > 0 else (0.0,)
+    places = np.r_[offsets, [-after / 2] if after > 0 else []]
+    prior = _cells(places, -after, before)
+    designs = [
+        Design(s, snaps.y[sel], snaps.r[sel], usable, o, reference=ref + o, prior=w)
+        for o, w in zip(offsets, prior, strict=False)
+    ]
     levels = [(level, s + o) for o in offsets]
     leads = [0.0] * len(offsets)
     if after > 0:
         t, lead = s[1:] - s[1], float(s[1])
         o = lead - after / 2
         keep = np.r_[True, usable[2:]]
-        designs.append(Design(t, snaps.y[sel[1:]], snaps.r[sel[1:]], keep, o, True, ref - lead + o))
+        designs.append(Design(t, snaps.y[sel[1:]], snaps.r[sel[1:]], keep, o, True,
+                              ref - lead + o, prior[-1]))  # fmt: skip
         levels.append((level[1:], t + o))
         leads.append(lead)
     return designs, levels, leads
+
+
+def _cells(places: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Hours of [low, high] nearer to each place than to any other (at least a hair)."""
+    order = np.argsort(places)
+    edges = np.r_[low, (places[order][1:] + places[order][:-1]) / 2, high]
+    widths = np.empty(len(places))
+    widths[order] = np.diff(edges)
+    return np.maximum(widths, 1e-9 * max(high - low, 1.0))
 
 
 def _no_decline(design: Design, criterion: str) -> str:
@@ -449,8 +477,13 @@ def _decay(
         return made.fit(cand, comp, model=chosen, result=None, converged=False, message=message)
     converged = cand.converged and bool(result.mle_retvals.get("converged", True))
     message = cand.message or ("" if converged else "statsmodels did not converge")
+    profile = None
+    if link is not None:
+        quant = float(stats.t.ppf(1 - options.alpha / 2, max(design.n - cand.k, 1)))
+        x = np.asarray(result.params, float)
+        profile = profile_bounds(family, design, cand, x, link, quant)
     return made.fit(cand, comp, model=chosen, result=result, converged=converged,
-                    message=message, link=link, mixture=mixture)  # fmt: skip
+                    message=message, link=link, mixture=mixture, profile=profile)  # fmt: skip
 
 
 def _why_not_levelled(

@@ -72,6 +72,9 @@ class Design:
     reference : float
         Hours from the peak of the mean path to the snapshot the half-life is counted from
         (:attr:`~likekit.decay.results.DecayFit.reference`).
+    prior : float
+        Hours of the gap between two snapshots that this place of the peak stands for (the
+        peak is equally likely anywhere in the gap): its prior weight among the places.
     """
 
     def __init__(
@@ -83,6 +86,7 @@ class Design:
         offset: float = 0.0,
         free_anchor: bool = False,
         reference: float = 0.0,
+        prior: float = 1.0,
     ):
         v = (r**2 - 1) / 12  # variance of a uniform rounding error on r integers
         idx = np.flatnonzero(keep)
@@ -90,6 +94,7 @@ class Design:
         self.offset = float(offset)
         self.free_anchor = free_anchor
         self.reference = float(reference)
+        self.prior = float(prior)
         # the anchor's "increment" runs from the peak
         self.dt = t[idx] - np.where(self.anchor, -self.offset, t[np.maximum(idx - 1, 0)])
         y_prev = np.where(self.anchor, 0.0, y[np.maximum(idx - 1, 0)])

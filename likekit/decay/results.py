@@ -171,6 +171,7 @@ class DecayFit:
         link: Link | None = None,
         mixture: list[tuple[float, Link]] | None = None,
         bounds: dict[str, tuple[float, float, float]] | None = None,
+        profile: dict[str, tuple[float, float]] | None = None,
     ):
         self.video_id = video_id
         self.model: str = model
@@ -208,6 +209,7 @@ class DecayFit:
             )
         )
         self._mixture = mixture or []
+        self._profile = profile or {}
         self._values = self._derived(alpha)
 
     @property
@@ -316,6 +318,9 @@ class DecayFit:
                 back = _INVERSE_LINK[scale]
                 mix = [(w, link[name]) for w, link in self._mixture]
                 low, high = tail_area_interval((est, se, scale), mix, alpha, self._df)
+                if name in self._profile and alpha == self.alpha:  # the hull of both
+                    low = min(low, self._profile[name][0])
+                    high = max(high, self._profile[name][1])
                 rows[name] = [back(est), back(low), back(high)]
         # the physical range (a Wald interval near a bound may cross it)
         return np.clip([rows[name] for name in DERIVED], 0.0, [[np.inf], [np.inf], [1.0]])

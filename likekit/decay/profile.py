@@ -145,13 +145,15 @@ class _Objective:
 
             def fix(xs):
                 shape = float(np.exp(xs[3])) if family.n_shape else None
-                if shape is not None and not 0 < shape < math.inf:
-                    xs[2] = math.nan  # a step, or no decline: not a decline of the family
-                    return xs
                 xs[2] = family.log_tau_for(half, shape, since)
                 return xs
 
-            xs, llf = self.fit(last, free, last, fix)
+            try:
+                xs, llf = self.fit(last, free, last, fix)
+            except (ZeroDivisionError, OverflowError):
+                # the shape driven to zero or infinity on the way (a step, or no decline):
+                # no decline of the family has that half-life
+                return -math.inf
             last = xs if np.isfinite(llf) else last
             return llf
 

@@ -19,7 +19,7 @@ from likekit.diagnosis.options import FLICKER_BACK, MERGE_STEPS, Options
 from likekit.diagnosis.single import signed
 from likekit.schema import EVENT_COLUMNS, Event
 
-__all__ = ["FLICKER_BACK", "Falls", "falls", "flickers", "merge_glitches"]
+__all__ = ["FLICKER_BACK", "Falls", "falls", "flickers", "merge_glitches", "regained_falls"]
 
 
 class Falls(NamedTuple):
@@ -35,7 +35,29 @@ class Falls(NamedTuple):
 
 def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
     """The falls of every video's shown count (see :class:`Falls`)."""
-    z_video = options.z_video
+    size_ok, floor = _beyond_noise(inc, options.z_video)
+    video = pd.factorize(inc["video_id"])[0]
+    is_regained = size_ok & _made_up_within(inc, video, FLICKER_BACK)
+    # before a known flicker's first alarm, the old app may hold the count down for several
+    # snapshots in a row: a fall made up within the episode's gap (MERGE_STEPS snapshots)
+    # is one of its falls (the binomial test of a lone glitch counts these falls alike)
+    is_back = size_ok & _made_up_within(inc, video, MERGE_STEPS)
+    # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
+    # with chance video_alpha only (else a rising video's odd un-like chains on and on)
+    z_link = stats.norm.isf(stats.norm.sf(options.z_video) / MERGE_STEPS)
+    is_link = is_regained & (-inc["delta"] >= z_link * np.sqrt(floor))
+    return Falls(regained=is_regained, link=is_link, back=is_back)
+
+
+def regained_falls(inc: pd.DataFrame, *, options: Options) -> pd.Series:
+    """:attr:`Falls.regained` alone (what the panel's old-app test counts)."""
+    size_ok, _ = _beyond_noise(inc, options.z_video)
+    return size_ok & _made_up_within(inc, pd.factorize(inc["video_id"])[0], FLICKER_BACK)
+
+
+def _beyond_noise(inc: pd.DataFrame, z_video: float) -> tuple[pd.Series, pd.Series]:
+    """Per increment: whether the shown count fell the way a flickering app makes it fall,
+    and the variance it fell beyond."""
     # a count of likes falls only by un-likes: a fall beyond the counting noise of the
     # video's net loss per step (when its trend falls) and the display rounding (the flicker
     # itself inflates the robust noise of the increments, so that cannot be the yardstick)
@@ -48,21 +70,15 @@ def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
     # so a fall of one step is no flicker's fall, one of two or more steps is)
     step = np.maximum(inc["resolution"], inc["prev_resolution"])
     size_ok &= (step == 1) | (-inc["delta"] > 1.5 * step)
-    # a flicker's fall comes back (the next snapshots are shown in full again), while the
-    # un-likes of a fading video stay lost: a fall counts once the count regains its level
-    likes, video = inc["likes"].to_numpy(float), pd.factorize(inc["video_id"])[0]
-    regained = pd.Series(_ahead_max(likes, video, FLICKER_BACK), index=inc.index)
-    is_regained = size_ok & (regained >= inc["prev_likes"])
-    # before a known flicker's first alarm, the old app may hold the count down for several
-    # snapshots in a row: a fall made up within the episode's gap (MERGE_STEPS snapshots)
-    # is one of its falls (the binomial test of a lone glitch counts these falls alike)
-    later = pd.Series(_ahead_max(likes, video, MERGE_STEPS), index=inc.index)
-    is_back = size_ok & (later >= inc["prev_likes"])
-    # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
-    # with chance video_alpha only (else a rising video's odd un-like chains on and on)
-    z_link = stats.norm.isf(stats.norm.sf(z_video) / MERGE_STEPS)
-    is_link = is_regained & (-inc["delta"] >= z_link * np.sqrt(floor))
-    return Falls(regained=is_regained, link=is_link, back=is_back)
+    return size_ok, floor
+
+
+def _made_up_within(inc: pd.DataFrame, video: np.ndarray, n: int) -> pd.Series:
+    """Per increment: the count regained its level before the fall within ``n`` snapshots
+    (a flicker's fall comes back, the next snapshots being shown in full again, while the
+    un-likes of a fading video stay lost). ``video``: codes of the rows' videos."""
+    ahead = _ahead_max(inc["likes"].to_numpy(float), video, n)
+    return pd.Series(ahead, index=inc.index) >= inc["prev_likes"]
 
 
 def _ahead_max(values: np.ndarray, video: np.ndarray, n: int) -> np.ndarray:

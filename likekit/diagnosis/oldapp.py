@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit.diagnosis.flicker import falls
+from likekit.diagnosis.flicker import regained_falls
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.stream import CHUNK_ROWS, video_cuts
 
@@ -102,8 +102,9 @@ def _fall_counts(grid, options: Options) -> np.ndarray:
     n_bins = grid.axis.n_bins
     if not len(grid.row):
         return np.zeros((2, n_bins))
-    fall = _made_up_falls(grid, _by_video(grid), options)
-    k = np.bincount(grid.col[fall], minlength=n_bins).astype(float)
+    order = _by_video(grid)
+    fell = _made_up_falls(grid, order, grid.row[order], options)
+    k = np.bincount(grid.col[order][fell], minlength=n_bins).astype(float)
     return np.stack([k, np.bincount(grid.col, minlength=n_bins).astype(float)])
 
 
@@ -135,21 +136,19 @@ def _loglik(k, n):
         return np.nan_to_num(k * np.log(p)) + np.nan_to_num((n - k) * np.log1p(-p))
 
 
-def _made_up_falls(grid, order: np.ndarray, options: Options) -> np.ndarray:
-    """Per increment of ``grid`` (its order): the shown count fell beyond the display step
+def _made_up_falls(grid, order: np.ndarray, row: np.ndarray, options: Options) -> np.ndarray:
+    """Per increment of ``grid`` in ``order``: the shown count fell beyond the display step
     and the counting noise of the video's net loss, and made it up within FLICKER_BACK
-    snapshots (:func:`likekit.diagnosis.flicker.falls`, on the grid's columns, the
+    snapshots (:func:`likekit.diagnosis.flicker.regained_falls`, on the grid's columns, the
     detector's trend standing for the previous day's). ``order``: the increments by video
-    and time; they are read a slice of whole videos at a time (the falls' working set is a
-    dozen columns per increment: the whole panel's at once took 400 MB at 5,000 videos)."""
-    row = grid.row[order]
-    fall = np.zeros(len(order), dtype=bool)
+    and time, ``row``: their videos; they are read a slice of whole videos at a time (the
+    falls' working set is a dozen columns per increment: the whole panel's at once took
+    400 MB at 5,000 videos)."""
+    fell = np.zeros(len(order), dtype=bool)
     for a, b in video_cuts(row, CHUNK_ROWS):
-        at = order[a:b]
-        fall[at] = falls(_increments(grid, at, row[a:b]), options=options).regained.to_numpy(
-            dtype=bool
-        )
-    return fall
+        inc = _increments(grid, order[a:b], row[a:b])
+        fell[a:b] = regained_falls(inc, options=options).to_numpy(dtype=bool)
+    return fell
 
 
 def _increments(grid, at: np.ndarray, row: np.ndarray) -> pd.DataFrame:
@@ -188,9 +187,8 @@ def _flickering(grid, first: int, last: int, options: Options) -> tuple[np.ndarr
     increments that are neither a fall nor the one after it (the flicker's own recoveries
     would inflate it), plus the display rounding of the fall's two counts."""
     order = _by_video(grid)
-    fall = _made_up_falls(grid, order, options)
     row, col, ex = grid.row[order], grid.col[order], grid.inc_excess[order]
-    gap, fell = grid.inc_gap[order], fall[order]
+    gap, fell = grid.inc_gap[order], _made_up_falls(grid, order, row, options)
     inside = (col >= first) & (col <= last)
     after = np.r_[False, fell[:-1] & (row[1:] == row[:-1])]
     clean = inside & ~fell & ~after

@@ -213,3 +213,44 @@ def test_a_backlash_read_as_a_wave_is_users_leaving_on_its_videos():
     assert not (apart <= pd.Timedelta(days=1)).any()
     spread = ev["evidence"].str.contains("spread over")
     assert (ev.loc[spread, "cause"] == "trend_decline").sum() >= 3
+
+
+def daily_views_panel(n=8, days=40, seed=0):
+    """Daily snapshots of likes and views: each view likes with chance 5% (a binomial
+    draw), about 2,000 views a day. v00 was seen ~40 times a day, gained no like on day
+    14 (its few views brought none), then launched on day 15; v01's like counter froze on
+    day 20 while its views went on (it caught up on day 21)."""
+    rng = np.random.default_rng(seed)
+    views = rng.poisson(2000, (n, days))
+    views[0, :15] = rng.poisson(40, 15)
+    views[0, 15:] = (6000 * 0.7 ** np.arange(days - 15) + 200).astype(int)
+    gained = rng.binomial(views, 0.05)
+    gained[0, 14] = 0
+    likes, views = 10 + np.cumsum(gained, axis=1), 100 + np.cumsum(views, axis=1)
+    likes[1, 20] = likes[1, 19]
+    ts = pd.date_range("2026-01-05", periods=days, freq="D", tz="UTC")
+    return pd.DataFrame(
+        {
+            "video_id": np.repeat([f"v{i:02d}" for i in range(n)], days),
+            "timestamp": np.tile(ts, n),
+            "likes": likes.ravel(),
+            "views": views.ravel(),
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_day_without_likes_before_a_launch_is_no_freeze(seed):
+    """A video seen a few dozen times a day gains no like on the day before its launch:
+    its centred trend, pulled up by the launch, makes the day look like a stall, but its
+    own views predicted about two likes. A like counter that froze while its views went on
+    is found as it is without the views."""
+    counts = daily_views_panel(seed=seed)
+    with_views = lk.diagnose(counts).events.query("cause == 'glitch'")
+    assert with_views.loc[with_views["video_id"] == "v00"].empty
+    alone = lk.diagnose(counts.drop(columns="views")).events.query("cause == 'glitch'")
+    frozen = [
+        e.loc[e["video_id"] == "v01", ["start", "end", "detail"]].reset_index(drop=True)
+        for e in (with_views, alone)
+    ]
+    pd.testing.assert_frame_equal(*frozen)

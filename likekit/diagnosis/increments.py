@@ -14,6 +14,7 @@ video_id, timestamp  the snapshot
 prev_timestamp       the video's previous observed snapshot
 likes, prev_likes    the mid-values of the two displayed counts
 delta                ``likes - prev_likes``
+views_delta          views gained over the same interval (NaN where the table has none)
 resolution           display step of the snapshot (1 for an exact count); prev_resolution
 step_h               the video's median snapshot interval (hours)
 gap                  the interval in those steps (2 across one missing snapshot)
@@ -198,7 +199,8 @@ def increments(table: pd.DataFrame) -> pd.DataFrame:
 def _pairs(table: pd.DataFrame) -> pd.DataFrame:
     """Each observed snapshot with the previous one of its video: likes (mid-values),
     delta, resolutions, dt (hours), step_h, gap and rate (delta per step)."""
-    obs = table.loc[table["likes"].notna(), ["video_id", "timestamp", "likes", "resolution"]]
+    cols = ["video_id", "timestamp", "likes", "resolution"]
+    obs = table.loc[table["likes"].notna(), cols + ["views"] * ("views" in table)]
     obs = obs.reset_index(drop=True)
     first = np.zeros(len(obs), dtype=bool)
     first[video_edges(obs["video_id"])[:-1]] = True
@@ -209,6 +211,11 @@ def _pairs(table: pd.DataFrame) -> pd.DataFrame:
     hours = np.asarray(hours, dtype=float)
     prev = np.roll(np.arange(len(obs)), 1)
     dt = np.where(first, np.nan, hours - hours[prev])
+    views = (
+        obs["views"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        if "views" in obs
+        else np.full(len(obs), np.nan)
+    )
     inc = pd.DataFrame(
         {
             "video_id": obs["video_id"],
@@ -217,6 +224,7 @@ def _pairs(table: pd.DataFrame) -> pd.DataFrame:
             "likes": likes,
             "prev_likes": likes[prev],
             "delta": likes - likes[prev],
+            "views_delta": views - views[prev],
             "dt": dt,
             "resolution": res,
             "prev_resolution": res[prev],

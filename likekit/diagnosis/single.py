@@ -115,6 +115,7 @@ def single_video_events(inc: pd.DataFrame, *, options: Options) -> list[Event]:
         "z": inc["z"].to_numpy(float),
         "noise": inc["noise_det"].to_numpy(float),
         "delta": inc["delta"].to_numpy(float),
+        "views": inc["views_delta"].to_numpy(float),
         "gap": inc["gap"].to_numpy(float),
         "res": inc["resolution"].to_numpy(float),
         "fell": inc["fell"].to_numpy(bool),
@@ -135,8 +136,8 @@ def _one_video(v: str, a: dict[str, np.ndarray], *, options: Options) -> list[Ev
     """Glitches and purges of one video from its own increments (no panel information).
 
     ``a`` holds the video's increments as arrays: ts, prev (UTC datetime64), excess, z,
-    noise, delta, gap, res (display resolution), fell and one_off (evidence of removal, see
-    :mod:`likekit.diagnosis.removal`).
+    noise, delta, views (views gained), gap, res (display resolution), fell and one_off
+    (evidence of removal, see :mod:`likekit.diagnosis.removal`).
     """
     used = np.zeros(len(a["ts"]), dtype=bool)  # increments already part of an event
     out = _freezes(v, a, used, options=options)
@@ -174,7 +175,8 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
         exact_stall = k < j and (delta[k:j] == 0).all() and (a["res"][k:j] == 1).all()
         # (compared as logs: exp(-expected) overflows where a count fell by millions)
         stood_still = exact_stall and expected >= log_level
-        if k < j and (deficit <= -excess[j] / 2 or stood_still):
+        stalled_alone = deficit <= -excess[j] / 2 or stood_still
+        if k < j and stalled_alone and _short_of_views(a, k, j, options.z_video):
             used[k : j + 1] = True
             out.append(
                 Event.measured(
@@ -192,6 +194,21 @@ def _freezes(v: str, a: dict[str, np.ndarray], used: np.ndarray, *, options: Opt
                 )
             )
     return out
+
+
+def _short_of_views(a: dict[str, np.ndarray], k: int, j: int, z: float) -> bool:
+    """Whether the likes of the stall ``k`` .. ``j - 1`` fell short, beyond counting noise
+    (at ``z``), of what its own views predict at the likes per view of the stall and its
+    catch-up ``j`` together (which a frozen like counter does not change). A video that
+    was seen little before a launch gains few likes in a day by itself: its centred trend,
+    pulled up by the launch, makes that look like a stall. True where the views cannot
+    tell: none in the table, or they stood still too (a stale counter freezes both)."""
+    views = a["views"][k : j + 1]
+    if not np.isfinite(views).all() or views[:-1].sum() <= 0:
+        return True
+    expected = max(a["delta"][k : j + 1].sum(), 0.0) / views.sum() * views[:-1].sum()
+    rounding = a["res"][k:j].max() ** 2 / 6  # the stall's first and last counts, rounded
+    return a["delta"][k:j].sum() - expected <= -z * math.sqrt(expected + rounding)
 
 
 @functools.cache

@@ -634,7 +634,8 @@ def _three_figures(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def valid_tables(draw) -> pd.DataFrame:
     """A table in the data contract: 1 to hundreds of videos; hourly, daily or irregular
     snapshots (some missing); counts from 0 to 10^12, zeros, constant series, exact or
-    shown to three significant figures."""
+    shown to three significant figures; no views, views that go with the likes, or views
+    that wander (some missing)."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n_videos = draw(st.sampled_from([1, 2, 5, 30, 300]))
     n_snaps = draw(st.integers(1, 8 if n_videos == 300 else 60))
@@ -643,6 +644,7 @@ def valid_tables(draw) -> pd.DataFrame:
     shape = draw(st.sampled_from(["walk", "constant", "rising", "falling", "mixed"]))
     shown = draw(st.sampled_from(["exact", "three_figures"]))
     missing = draw(st.sampled_from([0.0, 0.1, 0.5]))
+    views = draw(st.sampled_from(["none", "with_likes", "wander"]))
     if spacing == "irregular":
         hours = np.cumsum(rng.exponential(5.0, n_snaps))
     else:
@@ -663,6 +665,14 @@ def valid_tables(draw) -> pd.DataFrame:
         if shown == "three_figures":
             frame["likes"], frame["resolution"] = _three_figures(likes)
         frame["likes"] = frame["likes"].astype("Int64").mask(rng.random(n_snaps) < missing)
+        if views != "none":
+            seen = (
+                20 * likes + np.cumsum(rng.poisson(5, n_snaps))
+                if views == "with_likes"
+                else np.abs(np.round(np.cumsum(rng.normal(0, 10, n_snaps))))
+            )
+            hide = rng.random(n_snaps) < missing
+            frame["views"] = pd.Series(seen).astype("Int64").mask(hide)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

@@ -204,7 +204,7 @@ def _short_of_views(a: dict[str, np.ndarray], k: int, j: int, z: float) -> bool:
     pulled up by the launch, makes that look like a stall. True where the views cannot
     tell: none in the table, or they stood still too (a stale counter freezes both)."""
     views = a["views"][k : j + 1]
-    if not np.isfinite(views).all() or views[:-1].sum() <= 0:
+    if not np.isfinite(views).all() or min(views[:-1].sum(), views.sum()) <= 0:
         return True
     expected = max(a["delta"][k : j + 1].sum(), 0.0) / views.sum() * views[:-1].sum()
     rounding = a["res"][k:j].max() ** 2 / 6  # the stall's first and last counts, rounded

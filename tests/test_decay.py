@@ -592,7 +592,7 @@ def test_profile_bounds_are_where_the_likelihood_falls_by_the_quantile():
         fit_module.profile_bounds = profile_bounds
     assert fit.identified and seen["out"]
     objective = _Objective(seen["family"], seen["design"], seen["cand"])
-    top = objective.fit(seen["x"], np.ones(len(seen["x"]), bool), seen["x"])[1]
+    top = objective.fit(seen["x"], np.ones(len(seen["x"]), bool))[1]
     family, design, x = seen["family"], seen["design"], seen["x"]
     cov = covariance(family, design, x, seen["cand"].whiten, "nonrobust")
     model = link_scale(family, x, cov, design.reference)

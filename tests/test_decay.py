@@ -498,6 +498,24 @@ def test_covariance_choices():
         fit_decay(counts, cov_type="HAC")
 
 
+def test_a_row_fitted_exactly_keeps_its_model_variance_in_the_sandwich():
+    # the plateau is in the anchor row only (leverage 1): its residual is nil whatever the
+    # noise between the peak and the first snapshot, so a sandwich of residuals alone would
+    # leave that noise out. With every other residual at its model variance (1 whitened),
+    # each sandwich is the model-based covariance
+    from likekit.decay.likelihood import sandwich
+
+    rng = np.random.default_rng(0)
+    wjac = np.column_stack([np.r_[2.0, np.zeros(11)], rng.normal(size=12), rng.normal(size=12)])
+    wresid = np.r_[0.0, np.where(rng.random(11) < 0.5, -1.0, 1.0)]
+    info = wjac.T @ wjac
+    leverage = np.einsum("ij,jk,ik->i", wjac, np.linalg.inv(info), wjac)
+    assert leverage[0] == pytest.approx(1.0)
+    np.testing.assert_allclose(sandwich(wjac, wresid, 0.0), np.linalg.inv(info), rtol=1e-9)
+    # HC2 scales the other rows up by 1 / (1 - h): the plateau's variance only grows
+    assert sandwich(wjac, wresid, 0.5)[0, 0] >= np.linalg.inv(info)[0, 0]
+
+
 def test_derived_intervals_carry_the_model_choice():
     # with rivals close by BIC, the derived plateau interval is at least the parameter's
     counts, _ = simulate_decline("power_law", peak=8000, display=True, seed=3, missing=0.1)
@@ -574,7 +592,7 @@ def test_profile_bounds_are_where_the_likelihood_falls_by_the_quantile():
         fit_module.profile_bounds = profile_bounds
     assert fit.identified and seen["out"]
     objective = _Objective(seen["family"], seen["design"], seen["cand"])
-    top = objective.fit(seen["x"], np.ones(len(seen["x"]), bool), seen["x"])[1]
+    top = objective.fit(seen["x"], np.ones(len(seen["x"]), bool))[1]
     family, design, x = seen["family"], seen["design"], seen["x"]
     cov = covariance(family, design, x, seen["cand"].whiten, "nonrobust")
     model = link_scale(family, x, cov, design.reference)

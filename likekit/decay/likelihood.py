@@ -283,15 +283,14 @@ class DecayResults(GenericLikelihoodModelResults):
     """statsmodels results with the leverage-corrected sandwiches HC2 and HC3.
 
     statsmodels computes them for linear models only; other models get HC0 unless their
-    results define ``cov_HC2`` / ``cov_HC3``.
+    results define ``cov_HC2`` / ``cov_HC3``. All three are :func:`sandwich`'s.
     """
 
     def __init__(self, model, mlefit):
         super().__init__(model, mlefit)
-        if self.cov_type in ("HC2", "HC3"):
-            cov = self._leveraged(1.0 if self.cov_type == "HC3" else 0.5)
-        else:
-            cov = self.cov_params()
+        power = LEVERAGE_POWER.get(self.cov_type)
+        # every sandwich ours: statsmodels' HC0 would leave a row of leverage 1 out too
+        cov = self.cov_params() if power is None else self._leveraged(power)
         self.cov_params_default = display_floor(model.design, cov)
 
     @property
@@ -312,19 +311,33 @@ class DecayResults(GenericLikelihoodModelResults):
         increments of a steep decline carry most of what is known about the shape, and HC0
         underestimates the variance when a few points weigh that much (daily snapshots).
         """
-        return sandwich(self.model.wjac(self.params), self.model.score_obs(self.params), power)
+        return sandwich(self.model.wjac(self.params), self.model.wresid(self.params), power)
 
 
-def sandwich(wjac: np.ndarray, scores: np.ndarray, power: float) -> np.ndarray:
-    """Sandwich covariance with each score divided by ``(1 - h_i) ** power`` (0: HC0).
+def sandwich(wjac: np.ndarray, wresid: np.ndarray, power: float) -> np.ndarray:
+    """Sandwich covariance with each squared residual divided by ``(1 - h_i) ** (2 power)``.
 
     ``wjac`` is the whitened Jacobian of the mean rows (the Gauss-Newton regression, whose
-    cross-product is the expected information), ``scores`` the per-row scores.
+    cross-product is the expected information), ``wresid`` the whitened residuals (unit
+    variance under the model); ``power`` 0 is HC0. A row of leverage 1 is fitted exactly
+    whatever its noise (the anchor, the only row that holds the plateau): its residual is
+    nil and says nothing of its variance, so its model variance stands in for it. Left at
+    nil, the noise of the count between the peak and the first snapshot (the un-likes of a
+    steep decline's first day) would be missing from the plateau's variance.
     """
     bread = np.linalg.inv(wjac.T @ wjac)
-    leverage = np.clip(np.einsum("ij,jk,ik->i", wjac, bread, wjac), 0.0, 0.99)
-    scores = scores / ((1.0 - leverage) ** power)[:, None]
+    leverage = np.einsum("ij,jk,ik->i", wjac, bread, wjac)
+    exact = leverage > 1.0 - _EXACT_FIT
+    spare = np.clip(1.0 - leverage, 1.0 - _MAX_LEVERAGE, 1.0)
+    scale = np.where(exact, 1.0, wresid / spare**power)
+    scores = wjac * scale[:, None]
     return bread @ (scores.T @ scores) @ bread
+
+
+#: leverage within this of 1: a row fitted exactly by construction (a parameter of its own)
+_EXACT_FIT = 1e-6
+#: leverage above this is taken as this: the residual is then scaled by at most 10 (HC2)
+_MAX_LEVERAGE = 0.99
 
 
 def display_floor(design: Design, cov: np.ndarray) -> np.ndarray:
@@ -358,7 +371,7 @@ def covariance(family: Family, design: Design, x: np.ndarray, whiten: Whitener, 
     if power is None:
         return display_floor(design, np.linalg.inv(wj.T @ wj))
     resid = whiten(design.endog - design.mean(family, x))
-    return display_floor(design, sandwich(wj, resid[:, None] * wj, power))
+    return display_floor(design, sandwich(wj, resid, power))
 
 
 class DecayLikelihood(GenericLikelihoodModel):
@@ -377,9 +390,12 @@ class DecayLikelihood(GenericLikelihoodModel):
         """Whitened Jacobian of the mean rows."""
         return self.whiten(self.design.jac(self.family, params))
 
+    def wresid(self, params):
+        """Whitened residuals of the mean rows (unit variance under the model)."""
+        return self.whiten(self.endog - self.design.mean(self.family, params))
+
     def score_obs(self, params, **kwds):
-        w = self.whiten(self.endog - self.design.mean(self.family, params))
-        return w[:, None] * self.wjac(params)
+        return self.wresid(params)[:, None] * self.wjac(params)
 
     def score(self, params):
         return self.score_obs(params).sum(axis=0)

@@ -28,6 +28,8 @@ from likekit.decay.results import Link, link_scale
 _DOUBLINGS = 5
 #: halvings of the last step that place a bound (to 1/64 of the step)
 _HALVINGS = 6
+#: sets the fixed parameters of a point from its free ones (in place)
+Fix = Callable[[np.ndarray], np.ndarray]
 
 
 def profile_bounds(
@@ -45,7 +47,7 @@ def profile_bounds(
     infinite (the physical range cuts a plateau at zero).
     """
     objective = _Objective(family, design, cand)
-    top = max(objective.fit(x, np.ones(len(x), bool), x)[1], objective.llf(x))
+    top = max(objective.fit(x, np.ones(len(x), bool))[1], objective.llf(x))
     model = link_scale(family, x, covariance(family, design, x, cand.whiten, "nonrobust"),
                        design.reference)  # fmt: skip
     out = {}
@@ -96,9 +98,9 @@ class _Objective:
         return float(-0.5 * (w @ w))  # the log-determinant is held fixed
 
     def fit(
-        self, x: np.ndarray, free: np.ndarray, u0: np.ndarray, fix=None
+        self, x: np.ndarray, free: np.ndarray, fix: Fix | None = None
     ) -> tuple[np.ndarray, float]:
-        """Best ``x[free]`` from ``u0`` (``fix`` sets the rest from them): (u, llf)."""
+        """Best ``x[free]`` from ``x`` (``fix`` sets the rest from them): (x, llf)."""
         full = x.astype(float).copy()
 
         def at(u):
@@ -111,9 +113,11 @@ class _Objective:
                 return np.full(self.design.n, 1e150)
             return self._resid(xs)
 
+        # MINPACK's forward differences: on these few free parameters they cost less than
+        # the analytic Jacobian's whitened matrix (measured)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            u, _ = optimize.leastsq(resid, u0[free], ftol=1e-6, xtol=1e-6, maxfev=200)
+            u, _ = optimize.leastsq(resid, x[free], ftol=1e-6, xtol=1e-6, maxfev=200)
         xs = at(u)
         admissible = np.all((xs >= self.box[0]) & (xs <= self.box[1]))
         return xs.copy(), self.llf(xs) if admissible else -math.inf
@@ -121,26 +125,19 @@ class _Objective:
     def profile(self, name: str, x: np.ndarray) -> Callable[[float], float]:
         """The profile log-likelihood of ``name`` (on its link scale), warm-started."""
         free = np.ones(len(x), bool)
-        last = x.copy()
         if name == "plateau":
             free[0] = False
 
-            def value(v: float) -> float:
-                nonlocal last
+            def plateau_at(last: np.ndarray, v: float):
                 start = last.copy()
                 start[0] = v
-                if v < 0:
-                    return -math.inf
-                xs, llf = self.fit(start, free, start)
-                last = xs if np.isfinite(llf) else last
-                return llf
+                return (start, None) if v >= 0 else None  # likes are never negative
 
-            return value
+            return self._warm(x, free, plateau_at)
         free[2] = False  # log tau follows the half-life and the shape
         family, since = self.family, self.design.reference
 
-        def value(v: float) -> float:
-            nonlocal last
+        def half_life_at(last: np.ndarray, v: float):
             half = math.exp(min(v, 700.0))
 
             def fix(xs):
@@ -148,13 +145,29 @@ class _Objective:
                 xs[2] = family.log_tau_for(half, shape, since)
                 return xs
 
+            return last, fix
+
+        return self._warm(x, free, half_life_at)
+
+    def _warm(self, x: np.ndarray, free: np.ndarray, place) -> Callable[[float], float]:
+        """The profile over values ``v``, each fit started where the last admissible one
+        ended: ``place(last, v)`` gives the start and its ``fix`` (None: no admissible
+        decline has ``v``)."""
+        last = x.copy()
+
+        def value(v: float) -> float:
+            nonlocal last
+            placed = place(last, v)
+            if placed is None:
+                return -math.inf
             try:
-                xs, llf = self.fit(last, free, last, fix)
+                xs, llf = self.fit(placed[0], free, placed[1])
             except (ZeroDivisionError, OverflowError):
                 # the shape driven to zero or infinity on the way (a step, or no decline):
-                # no decline of the family has that half-life
+                # no decline of the family has that value
                 return -math.inf
-            last = xs if np.isfinite(llf) else last
+            if np.isfinite(llf):
+                last = xs
             return llf
 
         return value

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -18,8 +16,6 @@ from likekit.metrics import event_sizes, local_noise, score_events
 from likekit.schema import events_frame, waves_frame
 
 matplotlib.use("Agg")
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "youtube-trending"
 
 
 def panel(n=20, hours=720, seed=0, steps=(), glitches=(), rate=50.0):
@@ -554,48 +550,6 @@ def test_score_events_matches_within_tolerance():
     )
     assert score_events(late, week).loc["glitch", "tp"] == 0
     assert score_events(late, week, match="overlap").loc["glitch", "tp"] == 1
-
-
-@pytest.mark.skipif(not SHARED.exists(), reason="shared YouTube data not available")
-def test_youtube_status_changes_are_found_and_little_else():
-    raw = pd.read_csv(SHARED / "USvideos_v1_2017-09-13_to_10-22.csv")
-    # known defects of this export (see SOURCE.txt): mangled ids, malformed dates, rescrapes
-    raw = raw.loc[
-        (raw["video_id"] != "#NAME?") & raw["date"].astype(str).str.fullmatch(r"\d{1,2}\.\d{1,2}")
-    ]
-    day_month = raw["date"].astype(str).str.split(".", expand=True)
-    month = day_month[1].str.ljust(2, "0")  # "22.1" is 22 October
-    counts = pd.DataFrame(
-        {
-            "video_id": raw["video_id"],
-            "timestamp": pd.to_datetime("2017-" + month + "-" + day_month[0], utc=True),
-            "likes": raw["likes"],
-            "views": raw["views"],
-        }
-    )
-    d = lk.diagnose(lk.load_counts(counts, duplicates="last"))
-    status = d.events.loc[d.events["cause"] == "status"].set_index("video_id")["detail"]
-    assert status.get("5gH8iXNW8wE") == "video_removed"
-    assert status.get("NSFXDaMFUN4") == "likes_hidden"
-    ok = (d.videos["data_quality"] == "ok").sum()
-    assert (d.events["cause"] != "status").sum() / ok < 0.1
-
-
-@pytest.mark.skipif(not SHARED.exists(), reason="shared YouTube data not available")
-def test_youtube_trending_is_a_quiet_control():
-    raw = pd.read_csv(SHARED / "USvideos_2017-11-14_to_11-27.csv")
-    counts = pd.DataFrame(
-        {
-            "video_id": raw["video_id"],
-            "timestamp": pd.to_datetime(raw["trending_date"], format="%y.%d.%m", utc=True),
-            "likes": raw["likes"],
-            "views": raw["views"],
-        }
-    )
-    d = lk.diagnose(counts)
-    ok = d.videos["data_quality"] == "ok"
-    assert ok.sum() > 20
-    assert len(d.events.loc[d.events["cause"] != "status"]) / ok.sum() < 0.1
 
 
 def test_flicker_held_for_several_snapshots_starts_at_its_first_fall():

@@ -79,6 +79,8 @@ def test_growing_trending_videos_show_no_purge_wave(trending, which):
     diag = trending[which]
     assert not (diag.waves["cause"] == "purge").any()
     assert (diag.events["cause"] == "purge").sum() <= len(diag.videos) / 100
+    ok = (diag.videos["data_quality"] == "ok").sum()
+    assert (diag.events["cause"] != "status").sum() < 0.1 * ok  # few glitches either
 
 
 @needs_shared
@@ -87,6 +89,9 @@ def test_trending_status_changes_are_still_named(trending):
     ratings were turned off (likes to zero while views rise)."""
     status = trending["v1"].events.loc[trending["v1"].events["cause"] == "status"]
     assert set(status["detail"]) == {"video_removed", "likes_hidden"}
+    named = status.set_index("video_id")["detail"]
+    assert named.get("5gH8iXNW8wE") == "video_removed"
+    assert named.get("NSFXDaMFUN4") == "likes_hidden"
 
 
 # -- diagnose: a documented purge wave in daily data -----------------------------------------

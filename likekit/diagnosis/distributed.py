@@ -32,7 +32,10 @@ the reader), plus one task's working set (~0.7 GB for such a partition). These r
 tell Dask their size (:class:`~likekit.diagnosis.stream.Measured`), so that a worker whose
 partitions' results outgrow its memory limit spills the least recently used to disk (Dask's
 ``distributed.worker.memory`` target and spill fractions) instead of being killed: a
-worker's memory is bounded by its limit whatever the number of partitions.
+worker's memory is bounded by its limit whatever the number of partitions. Where they
+outgrow it several times (50,000 videos on 2 workers of 4 GB), every round of the wave
+reader reloads the spilled grids from disk, which is slow: give the workers the memory of
+their partitions' grids (~45 MB per 1,000 videos) and one task's working set.
 
 The counts leave the workers only when :attr:`Diagnosis.counts` is first read (``losses()``,
 ``answer()`` and the figures read it). Each stage shows a progress bar; a run on a

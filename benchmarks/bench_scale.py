@@ -44,6 +44,8 @@ from benchmarks.harness import Row
 SIZES, QUICK_SIZES = (1000, 5000), (40, 160)
 #: videos per simulated block (one file, one creator) of the Dask benchmark's dataset
 DASK_BLOCK = 1000
+#: the memory limit of each of the Dask benchmark's 2 workers (bytes)
+WORKER_MEMORY = 4 * 10**9
 DAYS = 30
 MAX_EXPONENT, MAX_RATIO, MAX_RSS_MB, RSS_AT = 1.1, 8.0, 1024.0, 5000
 #: from this many videos on, the per-video work dominates the fixed costs
@@ -102,8 +104,9 @@ def _peak_rss_mb() -> float:
     return float(status.split("VmHWM:")[1].split()[0]) / 1024
 
 
-def measure_dask(dataset: str) -> dict[str, float]:
-    """In this (fresh) process: diagnose the Parquet dataset on a 2-worker LocalCluster."""
+def measure_dask(dataset: str, progress: bool = False) -> dict[str, float]:
+    """In this (fresh) process: diagnose the Parquet dataset on a 2-worker LocalCluster
+    (WORKER_MEMORY each); the wall time, this process's and the workers' peak RSS."""
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
 
@@ -111,27 +114,59 @@ def measure_dask(dataset: str) -> dict[str, float]:
 
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, memory_limit="4GB", dashboard_address=":0"
+            n_workers=2, threads_per_worker=1, memory_limit=WORKER_MEMORY, dashboard_address=":0"
         ) as cluster,
-        Client(cluster),
+        Client(cluster) as client,
     ):
         t0 = time.perf_counter()
-        diag = diagnose(dd.read_parquet(dataset), progress=False)
+        diag = diagnose(dd.read_parquet(dataset), progress=progress)
         wall = time.perf_counter() - t0
+        # (a worker restarted after a crash would show its own peak since: none in a run
+        # that completes on its first workers, which the scheduler's log would say)
+        workers = client.run(_own_peak_rss_mb)
     return {
         "diagnose_s": wall,
         "events": len(diag.events),
         "waves": len(diag.waves),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _own_peak_rss_mb(),
+        "worker_peak_rss_mb": max(workers.values()),
     }
 
 
-def _in_fresh_process(path: Path, how: str = "measure") -> dict[str, float]:
+def _own_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+#: lines of a failed measurement's stderr shown in its row (and printed in full to stderr)
+TAIL_LINES = 3
+
+
+class Failed(dict):
+    """A measurement whose fresh process failed: its exit code and the tail of its stderr."""
+
+    def row(self, what: str) -> Row:
+        """A row saying so (the goal "completes", not met), the stderr's last lines in it."""
+        tail = " | ".join(self["stderr_tail"].strip().splitlines()[-TAIL_LINES:])
+        return Row(
+            f"{what}: FAILED, exit code {self['exit_code']}: {tail}",
+            float("nan"),
+            unit="s",
+            goal="completes",
+            passed=False,
+            judged_quick=True,
+        )
+
+
+def _in_fresh_process(path: Path, how: str = "measure") -> dict[str, float] | Failed:
+    """``how(path)`` in a fresh Python process: its figures, or :class:`Failed` (with the
+    tail of its stderr, also printed here) when it did not complete."""
     code = f"import json, benchmarks.bench_scale as b; print(json.dumps(b.{how}({str(path)!r})))"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(out.splitlines()[-1])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode == 0:
+        return json.loads(proc.stdout.splitlines()[-1])
+    tail = proc.stderr[-4000:]
+    print(f"bench scale: {how} failed (exit code {proc.returncode}):\n{tail}", file=sys.stderr)
+    return Failed(exit_code=proc.returncode, stderr_tail=tail)
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -148,10 +183,17 @@ def run(quick: bool = False) -> list[Row]:
             sim.counts.to_csv(path.with_suffix(".csv"), index=False)
             del sim
             found[n] = _in_fresh_process(path)
-            csv = _in_fresh_process(path.with_suffix(".csv"), "measure_load")
-            found[n]["csv_load_s"] = csv["load_s"]
+            found[n, "csv"] = _in_fresh_process(path.with_suffix(".csv"), "measure_load")
     rows = []
-    for n, m in found.items():
+    done = {}
+    for n in sizes:
+        m, csv = found[n], found[n, "csv"]
+        for failed, what in ((m, "diagnose"), (csv, "load_counts of the CSV file")):
+            if isinstance(failed, Failed):
+                rows.append(failed.row(f"{what}, {n:,} videos x {DAYS} days hourly"))
+        if isinstance(m, Failed):
+            continue
+        done[n] = m
         large = n >= LARGE
         rows.append(
             Row(
@@ -169,7 +211,7 @@ def run(quick: bool = False) -> list[Row]:
             Row(
                 f"diagnose, {n:,} videos, against loading the same table from CSV (s)",
                 m["diagnose_s"],
-                m["csv_load_s"],
+                float("nan") if isinstance(csv, Failed) else csv["load_s"],
                 "load_counts of the CSV file",
                 "s",
                 judged_quick=True,
@@ -197,11 +239,11 @@ def run(quick: bool = False) -> list[Row]:
     n_dask = int(os.environ.get("LIKEKIT_BENCH_SCALE_DASK", LARGE))
     if n_dask and not quick:
         rows += _dask_rows(n_dask)
-    if len(sizes) >= 2:
-        x = np.log(list(found))
-        exponent = float(np.polyfit(x, np.log([m["diagnose_s"] for m in found.values()]), 1)[0])
-        load_exp = float(np.polyfit(x, np.log([m["load_s"] for m in found.values()]), 1)[0])
-        spans = max(sizes) / min(sizes) >= 4 and min(sizes) >= LARGE
+    if len(done) >= 2:
+        x = np.log(list(done))
+        exponent = float(np.polyfit(x, np.log([m["diagnose_s"] for m in done.values()]), 1)[0])
+        load_exp = float(np.polyfit(x, np.log([m["load_s"] for m in done.values()]), 1)[0])
+        spans = max(done) / min(done) >= 4 and min(done) >= LARGE
         rows.append(
             Row(
                 "exponent of diagnose time vs videos",
@@ -223,29 +265,24 @@ def _dask_rows(n: int) -> list[Row]:
         import distributed  # noqa: F401
     except ImportError:
         return []
-    import likekit as lk
-
     with tempfile.TemporaryDirectory() as tmp:
         dataset = Path(tmp) / "dataset"
-        dataset.mkdir()
-        for k, first in enumerate(range(0, n, DASK_BLOCK)):
-            sim = lk.simulate(
-                "mixed",
-                n_videos=min(DASK_BLOCK, n - first),
-                days=DAYS,
-                seed=100 + k,
-                progress=False,
-            )
-            counts = sim.counts.assign(video_id=f"b{k:03d}-" + sim.counts["video_id"])
-            counts.to_parquet(dataset / f"part-{k:03d}.parquet", index=False)
-            del sim, counts
+        build_dataset(dataset, n)
         one = _in_fresh_process(dataset)
         on_dask = _in_fresh_process(dataset, "measure_dask")
-    return [
+    rows = []
+    for m, what in ((one, "diagnose on one machine"), (on_dask, "diagnose on Dask")):
+        if isinstance(m, Failed):
+            rows.append(m.row(f"{what}, {n:,} videos x {DAYS} days hourly"))
+    if isinstance(on_dask, Failed):
+        return rows
+    nan = float("nan")
+    one = {} if isinstance(one, Failed) else one
+    return rows + [
         Row(
             f"diagnose on Dask, 2-worker LocalCluster, {n:,} videos x {DAYS} days (s)",
             on_dask["diagnose_s"],
-            one["diagnose_s"],
+            one.get("diagnose_s", nan),
             "one machine, same dataset",
             "s",
             judged_quick=True,
@@ -253,9 +290,36 @@ def _dask_rows(n: int) -> list[Row]:
         Row(
             f"peak RSS of the Dask client process, {n:,} videos (MB)",
             on_dask["peak_rss_mb"],
-            one["peak_rss_mb"],
+            one.get("peak_rss_mb", nan),
             "one machine",
             "MB",
             judged_quick=True,
         ),
+        Row(
+            f"peak RSS of a Dask worker, {n:,} videos (MB)",
+            on_dask["worker_peak_rss_mb"],
+            WORKER_MEMORY / 2**20,
+            "its memory limit",
+            "MB",
+            judged_quick=True,
+        ),
     ]
+
+
+def build_dataset(dataset: Path, n: int) -> None:
+    """A partitioned Parquet dataset of ``n`` videos x DAYS days hourly: one file per block
+    of DASK_BLOCK videos (ids prefixed by the block), each simulated on its own (a creator
+    of its own), so that the simulator's memory stays bounded; files already there kept."""
+    import likekit as lk
+
+    dataset.mkdir(parents=True, exist_ok=True)
+    for k, first in enumerate(range(0, n, DASK_BLOCK)):
+        path = dataset / f"part-{k:03d}.parquet"
+        if path.exists():
+            continue
+        sim = lk.simulate(
+            "mixed", n_videos=min(DASK_BLOCK, n - first), days=DAYS, seed=100 + k, progress=False
+        )
+        counts = sim.counts.assign(video_id=f"b{k:03d}-" + sim.counts["video_id"])
+        counts.to_parquet(path, index=False)
+        del sim, counts

@@ -126,13 +126,17 @@ def _listed(*results: Any) -> list:
 
 
 def whole_videos(frame: Any, run: Runner, load_options: dict[str, Any]) -> list:
-    """The frame's partitions read by :func:`likekit.load_counts` (kept where they are
-    computed), shuffled on video_id first when a video is spread over several; empty
-    partitions left out."""
+    """The frame's partitions read by :func:`likekit.load_counts`, empty ones left out.
+
+    Where each partition already holds whole videos (a dataset written by video), they
+    are Dask tasks that read the partition again wherever a later task needs it (a read
+    costs a few per cent of the per-video stages): no worker holds a table it is not
+    working on. Where a video is spread over several, the frame is shuffled on video_id
+    once read, and the shuffled partitions are kept where they are computed."""
     from dask import dataframe as dd
     from dask import delayed
 
-    parts = run.keep([delayed(_read)(p, load_options) for p in frame.to_delayed()], "read")
+    parts = [delayed(_read)(p, load_options) for p in frame.to_delayed()]
     ids = run.compute([delayed(_video_ids)(p) for p in parts], "videos")
     parts = [p for p, i in zip(parts, ids, strict=True) if len(i)]
     every = np.concatenate(ids)
@@ -141,7 +145,7 @@ def whole_videos(frame: Any, run: Runner, load_options: dict[str, Any]) -> list:
     # shuffled once read (the contract's video_id column), then read again: each shuffled
     # partition sorted by video and time
     meta = run.compute([delayed(_empty)(parts[0])], "columns")[0]
-    shuffled = dd.from_delayed([delayed(p) for p in parts], meta=meta).shuffle("video_id")
+    shuffled = dd.from_delayed(parts, meta=meta).shuffle("video_id")
     parts = run.keep([delayed(_read)(p, {}) for p in shuffled.to_delayed()], "shuffle")
     ids = run.compute([delayed(_video_ids)(p) for p in parts], "videos")
     return [p for p, i in zip(parts, ids, strict=True) if len(i)]

@@ -353,18 +353,12 @@ def _arrays(result) -> list[np.ndarray]:
     return [np.asarray(result)]
 
 
-def test_the_reader_of_a_grid_in_parts_gets_per_bin_sums_and_per_video_values():
-    """The Dask client's wave scan and reader: the panel's grid held in parts (here in this
-    process, as the partitions' grids on the workers) reads the same waves and events as
-    the whole grid, and what any part sends back is a per-bin sum (of one size whatever the
-    part's videos and increments) or values per video of the part (a window of bins at
-    most): never its increments, nor its videos' whole rows of bins."""
-    from likekit.diagnosis.grid import BinAxis, Grid, ShardedGrid
+def _grid_in_three_parts():
+    """A panel's grid, the grids of 4, 11 and 15 of its videos (their rows spread over the
+    panel's), the per-video results they are built from and the options."""
+    from likekit.diagnosis.grid import BinAxis, Grid
     from likekit.diagnosis.options import Options
     from likekit.diagnosis.pipeline import videos_alone
-    from likekit.diagnosis.scan import scan_panel
-    from likekit.diagnosis.waves import WaveReader
-    from likekit.schema import events_frame, waves_frame
 
     sim = lk.simulate("mixed", n_videos=30, days=20, seed=12, progress=False)
     table = lk.load_counts(sim.counts)
@@ -373,12 +367,72 @@ def test_the_reader_of_a_grid_in_parts_gets_per_bin_sums_and_per_video_values():
     alone = videos_alone(table, options=options)
     axis = BinAxis.of(alone.inc)
     whole = Grid.build(alone.inc, axis)
-    # parts of 4, 11 and 15 videos, their rows spread over the panel's
     ids = np.random.default_rng(3).permutation(whole.videos)
     parts = [
         Grid.build(alone.inc.loc[alone.inc["video_id"].isin(s)], axis)
         for s in (ids[:4], ids[4:15], ids[15:])
     ]
+    return whole, parts, alone, options
+
+
+def test_every_reader_of_a_grid_is_one_of_a_grid_in_parts_with_the_same_answer():
+    """Rules read a grid only through Grid's readers (grid.READERS), which a grid in parts
+    (Dask partitions) has too: every public method of Grid but building it (or its
+    reader's copy) and running a function on it is one, a ShardedGrid has each, and on 3
+    parts each gives the whole grid's answer (per-bin sums up to float summation order),
+    the parts as the Dask reader holds them (Grid.for_reader: less memory, same answers)."""
+    from likekit.diagnosis.grid import READERS, Grid, ShardedGrid
+
+    whole, parts, _, _ = _grid_in_three_parts()
+    parts = [p.for_reader() for p in parts]
+
+    def each(fn, args, splits, add):
+        for k, (part, split) in enumerate(zip(parts, splits, strict=True)):
+            yield k, fn(part, *args, *split)
+
+    sharded = ShardedGrid(whole.axis, [p.videos for p in parts], each)
+    methods = {n for n, v in vars(Grid).items() if callable(v) and not n.startswith("_")}
+    assert methods - {"build", "for_reader", "per_video", "per_bin"} == set(READERS)
+    n, b = len(whole.videos), whole.axis.n_bins
+    hit = np.random.default_rng(4).random(n) < 0.5
+    mid = slice(b // 3, b // 3 + 30)
+    # each reader's calls (a reader added without calls here fails the test)
+    calls = {
+        "window": [(mid.start, mid.stop), (0, 0), (b - 2, b - 1)],
+        "rate": [(mid.start, mid.stop), (5, 4), (b - 1, b + 3)],
+        "step": [(mid.start, mid.stop), (0, b - 1)],
+        "stall_rate": [()],
+        "bin_sums": [(name, hit) for name in ("excess", "noise2", "z", "seen", "fell")],
+        "still_sums": [(hit, whole.stall_rate())],
+        "day_loss": [(mid.start, mid.stop, hit), (0, 3, ~hit)],
+        "shown_moves": [(mid.start, mid.stop, 1), (0, b - 1, -1)],
+    }
+    assert set(calls) == set(READERS)
+    for name, arg_lists in calls.items():
+        for args in arg_lists:
+            expected, got = getattr(whole, name)(*args), getattr(sharded, name)(*args)
+            assert len(_arrays(got)) == len(_arrays(expected))
+            for g, e in zip(_arrays(got), _arrays(expected), strict=True):
+                assert g.shape == e.shape, name
+                np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-9, err_msg=name)
+    # keyword arguments reach the parts as they reach Grid's method
+    got = sharded.day_loss(mid.start, mid.stop, hit=hit)
+    np.testing.assert_allclose(got, whole.day_loss(mid.start, mid.stop, hit), rtol=1e-12)
+
+
+def test_the_reader_of_a_grid_in_parts_gets_per_bin_sums_and_per_video_values():
+    """The Dask client's wave scan and reader: the panel's grid held in parts (here in this
+    process, as the partitions' grids on the workers) reads the same waves and events as
+    the whole grid, and what any part sends back is a per-bin sum (of one size whatever the
+    part's videos and increments) or values per video of the part (a window of bins at
+    most): never its increments, nor its videos' whole rows of bins."""
+    from likekit.diagnosis.grid import ShardedGrid
+    from likekit.diagnosis.scan import scan_panel
+    from likekit.diagnosis.waves import WaveReader
+    from likekit.schema import events_frame, waves_frame
+
+    whole, parts, alone, options = _grid_in_three_parts()
+    axis = whole.axis
     sent = []  # per round over the parts: what each part sent back
 
     def each(fn, args, splits, add):

@@ -5,11 +5,13 @@ on the active ``dask.distributed`` client, or on Dask's local scheduler when the
 and gives the same diagnosis as the pandas path on the same table:
 
 1. partitions are made to hold whole videos (a shuffle on ``video_id`` when a video is
-   spread over several), and each is read by :func:`likekit.load_counts` where it lies;
+   spread over several), and each is read by :func:`likekit.load_counts` where it lies
+   (again by each task that reads it: workers do not hold the tables);
 2. the alarm level needs the panel's typical snapshot interval: each partition sends the
    counts of its intervals, whose median is the whole table's;
 3. each partition runs the per-video stages (:func:`~likekit.diagnosis.pipeline.videos_alone`)
-   and keeps its increments in the workers' memory;
+   and keeps its increments in the workers' memory, with what the outages read of its
+   table (:class:`_Snapshots`);
 4. the creator-wide wave scan is a reduction: each partition's grid of its videos on the
    panel's time axis, kept on its worker, adds up the histograms of the shared slowdown,
    then the scan's per-bin sums (:mod:`likekit.diagnosis.scan`); the p-values come from the
@@ -23,6 +25,17 @@ and gives the same diagnosis as the pandas path on the same table:
    (:func:`~likekit.diagnosis.waves.missing_outages`);
 5. each partition runs the stages after the waves on its own videos and events
    (:func:`~likekit.diagnosis.pipeline.after_waves`).
+
+Memory: a worker holds, per partition of ~1,000 videos x 30 days hourly, its per-video
+results (~100 MB: the increments) and its grid (~75 MB while the scan reads it, ~45 MB for
+the reader), plus one task's working set (~0.7 GB for such a partition). These results
+tell Dask their size (:class:`~likekit.diagnosis.stream.Measured`), so that a worker whose
+partitions' results outgrow its memory limit spills the least recently used to disk (Dask's
+``distributed.worker.memory`` target and spill fractions) instead of being killed: a
+worker's memory is bounded by its limit whatever the number of partitions. Where they
+outgrow it several times (50,000 videos on 2 workers of 4 GB), every round of the wave
+reader reloads the spilled grids from disk, which is slow: give the workers the memory of
+their partitions' grids (~45 MB per 1,000 videos) and one task's working set.
 
 The counts leave the workers only when :attr:`Diagnosis.counts` is first read (``losses()``,
 ``answer()`` and the figures read it). Each stage shows a progress bar; a run on a
@@ -54,7 +67,7 @@ from likekit.diagnosis.pipeline import (
 )
 from likekit.diagnosis.result import Diagnosis
 from likekit.diagnosis.scan import scan_panel
-from likekit.diagnosis.stream import by_chunk, median_of_counts
+from likekit.diagnosis.stream import Measured, by_chunk, median_of_counts
 from likekit.diagnosis.waves import (
     WaveReader,
     missing_counts,
@@ -81,7 +94,9 @@ def diagnose_dask(
     parts = whole_videos(frame, run, load_options or {})
     intervals = run.compute([delayed(_intervals)(p) for p in parts], "snapshot intervals")
     options = options.for_step(median_of_counts(intervals, default=1.0))
-    alone = run.keep([delayed(videos_alone)(p, options=options) for p in parts], "per video")
+    # each partition's Alone and _Snapshots: its table is no longer held once they are
+    alone = run.keep([delayed(_alone)(p, options) for p in parts], "per video")
+    del parts
     small = run.compute([delayed(_small)(a) for a in alone], "per-video results")
     options = replace(options, step_h=median_of_counts([s["step_h"] for s in small], 1.0))
     videos = pd.concat([s["videos"] for s in small]).sort_index(kind="stable")
@@ -93,7 +108,7 @@ def diagnose_dask(
     scan, grid = _scan(with_inc, axis, options, run)
     read = WaveReader(grid, single, options=options, scan=scan).read()
     del grid  # (the partitions' grids, on the workers)
-    gone = _missing_outages(alone, parts, len(videos), len(read[0]) + 1, options, run)
+    gone = _missing_outages(alone, len(videos), len(read[0]) + 1, options, run)
     events, waves = with_waves(single, read, gone)
     mine = by_chunk(events, [s["videos"].index for s in small])
     later = [delayed(_after)(a, ev, options) for a, ev in zip(alone, mine, strict=True)]
@@ -187,12 +202,39 @@ def _intervals(table: pd.DataFrame) -> pd.Series:
     return snapshot_hours(table).value_counts()
 
 
-def _small(a: Alone) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Snapshots(Measured):
+    """What the outages of missing snapshots read of a partition's table, not the table
+    (:func:`~likekit.diagnosis.waves.missing_outages`, in its three steps)."""
+
+    times: pd.DataFrame  # every snapshot's time ("timestamp")
+    gone: np.ndarray  # per snapshot: without any value, outside a status change
+    rows: pd.DataFrame  # those snapshots' "video_id" and "timestamp"
+
+    @classmethod
+    def of(cls, table: pd.DataFrame, a: Alone) -> _Snapshots:
+        gone = a.blank & ~a.zero
+        return cls(table[["timestamp"]].copy(), gone, table.loc[gone, ["video_id", "timestamp"]])
+
+    def counts(self, t0: pd.Timestamp, step_h: float) -> np.ndarray:
+        return missing_counts(self.times, self.gone, t0, step_h)
+
+    def spans(self, t0: pd.Timestamp, step_h: float, runs: list) -> list[pd.DataFrame]:
+        return missing_spans(self.rows, np.ones(len(self.rows), dtype=bool), t0, step_h, runs)
+
+
+def _alone(table: pd.DataFrame, options: Options) -> tuple[Alone, _Snapshots]:
+    """The per-video stages on a partition, and what the outages read of its table."""
+    a = videos_alone(table, options=options)
+    return a, _Snapshots.of(table, a)
+
+
+def _small(kept: tuple[Alone, _Snapshots]) -> dict[str, Any]:
     """What the result and the wave scan's time axis need of a partition: its videos,
     events, snapshot steps, the span of its increments and the videos they are of (not
     the increments)."""
     keys = ("videos", "status", "single", "step_h", "scan_steps", "span", "scanned")
-    return {k: getattr(a, k) for k in keys}
+    return {k: getattr(kept[0], k) for k in keys}
 
 
 def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple:
@@ -216,38 +258,34 @@ def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple:
     return scan, ShardedGrid(axis, videos, run.parts(lists, "wave reader"))
 
 
-def _grid(a: Alone, axis: BinAxis) -> Grid:
-    return Grid.build(a.inc, axis)
+def _grid(kept: tuple[Alone, _Snapshots], axis: BinAxis) -> Grid:
+    return Grid.build(kept[0].inc, axis)
 
 
 def _for_reader(grids: list[Grid]) -> list[Grid]:
-    """What the reader reads of partitions' grids (not the scan's matrices)."""
-    return [replace(grid, expected=None, noise=None) for grid in grids]
+    """What the reader reads of partitions' grids (:meth:`Grid.for_reader`)."""
+    return [grid.for_reader() for grid in grids]
 
 
 def _missing_outages(
-    alone: list, parts: list, n_videos: int, first_wave: int, options: Options, run: Runner
+    kept: list, n_videos: int, first_wave: int, options: Options, run: Runner
 ) -> tuple[list, list]:
     """:func:`~likekit.diagnosis.waves.missing_outages` of the whole table from each
-    partition's per-bin counts, and where a run of bins is significant, its videos in it:
-    no row of the table comes here."""
+    partition's per-bin counts (``kept``: each partition's :class:`_Snapshots`, second),
+    and where a run of bins is significant, its videos in it: no row of the table comes
+    here."""
     from dask import delayed
 
-    pairs = list(zip(alone, parts, strict=True))
-    t0 = min(run.compute([delayed(_first_time)(p) for p in parts], "first snapshot"))
+    t0 = min(run.compute([delayed(_first_time)(k) for k in kept], "first snapshot"))
     step_h = options.step_h
-    counts = run.compute(
-        [delayed(_missing_counts)(a, p, t0, step_h) for a, p in pairs], "missing snapshots"
-    )
+    counts = run.compute([delayed(_counts)(k, t0, step_h) for k in kept], "missing snapshots")
     total = np.zeros((2, max(c.shape[1] for c in counts)), dtype=np.int64)
     for c in counts:
         total[:, : c.shape[1]] += c
     runs = missing_runs(total, n_videos, options)
     found = []
     if runs:
-        found = run.compute(
-            [delayed(_missing_spans)(a, p, t0, step_h, runs) for a, p in pairs], "outages"
-        )
+        found = run.compute([delayed(_spans)(k, t0, step_h, runs) for k in kept], "outages")
     # per run, each partition's videos (whole videos: none in two), in video order
     spans = [
         pd.concat([f for f in each if len(f)]).sort_index() for each in zip(*found, strict=True)
@@ -255,22 +293,22 @@ def _missing_outages(
     return missing_waves(runs, spans, first_wave)
 
 
-def _first_time(table: pd.DataFrame) -> pd.Timestamp:
-    return table["timestamp"].min()
+def _first_time(kept: tuple[Alone, _Snapshots]) -> pd.Timestamp:
+    return kept[1].times["timestamp"].min()
 
 
-def _missing_counts(a: Alone, table: pd.DataFrame, t0: pd.Timestamp, step_h: float):
-    """A partition's :func:`~likekit.diagnosis.waves.missing_counts`: snapshots without any
-    value outside a status change."""
-    return missing_counts(table, a.blank & ~a.zero, t0, step_h)
+def _counts(kept: tuple[Alone, _Snapshots], t0: pd.Timestamp, step_h: float) -> np.ndarray:
+    return kept[1].counts(t0, step_h)
 
 
-def _missing_spans(a: Alone, table: pd.DataFrame, t0: pd.Timestamp, step_h: float, runs):
-    return missing_spans(table, a.blank & ~a.zero, t0, step_h, runs)
+def _spans(
+    kept: tuple[Alone, _Snapshots], t0: pd.Timestamp, step_h: float, runs: list
+) -> list[pd.DataFrame]:
+    return kept[1].spans(t0, step_h, runs)
 
 
-def _after(a: Alone, events: pd.DataFrame, options: Options) -> pd.DataFrame:
-    return after_waves(a.inc, events, options=options)
+def _after(kept: tuple[Alone, _Snapshots], events: pd.DataFrame, options: Options) -> pd.DataFrame:
+    return after_waves(kept[0].inc, events, options=options)
 
 
 def _by_video(lists) -> list:

@@ -82,6 +82,7 @@ from likekit.diagnosis.single import (
 from likekit.diagnosis.stream import (
     CHUNK_ROWS,
     KEPT,
+    Measured,
     Spill,
     by_chunk,
     median_of_counts,
@@ -272,7 +273,7 @@ class _Chunks:
 
 
 @dataclass(frozen=True)
-class Alone:
+class Alone(Measured):
     """What one chunk of videos shows on its own (:func:`videos_alone`)."""
 
     videos: pd.DataFrame  # video_status

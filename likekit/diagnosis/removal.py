@@ -86,6 +86,24 @@ def anchored_pvalue(grid, b: int, anchor: int, n_anchors: int) -> float:
     return min(1.0, float(stats.norm.sf(z.max())) * int(others.sum()) * n_anchors)
 
 
+def _run_around(
+    p: int, member: bool, losing: np.ndarray, excess: np.ndarray, codes: np.ndarray
+) -> tuple[int, int]:
+    """The first and last of the video's consecutive losing increments around increment
+    ``p`` (a wave's member: those that lost at least half as much as it did), each read
+    where it is (a mask of every row per purge cost time in the rows)."""
+
+    def near(k: int) -> bool:
+        return bool(losing[k] and (not member or excess[k] <= excess[p] / 2))
+
+    lo = hi = p
+    while lo > 0 and codes[lo - 1] == codes[p] and near(lo - 1):
+        lo -= 1
+    while hi + 1 < len(codes) and codes[hi + 1] == codes[p] and near(hi + 1):
+        hi += 1
+    return lo, hi
+
+
 def spread_losses(events: pd.DataFrame, inc: pd.DataFrame, z: float) -> pd.DataFrame:
     """Losses of one video on consecutive snapshots as one trend decline.
 
@@ -124,12 +142,7 @@ def spread_losses(events: pd.DataFrame, inc: pd.DataFrame, z: float) -> pd.DataF
         # a wave's member is a step unless its neighbours lost half as much as it did (as
         # a wave's bins are judged): next to a purge of 120,000 likes, a neighbour short by
         # noise is no spread
-        near = losing & (excess <= excess[p] / 2) if member else losing
-        lo = hi = p
-        while lo > 0 and codes[lo - 1] == codes[p] and near[lo - 1]:
-            lo -= 1
-        while hi + 1 < len(codes) and codes[hi + 1] == codes[p] and near[hi + 1]:
-            hi += 1
+        lo, hi = _run_around(p, member, losing, excess, codes)
         if hi > lo:
             spans.add((lo, hi))
     if not spans:

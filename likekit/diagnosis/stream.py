@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import ctypes
 import pickle
+import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -159,3 +162,33 @@ def median_of_counts(counts: list[pd.Series], default: float) -> float:
     low = values[np.searchsorted(upto, (n - 1) // 2, side="right")]
     high = values[np.searchsorted(upto, n // 2, side="right")]
     return float(np.mean([low, high]))
+
+
+class Measured:
+    """A dataclass whose ``sys.getsizeof`` is the memory its fields hold.
+
+    Dask's memory manager measures the results a worker keeps by ``dask.sizeof``, which
+    falls back to ``sys.getsizeof`` for a type it does not know: a partition's grid or its
+    per-video results would count as a few bytes, the worker's memory would fill with data
+    it cannot see (so never spills to disk) until its nanny kills it."""
+
+    def __sizeof__(self) -> int:
+        return held_bytes(*(getattr(self, f.name) for f in fields(self)))
+
+
+def held_bytes(*values: Any) -> int:
+    """The memory ``values`` hold: arrays and frames in full (their Python objects too),
+    lists of small records shallowly."""
+    total = 0
+    for v in values:
+        if isinstance(v, pd.DataFrame):
+            total += int(v.memory_usage(index=True, deep=True).sum())
+        elif isinstance(v, pd.Series | pd.Index):
+            total += int(v.memory_usage(deep=True))
+        elif isinstance(v, np.ndarray):
+            total += v.nbytes + (sum(map(sys.getsizeof, v.flat)) if v.dtype == object else 0)
+        elif isinstance(v, list | tuple):
+            total += sys.getsizeof(v) + sum(map(sys.getsizeof, v))
+        else:
+            total += sys.getsizeof(v)
+    return total

@@ -180,29 +180,6 @@ def test_wave_scan_pvalues_are_uniform_under_independence():
     assert (smallest <= 0.1).sum() <= 7
 
 
-def test_wave_scan_is_calibrated_where_the_videos_are_young_together():
-    """Simulated healthy creators whose videos launch in the table's first ten days
-    (6-hourly snapshots): their z-scores spread wider while young, all in the same days,
-    which the null's shifts spread over the table. The scan reads each bin against the
-    panel's spread around it: its smallest p-value per panel stays about uniform (the
-    whole-series spread alone gave 7 of 20 panels <= 0.1 and 6 of 20 rises <= 0.01)."""
-    from likekit.diagnosis import increments as _detect
-    from likekit.diagnosis import scan as _scan
-    from likekit.diagnosis.options import alarm_z
-
-    down, up = [], []
-    for seed in range(20):
-        sim = lk.simulate("healthy", n_videos=20, days=30, seed=seed, snapshot_hours=6)
-        inc = _detect.increments(lk.load_counts(sim.counts))
-        grid = _scan.Grid.build(inc.loc[np.isfinite(inc["z"])])
-        (p_down, _), (p_up, _) = _scan.scan_panel(grid, alarm_z(0.01, 6.0))
-        down.append(p_down.min())
-        up.append(p_up.min())
-    # P(6 or more of 20 <= 0.1) = 0.011; P(3 or more of 20 <= 0.01) = 0.001
-    assert (np.array(down) <= 0.1).sum() <= 5
-    assert (np.array(up) <= 0.01).sum() <= 2
-
-
 def test_wave_scan_sums_add_up_over_partitions_of_the_videos():
     """The scan is reducible: the histograms and sums of two disjoint sets of videos, on
     the panel's one time grid, add up to the panel's, and give its p-values."""

@@ -12,14 +12,6 @@ independently":
   alarm level, against a Poisson law whose mean is the sum of the videos' own rates of
   passing that level (never below the normal tail).
 
-Each is read against the panel's own spread around the bin (LOCAL_BINS bins either side,
-the bin left out) where that is wider than the videos' whole series: the Stouffer sum over
-the root mean square of its terms there, the counts against the rate at which the videos
-passed the level there. A video's z-scores spread wider while it is young (the detector's
-noise lags its fast-changing rate), and a creator's videos are young together where the
-table begins with their launches: a sum over them is wider there than anywhere in the
-null, whose shifts spread their first days over the whole table.
-
 A bin's statistic is the smallest p-value of the four tests. Its maximum over all bins is
 calibrated by shifting the videos' series in time at random (which keeps every video's own
 behaviour and breaks their alignment: the null of videos moving independently), so that a
@@ -70,13 +62,9 @@ EULER_GAMMA = 0.5772156649015329
 #: one-sided 5% and 0.5% normal levels: the counts of videos past them are tested in each bin
 COUNT_LEVELS = (float(stats.norm.isf(0.05)), float(stats.norm.isf(0.005)))
 #: the scan's per-bin sums (:class:`ScanSums`): Stouffer sum of the drop direction, videos
-#: seen, videos past each level (drops then rises), their expected counts (same order),
-#: the sum of squares of the Stouffer terms
+#: seen, videos past each level (drops then rises), their expected counts (same order)
 STOUFFER, SEEN, PASSES, EXPECTED = 0, 1, 2, 2 + 2 * 3
-SQUARES = EXPECTED + 2 * 3
-N_SERIES = SQUARES + 1
-#: a bin's statistics are read against the panel's spread over this many bins either side
-LOCAL_BINS = 8
+N_SERIES = EXPECTED + 2 * 3
 
 
 def period_of(axis: BinAxis) -> int:
@@ -223,9 +211,7 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
     base = np.stack([np.clip(-z, -z_alarm, z_alarm) * inv_sd, seen, *_passes(z, levels)], axis=1)
     base = blocks.sums(base)
     base[:, STOUFFER] -= blocks.sums(mean * inv_sd * seen)
-    terms = (np.clip(-z, -z_alarm, z_alarm) - mean) * inv_sd * seen
-    per_video = np.stack([*(r[:, None] * seen for r in rates), terms**2], 1)
-    base = np.concatenate([base, blocks.sums(per_video)], 1)
+    base = np.concatenate([base, blocks.sums(np.stack([r[:, None] * seen for r in rates], 1))], 1)
     per_block[blocks.ids] = base
     row_start = (np.arange(n_videos) * n_bins)[:, None]
     for k in range(1 + len(lags)):
@@ -241,10 +227,10 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
         z_net = np.take(ratio, cell)
         z_net *= shares[k, at]
         np.subtract(z_src, z_net, out=z_net)
-        net = np.clip(np.negative(z_net), -z_alarm, z_alarm) - mean
-        src = np.clip(np.negative(z_src), -z_alarm, z_alarm) - mean
-        gains[k, STOUFFER, at] += ((net - src) * inv_sd).sum(axis=0)
-        gains[k, SQUARES, at] += ((net**2 - src**2) * inv_sd**2).sum(axis=0)
+        gain = np.clip(np.negative(z_net), -z_alarm, z_alarm)
+        gain -= np.clip(np.negative(z_src), -z_alarm, z_alarm)
+        gain *= inv_sd
+        gains[k, STOUFFER, at] += gain.sum(axis=0)
         gains[k, PASSES:EXPECTED, at] += (_counts(z_net, levels) - _counts(z_src, levels)).T
     return ScanSums(per_block, gains, lags)
 
@@ -266,29 +252,14 @@ def _bin_stats(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per bin (of ``sums[..., series, bin]``): -log of the smallest p-value of the tests
     (uncorrected) for drops and for rises, and the Stouffer z of drops."""
     n = sums[..., SEEN, :]
-    spread = _local(sums, SQUARES) / np.maximum(_local(sums, SEEN), 1)
-    stouffer = sums[..., STOUFFER, :] / np.sqrt(np.maximum(n, 1) * np.maximum(spread, 1.0))
+    stouffer = sums[..., STOUFFER, :] / np.sqrt(np.maximum(n, 1))
     out = []
     for j, p in enumerate((stats.norm.sf(stouffer), stats.norm.sf(-stouffer))):
         for i in range(3):
             past, expected = sums[..., PASSES + 3 * j + i, :], sums[..., EXPECTED + 3 * j + i, :]
-            # ... at the panel's own rate of passing it around the bin, where that is higher
-            local = _local(sums, PASSES + 3 * j + i) + 1
-            expected = expected * np.maximum(local / (_local(sums, EXPECTED + 3 * j + i) + 1), 1)
             p = np.minimum(p, stats.poisson.sf(past - 1, expected))
         out.append(-np.log(np.maximum(np.where(n >= 2, p, 1.0), 1e-300)))
     return out[0], out[1], stouffer
-
-
-def _local(sums: np.ndarray, series: int) -> np.ndarray:
-    """Per bin: the sum of ``series`` over the LOCAL_BINS bins either side, leaving the bin
-    itself out (a wave's own bin does not widen the spread it is read against)."""
-    x = sums[..., series, :]
-    n_bins = x.shape[-1]
-    cum = np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x, axis=-1)], axis=-1)
-    lo = np.clip(np.arange(n_bins) - LOCAL_BINS, 0, n_bins)
-    hi = np.clip(np.arange(n_bins) + LOCAL_BINS + 1, 0, n_bins)
-    return cum[..., hi] - cum[..., lo] - x
 
 
 def scan_pvalues(

@@ -154,7 +154,8 @@ class WaveReader:
         if len(per_bin) > 1 and per_bin[-2] >= per_bin[-1] / 2:
             return  # a loss spread over consecutive snapshots: users leaving, not a step
         evident = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
-        evident = self._beyond_crossings(b0, b1, evident)  # not a shared decline's crossings
+        # not a shared decline's crossings
+        evident = self._beyond_crossings(b0, b1, evident, (ex, n2, seen))
         if evident.sum() < 2 or not wave_one_off(self.grid, b0, b1, evident, z_video, COMPENSATE):
             return  # no loss in that interval alone: a slowdown, or un-likes going on
         if not self._resumed(b0, b1, evident):
@@ -227,7 +228,7 @@ class WaveReader:
         grid = self.grid
         ex, n2, seen = grid.window(c0, c1)
         hit = seen & (ex >= self.options.z_video * np.sqrt(n2))
-        hit = self._beyond_crossings(c0, c1, hit, sign=-1)  # not counts crossing a step up
+        hit = self._beyond_crossings(c0, c1, hit, (ex, n2, seen), sign=-1)  # not crossing up
         if hit.sum() < 2:
             return
         comb = grid.bin_sums("excess", hit)
@@ -271,10 +272,12 @@ class WaveReader:
             return True
         return bool(resumed(before[both].sum(), during[both].sum(), after[both].sum()))
 
-    def _beyond_crossings(self, b0: int, b1: int, hit: np.ndarray, sign: int = 1) -> np.ndarray:
+    def _beyond_crossings(
+        self, b0: int, b1: int, hit: np.ndarray, window: tuple, sign: int = 1
+    ) -> np.ndarray:
         """The videos of ``hit`` whose loss (``sign`` 1; -1: rise) in bins b0..b1 is more
         than a rounded count crossing a display step, as the panel's counts cross them
-        around it.
+        around it; ``window``: ``grid.window(b0, b1)``, which the caller has read.
 
         A count shown as "1.2K" that users slowly leave falls one step when its true count
         crosses a boundary; videos of one trend decline together and cross on the same day
@@ -285,7 +288,7 @@ class WaveReader:
         b0..b1; binomial over the rounded videos seen, at level ``wave_alpha``) explains:
         in a panel whose counts do not fall, one step down on several videos is rare."""
         grid = self.grid
-        ex, n2, seen = grid.window(b0, b1)
+        ex, n2, seen = window
         step = grid.step(b0, b1)
         # the walk of the likes given and withdrawn: the noise less the display rounding
         walk = np.sqrt(np.maximum(n2 - (step + 1) ** 2 / 6, 0))

@@ -621,7 +621,8 @@ def valid_tables(draw) -> pd.DataFrame:
         frame["likes"] = frame["likes"].astype("Int64").mask(rng.random(n_snaps) < missing)
         if views != "none":
             seen = (
-                20 * likes + np.cumsum(rng.poisson(5, n_snaps))
+                # a real count stays within 10^12 (load_counts rejects more as absurd)
+                np.minimum(20 * likes + np.cumsum(rng.poisson(5, n_snaps)), 1e12)
                 if views == "with_likes"
                 else np.abs(np.round(np.cumsum(rng.normal(0, 10, n_snaps))))
             )

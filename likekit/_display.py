@@ -239,6 +239,13 @@ def _eight_digits(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return val.astype(np.int64), digits
 
 
+def value_ends(text: pa.Array) -> np.ndarray:
+    """Where each value of an Arrow string array starts in its data buffer, and where the
+    last one ends (``len(text) + 1`` offsets, no copy)."""
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    return np.frombuffer(text.buffers()[1], width)[text.offset : text.offset + len(text) + 1]
+
+
 def _app_displays(text: pa.Array, marks: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Displays as the app writes them ("999", "12K", "12.3M"): up to eight characters, digits,
     maybe one decimal after a point, maybe a K, M or B. Each is one 8-byte word read by integer
@@ -246,9 +253,7 @@ def _app_displays(text: pa.Array, marks: str) -> tuple[np.ndarray, np.ndarray, n
     otherwise (or the point is no decimal mark), for :func:`_written_displays` to read."""
     if "." not in marks or not isinstance(text, pa.Array) or text.null_count or not len(text):
         return None
-    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
-    _, offsets, data = text.buffers()
-    ends = np.frombuffer(offsets, width)[text.offset : text.offset + len(text) + 1]
+    data, ends = text.buffers()[2], value_ends(text)
     length = np.diff(ends).astype(np.int64)
     if data is None or length.min() < 1 or length.max() > 8:
         return None

@@ -37,6 +37,7 @@ from likekit._display import (
     parse_count,
     parse_displays,
     significant_steps,
+    value_ends,
 )
 from likekit._readers import read_path
 from likekit._source import LikekitInputError, Source
@@ -62,6 +63,8 @@ COUNT_COLUMNS = COUNTERS
 REQUIRED_COLUMNS = ("video_id", "timestamp", "likes")
 #: tables and columns of fewer rows are read on one thread: a second would cost more than it saves
 _SPLIT_ROWS = 1 << 17
+#: text values up to this many bytes are encoded as one machine word each
+_WORD = 8
 #: a video's counts are taken as displays rounded to three significant figures when the chance
 #: that exact counts all land on such steps is below this, shared out over the videos (Bonferroni)
 _INFER_FAMILY_CHANCE = 0.01
@@ -401,14 +404,42 @@ def _distinct_text(array: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     gathers with them ~4x faster than Arrow with its int32 indices (and ~2x faster than
     indexing with them).
     """
-    encoded = _dictionary_encode(array)
-    values = pc.utf8_trim_whitespace(encoded.dictionary)
+    indices, distinct = _distinct_words(array) or _distinct_values(array)
+    values = pc.utf8_trim_whitespace(distinct)
     blank = pc.equal(values, "").to_numpy(zero_copy_only=False)
-    if encoded.null_count == 0 and not blank.any():
-        codes = encoded.indices.to_numpy().astype(np.intp)
+    if indices.null_count == 0 and not blank.any():
+        codes = indices.to_numpy().astype(np.intp)
         return codes, values, np.zeros(len(codes), dtype=bool)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp)
+    codes = pc.fill_null(indices, -1).to_numpy().astype(np.intp)
     return codes, values, np.take(np.append(blank, True), codes)  # code -1: the appended True
+
+
+def _distinct_values(array: pa.Array) -> tuple[pa.Array, pa.Array]:
+    encoded = _dictionary_encode(array)
+    return encoded.indices, encoded.dictionary
+
+
+def _distinct_words(array: pa.Array) -> tuple[pa.Array, pa.Array] | None:
+    """Codes and distinct values of a column of values of up to 8 bytes and no nulls (a
+    counter's displays): each value padded with spaces to one 8-byte word, and the words
+    encoded as integers, ~2x faster than hashing the strings. The distinct values keep their
+    padding (values that differ only in trailing blanks share a code: both trim to one value).
+    None for any other column."""
+    n = len(array)
+    if array.null_count or not n or np.ptp(value_ends(array)[[0, -1]]) > _WORD * n:
+        return None  # a null, or a value longer than a word
+    padded = pc.ascii_rpad(array, width=_WORD, padding=" ")  # pads by bytes, never cuts
+    start, end = value_ends(padded)[[0, -1]]
+    if end - start != _WORD * n:  # a value longer than a word
+        return None
+    words = np.frombuffer(padded.buffers()[2], np.uint64, count=n, offset=int(start))
+    encoded = pc.dictionary_encode(pa.array(words))
+    distinct = encoded.dictionary.to_numpy()
+    offsets = np.arange(0, _WORD * (len(distinct) + 1), _WORD, dtype=np.int64)
+    text = pa.Array.from_buffers(
+        pa.large_string(), len(distinct), [None, pa.py_buffer(offsets), pa.py_buffer(distinct)]
+    )
+    return encoded.indices, text
 
 
 def _dictionary_encode(array: pa.Array) -> pa.DictionaryArray:
@@ -445,9 +476,7 @@ def _may_be_blank(text: pa.Array) -> bool:
     """Whether a value of ``text`` (no nulls) may be empty or blank, read from its buffers:
     a blank value is empty or starts with a space or a non-ASCII byte (a no-break space),
     a test of lengths and bytes only, ~5x faster than Arrow's string kernels."""
-    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
-    _, offsets, data = text.buffers()
-    ends = np.frombuffer(offsets, width)[text.offset : text.offset + len(text) + 1]
+    data, ends = text.buffers()[2], value_ends(text)
     if len(text) == 0 or (ends[1:] == ends[:-1]).any():
         return True
     text_bytes = np.frombuffer(data, np.uint8)

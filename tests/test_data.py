@@ -931,3 +931,24 @@ def test_a_sheet_named_like_a_number_wins_over_the_number(tmp_path):
     assert lk.load_counts(tmp_path / "y.xlsx", sheet="2026")["likes"].tolist() == [5]
     with pytest.raises(LikekitInputError, match=r"has no sheet number 1 \(sheets, from 0: 2026\)"):
         lk.load_counts(tmp_path / "y.xlsx", sheet=1)
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(alphabet="0123456789.,KM \u00a0", max_size=10)), min_size=1
+    )
+)
+def test_each_counter_cell_is_coded_to_its_own_value(cells):
+    # a counter column is parsed once per distinct value: values of up to 8 bytes (no nulls)
+    # are coded as one 8-byte word each, others as strings; either way each cell's code names
+    # its own value trimmed, and a blank or null cell is missing
+    from likekit import data
+
+    text = pa.array(cells, pa.large_string())
+    for column, cut in ((text, cells), (text.slice(1), cells[1:])):
+        codes, values, missing = data._distinct_text(column)
+        trimmed = [None if c is None else c.strip(" \u00a0") for c in cut]
+        assert [values[int(c)].as_py() if c >= 0 else None for c in codes] == trimmed
+        assert missing.tolist() == [not t for t in trimmed]
+        short = None not in cut and all(len(c.encode()) <= 8 for c in cut)
+        assert (data._distinct_words(column) is not None) == (short and len(cut) > 0)

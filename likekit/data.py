@@ -415,6 +415,7 @@ def _distinct_text(array: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
 
 
 def _distinct_values(array: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Codes (null for a null) and distinct values of any text column."""
     encoded = _dictionary_encode(array)
     return encoded.indices, encoded.dictionary
 
@@ -422,7 +423,8 @@ def _distinct_values(array: pa.Array) -> tuple[pa.Array, pa.Array]:
 def _distinct_words(array: pa.Array) -> tuple[pa.Array, pa.Array] | None:
     """Codes and distinct values of a column of values of up to 8 bytes and no nulls (a
     counter's displays): each value padded with spaces to one 8-byte word, and the words
-    encoded as integers, ~2x faster than hashing the strings. The distinct values keep their
+    encoded as integers. On 1M displays that is ~20 ms CPU on one thread where hashing the
+    strings took ~27 ms on two, which the ids and times need. The distinct values keep their
     padding (values that differ only in trailing blanks share a code: both trim to one value).
     None for any other column."""
     n = len(array)

@@ -595,6 +595,7 @@ GOOD_FILES = [
     ("epoch_seconds.csv", {}, "epoch_seconds"),
     ("epoch_millis.csv", {}, "epoch_millis"),
     ("followers.csv", {}, "followers"),
+    ("long_and_blank.csv", {}, "long_and_blank"),
     ("expanded.csv", {"resolution": "infer"}, "expanded"),
     ("local_time.csv", {"tz": "Europe/Paris"}, "local_time"),
     ("date_format.csv", {"date_format": "%Y%m%d-%H%M"}, "date_format"),
@@ -648,9 +649,9 @@ def test_every_good_file_has_an_expected_table():
 
 
 def test_columns_encoded_in_halves_read_as_when_whole(monkeypatch):
-    # long tables are read on two threads (text counters beside ids and times, each text column
-    # dictionary-encoded in two halves): forced here on every fixture, each reads as on one
-    # thread and each bad file gets the same message
+    # long tables are read on two threads (text counters beside ids and times, a text column
+    # with a blank cell or a value over 8 bytes dictionary-encoded in two halves): forced here
+    # on every fixture, each reads as on one thread and each bad file gets the same message
     def outcome(path: Path, options: dict) -> pd.DataFrame | str:
         try:
             return lk.load_counts(path, **options)

@@ -50,7 +50,9 @@ chunk's working set. A Dask DataFrame runs the same stages on its partitions
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,6 +70,7 @@ from likekit.diagnosis.grid import (
     exact_in_32_bits,
     readable,
 )
+from likekit.diagnosis.helper import on_two_cores
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
@@ -86,8 +89,10 @@ from likekit.diagnosis.stream import (
     Spill,
     by_chunk,
     median_of_counts,
+    read_frame,
     release_memory,
     video_chunks,
+    write_frame,
 )
 from likekit.diagnosis.waves import WaveReader, missing_outages
 from likekit.distributed import is_dask_frame
@@ -178,11 +183,11 @@ def diagnose(
     bar = tqdm(total=2 * len(chunks) + 1, desc="diagnose", unit="step", disable=not show)
     # each chunk's increments wait on disk while the scan reads the whole panel
     with bar, Spill(in_memory=len(chunks) < 2) as spill:
-        alone = []
-        for chunk in chunks:
-            alone.append(_set_aside(videos_alone(chunk, options=options), spill))
-            bar.update()
+        calls = [(c, options, p) for c, p in zip(chunks, spill.reserve(len(chunks)), strict=True)]
         del chunks
+        alone = on_two_cores(_alone_aside, calls, bar.update)
+        del calls
+        alone = [_set_aside(a, spill, k) for k, a in enumerate(alone)]
         videos = pd.concat([a.videos for a in alone])
         options = replace(options, step_h=median_of_counts([a.step_h for a in alone], 1.0))
         single = events_frame(
@@ -196,25 +201,42 @@ def diagnose(
         bar.set_postfix_str("wave scan")
         scan, grid = scan_in_chunks(spill, axis, scanned, options.z_alarm)
         read = WaveReader(grid, single, options=options, scan=scan).read()
-        del grid
+        del grid, scan
+        gc.collect()  # the reader's cycles hold ~200 MB at 5,000 videos
         release_memory()  # the scan's working set
         bar.update()
         bar.set_postfix_str("")
         gone = missing_outages(table, blank & ~zero, first_wave=len(read[0]) + 1, options=options)
         events, waves = with_waves(single, read, gone)
-        done = []
-        for k, events_part in enumerate(by_chunk(events, ids)):
-            done.append(after_waves(spill.get(k), events_part, options=options))
-            bar.update()
+        calls = [(spill.source(k), e, options) for k, e in enumerate(by_chunk(events, ids))]
+        done = on_two_cores(_after_waves_of, calls, bar.update)
     events, waves = in_time_order(done, waves)
     return Diagnosis(
         table, events, waves, videos, lambda: increments_of(table, options), options=options
     )
 
 
-def _set_aside(alone: Alone, spill: Spill) -> Alone:
-    spill.put(alone.inc)
+def _alone_aside(chunk: pd.DataFrame, options: Options, path: Path | None) -> Alone:
+    """:func:`videos_alone` of a chunk, its increments written to ``path`` (None: kept)."""
+    alone = videos_alone(chunk, options=options)
+    if path is None:
+        return alone
+    write_frame(path, alone.inc)
     return replace(alone, inc=None)
+
+
+def _set_aside(alone: Alone, spill: Spill, k: int) -> Alone:
+    if alone.inc is not None:  # kept in memory
+        spill.fill(k, alone.inc)
+    return replace(alone, inc=None)
+
+
+def _after_waves_of(
+    inc: Path | pd.DataFrame, events: pd.DataFrame, options: Options
+) -> pd.DataFrame:
+    """:func:`after_waves` of the increments :func:`~likekit.diagnosis.stream.read_frame`
+    reads from ``inc``."""
+    return after_waves(read_frame(inc), events, options=options)
 
 
 def scan_in_chunks(

@@ -22,6 +22,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from likekit.diagnosis.stream import release_memory
@@ -61,11 +62,19 @@ class Helper:
         return value
 
 
-def on_two_cores(fn: Callable, calls: list[tuple], done: Callable[[], Any]) -> list:
+def helper_if(wanted: bool) -> AbstractContextManager[Helper | None]:
+    """A :class:`Helper` started now (its interpreter starts while this process works on),
+    or None where it is not ``wanted`` (a table of one chunk: no process started)."""
+    return Helper() if wanted else nullcontext()
+
+
+def on_two_cores(
+    helper: Helper | None, fn: Callable, calls: list[tuple], done: Callable[[], Any]
+) -> list:
     """``[fn(*args) for args in calls]`` (``fn`` a module-level function), worked through
-    by this process and a helper process; ``done()`` after each call. One call, or none,
-    runs here alone."""
-    if len(calls) < 2:
+    by this process and ``helper``; ``done()`` after each call. Without a helper, or with
+    one call or none, they run here one after the other."""
+    if helper is None or len(calls) < 2:
         return [_done(fn(*args), done) for args in calls]
     results: list[Any] = [None] * len(calls)
     todo = iter(range(len(calls)))
@@ -84,12 +93,11 @@ def on_two_cores(fn: Callable, calls: list[tuple], done: Callable[[], Any]) -> l
             with lock:
                 failed.append(e)
 
-    with Helper() as helper:
-        # the helper's side waits on its pipe, the GIL released
-        thread = threading.Thread(target=work, args=(helper.call,), daemon=True)
-        thread.start()
-        work(lambda f, *args: f(*args))
-        thread.join()
+    # the helper's side waits on its pipe, the GIL released
+    thread = threading.Thread(target=work, args=(helper.call,), daemon=True)
+    thread.start()
+    work(lambda f, *args: f(*args))
+    thread.join()
     if failed:
         raise failed[0]
     return results

@@ -70,7 +70,7 @@ from likekit.diagnosis.grid import (
     exact_in_32_bits,
     readable,
 )
-from likekit.diagnosis.helper import on_two_cores
+from likekit.diagnosis.helper import helper_if, on_two_cores
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
@@ -182,10 +182,12 @@ def diagnose(
     # one step per chunk before the wave scan, the scan, one step per chunk after it
     bar = tqdm(total=2 * len(chunks) + 1, desc="diagnose", unit="step", disable=not show)
     # each chunk's increments wait on disk while the scan reads the whole panel
-    with bar, Spill(in_memory=len(chunks) < 2) as spill:
+    two = len(chunks) >= 2  # work on two cores (:mod:`likekit.diagnosis.helper`)
+    with bar, Spill(in_memory=not two) as spill:
         calls = [(c, options, p) for c, p in zip(chunks, spill.reserve(len(chunks)), strict=True)]
         del chunks
-        alone = on_two_cores(_alone_aside, calls, bar.update)
+        with helper_if(two) as helper:
+            alone = on_two_cores(helper, _alone_aside, calls, bar.update)
         del calls
         alone = [_set_aside(a, spill, k) for k, a in enumerate(alone)]
         videos = pd.concat([a.videos for a in alone])
@@ -206,10 +208,13 @@ def diagnose(
         release_memory()  # the scan's working set
         bar.update()
         bar.set_postfix_str("")
-        gone = missing_outages(table, blank & ~zero, first_wave=len(read[0]) + 1, options=options)
-        events, waves = with_waves(single, read, gone)
-        calls = [(spill.source(k), e, options) for k, e in enumerate(by_chunk(events, ids))]
-        done = on_two_cores(_after_waves_of, calls, bar.update)
+        # (the helper starts up while the outages are found)
+        with helper_if(two) as helper:
+            first_wave = len(read[0]) + 1
+            gone = missing_outages(table, blank & ~zero, first_wave=first_wave, options=options)
+            events, waves = with_waves(single, read, gone)
+            calls = [(spill.source(k), e, options) for k, e in enumerate(by_chunk(events, ids))]
+            done = on_two_cores(helper, _after_waves_of, calls, bar.update)
     events, waves = in_time_order(done, waves)
     return Diagnosis(
         table, events, waves, videos, lambda: increments_of(table, options), options=options

@@ -44,7 +44,11 @@ Every stage but the wave scan reads one video at a time: they run on chunks of w
 scan adds up each chunk's sums too (:func:`scan_in_chunks`) while the chunks' increments
 wait on disk, and the waves are read on one grid of the panel
 (:class:`~likekit.diagnosis.grid.GridStack`): peak memory is the table, that grid and one
-chunk's working set. A Dask DataFrame runs the same stages on its partitions
+chunk's working set. The chunks before and after the scan are shared between this process
+and a helper process, on two cores (:mod:`likekit.diagnosis.helper`; same results, taken
+in chunk order); the scan and the reader, whose memory peaks (the panel's grid), run here
+alone, so that the helper's memory (an interpreter and one chunk's working set) never
+lands on top of that peak. A Dask DataFrame runs the same stages on its partitions
 (:mod:`likekit.diagnosis.distributed`).
 """
 

@@ -193,12 +193,12 @@ def diagnose(
         with helper_if(two) as helper:
             alone = on_two_cores(helper, _alone_aside, calls, bar.update)
         del calls
+        alone, status, single = zip(*alone, strict=True)
         alone = [_set_aside(a, spill, k) for k, a in enumerate(alone)]
         videos = pd.concat([a.videos for a in alone])
         options = replace(options, step_h=median_of_counts([a.step_h for a in alone], 1.0))
-        single = events_frame(
-            [e for a in alone for e in a.status] + [e for a in alone for e in a.single]
-        )
+        single = pd.concat([*status, *single], ignore_index=True)  # status events first
+        del status
         zero, blank = (np.concatenate([getattr(a, k) for a in alone]) for k in ("zero", "blank"))
         axis = BinAxis.covering([a.scan_steps for a in alone], [a.span for a in alone])
         ids, scanned = [a.videos.index for a in alone], [a.scanned for a in alone]
@@ -225,13 +225,19 @@ def diagnose(
     )
 
 
-def _alone_aside(chunk: pd.DataFrame, options: Options, path: Path | None) -> Alone:
-    """:func:`videos_alone` of a chunk, its increments written to ``path`` (None: kept)."""
+def _alone_aside(
+    chunk: pd.DataFrame, options: Options, path: Path | None
+) -> tuple[Alone, pd.DataFrame, pd.DataFrame]:
+    """:func:`videos_alone` of a chunk, its increments written to ``path`` (None: kept),
+    its status and single-video events as tables (built where the chunk was worked on:
+    tens of thousands of events at 5,000 videos) in their place."""
     alone = videos_alone(chunk, options=options)
+    status, single = events_frame(alone.status), events_frame(alone.single)
+    alone = replace(alone, status=[], single=[])
     if path is None:
-        return alone
+        return alone, status, single
     write_frame(path, alone.inc)
-    return replace(alone, inc=None)
+    return replace(alone, inc=None), status, single
 
 
 def _set_aside(alone: Alone, spill: Spill, k: int) -> Alone:

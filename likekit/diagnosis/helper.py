@@ -37,6 +37,7 @@ class Helper:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
+        self.ready = False
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -48,9 +49,19 @@ class Helper:
             self.proc.wait()
         self.proc.stdout.close()
 
+    def wait_ready(self) -> bool:
+        """Wait until the helper has imported what it runs (False: it ended first)."""
+        if not self.ready:
+            try:
+                self.ready = pickle.load(self.proc.stdout)
+            except EOFError:
+                return False
+        return True
+
     def call(self, fn: Callable, *args: Any) -> Any:
         """``fn(*args)`` in the helper (``fn`` a module-level function); its exception
         raised here."""
+        self.wait_ready()
         pickle.dump((fn, args), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         self.proc.stdin.flush()
         try:
@@ -89,14 +100,23 @@ def on_two_cores(
         try:
             while (k := claim()) is not None:
                 results[k] = _done(run(fn, *calls[k]), done)
-        except BaseException as e:
+        except BaseException as e:  # raised again in the caller's thread
             with lock:
                 failed.append(e)
 
+    def helper_side() -> None:
+        # it takes a call once it can start on it: while its interpreter starts, this
+        # process takes them (a call it waited on would wait for the start-up)
+        if helper.wait_ready():
+            work(helper.call)
+
     # the helper's side waits on its pipe, the GIL released
-    thread = threading.Thread(target=work, args=(helper.call,), daemon=True)
+    thread = threading.Thread(target=helper_side, daemon=True)
     thread.start()
     work(lambda f, *args: f(*args))
+    with lock:
+        if not helper.ready:  # every call taken here: not worth waiting for its start
+            helper.proc.kill()
     thread.join()
     if failed:
         raise failed[0]
@@ -114,6 +134,8 @@ def _serve() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # what the stages print goes to stderr, never into the results' pipe
     calls = sys.stdin.buffer
+    pickle.dump(True, out)  # ready: what the calls need is imported (with this module)
+    out.flush()
     while True:
         try:
             fn, args = pickle.load(calls)

@@ -13,6 +13,7 @@ module             what it holds
 ``result``         :class:`Diagnosis`: tables, summary, verdicts, plots
 ``accounting``     where the likes went: ``Diagnosis.losses`` and ``Diagnosis.answer``
 ``panels``         ``diagnose(table, panel=...)``: each panel alone, the results combined
+``helper``         a helper process: the per-video stages' chunks on two cores
 =================  =======================================================================
 
 The typed records (:class:`likekit.schema.Event`, :class:`likekit.schema.Wave`) are in

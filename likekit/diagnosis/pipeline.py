@@ -44,13 +44,19 @@ Every stage but the wave scan reads one video at a time: they run on chunks of w
 scan adds up each chunk's sums too (:func:`scan_in_chunks`) while the chunks' increments
 wait on disk, and the waves are read on one grid of the panel
 (:class:`~likekit.diagnosis.grid.GridStack`): peak memory is the table, that grid and one
-chunk's working set. A Dask DataFrame runs the same stages on its partitions
+chunk's working set. The chunks before and after the scan are shared between this process
+and a helper process, on two cores (:mod:`likekit.diagnosis.helper`; same results, taken
+in chunk order); the scan and the reader, whose memory peaks (the panel's grid), run here
+alone, so that the helper's memory (an interpreter and one chunk's working set) never
+lands on top of that peak. A Dask DataFrame runs the same stages on its partitions
 (:mod:`likekit.diagnosis.distributed`).
 """
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,6 +74,7 @@ from likekit.diagnosis.grid import (
     exact_in_32_bits,
     readable,
 )
+from likekit.diagnosis.helper import helper_if, on_two_cores
 from likekit.diagnosis.increments import blank_mask, increments, status_mask
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import fell, partly_recovered, spread_losses
@@ -86,8 +93,10 @@ from likekit.diagnosis.stream import (
     Spill,
     by_chunk,
     median_of_counts,
+    read_frame,
     release_memory,
     video_chunks,
+    write_frame,
 )
 from likekit.diagnosis.waves import WaveReader, missing_outages
 from likekit.distributed import is_dask_frame
@@ -177,17 +186,19 @@ def diagnose(
     # one step per chunk before the wave scan, the scan, one step per chunk after it
     bar = tqdm(total=2 * len(chunks) + 1, desc="diagnose", unit="step", disable=not show)
     # each chunk's increments wait on disk while the scan reads the whole panel
-    with bar, Spill(in_memory=len(chunks) < 2) as spill:
-        alone = []
-        for chunk in chunks:
-            alone.append(_set_aside(videos_alone(chunk, options=options), spill))
-            bar.update()
+    two = len(chunks) >= 2  # work on two cores (:mod:`likekit.diagnosis.helper`)
+    with bar, Spill(in_memory=not two) as spill:
+        calls = [(c, options, p) for c, p in zip(chunks, spill.reserve(len(chunks)), strict=True)]
         del chunks
+        with helper_if(two) as helper:
+            alone = on_two_cores(helper, _alone_aside, calls, bar.update)
+        del calls
+        alone, status, single = zip(*alone, strict=True)
+        alone = [_set_aside(a, spill, k) for k, a in enumerate(alone)]
         videos = pd.concat([a.videos for a in alone])
         options = replace(options, step_h=median_of_counts([a.step_h for a in alone], 1.0))
-        single = events_frame(
-            [e for a in alone for e in a.status] + [e for a in alone for e in a.single]
-        )
+        single = pd.concat([*status, *single], ignore_index=True)  # status events first
+        del status
         zero, blank = (np.concatenate([getattr(a, k) for a in alone]) for k in ("zero", "blank"))
         axis = BinAxis.covering([a.scan_steps for a in alone], [a.span for a in alone])
         ids, scanned = [a.videos.index for a in alone], [a.scanned for a in alone]
@@ -196,25 +207,51 @@ def diagnose(
         bar.set_postfix_str("wave scan")
         scan, grid = scan_in_chunks(spill, axis, scanned, options.z_alarm)
         read = WaveReader(grid, single, options=options, scan=scan).read()
-        del grid
+        del grid, scan
+        gc.collect()  # the reader's cycles hold ~200 MB at 5,000 videos
         release_memory()  # the scan's working set
         bar.update()
         bar.set_postfix_str("")
-        gone = missing_outages(table, blank & ~zero, first_wave=len(read[0]) + 1, options=options)
-        events, waves = with_waves(single, read, gone)
-        done = []
-        for k, events_part in enumerate(by_chunk(events, ids)):
-            done.append(after_waves(spill.get(k), events_part, options=options))
-            bar.update()
+        # (the helper starts up while the outages are found)
+        with helper_if(two) as helper:
+            first_wave = len(read[0]) + 1
+            gone = missing_outages(table, blank & ~zero, first_wave=first_wave, options=options)
+            events, waves = with_waves(single, read, gone)
+            calls = [(spill.source(k), e, options) for k, e in enumerate(by_chunk(events, ids))]
+            done = on_two_cores(helper, _after_waves_of, calls, bar.update)
     events, waves = in_time_order(done, waves)
     return Diagnosis(
         table, events, waves, videos, lambda: increments_of(table, options), options=options
     )
 
 
-def _set_aside(alone: Alone, spill: Spill) -> Alone:
-    spill.put(alone.inc)
+def _alone_aside(
+    chunk: pd.DataFrame, options: Options, path: Path | None
+) -> tuple[Alone, pd.DataFrame, pd.DataFrame]:
+    """:func:`videos_alone` of a chunk, its increments written to ``path`` (None: kept),
+    its status and single-video events as tables (built where the chunk was worked on:
+    tens of thousands of events at 5,000 videos) in their place."""
+    alone = videos_alone(chunk, options=options)
+    status, single = events_frame(alone.status), events_frame(alone.single)
+    alone = replace(alone, status=[], single=[])
+    if path is None:
+        return alone, status, single
+    write_frame(path, alone.inc)
+    return replace(alone, inc=None), status, single
+
+
+def _set_aside(alone: Alone, spill: Spill, k: int) -> Alone:
+    if alone.inc is not None:  # kept in memory
+        spill.fill(k, alone.inc)
     return replace(alone, inc=None)
+
+
+def _after_waves_of(
+    inc: Path | pd.DataFrame, events: pd.DataFrame, options: Options
+) -> pd.DataFrame:
+    """:func:`after_waves` of the increments :func:`~likekit.diagnosis.stream.read_frame`
+    reads from ``inc``."""
+    return after_waves(read_frame(inc), events, options=options)
 
 
 def scan_in_chunks(

@@ -122,22 +122,43 @@ class Spill:
     def _path(self, k: int) -> Path:
         return Path(self._dir.name) / f"{k}.pickle"
 
-    def put(self, frame: pd.DataFrame) -> None:
-        """Set ``frame`` aside as number ``len(self)``; pickled, so that every dtype comes
-        back as it was (our own file, read back by this process only)."""
+    def reserve(self, n: int) -> list[Path | None]:
+        """Numbers ``len(self)`` .. ``len(self) + n - 1`` for the next ``n`` frames: on disk,
+        the paths :func:`write_frame` fills (from any process); in memory, None for each,
+        filled by :meth:`fill`."""
+        first, self.n = self.n, self.n + n
         if self.in_memory:
-            self.frames.append(frame)
-        else:
-            with open(self._path(self.n), "wb") as f:
-                pickle.dump(frame, f, protocol=pickle.HIGHEST_PROTOCOL)
-        self.n += 1
+            self.frames += [None] * n
+            return [None] * n
+        return [self._path(k) for k in range(first, self.n)]
+
+    def fill(self, k: int, frame: pd.DataFrame) -> None:
+        """Frame number ``k`` (reserved), kept in memory."""
+        self.frames[k] = frame
+
+    def source(self, k: int) -> Path | pd.DataFrame:
+        """Where frame number ``k`` is: its file (which :func:`read_frame` reads in any
+        process), or the frame itself in memory."""
+        return self.frames[k] if self.in_memory else self._path(k)
 
     def get(self, k: int) -> pd.DataFrame:
         """Frame number ``k``, as it was put."""
-        if self.in_memory:
-            return self.frames[k]
-        with open(self._path(k), "rb") as f:
-            return pickle.load(f)
+        return read_frame(self.source(k))
+
+
+def write_frame(path: Path, frame: pd.DataFrame) -> None:
+    """``frame`` to ``path``, pickled, so that every dtype comes back as it was (our own
+    file, read back by this program only)."""
+    with open(path, "wb") as f:
+        pickle.dump(frame, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def read_frame(source: Path | pd.DataFrame) -> pd.DataFrame:
+    """The frame :func:`write_frame` wrote to ``source`` (a frame: itself)."""
+    if isinstance(source, pd.DataFrame):
+        return source
+    with open(source, "rb") as f:
+        return pickle.load(f)
 
 
 def release_memory() -> None:

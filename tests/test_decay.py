@@ -659,6 +659,25 @@ def test_same_input_same_numbers():
     pd.testing.assert_frame_equal(a.derived, b.derived)
 
 
+def test_fits_are_bit_reproducible_whatever_was_fitted_before():
+    """A video's fit is the same to the last bit whatever the process fitted before it, and
+    fit_decay_many's rows do not depend on the order of the table's rows or videos (scipy's
+    MINPACK gave other iterates from the same residuals now and then: issue 11)."""
+    counts = lk.simulate("mixed", n_videos=8, days=10, seed=16, progress=False).counts
+    first = fit_decay_many(counts, progress=False)
+    order = {v: i for i, v in enumerate(counts["video_id"].unique()[::-1])}
+    backwards = counts.sort_values("video_id", key=lambda v: v.map(order), kind="stable")
+    again = fit_decay_many(backwards.sample(frac=1.0, random_state=2), progress=False)
+    again = again.set_index("video_id").loc[first["video_id"]]
+    pd.testing.assert_frame_equal(again, first.set_index("video_id"))
+    one = counts.loc[counts["video_id"] == first["video_id"].iloc[1]]
+    a, b = fit_decay(one), fit_decay(one)
+    pd.testing.assert_series_equal(a.params, b.params)
+    pd.testing.assert_series_equal(a.bse, b.bse)
+    for name in ("derived", "comparison"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
 # ---------------------------------------------------------------------------------------
 # many videos
 

@@ -6,8 +6,8 @@ the contents of freshly allocated memory: ``MALLOC_PERTURB_`` changed it), so a 
 reproducible. This is MINPACK's ``lmder``/``lmdif`` algorithm (Moré 1978) in numpy: the
 same trust region scaled by the Jacobian's column norms (``diag``, never shrinking), the
 same updates of its radius and the same ``ftol``/``xtol``/``maxfev`` meanings. The damped
-step comes from the eigenvectors of ``J'J`` instead of a QR of ``J`` (a handful of
-parameters: cheap, and LAPACK is deterministic for a given input).
+step comes from an SVD of the scaled Jacobian instead of a QR (a handful of parameters:
+cheap, and LAPACK is deterministic for a given input).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ _TINY = float(np.finfo(float).tiny)
 _STEP = math.sqrt(_EPS)
 #: the first trust radius, times the scaled norm of the start (MINPACK's ``factor``)
 _FACTOR = 100.0
-#: LAPACK's symmetric eigensolver without numpy's wrapper (most of the cost on a few columns)
-_EIGH = lapack.dsyev
+#: LAPACK's SVD without numpy's wrapper (its overhead is most of the cost on a few columns)
+_SVD = lapack.dgesdd
 
 
 def least_squares(
@@ -59,8 +59,7 @@ def least_squares(
                 nfev += len(x)
             else:
                 j = jac(x)
-            gram = j.T @ j
-            cnorm = np.sqrt(np.diagonal(gram))
+            cnorm = np.sqrt(np.einsum("ij,ij->j", j, j))
             first = diag is None
             if first:  # each parameter's scale: its column's norm at the start
                 diag = np.where(cnorm > 0, cnorm, 1.0)
@@ -68,7 +67,7 @@ def least_squares(
                 delta = _FACTOR * xnorm or _FACTOR
             else:
                 diag = np.maximum(diag, cnorm)
-            region = _Region(gram / diag / diag[:, None], (f @ j) / diag, len(f))
+            region = _Region(j / diag, f)
             if fnorm == 0 or region.gnorm == 0:
                 return x, True
             while True:
@@ -120,20 +119,19 @@ def _forward_differences(resid: Residuals, x: np.ndarray, f: np.ndarray) -> np.n
 
 class _Region:
     """Steps of the damped linear model ``min ||J q + f||^2 + par ||q||^2`` on the scaled
-    parameters, from the eigenvectors of ``J'J`` (``gram``; ``grad`` is ``J'f``, ``m`` the
-    number of residuals): on a handful of columns the normal equations cost a fraction of
-    an SVD of ``J``, and an eigenvector basis gives every damping's step in closed form."""
+    parameters, from the SVD of the scaled Jacobian ``J``: every damping's step in closed
+    form, as accurate as MINPACK's QR where ``J`` is nearly singular (the normal equations
+    would square its condition)."""
 
-    def __init__(self, gram: np.ndarray, grad: np.ndarray, m: int):
-        s2, v, _ = _EIGH(gram)
-        self.vt = v.T
+    def __init__(self, j: np.ndarray, f: np.ndarray):
+        u, s, self.vt, _ = _SVD(j, full_matrices=0)
         # on a few parameters Python's floats cost less than numpy's calls
-        self.s2 = [max(value, 0.0) for value in s2.tolist()]  # ascending
-        self.g = (grad @ v).tolist()  # the gradient in the eigenvector basis
+        self.s2 = (s * s).tolist()  # descending
+        self.g = (s * (f @ u)).tolist()  # the gradient in the right singular basis
         self.gnorm = math.sqrt(sum(g * g for g in self.g))
-        # the Gauss-Newton step on the directions the Jacobian sees (its rank)
-        seen = _EPS * m * self.s2[-1]
-        self.full_rank = self.s2[0] > seen
+        # the Gauss-Newton step on the directions the Jacobian sees (its numerical rank)
+        seen = (_EPS * len(f)) ** 2 * self.s2[0]
+        self.full_rank = self.s2[-1] > seen
         self.c0 = [g / s2 if s2 > seen else 0.0 for g, s2 in zip(self.g, self.s2, strict=True)]
         self.n0 = math.sqrt(sum(c * c for c in self.c0))
 

@@ -143,12 +143,7 @@ def test_fit_decay_many_by_chunks_of_videos_is_the_whole_tables(monkeypatch):
     monkeypatch.setattr(fit, "CHUNK_ROWS", 500)  # 2 videos a chunk
     got = lk.fit_decay_many(shuffled, progress=False)
     assert expected["converged"].any()
-    # scipy's MINPACK (leastsq) is not bit-reproducible between calls in one process: the
-    # same residuals and Jacobians gave another iterate now and then (its result depends on
-    # memory contents, MALLOC_PERTURB_ changes it), and the profile's bisection carries that
-    # to the 3rd-4th digit of a bound (seen: 817.39 vs 818.99). Chunking errors (a video's
-    # rows in another chunk) move the fits by far more than that.
-    pd.testing.assert_frame_equal(got, expected, rtol=1e-2)
+    pd.testing.assert_frame_equal(got, expected)
 
 
 @pytest.mark.parametrize("seed", range(20))

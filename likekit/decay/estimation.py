@@ -12,12 +12,11 @@ the other places of the peak enter the derived intervals as a model-averaged tai
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from likekit.decay.families import Family
 from likekit.decay.likelihood import (
@@ -29,6 +28,7 @@ from likekit.decay.likelihood import (
     variance_moments,
     whitener,
 )
+from likekit.decay.optimise import least_squares
 from likekit.decay.results import Link, link_scale
 
 Criterion = Literal["bic", "aic"]
@@ -113,11 +113,12 @@ def solve(
 ) -> tuple[np.ndarray, bool]:
     """Quasi-likelihood estimate of the mean parameters for a fixed covariance.
 
-    MINPACK's Levenberg-Marquardt (fast) on a scale where the box of log tau and log shape
-    is built in (a logistic map onto it); the amplitude is clipped at zero afterwards (a
-    negative one is no decline, and leaves the candidate at the edge of its range). A
-    plateau below zero likes is not admissible: the fit is then redone with the plateau on
-    its bound (the constrained optimum). Returns the estimate and whether MINPACK converged.
+    Levenberg-Marquardt (:func:`~likekit.decay.optimise.least_squares`) on a scale where
+    the box of log tau and log shape is built in (a logistic map onto it); the amplitude is
+    clipped at zero afterwards (a negative one is no decline, and leaves the candidate at the
+    edge of its range). A plateau below zero likes is not admissible: the fit is then redone
+    with the plateau on its bound (the constrained optimum). Returns the estimate and
+    whether it converged.
     """
     x, ok = _lm(family, design, x, whiten, np.ones(len(x), bool))
     if x[0] < 0:
@@ -145,7 +146,7 @@ def _lm(family: Family, design: Design, x: np.ndarray, whiten: Whitener, free: n
 
     def mean_jac(u):
         key = u.tobytes()
-        if key not in cache:  # MINPACK asks for the Jacobian where it has the residuals
+        if key not in cache:  # the Jacobian is asked for where the residuals were
             cache.clear()
             cache[key] = design.mean_jac(family, to_x(u))
         return cache[key]
@@ -160,13 +161,9 @@ def _lm(family: Family, design: Design, x: np.ndarray, whiten: Whitener, free: n
 
     share = np.clip((x[free] - lo_f) / width, 1e-6, 1 - 1e-6)
     u0 = np.where(box, special.logit(share), x[free])
-    # leastsq scales by the Jacobian's column norms (least_squares' x_scale="jac") with less
-    # overhead per call
-    with np.errstate(all="ignore"), warnings.catch_warnings():  # absurd trial steps
-        warnings.simplefilter("ignore")  # a capped run is reported by info, not a warning
-        u, info = optimize.leastsq(resid, u0, Dfun=jac, ftol=1e-6, xtol=1e-6, maxfev=60)
+    u, converged = least_squares(resid, u0, jac, maxfev=60)
     out = np.maximum(to_x(u).copy(), np.r_[-np.inf, lo[1:]])
-    return out, info in (1, 2, 3, 4)
+    return out, converged
 
 
 def candidate(

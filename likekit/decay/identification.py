@@ -8,14 +8,14 @@ instead of point estimates.
 from __future__ import annotations
 
 import math
-import warnings
+from functools import partial
 
 import numpy as np
-from scipy import optimize
 
 from likekit.decay.estimation import Candidate, Criterion, given_anchor
 from likekit.decay.families import Family
 from likekit.decay.likelihood import Design, natural
+from likekit.decay.optimise import least_squares
 
 Bounds = dict[str, tuple[float, float, float]]
 
@@ -112,11 +112,9 @@ def halving_unseen(family: Family, design: Design, cand: Candidate, z: float) ->
     u = x[free].copy()
     for times in _BEYOND:
         log_half = math.log(times * max(design.span, 1.0))
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            u, _ = optimize.leastsq(
-                resid, u, args=(log_half,), Dfun=jac, ftol=1e-6, xtol=1e-6, maxfev=60
-            )
+        u, _ = least_squares(
+            partial(resid, log_half=log_half), u, partial(jac, log_half=log_half), maxfev=60
+        )
         xs = at(u, log_half)
         if xs[0] >= 0 and xs[1] >= 0:  # only admissible declines count
             llf = given_anchor(whiten, y - design.mean(family, xs), design.free_anchor)

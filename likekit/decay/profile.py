@@ -13,15 +13,14 @@ derived intervals are the hull of both (:class:`~likekit.decay.results.DecayFit`
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 
 import numpy as np
-from scipy import optimize
 
 from likekit.decay.estimation import Candidate, bounds
 from likekit.decay.families import Family
 from likekit.decay.likelihood import Design, covariance
+from likekit.decay.optimise import least_squares
 from likekit.decay.results import Link, link_scale
 
 #: steps out from the Wald bound (doubling its half-width) before a side is called open
@@ -113,11 +112,9 @@ class _Objective:
                 return np.full(self.design.n, 1e150)
             return self._resid(xs)
 
-        # MINPACK's forward differences: on these few free parameters they cost less than
-        # the analytic Jacobian's whitened matrix (measured)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            u, _ = optimize.leastsq(resid, x[free], ftol=1e-6, xtol=1e-6, maxfev=200)
+        # forward differences: on these few free parameters they cost less than the
+        # analytic Jacobian's whitened matrix (measured)
+        u, _ = least_squares(resid, x[free], maxfev=200)
         xs = at(u)
         admissible = np.all((xs >= self.box[0]) & (xs <= self.box[1]))
         return xs.copy(), self.llf(xs) if admissible else -math.inf

@@ -239,32 +239,29 @@ def _small(kept: tuple[Alone, _Snapshots]) -> dict[str, Any]:
 
 def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple:
     """The wave scan's per-bin p-values (None where the reader reads nothing) and the
-    panel's grid for the reader, in parts: each partition's grid stays on its worker
-    (:class:`~likekit.diagnosis.grid.ShardedGrid`); the scan adds up the sums each part
+    panel's grid for the reader, in parts: each partition's grid stays on its worker, held
+    with the others there (:meth:`~likekit.distributed.Runner.together`) as a part of one
+    :class:`~likekit.diagnosis.grid.ShardedGrid`; the scan adds up the sums each part
     gives (:func:`~likekit.diagnosis.scan.scan_panel`, as the pandas path does on its
     chunks), the reader gets per-video values and per-bin sums of them."""
     from dask import delayed
 
     grids = run.keep([delayed(_grid)(a, axis) for a, _ in alone], "wave scan grids")
-    # one part per worker: its partitions' grids, where they are
-    lists, members = run.together(grids)
+    held, members = run.together(grids)
     del grids
     videos = [np.concatenate([alone[k][1] for k in ks]) for ks in members]
     scan = None
     if readable(axis, sum(len(v) for v in videos)):
-        scan = scan_panel(ShardedGrid(axis, videos, run.parts(lists, "wave scan")), options.z_alarm)
-    # the reader's grids (not the scan's matrices), kept where they are
-    lists = run.keep([delayed(_for_reader)(grids) for grids in lists], "reader grids")
-    return scan, ShardedGrid(axis, videos, run.parts(lists, "wave reader"))
+        scan = scan_panel(ShardedGrid(axis, videos, run.parts(held, "wave scan")), options.z_alarm)
+    run.update(held, Grid.for_reader)  # the scan's matrices are read
+    return scan, ShardedGrid(axis, videos, run.parts(held, "wave reader"))
 
 
 def _grid(kept: tuple[Alone, _Snapshots], axis: BinAxis) -> Grid:
-    return Grid.build(kept[0].inc, axis)
-
-
-def _for_reader(grids: list[Grid]) -> list[Grid]:
-    """What the reader reads of partitions' grids (:meth:`Grid.for_reader`)."""
-    return [grid.for_reader() for grid in grids]
+    """A partition's grid as the reader reads it (:meth:`Grid.for_reader`: less memory),
+    with the scan's matrices until the scan has read them."""
+    grid = Grid.build(kept[0].inc, axis)
+    return replace(grid.for_reader(), expected=grid.expected, noise=grid.noise)
 
 
 def _missing_outages(

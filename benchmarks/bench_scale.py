@@ -189,17 +189,25 @@ def measure_dask(dataset: str, progress: bool = False) -> dict[str, float]:
         # (a worker restarted after a crash would show its own peak since: none in a run
         # that completes on its first workers, which the scheduler's log would say)
         workers = client.run(_own_peak_rss_mb)
+        spilled = client.run(_spilled_mb)
     return {
         "diagnose_s": wall,
         "events": len(diag.events),
         "waves": len(diag.waves),
         "peak_rss_mb": _own_peak_rss_mb(),
         "worker_peak_rss_mb": max(workers.values()),
+        "spilled_mb": sum(spilled.values()),
     }
 
 
 def _own_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _spilled_mb(dask_worker) -> float:
+    """What a Dask worker wrote to disk when its memory ran short (MB, over the run)."""
+    metrics = getattr(dask_worker.data, "cumulative_metrics", {})
+    return metrics.get(("disk-write", "bytes"), 0.0) / 2**20
 
 
 #: lines of a failed measurement's stderr shown in its row (and printed in full to stderr)
@@ -376,6 +384,14 @@ def _dask_rows(n: int) -> list[Row]:
             on_dask["worker_peak_rss_mb"],
             WORKER_MEMORY / 2**20,
             "its memory limit",
+            "MB",
+            judged_quick=True,
+        ),
+        Row(
+            f"written to disk by the Dask workers (memory short), {n:,} videos (MB)",
+            on_dask["spilled_mb"],
+            2 * WORKER_MEMORY / 2**20,
+            "their memory limits",
             "MB",
             judged_quick=True,
         ),

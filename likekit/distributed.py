@@ -57,48 +57,60 @@ class Runner:
         return futures
 
     def together(self, kept: list) -> tuple[list, list[list[int]]]:
-        """Results :meth:`keep` kept, as one list per worker that holds some (here: one
-        list of all), and which of them each list holds: a round of tasks over them then
-        costs a task per worker, not per partition. The lists are of the results
-        themselves, where they are (no copy)."""
+        """Results :meth:`keep` kept, held together by each worker that holds some (here:
+        all of them by one :class:`Held`), and which of them each holds: a round of calls
+        over them then costs a call per worker, not a task per partition. A worker's
+        :class:`Held` is a Dask actor: its calls go to the worker directly, not through the
+        scheduler, and what it holds stays in the worker's memory (Dask never spills it to
+        disk, as it would spill a result that a round is reading when the worker's memory
+        runs short, and read it back for the next round)."""
         if self.client is None:
-            return [list(kept)], [list(range(len(kept)))]
+            return [Held(*kept)], [list(range(len(kept)))]
         where = self.client.who_has(kept)
         members: dict[str, list[int]] = {}
         for k, future in enumerate(kept):
             members.setdefault(where[future.key][0], []).append(k)
-        lists = [
+        held = [
             self.client.submit(
-                _listed, *[kept[k] for k in ks], workers=[w], allow_other_workers=False
+                Held, *[kept[k] for k in ks], workers=[w], allow_other_workers=False, actor=True
             )
             for w, ks in members.items()
         ]
         from distributed import wait
 
-        wait(lists)
-        return lists, list(members.values())
+        wait(held)
+        return held, list(members.values())
 
-    def parts(self, lists: list, desc: str) -> Callable:
-        """How to reach the lists :meth:`together` made, as the parts of a
+    def _actors(self, held: list) -> list:
+        """What :meth:`together` made, to be called (here: themselves; on a cluster: each
+        actor's handle, while ``held`` keeps the actor alive)."""
+        return held if self.client is None else [h.result() for h in held]
+
+    def parts(self, held: list, desc: str) -> Callable:
+        """How to reach what :meth:`together` holds, as the parts of a
         :class:`~likekit.diagnosis.grid.ShardedGrid` (its ``each``): a function runs on
-        every list where it is (:func:`~likekit.diagnosis.grid.in_turn`), and the results
-        come here one at a time, in order (a bar shows if a round takes a while)."""
-        from likekit.diagnosis.grid import in_turn
+        every worker's results where they are (:meth:`Held.apply`), and the answers come
+        here one at a time, in order (a bar shows if a round takes a while)."""
+        actors = self._actors(held)
 
         def each(fn: Callable, args: tuple, splits: list[tuple], add: bool) -> Iterator:
-            pairs = list(zip(lists, splits, strict=True))
-            with tqdm(total=len(lists), desc=desc, leave=False, delay=2) as bar:
-                if self.client is None:  # the lists themselves
-                    done = (in_turn(p, fn, args, add, *s) for p, s in pairs)
-                else:
-                    submit = self.client.submit
-                    futures = [submit(in_turn, p, fn, args, add, *s, pure=False) for p, s in pairs]
-                    done = (f.result() for f in futures)
+            pairs = list(zip(actors, splits, strict=True))
+            with tqdm(total=len(actors), desc=desc, leave=False, delay=2) as bar:
+                # on a cluster, every worker's call starts before the first answer is read
+                calls = [a.apply(fn, args, add, *s) for a, s in pairs]
+                done = calls if self.client is None else (c.result() for c in calls)
                 for k, result in enumerate(done):
                     bar.update()
                     yield k, result
 
         return each
+
+    def update(self, held: list, fn: Callable) -> None:
+        """Replace each result :meth:`together` holds ``r`` by ``fn(r)``, where it is."""
+        calls = [a.update(fn) for a in self._actors(held)]
+        if self.client is not None:
+            for call in calls:
+                call.result()
 
     def compute(self, tasks: list, desc: str) -> list:
         """The tasks' results, here."""
@@ -121,8 +133,25 @@ class Runner:
             return list(dask.compute(*tasks))
 
 
-def _listed(*results: Any) -> list:
-    return list(results)
+class Held:
+    """Results held together where they are, for rounds of calls over them
+    (:meth:`Runner.together`; on a cluster, a Dask actor on the worker that computed them)."""
+
+    def __init__(self, *results: Any):
+        self.results = list(results)
+
+    def apply(self, fn: Callable, args: tuple, add: bool, *split: Any) -> Any:
+        """``fn`` on every result, combined (:func:`~likekit.diagnosis.grid.in_turn`)."""
+        from likekit.diagnosis.grid import in_turn
+
+        return in_turn(self.results, fn, args, add, *split)
+
+    def update(self, fn: Callable) -> None:
+        """Each result ``r`` replaced by ``fn(r)``; the memory freed handed back."""
+        from likekit.diagnosis.stream import release_memory
+
+        self.results = [fn(r) for r in self.results]
+        release_memory()
 
 
 def whole_videos(frame: Any, run: Runner, load_options: dict[str, Any]) -> list:

@@ -353,8 +353,8 @@ def _arrays(result) -> list[np.ndarray]:
 
     if isinstance(result, ScanSums):
         return [result.blocks, result.gains]
-    if isinstance(result, tuple):
-        return [np.asarray(r) for r in result]
+    if isinstance(result, tuple):  # (nested: several reads at once)
+        return [a for r in result for a in _arrays(r)]
     return [np.asarray(result)]
 
 
@@ -397,7 +397,7 @@ def test_every_reader_of_a_grid_is_one_of_a_grid_in_parts_with_the_same_answer()
 
     sharded = ShardedGrid(whole.axis, [p.videos for p in parts], each)
     methods = {n for n, v in vars(Grid).items() if callable(v) and not n.startswith("_")}
-    assert methods - {"build", "for_reader", "per_video", "per_bin"} == set(READERS)
+    assert methods - {"build", "for_reader", "per_video", "per_bin", "prefetch"} == set(READERS)
     n, b = len(whole.videos), whole.axis.n_bins
     hit = np.random.default_rng(4).random(n) < 0.5
     mid = slice(b // 3, b // 3 + 30)
@@ -470,3 +470,46 @@ def test_the_reader_of_a_grid_in_parts_gets_per_bin_sums_and_per_video_values():
             assert all(len(s) == 1 or s[1] < axis.n_bins // 4 for part in shapes for s in part)
         else:
             assert shapes[0] == shapes[1] == shapes[2]
+
+
+def test_reads_announced_to_a_grid_in_parts_come_in_one_round_with_the_whole_grids_answers():
+    """ShardedGrid.prefetch: announced per-video reads cost one round over the parts, then
+    none each, and answer as the whole grid does; the wave reader announces what it reads
+    of every video around an anchored purge, so that it reads the same waves in fewer
+    rounds (on Dask, a round is a call to every worker)."""
+    from likekit.diagnosis.grid import ShardedGrid
+    from likekit.diagnosis.scan import scan_panel
+    from likekit.diagnosis.waves import WaveReader
+    from likekit.schema import events_frame, waves_frame
+
+    whole, parts, alone, options = _grid_in_three_parts()
+    rounds = []
+
+    def each(fn, args, splits, add):
+        rounds.append(fn)
+        for k, (part, split) in enumerate(zip(parts, splits, strict=True)):
+            yield k, fn(part, *args, *split)
+
+    sharded = ShardedGrid(whole.axis, [p.videos for p in parts], each)
+    sharded.prefetch([("window", 5, 5), ("rate", 3, 4), ("excess", slice(2, 5)), ("step", 1, 2)])
+    assert len(rounds) == 1
+    got = [*sharded.window(5, 5), sharded.rate(3, 4), sharded.excess[:, 2:5], sharded.step(1, 2)]
+    expected = [*whole.window(5, 5), whole.rate(3, 4), whole.excess[:, 2:5], whole.step(1, 2)]
+    assert len(rounds) == 1
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+
+    read, n_rounds = {}, {}
+    for hints in (True, False):
+        grid = ShardedGrid(whole.axis, [p.videos for p in parts], each)
+        if not hints:
+            grid.prefetch = lambda reads: None
+        scan = scan_panel(grid, options.z_alarm)
+        rounds.clear()
+        single = events_frame(alone.status + alone.single)
+        read[hints] = WaveReader(grid, single, options=options, scan=scan).read()
+        n_rounds[hints] = len(rounds)
+    assert any(w.cause == "purge" for w in read[True][0])
+    pd.testing.assert_frame_equal(waves_frame(read[True][0]), waves_frame(read[False][0]))
+    pd.testing.assert_frame_equal(events_frame(read[True][1]), events_frame(read[False][1]))
+    assert n_rounds[True] < n_rounds[False] * 0.75

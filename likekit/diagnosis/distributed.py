@@ -13,29 +13,33 @@ and gives the same diagnosis as the pandas path on the same table:
    and keeps its increments in the workers' memory, with what the outages read of its
    table (:class:`_Snapshots`);
 4. the creator-wide wave scan is a reduction: each partition's grid of its videos on the
-   panel's time axis, kept on its worker, adds up the histograms of the shared slowdown,
+   panel's time axis, held on its worker, adds up the histograms of the shared slowdown,
    then the scan's per-bin sums (:mod:`likekit.diagnosis.scan`); the p-values come from the
    totals. Reading the waves it finds (which videos each hit) runs in this process on the
    partitions' grids as the parts of one (:class:`~likekit.diagnosis.grid.ShardedGrid`):
    what it asks of them comes back as per-bin sums and per-video values (a few bins of
-   each video at most), never the grid or the increments. Outages seen as snapshots
-   missing on many videos at once are a reduction too: each partition sends its per-bin
-   counts of snapshots and of those without any value, and the videos of each
-   significant run of bins
+   each video at most), never the grid or the increments. Each worker's grids are held
+   together by a Dask actor (:meth:`~likekit.distributed.Runner.together`), so that a
+   round of the scan or the reader is one direct call to each worker, and the reader
+   announces what it is about to read
+   (:meth:`~likekit.diagnosis.grid.ShardedGrid.prefetch`) so that several
+   reads take one round. Outages seen as snapshots missing on many videos at once are a
+   reduction too: each partition sends its per-bin counts of snapshots and of those
+   without any value, and the videos of each significant run of bins
    (:func:`~likekit.diagnosis.waves.missing_outages`);
 5. each partition runs the stages after the waves on its own videos and events
    (:func:`~likekit.diagnosis.pipeline.after_waves`).
 
 Memory: a worker holds, per partition of ~1,000 videos x 30 days hourly, its per-video
-results (~100 MB: the increments) and its grid (~75 MB while the scan reads it, ~45 MB for
-the reader), plus one task's working set (~0.7 GB for such a partition). These results
-tell Dask their size (:class:`~likekit.diagnosis.stream.Measured`), so that a worker whose
-partitions' results outgrow its memory limit spills the least recently used to disk (Dask's
-``distributed.worker.memory`` target and spill fractions) instead of being killed: a
-worker's memory is bounded by its limit whatever the number of partitions. Where they
-outgrow it several times (50,000 videos on 2 workers of 4 GB), every round of the wave
-reader reloads the spilled grids from disk, which is slow: give the workers the memory of
-their partitions' grids (~45 MB per 1,000 videos) and one task's working set.
+results (~100 MB: the increments) and its grid (~57 MB while the scan reads it, ~45 MB for
+the reader), plus one task's working set (~0.7 GB for such a partition). The per-video
+results tell Dask their size (:class:`~likekit.diagnosis.stream.Measured`), so that a
+worker whose partitions' results outgrow its memory limit spills the least recently used
+to disk (Dask's ``distributed.worker.memory`` target and spill fractions) instead of being
+killed. The grids stay in memory (an actor's state is never spilled: a grid a round reads
+would otherwise be spilled and read back on every round when memory runs short): give the
+workers the memory of their partitions' grids (~57 MB per 1,000 videos) beside one task's
+working set.
 
 The counts leave the workers only when :attr:`Diagnosis.counts` is first read (``losses()``,
 ``answer()`` and the figures read it). Each stage shows a progress bar; a run on a
@@ -239,32 +243,29 @@ def _small(kept: tuple[Alone, _Snapshots]) -> dict[str, Any]:
 
 def _scan(alone: list, axis: BinAxis, options: Options, run: Runner) -> tuple:
     """The wave scan's per-bin p-values (None where the reader reads nothing) and the
-    panel's grid for the reader, in parts: each partition's grid stays on its worker
-    (:class:`~likekit.diagnosis.grid.ShardedGrid`); the scan adds up the sums each part
+    panel's grid for the reader, in parts: each partition's grid stays on its worker, held
+    with the others there (:meth:`~likekit.distributed.Runner.together`) as a part of one
+    :class:`~likekit.diagnosis.grid.ShardedGrid`; the scan adds up the sums each part
     gives (:func:`~likekit.diagnosis.scan.scan_panel`, as the pandas path does on its
     chunks), the reader gets per-video values and per-bin sums of them."""
     from dask import delayed
 
     grids = run.keep([delayed(_grid)(a, axis) for a, _ in alone], "wave scan grids")
-    # one part per worker: its partitions' grids, where they are
-    lists, members = run.together(grids)
+    held, members = run.together(grids)
     del grids
     videos = [np.concatenate([alone[k][1] for k in ks]) for ks in members]
     scan = None
     if readable(axis, sum(len(v) for v in videos)):
-        scan = scan_panel(ShardedGrid(axis, videos, run.parts(lists, "wave scan")), options.z_alarm)
-    # the reader's grids (not the scan's matrices), kept where they are
-    lists = run.keep([delayed(_for_reader)(grids) for grids in lists], "reader grids")
-    return scan, ShardedGrid(axis, videos, run.parts(lists, "wave reader"))
+        scan = scan_panel(ShardedGrid(axis, videos, run.parts(held, "wave scan")), options.z_alarm)
+    run.update(held, Grid.for_reader)  # the scan's matrices are read
+    return scan, ShardedGrid(axis, videos, run.parts(held, "wave reader"))
 
 
 def _grid(kept: tuple[Alone, _Snapshots], axis: BinAxis) -> Grid:
-    return Grid.build(kept[0].inc, axis)
-
-
-def _for_reader(grids: list[Grid]) -> list[Grid]:
-    """What the reader reads of partitions' grids (:meth:`Grid.for_reader`)."""
-    return [grid.for_reader() for grid in grids]
+    """A partition's grid as the reader reads it (:meth:`Grid.for_reader`: less memory),
+    with the scan's matrices until the scan has read them."""
+    grid = Grid.build(kept[0].inc, axis)
+    return replace(grid.for_reader(), expected=grid.expected, noise=grid.noise)
 
 
 def _missing_outages(

@@ -220,6 +220,10 @@ class Grid(Measured):
         of videos give adds up: a :class:`ShardedGrid` adds its parts' results)."""
         return fn(self, *args, *split)
 
+    def prefetch(self, reads: list[tuple]) -> None:
+        """A hint of what a rule is about to read (see :meth:`ShardedGrid.prefetch`): a
+        whole grid answers each read at once, so there is nothing to do."""
+
     @classmethod
     def build(cls, inc: pd.DataFrame, axis: BinAxis | None = None) -> Grid:
         """The grid of ``inc``'s videos on ``axis`` (by default, ``inc``'s own)."""
@@ -399,8 +403,9 @@ class GridStack:
 Each = Callable[[Callable, tuple, list[tuple], bool], Iterable[tuple[int, Any]]]
 
 #: per-video answers a :class:`ShardedGrid` keeps (the reader asks for the same window of
-#: bins several times in a row): a few vectors of the panel's videos
-CACHED = 8
+#: bins several times in a row, and what it announces: :meth:`ShardedGrid.prefetch`): a few
+#: dozen vectors of the panel's videos
+CACHED = 32
 
 
 class ShardedGrid:
@@ -435,30 +440,68 @@ class ShardedGrid:
             return self._cache[key]
         out = self._per_video(fn, args, split)
         if not split:
-            for array in out if isinstance(out, tuple) else (out,):
-                array.flags.writeable = False
-            self._cache[key] = out
-            if len(self._cache) > CACHED:
-                del self._cache[next(iter(self._cache))]
+            self._keep(key, out)
         return out
+
+    def prefetch(self, reads: list[tuple]) -> None:
+        """Answer several per-video reads in one round over the parts, and keep the answers
+        for when a rule reads them: ``reads`` are ``(reader, *args)`` (a per-video reader of
+        :data:`READERS` without per-video arguments, its arguments as the rule passes them)
+        or ``(matrix, bins)`` (a dense matrix such as "excess", a slice of bins). A hint: a
+        read not announced costs a round of its own, one announced and not read a little
+        work on each part."""
+        calls, keys = [], set()
+        for name, *args in reads:
+            fn, args = (_columns, (name, *args)) if name in _DENSE else (getattr(Grid, name), args)
+            key = (fn, repr(tuple(args)))
+            if key not in self._cache and key not in keys:
+                calls.append((fn, tuple(args)))
+                keys.add(key)
+        if calls:
+            for (fn, args), out in zip(calls, self._per_video(_many, (calls,), ()), strict=True):
+                self._keep((fn, repr(args)), out)
+
+    def _keep(self, key: tuple, out: Any) -> None:
+        for array in out if isinstance(out, tuple) else (out,):
+            array.flags.writeable = False
+        self._cache[key] = out
+        if len(self._cache) > CACHED:
+            del self._cache[next(iter(self._cache))]
 
     def _per_video(self, fn: Callable, args: tuple, split: tuple) -> Any:
         out = None
         for k, values in self._run(fn, args, split, False):
-            one = isinstance(values, np.ndarray)
-            values = (values,) if one else values
             if out is None:
-                n = len(self.videos)
-                out = [np.empty((n, *v.shape[1:]), dtype=v.dtype) for v in values]
-            for whole, v in zip(out, values, strict=True):
-                whole[self._rows[k]] = v
+                out = _rows_of(values, len(self.videos))
+            _put(out, values, self._rows[k])
         if out is None:  # no videos: what the reader asks of a panel it does not read
             return np.zeros(0)
-        return out[0] if one else tuple(out)
+        return out
 
     def per_bin(self, fn: Callable, *args: Any, split: tuple = ()) -> Any:
         """As :meth:`Grid.per_bin`: the parts' results added up as they come."""
         return added(values for _, values in self._run(fn, args, split, True))
+
+
+def _rows_of(values: Any, n: int) -> Any:
+    """Empty arrays like ``values`` (an array, or a tuple of them, nested) with ``n`` rows."""
+    if isinstance(values, tuple):
+        return tuple(_rows_of(v, n) for v in values)
+    return np.empty((n, *values.shape[1:]), dtype=values.dtype)
+
+
+def _put(out: Any, values: Any, rows: np.ndarray) -> None:
+    """``values`` (as :func:`_rows_of`) put in ``out``'s ``rows``."""
+    if isinstance(values, tuple):
+        for whole, v in zip(out, values, strict=True):
+            _put(whole, v, rows)
+    else:
+        out[rows] = values
+
+
+def _many(grid: Grid, calls: list[tuple[Callable, tuple]]) -> tuple:
+    """Several per-video reads of a grid (:meth:`ShardedGrid.prefetch`)."""
+    return tuple(fn(grid, *args) for fn, args in calls)
 
 
 def _sharded(name: str, combine: str, per_video_args: int) -> Callable:
@@ -498,10 +541,14 @@ def in_turn(grids: list[Grid], fn: Callable, args: tuple, add: bool, *split: Any
         n = len(grid.videos)
         results.append(fn(grid, *args, *(a[at : at + n] for a in split)))
         at += n
-    if add:
-        return added(results)
+    return added(results) if add else _joined(results)
+
+
+def _joined(results: list) -> Any:
+    """Per-video results of several grids, their rows one after the other (a tuple of
+    arrays, nested, joins each)."""
     if isinstance(results[0], tuple):
-        return tuple(np.concatenate(rows) for rows in zip(*results, strict=True))
+        return tuple(_joined(list(rows)) for rows in zip(*results, strict=True))
     return np.concatenate(results)
 
 

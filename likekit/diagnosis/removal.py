@@ -240,11 +240,16 @@ def wave_one_off(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) 
     exact = (before - during) / np.where(sd > 0, sd, np.inf)
     rounded = -grid.z[:, b0 : b1 + 1].sum(axis=1) / np.sqrt(width)
     # ... unless it was declining over the day before: then a step down is the decline
-    day = max(int(round(pd.Timedelta(days=1) / (grid.times[1] - grid.times[0]))), 2)
-    declining = grid.rate(max(b0 - day, 0), b0 - 1) < 0
+    declining = grid.rate(max(b0 - decline_bins(grid), 0), b0 - 1) < 0
     rounded = np.where(declining, 0.0, rounded)
     each = np.where(grid.step(b0, b1) > 0, rounded, exact)[ok]
     return bool(each.sum() / np.sqrt(len(each)) >= z)
+
+
+def decline_bins(grid) -> int:
+    """Bins in the day before a loss over which :func:`wave_one_off` reads a decline (at
+    least two)."""
+    return max(int(round(pd.Timedelta(days=1) / (grid.times[1] - grid.times[0]))), 2)
 
 
 def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int = 2) -> list[Event]:

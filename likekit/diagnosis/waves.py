@@ -39,6 +39,7 @@ from likekit.diagnosis.oldapp import old_app
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.removal import (
     anchored_pvalue,
+    decline_bins,
     glitch_evidence,
     loss_evidence,
     made_up,
@@ -350,6 +351,7 @@ class WaveReader:
             at = grid.times[b]  # (a DatetimeIndex boxes a Timestamp on every read)
             if any(w.time == at for w in self.waves):
                 continue  # a wave at that snapshot was read already
+            grid.prefetch(self._anchor_reads(b))
             alone = np.arange(len(grid.videos)) == anchor
             if made_up(grid, b, alone, FLICKER_BACK, 0.0)[anchor]:
                 continue  # its own loss came back at once: a flicker, not a purge
@@ -360,8 +362,10 @@ class WaveReader:
             p = anchored_pvalue(grid, b, anchor, int(lone.sum()))
             if p > o.wave_alpha:
                 continue
+            grid.prefetch(self._anchored_wave_reads(b))
             ex, n2, seen = grid.window(b, b)
-            hit = loss_evidence(grid, b, b, hit_by_wave(-ex, n2, seen, o.z_video), o.z_video, 2)
+            hit = hit_by_wave(-ex, n2, seen, o.z_video)
+            hit = loss_evidence(grid, b, b, hit, o.z_video, COMPENSATE)
             hit[anchor] = True
             hit &= ~made_up(grid, b, hit, FLICKER_BACK, o.z_video)
             if not hit[anchor] or hit.sum() < 2:
@@ -375,6 +379,30 @@ class WaveReader:
             test = {"z": -float(stats.norm.isf(max(p, 1e-300))), "p_value": p}
             wave = self._add(b, b, "purge", hit, float(ex[hit].sum()), test)
             self._attach(wave, hit=hit, first=b, last=b, detail="step", measure=(b, b), sign=1)
+
+    def _anchor_reads(self, b: int) -> list[tuple]:
+        """What :meth:`_anchored` reads of every video to test an anchor at bin ``b``
+        (announced: a grid in parts answers them in one round, not one each)."""
+        after = slice(b + 1, b + 1 + FLICKER_BACK)  # made_up
+        return [("window", b, b), ("excess", after), ("noise2", after), ("z", slice(b - 1, b + 2))]
+
+    def _anchored_wave_reads(self, b: int) -> list[tuple]:
+        """What :meth:`_anchored` reads of every video once an anchor at bin ``b`` passed:
+        loss_evidence, wave_one_off, _resumed and _attach at b (announced, as
+        :meth:`_anchor_reads`)."""
+        lo = max(b - COMPENSATE, 0)
+        return [
+            ("fell", slice(b, b + 1)),
+            ("seen", slice(lo, b)),
+            ("rate", b + 1, b + COMPENSATE),
+            ("rate", b, b),
+            ("rate", lo, b - 1),
+            ("window", lo, b - 1),
+            ("z", slice(b, b + 1)),
+            ("rate", max(b - decline_bins(self.grid), 0), b - 1),
+            ("step", b, b),
+            ("seen", slice(b + 1, b + 1 + COMPENSATE)),
+        ]
 
     # -- an old app on every video -------------------------------------------------------
 

@@ -557,6 +557,16 @@ def test_tail_area_bounds_leave_alpha_over_two_of_the_mixture_outside():
     assert np.mean(draws > high) == pytest.approx(0.05, abs=0.0015)
 
 
+def test_a_far_rival_of_no_weight_neither_breaks_nor_moves_the_tail_area_bounds():
+    # a rival with weight 1e-102 and an error of 1e96 (a candidate at a start offset the data
+    # rule out, its shape on its edge) spans a search bracket of ~1e97: the bounds are still
+    # found, and are those of the components that carry the weight
+    chosen = (0.0, 1.0, "raw")
+    alone = tail_area_interval(chosen, [(1.0, chosen)], 0.05, 30)
+    far = [(1.0, chosen), (2.7e-102, (4.0, 5e96, "raw"))]
+    assert tail_area_interval(chosen, far, 0.05, 30) == pytest.approx(alone)
+
+
 def test_places_of_the_peak_share_the_gap_as_a_uniform_prior():
     from likekit.decay.fit import _cells
 

@@ -224,12 +224,8 @@ def test_fit_decay_many_on_a_dask_dataframe_is_the_pandas_table():
     expected = lk.fit_decay_many(sim.counts, progress=False)
     got = lk.fit_decay_many(dd.from_pandas(sim.counts, npartitions=3), progress=False)
     assert expected["converged"].any()
-    # scipy's MINPACK (leastsq) is not bit-reproducible between calls in one process: the
-    # same residuals and Jacobians gave another iterate now and then (its result depends on
-    # memory contents, MALLOC_PERTURB_ changes it), and the profile's bisection carries that
-    # to the 3rd-4th digit of a bound (seen: 817.39 vs 818.99). Chunking errors (a video's
-    # rows in another chunk) move the fits by far more than that.
-    pd.testing.assert_frame_equal(got, expected, rtol=1e-2)
+    # the fits are deterministic (likekit.decay.optimise): the same frame to the bit
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
 
 def test_cli_diagnose_on_a_scheduler_writes_what_the_api_finds(tmp_path, capsys):

@@ -95,8 +95,11 @@ def tail_area_interval(
     def above(x: float) -> float:  # mixture mass above x, minus alpha / 2
         return float(w @ special.stdtr(df, (t - x) / s)) - alpha / 2
 
-    low = optimize.brentq(lambda x: -above(x) + 1 - alpha, lo, hi, xtol=1e-10 * (1 + abs(est)))
-    high = optimize.brentq(above, lo, hi, xtol=1e-10 * (1 + abs(est)))
+    # a far rival of negligible weight can make the bracket ~1e100 wide: bisection alone
+    # takes log2(width / xtol) steps, at most ~1,100 over the doubles (brentq's default 100)
+    root = {"xtol": 1e-10 * (1 + abs(est)), "maxiter": 1100}
+    low = optimize.brentq(lambda x: -above(x) + 1 - alpha, lo, hi, **root)
+    high = optimize.brentq(above, lo, hi, **root)
     return min(low, own[0]), max(high, own[1])
 
 

@@ -22,7 +22,7 @@ statsmodels model (analytic score and information) used for the inference.
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import linalg, optimize, special
 from statsmodels.base.model import GenericLikelihoodModel, GenericLikelihoodModelResults
 
 from likekit.decay.families import Family
@@ -189,22 +189,46 @@ class DenseWhitener(Whitener):
 _HARMONICS = np.arange(1, 5)
 #: share of the rounding variance in each of the first harmonics
 _HARMONIC_WEIGHTS = 6 / (np.pi**2 * _HARMONICS**2)
+#: most rounds of the variance moments with rounded counts (their rounding term depends on
+#: the noise they estimate)
+_MOMENT_ROUNDS = 10
+#: intervals of one display step either side of the mean's own that the exact sum spans
+_STEPS = np.arange(-2, 3)
 
 
-def _rounding_kernel(design: Design, dmu: np.ndarray, dist2: np.ndarray | float) -> np.ndarray:
-    """Correlation of two levels' rounding errors (off the diagonal).
+def rounding_correlation(dmu: np.ndarray, dist2: np.ndarray, r: float) -> np.ndarray:
+    """Correlation of the rounding errors of two counts ``D ~ N(dmu, dist2)`` apart.
 
-    The rounding error is a sawtooth of the count with period ``r`` (the display step):
-    ``sum_k 6 / (pi k)^2 cos(2 pi k x / r)`` in correlation, for two counts ``x`` apart.
-    Counts much closer than ``r`` share their error (the display did not move), counts a
-    whole step apart too. The expected distance ``dmu`` enters the cosines; the noise between
-    the two (variance ``dist2``) damps harmonic ``k`` by ``exp(-2 (pi k)^2 dist2 / r^2)``.
-    The harmonics above the fourth are left out (they are nearly white).
+    The rounding error is a sawtooth of the count with period ``r`` (the display step); two
+    counts ``D`` apart (whole likes, uniform phase) differ in their errors by ``D`` when the
+    display did not move between them and by ``D - r`` when it did, so the squared
+    difference of the errors is ``u (r - u)`` with ``u = D mod r``: about ``r |D|`` for
+    counts close together, not ``D^2``. Nearby levels are far less alike than a smooth
+    kernel says, the more so the larger the step: a few likes of noise between two hourly
+    snapshots give their increment a rounding variance of hundreds of likes^2 with steps of
+    100. The correlation is one minus the expectation of ``u (r - u)`` over ``D`` on its
+    mean ``r^2 / 6``: summed exactly over the display steps near ``dmu`` where the noise
+    is narrow (sd under ``r / 4``), by the Fourier series ``sum_k 6 / (pi k)^2
+    cos(2 pi k dmu / r) exp(-2 (pi k)^2 dist2 / r^2)`` where it is wide (its fifth
+    harmonic is then damped below ``e^-30``).
     """
-    r = design.resolution
-    phase = 2 * np.pi * np.multiply.outer(dmu, _HARMONICS) / r
-    damp = np.exp(-2 * np.pi**2 * np.multiply.outer(dist2, _HARMONICS**2) / r**2)
-    return (np.cos(phase) * damp) @ _HARMONIC_WEIGHTS
+    dmu, dist2 = np.broadcast_arrays(np.asarray(dmu, float), np.asarray(dist2, float))
+    out = np.empty(dmu.shape)
+    wide = dist2 >= r**2 / 16
+    phase = 2 * np.pi * np.multiply.outer(dmu[wide], _HARMONICS) / r
+    damp = np.exp(-2 * np.pi**2 * np.multiply.outer(dist2[wide], _HARMONICS**2) / r**2)
+    out[wide] = (np.cos(phase) * damp) @ _HARMONIC_WEIGHTS
+    # narrow: D - j r ~ N(c, sd^2) on [0, r) for the steps j near dmu, partial moments
+    m, sd = dmu[~wide], np.sqrt(np.maximum(dist2[~wide], 1e-18 * r**2))[:, None]
+    c = (m - r * np.floor(m / r))[:, None] - r * _STEPS
+    z0, z1 = -c / sd, (r - c) / sd
+    mass = special.ndtr(z1) - special.ndtr(z0)
+    pdf0, pdf1 = np.exp(-(z0**2) / 2), np.exp(-(z1**2) / 2)
+    pdf0, pdf1 = pdf0 / np.sqrt(2 * np.pi), pdf1 / np.sqrt(2 * np.pi)
+    first = c * mass + sd * (pdf0 - pdf1)
+    second = c**2 * mass + 2 * c * sd * (pdf0 - pdf1) + sd**2 * (mass + z0 * pdf0 - z1 * pdf1)
+    out[~wide] = 1.0 - (r * first - second).sum(axis=1) / (r**2 / 6)
+    return out
 
 
 def variance_moments(design: Design, resid: np.ndarray, change: np.ndarray) -> tuple[float, float]:
@@ -221,25 +245,32 @@ def variance_moments(design: Design, resid: np.ndarray, change: np.ndarray) -> t
     moved = np.cumsum(absm)
     mu = np.cumsum(change)  # only differences of it are used: the anchor's part cancels
     breaks = np.cumsum(design.break_var)
-    targets, xs, rounding = [], [], []
+    targets, xs, pairs = [], [], []
     lag = 1
     while lag < design.n:
         targets.append((path[lag:] - path[:-lag]) ** 2)
         xs.append(np.column_stack([time[lag:] - time[:-lag], moved[lag:] - moved[:-lag]]))
         va, vb = design.level_rounding[lag:], design.level_rounding[:-lag]
-        shared = np.sqrt(va * vb) * _rounding_kernel(design, mu[lag:] - mu[:-lag], 0.0)
-        rounding.append(va + vb - 2 * shared + breaks[lag:] - breaks[:-lag])
+        pairs.append(np.column_stack([va + vb + breaks[lag:] - breaks[:-lag],
+                                      2 * np.sqrt(va * vb), mu[lag:] - mu[:-lag]]))  # fmt: skip
         lag *= 2 if design.dense else design.n  # exact counts: single increments suffice
-    target, x, rnd = np.concatenate(targets), np.vstack(xs), np.concatenate(rounding)
+    target, x = np.concatenate(targets), np.vstack(xs)
+    apart, shared, dmu = np.vstack(pairs).T
     # when the mean does not move, phi is not identified: keep the random-walk part only
     if not np.any(absm > 0):
         x = x[:, :1]
-    coef = np.zeros(2)
-    weight = 1.0 / (rnd + _FLOOR + x[:, 0])
-    for _ in range(2):  # weighted by 1 / predicted variance: close to the Gaussian score
+    coef = np.array([1.0, 0.0])  # the first weights' guess: a walk of a like^2 an hour
+    rnd = apart
+    for _ in range(_MOMENT_ROUNDS if design.dense else 2):
+        noise = x @ coef[: x.shape[1]]
+        if design.dense:  # the noise between two counts spreads their rounding errors apart
+            rnd = apart - shared * rounding_correlation(dmu, noise, design.resolution)
+        weight = 1.0 / (noise + rnd + _FLOOR)  # 1 / predicted variance: near the score
         sol, _ = optimize.nnls(x * weight[:, None], (target - rnd) * weight)
+        settled = np.allclose(sol, coef[: len(sol)], rtol=1e-3, atol=1e-6)
         coef[: len(sol)] = sol
-        weight = 1.0 / (x @ sol + rnd + _FLOOR)
+        if settled and design.dense:
+            break
     # un-likes are counted: their variance is at least their mean (Poisson), never below.
     # A random walk that adds less than one rounding variance over the whole window is
     # hidden by the display: the data cannot tell it from none, and taking it as none would
@@ -264,11 +295,11 @@ def whitener(design: Design, sigma2: float, phi: float, change: np.ndarray) -> W
         np.subtract.outer(moved, moved)
     )
     sd = np.sqrt(design.level_rounding)
-    # the likelihood uses the first harmonic's envelope only: the fitted mean is not known
-    # well enough over long spans to trust the phase of the sawtooth (that would be
-    # overconfident)
-    dmu = np.subtract.outer(mu, mu)
-    shared = np.outer(sd, sd) * np.exp(-2 * np.pi**2 * (dmu**2 + dist2) / design.resolution**2)
+    # the likelihood takes the expected distance as spread, not as a phase of the sawtooth:
+    # the fitted mean is not known well enough over long spans to trust the phase (that
+    # would be overconfident)
+    spread = np.subtract.outer(mu, mu) ** 2 + dist2
+    shared = np.outer(sd, sd) * rounding_correlation(0.0, spread, design.resolution)
     rows = np.arange(1, design.n + 1)
     cov = walk + np.minimum.outer(breaks, breaks) + shared
     cov += _FLOOR * np.minimum.outer(rows, rows)  # the floor of every increment, chained

@@ -259,18 +259,25 @@ def variance_moments(design: Design, resid: np.ndarray, change: np.ndarray) -> t
     # when the mean does not move, phi is not identified: keep the random-walk part only
     if not np.any(absm > 0):
         x = x[:, :1]
-    coef = np.array([1.0, 0.0])  # the first weights' guess: a walk of a like^2 an hour
-    rnd = apart
+
+    def rounding(noise: np.ndarray) -> np.ndarray:
+        if not design.dense:
+            return apart
+        # the noise between two counts spreads their rounding errors apart
+        return apart - shared * rounding_correlation(dmu, noise, design.resolution)
+
+    coef = np.zeros(2)
+    rnd = rounding(x[:, 0])  # a first guess: a walk of a like^2 an hour
+    weight = 1.0 / (rnd + _FLOOR + x[:, 0])
     for _ in range(_MOMENT_ROUNDS if design.dense else 2):
-        noise = x @ coef[: x.shape[1]]
-        if design.dense:  # the noise between two counts spreads their rounding errors apart
-            rnd = apart - shared * rounding_correlation(dmu, noise, design.resolution)
-        weight = 1.0 / (noise + rnd + _FLOOR)  # 1 / predicted variance: near the score
         sol, _ = optimize.nnls(x * weight[:, None], (target - rnd) * weight)
         settled = np.allclose(sol, coef[: len(sol)], rtol=1e-3, atol=1e-6)
         coef[: len(sol)] = sol
         if settled and design.dense:
             break
+        rnd = rounding(x @ sol)
+        # weighted by 1 / predicted variance: close to the Gaussian score
+        weight = 1.0 / (x @ sol + rnd + _FLOOR)
     # un-likes are counted: their variance is at least their mean (Poisson), never below.
     # A random walk that adds less than one rounding variance over the whole window is
     # hidden by the display: the data cannot tell it from none, and taking it as none would

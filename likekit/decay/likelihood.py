@@ -11,7 +11,9 @@ snapshot ``i`` (the middle of what its display can mean) is::
 increments with variance ``sigma2 * dt + phi * |d mu|``, which does not shrink with the
 mean since new likes and un-likes both go on. ``e_i`` is the display rounding: uniform on the
 display step ``r`` (variance ``(r^2 - 1) / 12``, known), and alike for two counts that the
-display did not tell apart. The first level anchors ``P + A``; exact counts give the
+display did not tell apart: a sawtooth of the count, so two levels' errors are as alike as
+the sawtooth is over the likes between them (:func:`rounding_correlation`), which a few likes
+of noise already spread apart. The first level anchors ``P + A``; exact counts give the
 increments a diagonal covariance, rounded ones a dense covariance of the chained levels.
 
 :class:`Design` holds the observations, :func:`variance_moments` estimates ``(sigma2, phi)``,

@@ -188,14 +188,14 @@ class DenseWhitener(Whitener):
         return solved
 
 
-_HARMONICS = np.arange(1, 5)
+_HARMONICS = np.arange(1, 7)
 #: share of the rounding variance in each of the first harmonics
 _HARMONIC_WEIGHTS = 6 / (np.pi**2 * _HARMONICS**2)
 #: most rounds of the variance moments with rounded counts (their rounding term depends on
 #: the noise they estimate)
 _MOMENT_ROUNDS = 10
-#: intervals of one display step either side of the mean's own that the exact sum spans
-_STEPS = np.arange(-2, 3)
+#: display steps either side of the mean's own that the exact sum spans (8 sd of the noise)
+_STEPS = np.arange(-1, 2)
 
 
 def rounding_correlation(dmu: np.ndarray, dist2: np.ndarray, r: float) -> np.ndarray:
@@ -210,13 +210,13 @@ def rounding_correlation(dmu: np.ndarray, dist2: np.ndarray, r: float) -> np.nda
     snapshots give their increment a rounding variance of hundreds of likes^2 with steps of
     100. The correlation is one minus the expectation of ``u (r - u)`` over ``D`` on its
     mean ``r^2 / 6``: summed exactly over the display steps near ``dmu`` where the noise
-    is narrow (sd under ``r / 4``), by the Fourier series ``sum_k 6 / (pi k)^2
-    cos(2 pi k dmu / r) exp(-2 (pi k)^2 dist2 / r^2)`` where it is wide (its fifth
-    harmonic is then damped below ``e^-30``).
+    is narrow (sd under ``r / 8``), by the Fourier series ``sum_k 6 / (pi k)^2
+    cos(2 pi k dmu / r) exp(-2 (pi k)^2 dist2 / r^2)`` where it is wide (to its sixth
+    harmonic: the seventh is then damped below ``e^-15``).
     """
     dmu, dist2 = np.broadcast_arrays(np.asarray(dmu, float), np.asarray(dist2, float))
     out = np.empty(dmu.shape)
-    wide = dist2 >= r**2 / 16
+    wide = dist2 >= r**2 / 64
     phase = 2 * np.pi * np.multiply.outer(dmu[wide], _HARMONICS) / r
     damp = np.exp(-2 * np.pi**2 * np.multiply.outer(dist2[wide], _HARMONICS**2) / r**2)
     out[wide] = (np.cos(phase) * damp) @ _HARMONIC_WEIGHTS
@@ -269,17 +269,24 @@ def variance_moments(design: Design, resid: np.ndarray, change: np.ndarray) -> t
         return apart - shared * rounding_correlation(dmu, noise, design.resolution)
 
     coef = np.zeros(2)
-    rnd = rounding(x[:, 0])  # a first guess: a walk of a like^2 an hour
-    weight = 1.0 / (rnd + _FLOOR + x[:, 0])
+    noise = x[:, 0]  # a first guess: a walk of a like^2 an hour
+    rnd = rounding(noise)
+    weight = 1.0 / (rnd + _FLOOR + noise)
     for _ in range(_MOMENT_ROUNDS if design.dense else 2):
         sol, _ = optimize.nnls(x * weight[:, None], (target - rnd) * weight)
-        settled = np.allclose(sol, coef[: len(sol)], rtol=1e-3, atol=1e-6)
+        settled = np.allclose(sol, coef[: len(sol)], rtol=1e-2, atol=1e-6)
         coef[: len(sol)] = sol
         if settled and design.dense:
             break
-        rnd = rounding(x @ sol)
+        if design.dense:
+            # halfway: more noise spreads the rounding errors apart, which leaves less
+            # to the noise; the plain round overshoots (its walk swings to and fro)
+            noise = (noise + x @ sol) / 2
+            rnd = rounding(noise)
+        else:
+            noise = x @ sol
         # weighted by 1 / predicted variance: close to the Gaussian score
-        weight = 1.0 / (x @ sol + rnd + _FLOOR)
+        weight = 1.0 / (noise + rnd + _FLOOR)
     # un-likes are counted: their variance is at least their mean (Poisson), never below.
     # A random walk that adds less than one rounding variance over the whole window is
     # hidden by the display: the data cannot tell it from none, and taking it as none would
@@ -307,8 +314,12 @@ def whitener(design: Design, sigma2: float, phi: float, change: np.ndarray) -> W
     # the likelihood takes the expected distance as spread, not as a phase of the sawtooth:
     # the fitted mean is not known well enough over long spans to trust the phase (that
     # would be overconfident)
-    spread = np.subtract.outer(mu, mu) ** 2 + dist2
-    shared = np.outer(sd, sd) * rounding_correlation(0.0, spread, design.resolution)
+    upper = np.triu_indices(design.n)  # symmetric: each pair once
+    spread = (mu[upper[0]] - mu[upper[1]]) ** 2 + dist2[upper]
+    corr = np.empty((design.n, design.n))
+    corr[upper] = rounding_correlation(0.0, spread, design.resolution)
+    corr.T[upper] = corr[upper]
+    shared = np.outer(sd, sd) * corr
     rows = np.arange(1, design.n + 1)
     cov = walk + np.minimum.outer(breaks, breaks) + shared
     cov += _FLOOR * np.minimum.outer(rows, rows)  # the floor of every increment, chained

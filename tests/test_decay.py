@@ -516,6 +516,62 @@ def test_a_row_fitted_exactly_keeps_its_model_variance_in_the_sandwich():
     assert sandwich(wjac, wresid, 0.5)[0, 0] >= np.linalg.inv(info)[0, 0]
 
 
+def test_rounding_correlation_is_the_sawtooth_given_the_noise_between_two_counts():
+    # two whole counts D apart: their rounding errors (to the middle of a display step of r
+    # likes, uniform phase) differ by D or D - r; checked by drawing the counts themselves
+    from likekit.decay.likelihood import rounding_correlation
+
+    rng = np.random.default_rng(3)
+    r = 100
+    for dmu, sd in [(0, 0.7), (0, 3), (4, 2), (60, 10), (130, 20), (0, 24), (0, 26), (37, 80)]:
+        base = rng.integers(0, 10**6, 200_000)
+        other = base + np.round(rng.normal(dmu, sd, base.size)).astype(np.int64)
+        err = [n - (n // r * r + (r - 1) / 2) for n in (base, other)]
+        expected = np.corrcoef(err[0], err[1])[0, 1]
+        # the drawn D is whole: its variance is the normal's plus the rounding's 1/12
+        got = rounding_correlation(np.array([dmu]), np.array([sd**2 + 1 / 12]), r)[0]
+        # the correlation of 200,000 pairs is known to about 1 / sqrt(200,000)
+        assert got == pytest.approx(expected, abs=4 / np.sqrt(base.size)), (dmu, sd)
+
+
+def test_rounding_leaves_the_random_walk_of_the_count_where_it_is():
+    # hourly counts with the app's steps of 100 likes: the rounding error of a level is
+    # a sawtooth of the count, and nearby levels' errors differ by about 100 |D| in
+    # square (D the likes between them), not D^2. Counted as alike, the rounding of short
+    # lags went into the random walk (1.6x the truth in the median); the moments of the
+    # rounded series must find the walk and the un-likes' dispersion of the exact one
+    from likekit.decay.likelihood import Design, variance_moments
+
+    family = FAMILIES_BY_NAME["exponential"]
+    found = {False: [], True: []}
+    for seed in range(40):
+        for display in (False, True):
+            counts, truth = simulate_decline(
+                "exponential", peak=50_000, trickle=30, half_life=30, display=display,
+                hours_before_peak=48, seed=seed,
+            )  # fmt: skip
+            after = counts.iloc[48:]  # the peak falls on a snapshot: the decline from it
+            r = after["resolution"].to_numpy(float)
+            y = after["likes"].to_numpy(float) + (r - 1) / 2
+            t = np.arange(len(y), dtype=float)
+            design = Design(t, y, r, np.ones(len(y), bool))
+            x = np.array([truth["plateau"], truth["amplitude"], np.log(truth["tau"])])
+            moved = design.moved(family, x)
+            found[display].append(
+                variance_moments(design, design.endog - design.mean(family, x), moved)
+            )
+    exact, rounded = np.array(found[False]), np.array(found[True])
+    # the walk: new likes and un-likes of the trickle, 2 x 30 an hour; the exact series'
+    # moments find it within a few percent
+    assert np.median(exact[:, 0]) == pytest.approx(60, rel=0.1)
+    # the rounded series' single estimates spread ~60% either way (the display hides most
+    # of an hour's noise); their median over 40 is known to ~12%: 2.5 standard errors
+    assert np.median(rounded[:, 0]) / np.median(exact[:, 0]) == pytest.approx(1, abs=0.3)
+    # the un-likes of the decline are Poisson: dispersion 1 on either series
+    assert np.median(rounded[:, 1]) == pytest.approx(1, abs=0.2)
+    assert np.median(exact[:, 1]) == pytest.approx(1, abs=0.2)
+
+
 def test_derived_intervals_carry_the_model_choice():
     # with rivals close by BIC, the derived plateau interval is at least the parameter's
     counts, _ = simulate_decline("power_law", peak=8000, display=True, seed=3, missing=0.1)

@@ -11,7 +11,9 @@ snapshot ``i`` (the middle of what its display can mean) is::
 increments with variance ``sigma2 * dt + phi * |d mu|``, which does not shrink with the
 mean since new likes and un-likes both go on. ``e_i`` is the display rounding: uniform on the
 display step ``r`` (variance ``(r^2 - 1) / 12``, known), and alike for two counts that the
-display did not tell apart. The first level anchors ``P + A``; exact counts give the
+display did not tell apart: a sawtooth of the count, so two levels' errors are as alike as
+the sawtooth is over the likes between them (:func:`rounding_correlation`), which a few likes
+of noise already spread apart. The first level anchors ``P + A``; exact counts give the
 increments a diagonal covariance, rounded ones a dense covariance of the chained levels.
 
 :class:`Design` holds the observations, :func:`variance_moments` estimates ``(sigma2, phi)``,
@@ -22,7 +24,7 @@ statsmodels model (analytic score and information) used for the inference.
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import linalg, optimize, special
 from statsmodels.base.model import GenericLikelihoodModel, GenericLikelihoodModelResults
 
 from likekit.decay.families import Family
@@ -186,25 +188,49 @@ class DenseWhitener(Whitener):
         return solved
 
 
-_HARMONICS = np.arange(1, 5)
+_HARMONICS = np.arange(1, 7)
 #: share of the rounding variance in each of the first harmonics
 _HARMONIC_WEIGHTS = 6 / (np.pi**2 * _HARMONICS**2)
+#: most rounds of the variance moments with rounded counts (their rounding term depends on
+#: the noise they estimate)
+_MOMENT_ROUNDS = 10
+#: display steps either side of the mean's own that the exact sum spans (8 sd of the noise)
+_STEPS = np.arange(-1, 2)
 
 
-def _rounding_kernel(design: Design, dmu: np.ndarray, dist2: np.ndarray | float) -> np.ndarray:
-    """Correlation of two levels' rounding errors (off the diagonal).
+def rounding_correlation(dmu: np.ndarray, dist2: np.ndarray, r: float) -> np.ndarray:
+    """Correlation of the rounding errors of two counts ``D ~ N(dmu, dist2)`` apart.
 
-    The rounding error is a sawtooth of the count with period ``r`` (the display step):
-    ``sum_k 6 / (pi k)^2 cos(2 pi k x / r)`` in correlation, for two counts ``x`` apart.
-    Counts much closer than ``r`` share their error (the display did not move), counts a
-    whole step apart too. The expected distance ``dmu`` enters the cosines; the noise between
-    the two (variance ``dist2``) damps harmonic ``k`` by ``exp(-2 (pi k)^2 dist2 / r^2)``.
-    The harmonics above the fourth are left out (they are nearly white).
+    The rounding error is a sawtooth of the count with period ``r`` (the display step); two
+    counts ``D`` apart (whole likes, uniform phase) differ in their errors by ``D`` when the
+    display did not move between them and by ``D - r`` when it did, so the squared
+    difference of the errors is ``u (r - u)`` with ``u = D mod r``: about ``r |D|`` for
+    counts close together, not ``D^2``. Nearby levels are far less alike than a smooth
+    kernel says, the more so the larger the step: a few likes of noise between two hourly
+    snapshots give their increment a rounding variance of hundreds of likes^2 with steps of
+    100. The correlation is one minus the expectation of ``u (r - u)`` over ``D`` on its
+    mean ``r^2 / 6``: summed exactly over the display steps near ``dmu`` where the noise
+    is narrow (sd under ``r / 8``), by the Fourier series ``sum_k 6 / (pi k)^2
+    cos(2 pi k dmu / r) exp(-2 (pi k)^2 dist2 / r^2)`` where it is wide (to its sixth
+    harmonic: the seventh is then damped below ``e^-15``).
     """
-    r = design.resolution
-    phase = 2 * np.pi * np.multiply.outer(dmu, _HARMONICS) / r
-    damp = np.exp(-2 * np.pi**2 * np.multiply.outer(dist2, _HARMONICS**2) / r**2)
-    return (np.cos(phase) * damp) @ _HARMONIC_WEIGHTS
+    dmu, dist2 = np.broadcast_arrays(np.asarray(dmu, float), np.asarray(dist2, float))
+    out = np.empty(dmu.shape)
+    wide = dist2 >= r**2 / 64
+    phase = 2 * np.pi * np.multiply.outer(dmu[wide], _HARMONICS) / r
+    damp = np.exp(-2 * np.pi**2 * np.multiply.outer(dist2[wide], _HARMONICS**2) / r**2)
+    out[wide] = (np.cos(phase) * damp) @ _HARMONIC_WEIGHTS
+    # narrow: D - j r ~ N(c, sd^2) on [0, r) for the steps j near dmu, partial moments
+    m, sd = dmu[~wide], np.sqrt(np.maximum(dist2[~wide], 1e-18 * r**2))[:, None]
+    c = (m - r * np.floor(m / r))[:, None] - r * _STEPS
+    z0, z1 = -c / sd, (r - c) / sd
+    mass = special.ndtr(z1) - special.ndtr(z0)
+    pdf0, pdf1 = np.exp(-(z0**2) / 2), np.exp(-(z1**2) / 2)
+    pdf0, pdf1 = pdf0 / np.sqrt(2 * np.pi), pdf1 / np.sqrt(2 * np.pi)
+    first = c * mass + sd * (pdf0 - pdf1)
+    second = c**2 * mass + 2 * c * sd * (pdf0 - pdf1) + sd**2 * (mass + z0 * pdf0 - z1 * pdf1)
+    out[~wide] = 1.0 - (r * first - second).sum(axis=1) / (r**2 / 6)
+    return out
 
 
 def variance_moments(design: Design, resid: np.ndarray, change: np.ndarray) -> tuple[float, float]:
@@ -221,25 +247,46 @@ def variance_moments(design: Design, resid: np.ndarray, change: np.ndarray) -> t
     moved = np.cumsum(absm)
     mu = np.cumsum(change)  # only differences of it are used: the anchor's part cancels
     breaks = np.cumsum(design.break_var)
-    targets, xs, rounding = [], [], []
+    targets, xs, pairs = [], [], []
     lag = 1
     while lag < design.n:
         targets.append((path[lag:] - path[:-lag]) ** 2)
         xs.append(np.column_stack([time[lag:] - time[:-lag], moved[lag:] - moved[:-lag]]))
         va, vb = design.level_rounding[lag:], design.level_rounding[:-lag]
-        shared = np.sqrt(va * vb) * _rounding_kernel(design, mu[lag:] - mu[:-lag], 0.0)
-        rounding.append(va + vb - 2 * shared + breaks[lag:] - breaks[:-lag])
+        pairs.append(np.column_stack([va + vb + breaks[lag:] - breaks[:-lag],
+                                      2 * np.sqrt(va * vb), mu[lag:] - mu[:-lag]]))  # fmt: skip
         lag *= 2 if design.dense else design.n  # exact counts: single increments suffice
-    target, x, rnd = np.concatenate(targets), np.vstack(xs), np.concatenate(rounding)
+    target, x = np.concatenate(targets), np.vstack(xs)
+    apart, shared, dmu = np.vstack(pairs).T
     # when the mean does not move, phi is not identified: keep the random-walk part only
     if not np.any(absm > 0):
         x = x[:, :1]
+
+    def rounding(noise: np.ndarray) -> np.ndarray:
+        if not design.dense:
+            return apart
+        # the noise between two counts spreads their rounding errors apart
+        return apart - shared * rounding_correlation(dmu, noise, design.resolution)
+
     coef = np.zeros(2)
-    weight = 1.0 / (rnd + _FLOOR + x[:, 0])
-    for _ in range(2):  # weighted by 1 / predicted variance: close to the Gaussian score
+    noise = x[:, 0]  # a first guess: a walk of a like^2 an hour
+    rnd = rounding(noise)
+    weight = 1.0 / (rnd + _FLOOR + noise)
+    for _ in range(_MOMENT_ROUNDS if design.dense else 2):
         sol, _ = optimize.nnls(x * weight[:, None], (target - rnd) * weight)
+        settled = np.allclose(sol, coef[: len(sol)], rtol=1e-2, atol=1e-6)
         coef[: len(sol)] = sol
-        weight = 1.0 / (x @ sol + rnd + _FLOOR)
+        if settled and design.dense:
+            break
+        if design.dense:
+            # halfway: more noise spreads the rounding errors apart, which leaves less
+            # to the noise; the plain round overshoots (its walk swings to and fro)
+            noise = (noise + x @ sol) / 2
+            rnd = rounding(noise)
+        else:
+            noise = x @ sol
+        # weighted by 1 / predicted variance: close to the Gaussian score
+        weight = 1.0 / (noise + rnd + _FLOOR)
     # un-likes are counted: their variance is at least their mean (Poisson), never below.
     # A random walk that adds less than one rounding variance over the whole window is
     # hidden by the display: the data cannot tell it from none, and taking it as none would
@@ -264,11 +311,15 @@ def whitener(design: Design, sigma2: float, phi: float, change: np.ndarray) -> W
         np.subtract.outer(moved, moved)
     )
     sd = np.sqrt(design.level_rounding)
-    # the likelihood uses the first harmonic's envelope only: the fitted mean is not known
-    # well enough over long spans to trust the phase of the sawtooth (that would be
-    # overconfident)
-    dmu = np.subtract.outer(mu, mu)
-    shared = np.outer(sd, sd) * np.exp(-2 * np.pi**2 * (dmu**2 + dist2) / design.resolution**2)
+    # the likelihood takes the expected distance as spread, not as a phase of the sawtooth:
+    # the fitted mean is not known well enough over long spans to trust the phase (that
+    # would be overconfident)
+    upper = np.triu_indices(design.n)  # symmetric: each pair once
+    spread = (mu[upper[0]] - mu[upper[1]]) ** 2 + dist2[upper]
+    corr = np.empty((design.n, design.n))
+    corr[upper] = rounding_correlation(0.0, spread, design.resolution)
+    corr.T[upper] = corr[upper]
+    shared = np.outer(sd, sd) * corr
     rows = np.arange(1, design.n + 1)
     cov = walk + np.minimum.outer(breaks, breaks) + shared
     cov += _FLOOR * np.minimum.outer(rows, rows)  # the floor of every increment, chained

@@ -435,7 +435,7 @@ class ShardedGrid:
     def per_video(self, fn: Callable, *args: Any, split: tuple = ()) -> Any:
         """As :meth:`Grid.per_video`: each part's rows put in the panel's video order. The
         last few answers that read no per-video array are kept (read-only)."""
-        key = (fn, repr(args))
+        key = _cache_key(fn, args)
         if not split and key in self._cache:
             return self._cache[key]
         out = self._per_video(fn, args, split)
@@ -453,13 +453,13 @@ class ShardedGrid:
         calls, keys = [], set()
         for name, *args in reads:
             fn, args = (_columns, (name, *args)) if name in _DENSE else (getattr(Grid, name), args)
-            key = (fn, repr(tuple(args)))
+            key = _cache_key(fn, tuple(args))
             if key not in self._cache and key not in keys:
                 calls.append((fn, tuple(args)))
                 keys.add(key)
         if calls:
             for (fn, args), out in zip(calls, self._per_video(_many, (calls,), ()), strict=True):
-                self._keep((fn, repr(args)), out)
+                self._keep(_cache_key(fn, args), out)
 
     def _keep(self, key: tuple, out: Any) -> None:
         for array in out if isinstance(out, tuple) else (out,):
@@ -481,6 +481,12 @@ class ShardedGrid:
     def per_bin(self, fn: Callable, *args: Any, split: tuple = ()) -> Any:
         """As :meth:`Grid.per_bin`: the parts' results added up as they come."""
         return added(values for _, values in self._run(fn, args, split, True))
+
+
+def _cache_key(fn: Callable, args: tuple) -> tuple:
+    """The key of a per-video read in :class:`ShardedGrid`'s cache: one for a read made and
+    for the same read announced (:meth:`ShardedGrid.prefetch`), or the hint never hits."""
+    return fn, repr(args)
 
 
 def _rows_of(values: Any, n: int) -> Any:

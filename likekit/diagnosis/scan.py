@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,11 @@ COUNT_LEVELS = (float(stats.norm.isf(0.05)), float(stats.norm.isf(0.005)))
 #: seen, videos past each level (drops then rises), their expected counts (same order)
 STOUFFER, SEEN, PASSES, EXPECTED = 0, 1, 2, 2 + 2 * 3
 N_SERIES = EXPECTED + 2 * 3
+#: levels whose passes are counted: COUNT_LEVELS and the single-video alarm level
+N_LEVELS = len(COUNT_LEVELS) + 1
+#: threads that work through the shifted panels of :func:`scan_sums` (the scan runs alone,
+#: while no other stage of diagnose works: the second core is free)
+SCAN_THREADS = 2
 
 
 def period_of(axis: BinAxis) -> int:
@@ -213,25 +219,38 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
     base[:, STOUFFER] -= blocks.sums(mean * inv_sd * seen)
     base = np.concatenate([base, blocks.sums(np.stack([r[:, None] * seen for r in rates], 1))], 1)
     per_block[blocks.ids] = base
+    code = _levels_passed(z, levels)
     row_start = (np.arange(n_videos) * n_bins)[:, None]
-    for k in range(1 + len(lags)):
-        lag = lags[k - 1][blocks.ids] if k else np.zeros(len(blocks.ids), dtype=int)
-        # where the copy shares a slowdown, each video's bin that lands there loses it
+
+    def copy_gains(k: int) -> None:
         at = np.flatnonzero(shares[k])
         if not len(at):
-            continue
-        # bin ``at`` of the copy holds bin at - lag of each video (circularly): the
-        # columns per block, then the cells of the (row-major) video x bin arrays
-        cell = ((at[None, :] - lag[:, None]) % n_bins)[blocks.of_row] + row_start
+            return
+        lag = lags[k - 1][blocks.ids] if k else np.zeros(len(blocks.ids), dtype=int)
+        # where the copy shares a slowdown, each video's bin that lands there loses it:
+        # bin ``at`` of the copy holds bin at - lag of each video (circularly; lags are
+        # 0 to n_bins - 1): the columns per block, then the cells of the (row-major)
+        # video x bin arrays
+        cell = at[None, :] - lag[:, None]
+        cell += n_bins * (cell < 0)
+        cell = cell[blocks.of_row]
+        cell += row_start
         z_src = np.take(z, cell)
         z_net = np.take(ratio, cell)
         z_net *= shares[k, at]
         np.subtract(z_src, z_net, out=z_net)
-        gain = np.clip(np.negative(z_net), -z_alarm, z_alarm)
-        gain -= np.clip(np.negative(z_src), -z_alarm, z_alarm)
+        # the drop direction's clipped z, net less before: clip(-x) is -clip(x) exactly
+        gain = np.clip(z_src, -z_alarm, z_alarm)
+        gain -= np.clip(z_net, -z_alarm, z_alarm)
         gain *= inv_sd
         gains[k, STOUFFER, at] += gain.sum(axis=0)
-        gains[k, PASSES:EXPECTED, at] += (_counts(z_net, levels) - _counts(z_src, levels)).T
+        change = _count_change(np.take(code, cell), _levels_passed(z_net, levels), len(at))
+        gains[k, PASSES:EXPECTED, at] += change.T
+
+    # each copy's gains are its own rows: on two threads (numpy lets go of the GIL over
+    # whole arrays), with the same sums as one after the other
+    with ThreadPoolExecutor(SCAN_THREADS) as pool:
+        list(pool.map(copy_gains, range(1 + len(lags))))
     return ScanSums(per_block, gains, lags)
 
 
@@ -240,12 +259,30 @@ def _passes(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
     return np.stack([-z >= lv for lv in levels] + [z >= lv for lv in levels]).astype(float)
 
 
-def _counts(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """How many rows of ``z`` pass each level (as :func:`_passes`), per column: integers,
-    so their differences are exactly those of the summed passes."""
-    return np.stack(
-        [(z <= -lv).sum(axis=0) for lv in levels] + [(z >= lv).sum(axis=0) for lv in levels]
+def _levels_passed(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Per value of ``z``: how many levels it rises past less how many it drops past (as
+    :func:`_passes`; int8). A value passes levels on one side only, and those below the
+    highest it passes (the levels are positive and ascending)."""
+    code = np.zeros(z.shape, dtype=np.int8)
+    for lv in levels:
+        code += z >= lv
+        code -= z <= -lv
+    return code
+
+
+def _count_change(before: np.ndarray, after: np.ndarray, n_cols: int) -> np.ndarray:
+    """Per column of ``[row, column]`` codes of :func:`_levels_passed`: how many more rows
+    pass each level (drops, then rises, as :func:`_passes`) in ``after`` than in
+    ``before``, ``[level, column]``: whole numbers, read from the few values that changed."""
+    changed = np.flatnonzero(before != after)
+    before, after = before.ravel()[changed], after.ravel()[changed]
+    j = np.arange(1, N_LEVELS + 1)[:, None]
+    delta = np.concatenate(
+        [(after <= -j).astype(int) - (before <= -j), (after >= j).astype(int) - (before >= j)]
     )
+    where = np.arange(2 * N_LEVELS)[:, None] * n_cols + changed % n_cols
+    size = 2 * N_LEVELS * n_cols
+    return np.bincount(where.ravel(), weights=delta.ravel(), minlength=size).reshape(-1, n_cols)
 
 
 def _bin_stats(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

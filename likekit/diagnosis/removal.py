@@ -212,12 +212,15 @@ def made_up(grid, b: int, hit: np.ndarray, bins: int, z: float) -> np.ndarray:
     next ``bins`` bins, beyond ``z`` times the noise of those bins (a flicker or an outage,
     not a purge; a small loss regained by counting noise alone is no evidence either way)."""
     loss, _, _ = grid.window(b, b)
-    later = np.cumsum(grid.excess[:, b + 1 : b + 1 + bins], axis=1)
+    out = np.zeros_like(hit)
+    rows = np.flatnonzero(hit & (loss < 0))  # read for those alone (often one video)
+    later = np.cumsum(grid.excess[rows, b + 1 : b + 1 + bins], axis=1)
     if not later.size:
-        return np.zeros_like(hit)
-    noise = np.sqrt(np.cumsum(grid.noise2[:, b + 1 : b + 1 + bins], axis=1))
-    regained = (later >= -loss[:, None] / 2) & (later >= z * noise)
-    return hit & regained.any(axis=1) & (loss < 0)
+        return out
+    noise = np.sqrt(np.cumsum(grid.noise2[rows, b + 1 : b + 1 + bins], axis=1))
+    regained = (later >= -loss[rows, None] / 2) & (later >= z * noise)
+    out[rows] = regained.any(axis=1)
+    return out
 
 
 def wave_one_off(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int) -> bool:

@@ -425,8 +425,13 @@ class ShardedGrid:
         self._rows = [np.searchsorted(self.videos, v) for v in videos]
         self._each = each
         self._cache: dict[tuple, Any] = {}
-        for name in _DENSE:
-            setattr(self, name, _Columns(self, name))
+
+    def __getattr__(self, name: str) -> _Columns:
+        # a dense matrix, read a window of bins at a time; made on each read, so that the
+        # grid and its matrices hold no cycle (freed as soon as the last reference goes)
+        if name in _DENSE:
+            return _Columns(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _run(self, fn: Callable, args: tuple, split: tuple, add: bool):
         splits = [tuple(a[rows] for a in split) for rows in self._rows]

@@ -54,7 +54,6 @@ lands on top of that peak. A Dask DataFrame runs the same stages on its partitio
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -208,7 +207,6 @@ def diagnose(
         scan, grid = scan_in_chunks(spill, axis, scanned, options.z_alarm)
         read = WaveReader(grid, single, options=options, scan=scan).read()
         del grid, scan
-        gc.collect()  # the reader's cycles hold ~200 MB at 5,000 videos
         release_memory()  # the scan's working set
         bar.update()
         bar.set_postfix_str("")

@@ -509,3 +509,24 @@ def test_reads_announced_to_a_grid_in_parts_come_in_one_round_with_the_whole_gri
     pd.testing.assert_frame_equal(waves_frame(read[True][0]), waves_frame(read[False][0]))
     pd.testing.assert_frame_equal(events_frame(read[True][1]), events_frame(read[False][1]))
     assert n_rounds[True] < n_rounds[False] * 0.75
+
+
+def test_the_scans_block_sums_are_numpys_reduceat_to_the_bit():
+    """The wave scan sums each block's rows without np.add.reduceat's cost per block
+    (scan._Blocks.sums): the same bits, signed zeros too, for blocks of every size (numpy
+    adds a block's rows after its first one by one when fewer than PAIRWISE, else in
+    partial sums: reduceat's own then)."""
+    from likekit.diagnosis.scan import PAIRWISE, _Blocks
+
+    rng = np.random.default_rng(5)
+    sizes = []
+    for n in (1, 7, 300, 2500):
+        blocks = _Blocks.of(np.array([f"v{i}" for i in range(n)], dtype=object))
+        sizes += np.diff(np.r_[blocks.first, n]).tolist()
+        x = rng.standard_normal((n, 3, 40)) * 10.0 ** rng.uniform(-3, 3, (n, 1, 1))
+        x[rng.random(x.shape) < 0.1] = -0.0
+        expected = np.add.reduceat(x, blocks.first, axis=0)
+        got = blocks.sums(x)
+        np.testing.assert_array_equal(got, expected)
+        assert (np.signbit(got) == np.signbit(expected)).all()
+    assert min(sizes) < PAIRWISE < max(sizes)  # blocks of both kinds were summed

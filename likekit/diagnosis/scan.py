@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -68,8 +69,10 @@ STOUFFER, SEEN, PASSES, EXPECTED = 0, 1, 2, 2 + 2 * 3
 N_SERIES = EXPECTED + 2 * 3
 #: levels whose passes are counted: COUNT_LEVELS and the single-video alarm level
 N_LEVELS = len(COUNT_LEVELS) + 1
-#: threads that work through the shifted panels of :func:`scan_sums` (the scan runs alone,
-#: while no other stage of diagnose works: the second core is free)
+#: numpy sums fewer values than this one after the other (more, in partial sums)
+PAIRWISE = 8
+#: threads that work through the shifted panels (the scan runs while no other stage of
+#: diagnose works: the second core is free)
 SCAN_THREADS = 2
 
 
@@ -114,8 +117,31 @@ class _Blocks:
         return cls(block, order, np.flatnonzero(change), ids, np.cumsum(change) - 1)
 
     def sums(self, x: np.ndarray) -> np.ndarray:
-        """Per block present: the sum of the sorted rows of ``x``."""
-        return np.add.reduceat(x, self.first, axis=0)
+        """Per block present: the sum of the sorted rows of ``x``, to the bit as
+        ``np.add.reduceat(x, self.first, axis=0)`` gives it (whose cost per block is many
+        times that of the few rows each holds): a block's first row plus the sum of the
+        others, which numpy adds one after the other when fewer than PAIRWISE (reduceat's
+        own for a block with more)."""
+        size = np.diff(np.r_[self.first, len(x)])
+        out = x[self.first]
+        two = np.flatnonzero(size > 1)
+        rest = x[self.first[two] + 1]
+        for i in range(2, min(int(size.max(initial=0)), PAIRWISE)):
+            more = size[two] > i
+            rest[more] += x[self.first[two[more]] + i]
+        out[two] += rest
+        for g in np.flatnonzero(size > PAIRWISE):
+            out[g] = np.add.reduceat(x[self.first[g] : self.first[g] + size[g]], [0], axis=0)[0]
+        return out
+
+
+def _each_copy(fn: Callable[[int], None], n: int) -> None:
+    """``fn(k)`` for k in 0..n - 1, each filling its own copy's rows of an array: on
+    SCAN_THREADS threads (numpy lets go of the GIL over whole arrays), with the same
+    result as one after the other."""
+    with ThreadPoolExecutor(SCAN_THREADS) as pool:
+        for _ in pool.map(fn, range(n)):  # (raises what a call raised)
+            pass
 
 
 def _shifted(twice: np.ndarray, lag: np.ndarray) -> np.ndarray:
@@ -143,11 +169,14 @@ def slowdown_counts(grid: Grid, lags: np.ndarray) -> np.ndarray:
     cell = col * n_buckets + bucket[row, col]  # where each value lands in the data
     block = _Blocks.of(grid.videos).block[row]
     out[0] = np.bincount(cell, minlength=size).reshape(n_bins, n_buckets)
-    for k, lag in enumerate(lags, start=1):
+
+    def shifted(k: int) -> None:
         # a shift by ``lag`` bins moves a value lag * n_buckets cells on, circularly
-        lands = cell + (lag * n_buckets)[block]
+        lands = cell + (lags[k] * n_buckets)[block]
         lands[lands >= size] -= size
-        out[k] = np.bincount(lands, minlength=size).reshape(n_bins, n_buckets)
+        out[k + 1] = np.bincount(lands, minlength=size).reshape(n_bins, n_buckets)
+
+    _each_copy(shifted, len(lags))
     return out
 
 
@@ -175,8 +204,11 @@ class ScanSums:
         """The per-bin sums ``[copy, series, bin]`` of the data and each shifted panel."""
         twice = np.concatenate([self.blocks, self.blocks], axis=-1)
         out = self.gains.copy()
-        for k in range(len(out)):
+
+        def add(k: int) -> None:
             out[k] += _shifted(twice, self.lags[k - 1] if k else np.zeros(N_BLOCKS, int))
+
+        _each_copy(add, len(out))
         return out
 
 
@@ -247,10 +279,7 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
         change = _count_change(np.take(code, cell), _levels_passed(z_net, levels), len(at))
         gains[k, PASSES:EXPECTED, at] += change.T
 
-    # each copy's gains are its own rows: on two threads (numpy lets go of the GIL over
-    # whole arrays), with the same sums as one after the other
-    with ThreadPoolExecutor(SCAN_THREADS) as pool:
-        list(pool.map(copy_gains, range(1 + len(lags))))
+    _each_copy(copy_gains, 1 + len(lags))
     return ScanSums(per_block, gains, lags)
 
 

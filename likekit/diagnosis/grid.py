@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -55,8 +56,9 @@ class BinAxis:
         t0, last = min(a for a, _ in spans), max(b for _, b in spans)
         return cls(t0, step, int(round((last - t0) / step)) + 1)
 
-    @property
+    @cached_property
     def times(self) -> pd.DatetimeIndex | None:
+        """The bins' times (built once: every grid on the axis reads them)."""
         if not self.n_bins:
             return None
         return pd.DatetimeIndex([self.t0 + k * self.step for k in range(self.n_bins)])

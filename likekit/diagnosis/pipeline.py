@@ -48,7 +48,9 @@ chunk's working set. The chunks before and after the scan are shared between thi
 and a helper process, on two cores (:mod:`likekit.diagnosis.helper`; same results, taken
 in chunk order); the scan and the reader, whose memory peaks (the panel's grid), run here
 alone, so that the helper's memory (an interpreter and one chunk's working set) never
-lands on top of that peak. A Dask DataFrame runs the same stages on its partitions
+lands on top of that peak (the scan's shifted panels take both cores as threads of this
+process, each with a few arrays of one chunk: :func:`~likekit.diagnosis.scan.scan_sums`).
+A Dask DataFrame runs the same stages on its partitions
 (:mod:`likekit.diagnosis.distributed`).
 """
 

@@ -13,20 +13,20 @@ ratio is the median of our times over the median of the baseline's. Both sides a
 alike: one process, the same files, the same turns, the same number of runs and the same
 statistic; neither side is given its luckiest run.
 
-Until session 9 the judged figure was each reader's best of 25 turns. A minimum is the
-luckiest run of all, the edge of the distribution's tail rather than its centre, and a ~55 ms
-read has a short tail that one lucky run decides: on an idle machine the baseline's best moved
-from 0.054 to 0.064 s between batches of the same code (ours 0.105-0.128), giving ratios from
-1.75x to 2.37x. Measured in session 9 on this machine's shared cores, in batches of 25 turns
-of identical code: under a load of 4-8, the ratio of bests ranged 1.17x-2.57x (sd 0.24 over 24
-batches) and the ratio of medians 1.39x-1.93x (sd 0.13); with the timing process scheduled
-ahead of the other work (SCHED_FIFO: close to an idle machine) the two were alike, bests
-1.66x-1.93x (sd 0.067 over 16 batches), medians 1.84x-2.04x (sd 0.062), the medians no lower
-than the bests. So the median steadies the figure where the load moves, and flatters neither
-side where it does not. What it cannot remove is the machine's own state: from one minute to
-the next our time moved by ~17% and the baseline's by ~7% with the other processes held off,
-whichever the statistic. The old best-of ratio is still printed, not judged, and so are the
-lowest and highest ratio of each statistic over batches of 25 turns: how much one run's
+Until session 9 the judged figure was each reader's best of 25 turns. A minimum is the luckiest
+run of all, the edge of the distribution's tail rather than its centre, and a ~55 ms read has a
+short tail that one lucky run decides: on an idle machine the baseline's best moved from 0.054
+to 0.064 s between batches of the same code (ours 0.105-0.128), giving ratios from 1.75x to
+2.37x. Measured in session 9 on this machine's shared cores, in batches of 25 turns of the same
+code (session 8's loader): under a load of 4-8, the ratio of bests ranged 1.17x-2.57x (sd 0.24
+over 24 batches) and the ratio of medians 1.39x-1.93x (sd 0.13); with the timing process
+scheduled ahead of the other work (SCHED_FIFO: close to an idle machine) the two were alike,
+bests 1.66x-1.93x (sd 0.067 over 16 batches), medians 1.84x-2.04x (sd 0.062), the medians no
+lower than the bests. So the median steadies the figure where the load moves, and flatters
+neither side where it does not. What it cannot remove is the machine's own state: from one
+minute to the next our time moved by ~17% and the baseline's by ~7% with the other processes
+held off, whichever the statistic. The old best-of ratio is still printed, not judged, and so
+are the lowest and highest ratio of each statistic over batches of 25 turns: how much one run's
 figure moves.
 """
 

@@ -6,15 +6,33 @@ validating). Excel: 100,000 rows in an ``.xlsx`` (Excel date cells, display stri
 ``pandas.read_excel`` with the fastest engine installed; openpyxl, the other engine pandas
 offers, is timed once beside it (the reason likekit reads workbooks with calamine).
 
-The CSV readers are timed in turns (baseline, display strings, exact counts, again and again)
-and each keeps its best: on a shared machine the load drifts between runs, and timing one
-reader's repeats before the other's puts that drift into the ratio. 25 turns: the baseline
-takes ~55 ms and its own best of 7 moved by ~15% between runs (ratios of 1.79x to 2.41x on one
-idle machine), more than the goal's margin.
+The CSV goal is judged on medians of interleaved turns. The three readers are timed in turns
+(baseline, display strings, exact counts, again, 100 times after a warm-up round), so that
+the load of a shared machine, which drifts over minutes, falls alike on all three; the judged
+ratio is the median of our times over the median of the baseline's. Both sides are measured
+alike: one process, the same files, the same turns, the same number of runs and the same
+statistic; neither side is given its luckiest run.
+
+Until session 9 the judged figure was each reader's best of 25 turns. A minimum is the luckiest
+run of all, the edge of the distribution's tail rather than its centre, and a ~55 ms read has a
+short tail that one lucky run decides: on an idle machine the baseline's best moved from 0.054
+to 0.064 s between batches of the same code (ours 0.105-0.128), giving ratios from 1.75x to
+2.37x. Measured in session 9 on this machine's shared cores, in batches of 25 turns of the same
+code (session 8's loader): under a load of 4-8, the ratio of bests ranged 1.17x-2.57x (sd 0.24
+over 24 batches) and the ratio of medians 1.39x-1.93x (sd 0.13); with the timing process
+scheduled ahead of the other work (SCHED_FIFO: close to an idle machine) the two were alike,
+bests 1.66x-1.93x (sd 0.067 over 16 batches), medians 1.84x-2.04x (sd 0.062), the medians no
+lower than the bests. So the median steadies the figure where the load moves, and flatters
+neither side where it does not. What it cannot remove is the machine's own state: from one
+minute to the next our time moved by ~17% and the baseline's by ~7% with the other processes
+held off, whichever the statistic. The old best-of ratio is still printed, not judged, and so
+are the lowest and highest ratio of each statistic over batches of 25 turns: how much one run's
+figure moves.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +44,10 @@ import pandas as pd
 
 import likekit as lk
 from benchmarks.harness import Row, best_of
+
+#: rounds of the CSV readers timed in turns, and the batches whose spread is shown
+TURNS = 100
+BATCH = 25
 
 
 def _table(n_rows: int) -> pd.DataFrame:
@@ -70,32 +92,51 @@ def _write_xlsx(path: Path, table: pd.DataFrame) -> Path:
     return path
 
 
-def _in_turns(fns: list[Callable[[], Any]], repeat: int = 25) -> list[float]:
-    """Best wall time of each of ``fns``, called in turns ``repeat`` times after one warm-up
-    round, seconds."""
-    best = [float("inf")] * len(fns)
-    for round_ in range(repeat + 1):
+def _in_turns(fns: list[Callable[[], Any]], repeat: int = TURNS) -> np.ndarray:
+    """Wall times of each of ``fns`` called in turns ``repeat`` times after one warm-up
+    round, seconds: one row per turn, one column per function."""
+    times = np.zeros((repeat + 1, len(fns)))
+    for turn in range(repeat + 1):
         for i, fn in enumerate(fns):
             start = time.perf_counter()
             fn()
-            if round_:
-                best[i] = min(best[i], time.perf_counter() - start)
-    return best
+            times[turn, i] = time.perf_counter() - start
+    return times[1:]
+
+
+def _batch_ratios(ours: np.ndarray, baseline: np.ndarray, stat: Callable) -> np.ndarray:
+    """``stat(ours) / stat(baseline)`` in each batch of BATCH consecutive turns."""
+    batches = len(ours) // BATCH
+    split = [a[: batches * BATCH].reshape(batches, BATCH) for a in (ours, baseline)]
+    return stat(split[0], axis=1) / stat(split[1], axis=1)
 
 
 def _csv_rows(folder: Path, n_rows: int) -> list[Row]:
     display_csv, numeric_csv = _write_csvs(folder, _table(n_rows))
-    baseline, ours, ours_numeric = _in_turns(
+    load = os.getloadavg()[0]
+    times = _in_turns(
         [
             lambda: pd.read_csv(numeric_csv),
             lambda: lk.load_counts(display_csv),
             lambda: lk.load_counts(numeric_csv),
         ]
     )
+    baseline, ours, ours_numeric = np.median(times, axis=0)
     name = "pandas.read_csv, numeric counts"
+    medians = _batch_ratios(times[:, 1], times[:, 0], np.median)
+    bests = _batch_ratios(times[:, 1], times[:, 0], np.min)
+    best_rows = [
+        Row(f"{label}, batches of {BATCH} turns (x)", value, unit="x")
+        for label, value in [
+            ("display ratio of medians, lowest", medians.min()),
+            ("display ratio of medians, highest", medians.max()),
+            ("display ratio of bests (old figure), lowest", bests.min()),
+            ("display ratio of bests (old figure), highest", bests.max()),
+        ]
+    ]
     return [
         Row(
-            f"load_counts, {n_rows:,} rows of display strings (s)",
+            f"load_counts, {n_rows:,} rows of display strings, median of {TURNS} turns (s)",
             ours,
             baseline,
             name,
@@ -103,8 +144,29 @@ def _csv_rows(folder: Path, n_rows: int) -> list[Row]:
             "ratio <= 2",
             ours / baseline <= 2,
         ),
-        Row(f"load_counts, {n_rows:,} rows of exact counts (s)", ours_numeric, baseline, name, "s"),
-        Row("rows per second, display strings", n_rows / ours, n_rows / baseline, name, "rows/s"),
+        Row(
+            f"load_counts, {n_rows:,} rows of exact counts, median (s)",
+            ours_numeric,
+            baseline,
+            name,
+            "s",
+        ),
+        Row(
+            "rows per second, display strings, median",
+            n_rows / ours,
+            n_rows / baseline,
+            name,
+            "rows/s",
+        ),
+        Row(
+            f"display strings, best of {TURNS} turns (old figure, not judged) (s)",
+            times[:, 1].min(),
+            times[:, 0].min(),
+            name,
+            "s",
+        ),
+        *best_rows,
+        Row("machine load (1-minute average) before timing", load),
     ]
 
 

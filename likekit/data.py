@@ -16,7 +16,7 @@ by :mod:`likekit._dates` and the display convention lives in :mod:`likekit._disp
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -297,12 +297,20 @@ def _normalise(
     # thread while this one reads ids and times. Only those: pandas' casts of typed columns
     # change the process's warning filters, which two threads at once can leave changed
     text = all(c.dtype == "str" for c in [*counters.values(), stated] if c is not None)
-    (counts, steps), (ids, stamps, order) = _together(
-        lambda: _counters(counters, stated, src, rounding, thousands, decimal),
-        lambda: _ids_and_times(
+    threads = text and len(table) >= _SPLIT_ROWS
+    share = _WordShare.of(counters["likes"]) if threads and "likes" in counters else None
+
+    def ids_and_times() -> tuple[pd.Series, pd.DatetimeIndex, _Order]:
+        if share is not None:
+            share.pad_tail()  # first: the counters' thread waits for it
+        return _ids_and_times(
             id_column, time_column, src, dayfirst=dayfirst, date_format=date_format, tz=tz
-        ),
-        threads=text and len(table) >= _SPLIT_ROWS,
+        )
+
+    (counts, steps), (ids, stamps, order) = _together(
+        lambda: _counters(counters, stated, src, rounding, thousands, decimal, share),
+        ids_and_times,
+        threads=threads,
     )
     out = {
         "video_id": ids,
@@ -339,6 +347,38 @@ def _together(
         return future.result(), result
 
 
+class _WordShare:
+    """A long counter column of displays padded to words (:func:`_padded_words`) on two
+    threads: the ids and times take about half as long as the counter, so their thread first
+    pads the second half of its chunks (:meth:`pad_tail`) while the counter's thread pads the
+    first half and then waits for the rest (:meth:`words`)."""
+
+    def __init__(self, array: pa.ChunkedArray) -> None:
+        self.array = array
+        self.chunks = [chunk for chunk in array.chunks if len(chunk)]
+        self.half = len(self.chunks) // 2
+        self.tail: Future[list[pa.Array | None]] = Future()
+
+    @classmethod
+    def of(cls, column: pd.Series) -> _WordShare | None:
+        """A share for a column that will be coded as words; None for any other (exact counts
+        or nulls, read without words, or a column in one chunk)."""
+        array = _arrow_chunks(column)
+        if not isinstance(array, pa.ChunkedArray) or array.num_chunks < 2 or array.null_count:
+            return None
+        return None if _digits_first(array) else cls(array)
+
+    def pad_tail(self) -> None:
+        try:
+            self.tail.set_result([_padded_words(c) for c in self.chunks[self.half :]])
+        except BaseException as exc:  # the counter's thread raises it, as one thread would
+            self.tail.set_exception(exc)
+
+    def words(self) -> list[pa.Array | None]:
+        head = [_padded_words(c) for c in self.chunks[: self.half]]
+        return head + self.tail.result()
+
+
 def _counters(
     columns: dict[str, pd.Series],
     stated: pd.Series | None,
@@ -346,12 +386,15 @@ def _counters(
     rounding: Rounding,
     thousands: str | None,
     decimal: str | None,
+    share: _WordShare | None = None,
 ) -> tuple[dict[str, pd.arrays.IntegerArray], np.ndarray]:
     """Each counter column parsed, and the likes' display steps (the coarser of the displayed
-    and the ``stated`` step)."""
+    and the ``stated`` step); ``share`` pads the likes' words with another thread."""
     counts, steps = {}, None
     for role, column in columns.items():
-        counts[role], found = _count_column(column, src, role, rounding, thousands, decimal)
+        counts[role], found = _count_column(
+            column, src, role, rounding, thousands, decimal, share if role == "likes" else None
+        )
         if role == "likes":
             steps = found
     if stated is not None:
@@ -390,13 +433,22 @@ def _infer_resolution(frame: pd.DataFrame) -> list[str]:
     return [str(v) for v in videos[chosen]]
 
 
-def _arrow_text(column: pd.Series) -> pa.Array:
+def _arrow_chunks(column: pd.Series) -> pa.Array | pa.ChunkedArray:
     # large_string: pandas' own str storage, so a str column converts without a copy
-    array = pa.array(column.astype("str"), type=pa.large_string())
+    return pa.array(column.astype("str"), type=pa.large_string())
+
+
+def _arrow_text(column: pd.Series) -> pa.Array:
+    return _whole(_arrow_chunks(column))
+
+
+def _whole(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
-def _distinct_text(array: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+def _distinct_text(
+    array: pa.Array | pa.ChunkedArray, share: _WordShare | None = None
+) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     """Codes into the column's distinct values, stripped, and which rows are missing.
 
     Values repeat in these columns ("12.3K"), so blanks are trimmed once per distinct value;
@@ -404,44 +456,61 @@ def _distinct_text(array: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     gathers with them ~4x faster than Arrow with its int32 indices (and ~2x faster than
     indexing with them).
     """
-    indices, distinct = _distinct_words(array) or _distinct_values(array)
+    codes, distinct = _distinct_words(array, share) or _distinct_values(_whole(array))
     values = pc.utf8_trim_whitespace(distinct)
     blank = pc.equal(values, "").to_numpy(zero_copy_only=False)
-    if indices.null_count == 0 and not blank.any():
-        codes = indices.to_numpy().astype(np.intp)
+    if array.null_count == 0 and not blank.any():
         return codes, values, np.zeros(len(codes), dtype=bool)
-    codes = pc.fill_null(indices, -1).to_numpy().astype(np.intp)
     return codes, values, np.take(np.append(blank, True), codes)  # code -1: the appended True
 
 
-def _distinct_values(array: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Codes (null for a null) and distinct values of any text column."""
+def _distinct_values(array: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Codes (-1 for a null) and distinct values of any text column."""
     encoded = _dictionary_encode(array)
-    return encoded.indices, encoded.dictionary
+    return pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp), encoded.dictionary
 
 
-def _distinct_words(array: pa.Array) -> tuple[pa.Array, pa.Array] | None:
+def _distinct_words(
+    array: pa.Array | pa.ChunkedArray, share: _WordShare | None = None
+) -> tuple[np.ndarray, pa.Array] | None:
     """Codes and distinct values of a column of values of up to 8 bytes and no nulls (a
     counter's displays): each value padded with spaces to one 8-byte word, and the words
     encoded as integers. On 1M displays that is ~20 ms CPU on one thread where hashing the
-    strings took ~27 ms on two, which the ids and times need. The distinct values keep their
-    padding (values that differ only in trailing blanks share a code: both trim to one value).
-    None for any other column."""
-    n = len(array)
-    if array.null_count or not n or np.ptp(value_ends(array)[[0, -1]]) > _WORD * n:
-        return None  # a null, or a value longer than a word
-    padded = pc.ascii_rpad(array, width=_WORD, padding=" ")  # pads by bytes, never cuts
-    start, end = value_ends(padded)[[0, -1]]
-    if end - start != _WORD * n:  # a value longer than a word
+    strings took ~27 ms on two, which the ids and times need. A column in chunks (as a CSV
+    is read) is padded chunk by chunk, never copied whole; with a ``share`` of it, half of the
+    chunks on the ids' thread. The distinct values keep their padding (values that differ only
+    in trailing blanks share a code: both trim to one value). None for any other column."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    if array.null_count or not len(array):
         return None
-    words = np.frombuffer(padded.buffers()[2], np.uint64, count=n, offset=int(start))
-    encoded = pc.dictionary_encode(pa.array(words))
-    distinct = encoded.dictionary.to_numpy()
+    words = share.words() if share else [_padded_words(chunk) for chunk in chunks if len(chunk)]
+    if any(w is None for w in words):
+        return None
+    # one dictionary across the chunks, in order of first appearance: as one array's would be
+    encoded = pc.dictionary_encode(pa.chunked_array(words))
+    codes, start = np.empty(len(array), dtype=np.intp), 0
+    for chunk in encoded.chunks:
+        codes[start : start + len(chunk)] = chunk.indices.to_numpy()
+        start += len(chunk)
+    distinct = encoded.chunks[0].dictionary.to_numpy()
     offsets = np.arange(0, _WORD * (len(distinct) + 1), _WORD, dtype=np.int64)
     text = pa.Array.from_buffers(
         pa.large_string(), len(distinct), [None, pa.py_buffer(offsets), pa.py_buffer(distinct)]
     )
-    return encoded.indices, text
+    return codes, text
+
+
+def _padded_words(array: pa.Array) -> pa.Array | None:
+    """Each value padded with spaces to 8 bytes, as one unsigned integer; None when a value
+    is longer."""
+    n = len(array)
+    if np.ptp(value_ends(array)[[0, -1]]) > _WORD * n:
+        return None  # a value longer than a word (found without padding)
+    padded = pc.ascii_rpad(array, width=_WORD, padding=" ")  # pads by bytes, never cuts
+    start, end = value_ends(padded)[[0, -1]]
+    if end - start != _WORD * n:  # a value longer than a word
+        return None
+    return pa.array(np.frombuffer(padded.buffers()[2], np.uint64, count=n, offset=int(start)))
 
 
 def _dictionary_encode(array: pa.Array) -> pa.DictionaryArray:
@@ -512,8 +581,10 @@ def _count_column(
     rounding: Rounding,
     thousands: str | None = None,
     decimal: str | None = None,
+    share: _WordShare | None = None,
 ) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
-    """Parse a counter column: (lower bounds as Int64, display resolution per row)."""
+    """Parse a counter column: (lower bounds as Int64, display resolution per row); ``share``
+    is the column's words padded with another thread (:class:`_WordShare`)."""
     n = len(column)
     if pd.api.types.is_bool_dtype(column):
         src.error(f"expected counts, got true/false values ({column.dtype})", column=name)
@@ -534,8 +605,10 @@ def _count_column(
     else:
         if column.dtype == object:
             column = _numbers_as_text(column, src, name)
-        text = _arrow_text(column)
-        lower, steps, missing = _parse_text_counts(text, src, name, rounding, thousands, decimal)
+        text = share.array if share else _arrow_chunks(column)  # as read: in chunks
+        lower, steps, missing = _parse_text_counts(
+            text, src, name, rounding, thousands, decimal, share
+        )
     return pd.arrays.IntegerArray(lower, missing), steps
 
 
@@ -551,19 +624,19 @@ def _not_absurd(lower: np.ndarray, src: Source, name: str, codes: np.ndarray | N
 
 
 def _parse_text_counts(
-    text: pa.Array,
+    text: pa.Array | pa.ChunkedArray,
     src: Source,
     name: str,
     rounding: Rounding,
     thousands: str | None,
     decimal: str | None,
+    share: _WordShare | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lower bounds, resolutions and missing cells of a column of count text."""
+    """Lower bounds, resolutions and missing cells of a column of count text (``share``: see
+    :func:`_count_column`)."""
     n = len(text)
-    # exact integers: one Arrow cast (a display among the first cells skips the full check)
-    if pc.all(pc.utf8_is_digit(text[:1000])).as_py() is not False and (
-        pc.all(pc.utf8_is_digit(text)).as_py() is not False
-    ):
+    # exact integers: one Arrow cast
+    if _digits_first(text) and pc.all(pc.utf8_is_digit(text)).as_py() is not False:
         if (pc.max(pc.utf8_length(text)).as_py() or 0) > 13:  # past int64, certainly absurd
             lengths = pc.utf8_length(text).to_numpy(zero_copy_only=False)
             row = _first(np.nan_to_num(lengths, nan=0) > 13)
@@ -574,11 +647,11 @@ def _parse_text_counts(
             )
         missing = text.is_null().to_numpy(zero_copy_only=False)
         # a copy: the table's Int64 column must be writable, Arrow's buffers are not
-        lower = pc.fill_null(pc.cast(text, pa.int64()), 0).to_numpy(False, writable=True)
+        lower = _whole(pc.fill_null(pc.cast(text, pa.int64()), 0)).to_numpy(False, writable=True)
         _not_absurd(lower, src, name)
         return lower, np.ones(n, dtype=np.int64), missing
     # display strings repeat ("12.3K"): parse each distinct value once
-    codes, values, missing = _distinct_text(text)
+    codes, values, missing = _distinct_text(text, share)
     lower, steps, valid = parse_displays(
         values, rounding=rounding, thousands=thousands, decimal=decimal
     )
@@ -592,6 +665,12 @@ def _parse_text_counts(
     lower = np.append(np.where(blank, 0, lower), 0)
     steps = np.append(np.where(blank, 1, steps), 1)
     return np.take(lower, codes), np.take(steps, codes), missing
+
+
+def _digits_first(text: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether the first 1,000 cells are digits (or missing): exact counts, most likely (a
+    display among them spares the check of the whole column)."""
+    return pc.all(pc.utf8_is_digit(text[:1000])).as_py() is not False
 
 
 def _not_a_count(value: str) -> str:

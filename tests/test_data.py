@@ -670,6 +670,60 @@ def test_columns_encoded_in_halves_read_as_when_whole(monkeypatch):
             pd.testing.assert_frame_equal(halves, expected)
 
 
+@pytest.mark.parametrize(
+    "cell, ending",
+    [
+        (None, None),
+        ("12.3K", None),
+        ("1,234,567.0", "with a value over 8 bytes"),
+        (" ", "with a blank cell"),
+        ("lots", f"row 31002, column 'likes': {COUNT_HINT}, got 'lots'"),
+    ],
+)
+def test_counter_words_padded_on_two_threads_read_as_on_one(tmp_path, monkeypatch, cell, ending):
+    # a long CSV arrives in chunks; the ids' thread pads the second half of the displays'
+    # chunks while the counters' thread pads the first: each cell's value and each error as
+    # one thread reads them, whatever the second half holds
+    rng = np.random.default_rng(7)
+    likes = [lk.format_count(int(v)) for v in rng.lognormal(9, 3, 60_000)]
+    if cell is not None:
+        likes[60_000 // 2 + 1000] = likes[-1] = cell
+    path = tmp_path / "long.csv"
+    stamps = pd.date_range("2026-01-05", periods=60_000, freq="min", tz="UTC")
+    pd.DataFrame(
+        {"video_id": "v", "timestamp": stamps.strftime("%Y-%m-%dT%H:%M:%SZ"), "likes": likes}
+    ).to_csv(path, index=False)
+
+    def outcome() -> pd.DataFrame | str:
+        try:
+            return lk.load_counts(path)
+        except LikekitInputError as exc:
+            return str(exc)
+
+    monkeypatch.setattr(lk.data, "_SPLIT_ROWS", 10**9)
+    one = outcome()
+    monkeypatch.setattr(lk.data, "_SPLIT_ROWS", 2)
+    shares = []
+    monkeypatch.setattr(
+        lk.data._WordShare, "pad_tail", _recorded(shares, lk.data._WordShare.pad_tail)
+    )
+    two = outcome()
+    assert shares and shares[0].half >= 1  # the file was read in chunks, shared out
+    if isinstance(one, str):
+        assert two == one and one.endswith(ending)
+    else:
+        pd.testing.assert_frame_equal(two, one)
+        assert ending is None or one["likes"].isna().sum() == (ending == "with a blank cell") * 2
+
+
+def _recorded(calls: list, method):
+    def wrapper(self):
+        calls.append(self)
+        return method(self)
+
+    return wrapper
+
+
 @pytest.mark.parametrize("threads", [False, True])
 def test_a_bad_count_is_named_before_a_bad_id_or_time(tmp_path, monkeypatch, threads):
     # long tables' counts are parsed on a second thread beside ids and times; the error is
@@ -946,7 +1000,9 @@ def test_each_counter_cell_is_coded_to_its_own_value(cells):
     from likekit import data
 
     text = pa.array(cells, pa.large_string())
-    for column, cut in ((text, cells), (text.slice(1), cells[1:])):
+    # as a CSV is read: in chunks, one of them maybe empty
+    chunked = pa.chunked_array([text.slice(0, len(cells) // 2), text.slice(len(cells) // 2)])
+    for column, cut in ((text, cells), (text.slice(1), cells[1:]), (chunked, cells)):
         codes, values, missing = data._distinct_text(column)
         trimmed = [None if c is None else c.strip(" \u00a0") for c in cut]
         assert [values[int(c)].as_py() if c >= 0 else None for c in codes] == trimmed

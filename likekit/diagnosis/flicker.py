@@ -37,11 +37,11 @@ def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
     """The falls of every video's shown count (see :class:`Falls`)."""
     size_ok, floor = _beyond_noise(inc, options.z_video)
     video = pd.factorize(inc["video_id"])[0]
-    is_regained = size_ok & _made_up_within(inc, video, FLICKER_BACK)
     # before a known flicker's first alarm, the old app may hold the count down for several
     # snapshots in a row: a fall made up within the episode's gap (MERGE_STEPS snapshots)
     # is one of its falls (the binomial test of a lone glitch counts these falls alike)
-    is_back = size_ok & _made_up_within(inc, video, MERGE_STEPS)
+    soon, later = _made_up_within(inc, video, (FLICKER_BACK, MERGE_STEPS))
+    is_regained, is_back = size_ok & soon, size_ok & later
     # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
     # with chance video_alpha only (else a rising video's odd un-like chains on and on)
     z_link = stats.norm.isf(stats.norm.sf(options.z_video) / MERGE_STEPS)
@@ -52,7 +52,8 @@ def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
 def regained_falls(inc: pd.DataFrame, *, options: Options) -> pd.Series:
     """:attr:`Falls.regained` alone (what the panel's old-app test counts)."""
     size_ok, _ = _beyond_noise(inc, options.z_video)
-    return size_ok & _made_up_within(inc, pd.factorize(inc["video_id"])[0], FLICKER_BACK)
+    (soon,) = _made_up_within(inc, pd.factorize(inc["video_id"])[0], (FLICKER_BACK,))
+    return size_ok & soon
 
 
 def _beyond_noise(inc: pd.DataFrame, z_video: float) -> tuple[pd.Series, pd.Series]:
@@ -73,22 +74,32 @@ def _beyond_noise(inc: pd.DataFrame, z_video: float) -> tuple[pd.Series, pd.Seri
     return size_ok, floor
 
 
-def _made_up_within(inc: pd.DataFrame, video: np.ndarray, n: int) -> pd.Series:
-    """Per increment: the count regained its level before the fall within ``n`` snapshots
-    (a flicker's fall comes back, the next snapshots being shown in full again, while the
-    un-likes of a fading video stay lost). ``video``: codes of the rows' videos."""
-    ahead = _ahead_max(inc["likes"].to_numpy(float), video, n)
-    return pd.Series(ahead, index=inc.index) >= inc["prev_likes"]
+def _made_up_within(inc: pd.DataFrame, video: np.ndarray, windows: tuple[int, ...]) -> list:
+    """Per increment and per window ``n`` of ``windows`` (increasing): the count regained
+    its level before the fall within ``n`` snapshots (a flicker's fall comes back, the next
+    snapshots being shown in full again, while the un-likes of a fading video stay lost).
+    ``video``: codes of the rows' videos."""
+    before = inc["prev_likes"].to_numpy(float)
+    return [
+        pd.Series(ahead >= before, index=inc.index)
+        for ahead in _ahead_max(inc["likes"].to_numpy(float), video, windows)
+    ]
 
 
-def _ahead_max(values: np.ndarray, video: np.ndarray, n: int) -> np.ndarray:
-    """Per row: the largest of the next ``n`` values of the same video (``video``: codes of
-    rows sorted by video), NaN where there is none; missing values left out."""
+def _ahead_max(values: np.ndarray, video: np.ndarray, windows: tuple[int, ...]) -> list:
+    """Per window ``n`` of ``windows`` (increasing) and per row: the largest of the next
+    ``n`` values of the same video (``video``: codes of rows sorted by video), NaN where
+    there is none; missing values left out. One pass over the longest window, the shorter
+    ones read on the way."""
     out = np.full(len(values), -np.inf)
-    for k in range(1, min(n, len(values)) + 1):
-        ahead = np.where(video[k:] == video[:-k], values[k:], -np.inf)
-        np.fmax(out[:-k], ahead, out=out[:-k])
-    return np.where(out == -np.inf, np.nan, out)
+    found = []
+    for k in range(1, max(windows) + 1):
+        if k < len(values):
+            ahead = np.where(video[k:] == video[:-k], values[k:], -np.inf)
+            np.fmax(out[:-k], ahead, out=out[:-k])
+        if k in windows:
+            found.append(np.where(out == -np.inf, np.nan, out))
+    return found
 
 
 def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event]:

@@ -254,3 +254,17 @@ def test_a_day_without_likes_before_a_launch_is_no_freeze(seed):
         for e in (with_views, alone)
     ]
     pd.testing.assert_frame_equal(*frozen)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [31, 37])
+def test_an_old_apps_falls_that_meet_on_a_few_videos_are_no_purge(seed):
+    """An old app holds each video's count down at random snapshots until its update (the
+    simulator's app_glitch world: no purge at all). Where a few videos' held-down snapshots
+    meet, the scan reads a purge wave; but each of them came back where it stood within
+    the flicker's episode: a fall of its flicker, not likes removed."""
+    sim = lk.simulate("app_glitch", n_videos=20, days=30, seed=seed)
+    assert not (sim.events["cause"] == "purge").any()
+    events = lk.diagnose(sim.counts).events
+    assert not (events["cause"] == "purge").any()
+    assert (events["cause"] == "glitch").sum() >= 10

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit.diagnosis.increments import video_edges
+from likekit.diagnosis.increments import DETECT_SPARSE, video_edges
 from likekit.diagnosis.options import FLICKER_BACK, MERGE_STEPS, Options
 from likekit.diagnosis.single import signed
 from likekit.schema import EVENT_COLUMNS, Event
@@ -160,9 +160,12 @@ def merge_glitches(
     """Glitches of a video at most ``options.gap`` apart are one episode (an app that
     under-counts every other snapshot until it is updated is one glitch, not dozens); a
     drop of a single video that did not recover (no wave behind it) inside such an episode
-    is one of its drops whose recovery was lost in the flicker, not a purge. A panel-wide
-    outage (a wave) joins a video's episode only where they overlap: it is an event of its
-    own.
+    is one of its drops whose recovery was lost in the flicker, not a purge. So is a purge
+    wave's member whose own fall the count made up within MERGE_STEPS snapshots
+    (:attr:`Falls.back`): an old app's under-counts that happen to meet on a few videos
+    read as a purge wave, but a purge's likes stay lost, and a count that came back where
+    it stood was mis-shown. A panel-wide outage (a wave) joins a video's episode only where
+    they overlap: it is an event of its own.
 
     An episode of several drops (flicker) began with its first fall, which may be too small
     for the single-video alarm: it is extended back over earlier falls of the shown count (a
@@ -174,10 +177,15 @@ def merge_glitches(
     the extension than elsewhere (binomial test at level ``z_video``): the end of a flicker
     whose drops were too small to be seen one by one.
     """
-    member = (events["cause"] == "glitch") | ((events["cause"] == "purge") & events["wave"].isna())
-    g = events.loc[member].sort_values(["video_id", "start"]).assign(n=1)
-    # a flicker is the video's own, also where the panel found it (an old app: a wave)
-    g["own"] = g["wave"].isna() | (g["detail"] == "flicker")
+    times = _Stamps(inc)
+    purge = (events["cause"] == "purge").to_numpy()
+    lone = events["wave"].isna().to_numpy()
+    fall = _jumped_back(events, purge & ~lone, inc, found, options.z_video)
+    member = (events["cause"] == "glitch").to_numpy() | (purge & lone) | fall
+    g = events.loc[member].assign(n=1, fall=fall[member]).sort_values(["video_id", "start"])
+    # a flicker is the video's own, also where the panel found it (an old app: a wave), and
+    # so are its falls
+    g["own"] = g["wave"].isna() | (g["detail"] == "flicker") | g["fall"]
     if not (g["cause"] == "glitch").any():
         return events
     gap = options.gap
@@ -185,7 +193,6 @@ def merge_glitches(
     has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
     keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
     merged = _collapse(g.loc[has_glitch], episode[has_glitch])
-    times = _Stamps(inc)
     merged = _extend(merged, events, times, found, options=options)
     merged = merged.sort_values(["video_id", "start"], ignore_index=True)
     merged = _collapse(merged, _episodes(merged, gap))  # extended episodes may now meet
@@ -199,6 +206,57 @@ def merge_glitches(
     ]
     rest = events.loc[~member]
     return pd.concat([rest, keep, merged[EVENT_COLUMNS]], ignore_index=True)
+
+
+def _jumped_back(
+    events: pd.DataFrame, which: np.ndarray, inc: pd.DataFrame, found: Falls, z: float
+) -> np.ndarray:
+    """Per event: one of ``which`` that starts at a fall of its video's shown count
+    (:attr:`Falls.back`) that a single jump brought back to where it stood within
+    MERGE_STEPS snapshots. The first snapshot back at that level rose by at least half the
+    fall beyond the trend, and by more likes (less the display step) than the video's
+    two-way counting gives in one interval but with chance ``sf(z)``: Poisson at its
+    activity, the mean absolute increment over a day either side (DETECT_SPARSE
+    increments at least), the falls of :attr:`Falls.back` and the increments right after
+    them left out (the flicker would inflate it). An app that shows the count in full
+    again makes it up at once; a purge's likes come back only as new ones arrive, and a
+    count hovering at a plateau moves back by a like or two by itself."""
+    out = np.zeros(len(events), dtype=bool)
+    at = np.flatnonzero(which)
+    if not len(at):
+        return out
+    edges = video_edges(inc["video_id"])
+    ids = inc["video_id"].iloc[edges[:-1]].to_numpy(dtype=object)
+    spans = zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
+    bounds = dict(zip(ids, spans, strict=True))
+    ts = inc["timestamp"].dt.tz_convert(None).to_numpy().astype("datetime64[us]")
+    likes, before = inc["likes"].to_numpy(float), inc["prev_likes"].to_numpy(float)
+    delta, gap = inc["delta"].to_numpy(float), inc["gap"].to_numpy(float)
+    moves = np.abs(delta) / gap
+    excess, step_h = inc["excess"].to_numpy(float), inc["step_h"].to_numpy(float)
+    step = np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float)
+    back = found.back.to_numpy(bool)
+    # the activity leaves out the flicker's own falls and the rises right after them
+    quiet = ~back & ~np.r_[False, back[:-1]]
+    quiet[edges[:-1]] = ~back[edges[:-1]]
+    level = stats.norm.sf(z)
+    starts = events["start"].dt.tz_convert(None).to_numpy()[at].astype("datetime64[us]")
+    videos = events["video_id"].to_numpy(dtype=object)[at]
+    for k, v, t in zip(at.tolist(), videos, starts, strict=True):
+        lo, hi = bounds.get(v, (0, 0))
+        i = lo + int(np.searchsorted(ts[lo:hi], t))
+        if i >= hi or ts[i] != t or not back[i]:
+            continue
+        ahead = np.arange(i + 1, min(i + 1 + MERGE_STEPS, hi))
+        j = int(ahead[np.argmax(likes[ahead] >= before[i])])  # back is set: one is there
+        half = max(int(round(24 / step_h[j])), DETECT_SPARSE)
+        near = slice(max(j - half, lo), min(j + half + 1, hi))
+        calm = moves[near][quiet[near]]
+        activity = float(calm.mean()) if len(calm) else 0.0
+        rise = delta[j] - (step[j] - 1)  # the rise certain under the display's rounding
+        chance = stats.poisson.sf(np.ceil(rise) - 1, gap[j] * activity)
+        out[k] = excess[j] >= -excess[i] / 2 and rise > 0 and chance <= level
+    return out
 
 
 class _Stamps:

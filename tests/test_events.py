@@ -268,3 +268,20 @@ def test_an_old_apps_falls_that_meet_on_a_few_videos_are_no_purge(seed):
     events = lk.diagnose(sim.counts).events
     assert not (events["cause"] == "purge").any()
     assert (events["cause"] == "glitch").sum() >= 10
+
+
+def test_an_old_apps_held_down_counts_and_their_release_are_no_yardstick():
+    """The per-video old-app test measures a video's two-way noise on the increments
+    outside its falls: a fall, the snapshots the app kept the count down, and the rise that
+    let it go (the count back where it stood before the fall) are all the flicker's own."""
+    from likekit.diagnosis.oldapp import _held
+
+    row = np.array([0] * 8 + [1] * 3)
+    # v0: +5, then held down for two snapshots (back above 5 at the 4th increment), +4,
+    # a fall of 10 made up by the next; v1: a fall at its last increment
+    delta = np.array([5, -20, 3, 25, 4, -10, 12, 2, 1, 1, -9], dtype=float)
+    fell = np.zeros(len(row), dtype=bool)
+    fell[[1, 5, 10]] = True
+    held = _held(row, delta, fell)
+    v0 = [False, True, True, True, False, True, True, False]
+    assert held.tolist() == v0 + [False, False, True]

@@ -161,9 +161,9 @@ def merge_glitches(
     under-counts every other snapshot until it is updated is one glitch, not dozens); a
     drop of a single video that did not recover (no wave behind it) inside such an episode
     is one of its drops whose recovery was lost in the flicker, not a purge. So is a purge
-    wave's member whose own fall the count made up within MERGE_STEPS snapshots
-    (:attr:`Falls.back`): an old app's under-counts that happen to meet on a few videos
-    read as a purge wave, but a purge's likes stay lost, and a count that came back where
+    wave's member whose own fall one jump made up within MERGE_STEPS snapshots
+    (:func:`_jumped_back`): an old app's under-counts that happen to meet on a few videos
+    read as a purge wave, but a purge's likes stay lost, and a count that jumped back where
     it stood was mis-shown. A panel-wide outage (a wave) joins a video's episode only where
     they overlap: it is an event of its own.
 

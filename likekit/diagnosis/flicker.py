@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit.diagnosis.increments import video_edges
+from likekit.diagnosis.increments import DETECT_SPARSE, video_edges
 from likekit.diagnosis.options import FLICKER_BACK, MERGE_STEPS, Options
 from likekit.diagnosis.single import signed
 from likekit.schema import EVENT_COLUMNS, Event
@@ -37,11 +37,11 @@ def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
     """The falls of every video's shown count (see :class:`Falls`)."""
     size_ok, floor = _beyond_noise(inc, options.z_video)
     video = pd.factorize(inc["video_id"])[0]
-    is_regained = size_ok & _made_up_within(inc, video, FLICKER_BACK)
     # before a known flicker's first alarm, the old app may hold the count down for several
     # snapshots in a row: a fall made up within the episode's gap (MERGE_STEPS snapshots)
     # is one of its falls (the binomial test of a lone glitch counts these falls alike)
-    is_back = size_ok & _made_up_within(inc, video, MERGE_STEPS)
+    soon, later = _made_up_within(inc, video, (FLICKER_BACK, MERGE_STEPS))
+    is_regained, is_back = size_ok & soon, size_ok & later
     # going forward, a link of up to MERGE_STEPS healthy increments must hold a false fall
     # with chance video_alpha only (else a rising video's odd un-like chains on and on)
     z_link = stats.norm.isf(stats.norm.sf(options.z_video) / MERGE_STEPS)
@@ -52,7 +52,8 @@ def falls(inc: pd.DataFrame, *, options: Options) -> Falls:
 def regained_falls(inc: pd.DataFrame, *, options: Options) -> pd.Series:
     """:attr:`Falls.regained` alone (what the panel's old-app test counts)."""
     size_ok, _ = _beyond_noise(inc, options.z_video)
-    return size_ok & _made_up_within(inc, pd.factorize(inc["video_id"])[0], FLICKER_BACK)
+    (soon,) = _made_up_within(inc, pd.factorize(inc["video_id"])[0], (FLICKER_BACK,))
+    return size_ok & soon
 
 
 def _beyond_noise(inc: pd.DataFrame, z_video: float) -> tuple[pd.Series, pd.Series]:
@@ -73,22 +74,32 @@ def _beyond_noise(inc: pd.DataFrame, z_video: float) -> tuple[pd.Series, pd.Seri
     return size_ok, floor
 
 
-def _made_up_within(inc: pd.DataFrame, video: np.ndarray, n: int) -> pd.Series:
-    """Per increment: the count regained its level before the fall within ``n`` snapshots
-    (a flicker's fall comes back, the next snapshots being shown in full again, while the
-    un-likes of a fading video stay lost). ``video``: codes of the rows' videos."""
-    ahead = _ahead_max(inc["likes"].to_numpy(float), video, n)
-    return pd.Series(ahead, index=inc.index) >= inc["prev_likes"]
+def _made_up_within(inc: pd.DataFrame, video: np.ndarray, windows: tuple[int, ...]) -> list:
+    """Per increment and per window ``n`` of ``windows`` (increasing): the count regained
+    its level before the fall within ``n`` snapshots (a flicker's fall comes back, the next
+    snapshots being shown in full again, while the un-likes of a fading video stay lost).
+    ``video``: codes of the rows' videos."""
+    before = inc["prev_likes"].to_numpy(float)
+    return [
+        pd.Series(ahead >= before, index=inc.index)
+        for ahead in _ahead_max(inc["likes"].to_numpy(float), video, windows)
+    ]
 
 
-def _ahead_max(values: np.ndarray, video: np.ndarray, n: int) -> np.ndarray:
-    """Per row: the largest of the next ``n`` values of the same video (``video``: codes of
-    rows sorted by video), NaN where there is none; missing values left out."""
+def _ahead_max(values: np.ndarray, video: np.ndarray, windows: tuple[int, ...]) -> list:
+    """Per window ``n`` of ``windows`` (increasing) and per row: the largest of the next
+    ``n`` values of the same video (``video``: codes of rows sorted by video), NaN where
+    there is none; missing values left out. One pass over the longest window, the shorter
+    ones read on the way."""
     out = np.full(len(values), -np.inf)
-    for k in range(1, min(n, len(values)) + 1):
-        ahead = np.where(video[k:] == video[:-k], values[k:], -np.inf)
-        np.fmax(out[:-k], ahead, out=out[:-k])
-    return np.where(out == -np.inf, np.nan, out)
+    found = []
+    for k in range(1, max(windows) + 1):
+        if k < len(values):
+            ahead = np.where(video[k:] == video[:-k], values[k:], -np.inf)
+            np.fmax(out[:-k], ahead, out=out[:-k])
+        if k in windows:
+            found.append(np.where(out == -np.inf, np.nan, out))
+    return found
 
 
 def flickers(inc: pd.DataFrame, found: Falls, *, options: Options) -> list[Event]:
@@ -149,9 +160,12 @@ def merge_glitches(
     """Glitches of a video at most ``options.gap`` apart are one episode (an app that
     under-counts every other snapshot until it is updated is one glitch, not dozens); a
     drop of a single video that did not recover (no wave behind it) inside such an episode
-    is one of its drops whose recovery was lost in the flicker, not a purge. A panel-wide
-    outage (a wave) joins a video's episode only where they overlap: it is an event of its
-    own.
+    is one of its drops whose recovery was lost in the flicker, not a purge. So is a purge
+    wave's member whose own fall one jump made up within MERGE_STEPS snapshots
+    (:func:`_jumped_back`): an old app's under-counts that happen to meet on a few videos
+    read as a purge wave, but a purge's likes stay lost, and a count that jumped back where
+    it stood was mis-shown. A panel-wide outage (a wave) joins a video's episode only where
+    they overlap: it is an event of its own.
 
     An episode of several drops (flicker) began with its first fall, which may be too small
     for the single-video alarm: it is extended back over earlier falls of the shown count (a
@@ -163,10 +177,15 @@ def merge_glitches(
     the extension than elsewhere (binomial test at level ``z_video``): the end of a flicker
     whose drops were too small to be seen one by one.
     """
-    member = (events["cause"] == "glitch") | ((events["cause"] == "purge") & events["wave"].isna())
-    g = events.loc[member].sort_values(["video_id", "start"]).assign(n=1)
-    # a flicker is the video's own, also where the panel found it (an old app: a wave)
-    g["own"] = g["wave"].isna() | (g["detail"] == "flicker")
+    times = _Stamps(inc)
+    purge = (events["cause"] == "purge").to_numpy()
+    lone = events["wave"].isna().to_numpy()
+    fall = _jumped_back(events, purge & ~lone, inc, found, options.z_video)
+    member = (events["cause"] == "glitch").to_numpy() | (purge & lone) | fall
+    g = events.loc[member].assign(n=1, fall=fall[member]).sort_values(["video_id", "start"])
+    # a flicker is the video's own, also where the panel found it (an old app: a wave), and
+    # so are its falls
+    g["own"] = g["wave"].isna() | (g["detail"] == "flicker") | g["fall"]
     if not (g["cause"] == "glitch").any():
         return events
     gap = options.gap
@@ -174,7 +193,6 @@ def merge_glitches(
     has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
     keep = g.loc[~has_glitch, EVENT_COLUMNS]  # lone purges stay what they are
     merged = _collapse(g.loc[has_glitch], episode[has_glitch])
-    times = _Stamps(inc)
     merged = _extend(merged, events, times, found, options=options)
     merged = merged.sort_values(["video_id", "start"], ignore_index=True)
     merged = _collapse(merged, _episodes(merged, gap))  # extended episodes may now meet
@@ -188,6 +206,57 @@ def merge_glitches(
     ]
     rest = events.loc[~member]
     return pd.concat([rest, keep, merged[EVENT_COLUMNS]], ignore_index=True)
+
+
+def _jumped_back(
+    events: pd.DataFrame, which: np.ndarray, inc: pd.DataFrame, found: Falls, z: float
+) -> np.ndarray:
+    """Per event: one of ``which`` that starts at a fall of its video's shown count
+    (:attr:`Falls.back`) that a single jump brought back to where it stood within
+    MERGE_STEPS snapshots. The first snapshot back at that level rose by at least half the
+    fall beyond the trend, and by more likes (less the display step) than the video's
+    two-way counting gives in one interval but with chance ``sf(z)``: Poisson at its
+    activity, the mean absolute increment over a day either side (DETECT_SPARSE
+    increments at least), the falls of :attr:`Falls.back` and the increments right after
+    them left out (the flicker would inflate it). An app that shows the count in full
+    again makes it up at once; a purge's likes come back only as new ones arrive, and a
+    count hovering at a plateau moves back by a like or two by itself."""
+    out = np.zeros(len(events), dtype=bool)
+    at = np.flatnonzero(which)
+    if not len(at):
+        return out
+    edges = video_edges(inc["video_id"])
+    ids = inc["video_id"].iloc[edges[:-1]].to_numpy(dtype=object)
+    spans = zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
+    bounds = dict(zip(ids, spans, strict=True))
+    ts = inc["timestamp"].dt.tz_convert(None).to_numpy().astype("datetime64[us]")
+    likes, before = inc["likes"].to_numpy(float), inc["prev_likes"].to_numpy(float)
+    delta, gap = inc["delta"].to_numpy(float), inc["gap"].to_numpy(float)
+    moves = np.abs(delta) / gap
+    excess, step_h = inc["excess"].to_numpy(float), inc["step_h"].to_numpy(float)
+    step = np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float)
+    back = found.back.to_numpy(bool)
+    # the activity leaves out the flicker's own falls and the rises right after them
+    quiet = ~back & ~np.r_[False, back[:-1]]
+    quiet[edges[:-1]] = ~back[edges[:-1]]
+    level = stats.norm.sf(z)
+    starts = events["start"].dt.tz_convert(None).to_numpy()[at].astype("datetime64[us]")
+    videos = events["video_id"].to_numpy(dtype=object)[at]
+    for k, v, t in zip(at.tolist(), videos, starts, strict=True):
+        lo, hi = bounds.get(v, (0, 0))
+        i = lo + int(np.searchsorted(ts[lo:hi], t))
+        if i >= hi or ts[i] != t or not back[i]:
+            continue
+        ahead = np.arange(i + 1, min(i + 1 + MERGE_STEPS, hi))
+        j = int(ahead[np.argmax(likes[ahead] >= before[i])])  # back is set: one is there
+        half = max(int(round(24 / step_h[j])), DETECT_SPARSE)
+        near = slice(max(j - half, lo), min(j + half + 1, hi))
+        calm = moves[near][quiet[near]]
+        activity = float(calm.mean()) if len(calm) else 0.0
+        rise = delta[j] - (step[j] - 1)  # the rise certain under the display's rounding
+        chance = stats.poisson.sf(np.ceil(rise) - 1, gap[j] * activity)
+        out[k] = excess[j] >= -excess[i] / 2 and rise > 0 and chance <= level
+    return out
 
 
 class _Stamps:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from likekit.diagnosis.flicker import regained_falls
+from likekit.diagnosis.flicker import FLICKER_BACK, regained_falls
 from likekit.diagnosis.options import Options
 from likekit.diagnosis.stream import CHUNK_ROWS, video_cuts
 
@@ -174,6 +174,23 @@ def _increments(grid, at: np.ndarray, row: np.ndarray) -> pd.DataFrame:
     )
 
 
+def _held(row: np.ndarray, delta: np.ndarray, fell: np.ndarray) -> np.ndarray:
+    """Per increment (by video, then time): a fall of ``fell``, or one of the increments
+    after it up to the one that brought the count back where it stood before it (within
+    FLICKER_BACK snapshots): the flicker itself, held down and let go."""
+    held = fell.copy()
+    level = np.cumsum(delta)  # the shown count, up to a constant per video
+    at = np.flatnonzero(fell)
+    before = level[at] - delta[at]
+    going = np.ones(len(at), dtype=bool)  # falls not made up yet
+    for k in range(1, FLICKER_BACK + 1):
+        q = np.minimum(at + k, len(row) - 1)
+        going &= (at + k < len(row)) & (row[q] == row[at])
+        held[q[going]] = True
+        going &= level[q] < before
+    return held
+
+
 def _flickering(grid, first: int, last: int, options: Options) -> tuple[np.ndarray, ...]:
     """The videos that fell beyond their own two-way noise more often in bins first..last
     than their rate of falls elsewhere explains (binomial at ``z_video``; two falls at
@@ -184,14 +201,14 @@ def _flickering(grid, first: int, last: int, options: Options) -> tuple[np.ndarr
     comes back by itself by about as much as it moves otherwise; an old app's falls are
     larger than that. The yardstick is the video's own variance in the spell (its excess
     over the trend, never below the Poisson variance of the likes moving), measured on the
-    increments that are neither a fall nor the one after it (the flicker's own recoveries
-    would inflate it), plus the display rounding of the fall's two counts."""
+    increments outside the falls (:func:`_held`: an old app holds a count down for a
+    snapshot or a few and lets it go at once; those falls and rises would inflate it),
+    plus the display rounding of the fall's two counts."""
     order = _by_video(grid)
     row, col, ex = grid.row[order], grid.col[order], grid.inc_excess[order]
     gap, fell = grid.inc_gap[order], _made_up_falls(grid, order, row, options)
     inside = (col >= first) & (col <= last)
-    after = np.r_[False, fell[:-1] & (row[1:] == row[:-1])]
-    clean = inside & ~fell & ~after
+    clean = inside & ~_held(row, grid.inc_delta[order].astype(float), fell)
     n_videos = len(grid.videos)
     n_clean = np.maximum(np.bincount(row[clean], minlength=n_videos), 1)
     square = np.bincount(row[clean], weights=ex[clean] ** 2 / gap[clean], minlength=n_videos)

@@ -263,8 +263,11 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
     same hours; at coarse snapshots, in the same interval), the count comes back short of
     where it stood before plus the growth of the interval at the rate of the video's ``k``
     increments either side (the detector's trend has the glitch's own steps in it at coarse
-    snapshots). The shortfall is a purge when beyond ``z`` times its noise (the increments'
-    walk variance, the display rounding at the two ends). It happened while the glitch hid
+    snapshots). The shortfall is a purge when beyond ``z`` times its noise: the walk
+    variance of the glitch's increments and of those the rate is read from, and the display
+    rounding of the four shown counts both are read between (a rounded count's rate over a
+    few increments is a step or none: "1.4K" rising one step in four hours is no rate of
+    25 an hour to fall short of). It happened while the glitch hid
     the count: the event spans the glitch's first snapshot to the recovery, and starts at
     the first (the earliest time it can have happened; the recovery can come a day later).
     """
@@ -296,10 +299,17 @@ def partly_recovered(events: pd.DataFrame, inc: pd.DataFrame, z: float, k: int =
         if first < k or last + k >= len(rows):
             continue  # no rate to compare with on one side
         span = rows[first : last + 1]
-        near = np.concatenate([rows[first - k : first], rows[last + 1 : last + 1 + k]])
+        before, after = rows[first - k : first], rows[last + 1 : last + 1 + k]
+        near = np.concatenate([before, after])
         rate = delta[near].sum() / gap[near].sum()
         lost = float(delta[span].sum() - rate * gap[span].sum())
-        sd = float(np.sqrt(walk[span].sum() + (prev_res[span[0]] ** 2 + res[span[-1]] ** 2) / 12))
+        # the rate is measured too: lost = (1 + g) (C_last - C_first) - g (C_after - C_before)
+        # in the shown counts at the span's ends and the near increments' outer ends, with
+        # g the span's share of the near gap; each count rounded, each increment counted
+        g = gap[span].sum() / gap[near].sum()
+        ends = (1 + g) ** 2 * (prev_res[span[0]] ** 2 + res[span[-1]] ** 2)
+        ends += g**2 * (prev_res[before[0]] ** 2 + res[after[-1]] ** 2)
+        sd = float(np.sqrt(walk[span].sum() + g**2 * walk[near].sum() + ends / 12))
         if sd > 0 and lost <= -z * sd:
             out.append(
                 Event.measured(

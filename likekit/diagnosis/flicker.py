@@ -177,17 +177,18 @@ def merge_glitches(
     the extension than elsewhere (binomial test at level ``z_video``): the end of a flicker
     whose drops were too small to be seen one by one.
     """
+    glitch = (events["cause"] == "glitch").to_numpy()
+    if not glitch.any():
+        return events  # no episode for a purge to join
     times = _Stamps(inc)
     purge = (events["cause"] == "purge").to_numpy()
     lone = events["wave"].isna().to_numpy()
-    fall = _jumped_back(events, purge & ~lone, inc, found, options.z_video)
-    member = (events["cause"] == "glitch").to_numpy() | (purge & lone) | fall
+    fall = _jumped_back(events, purge & ~lone, inc, times, found, options.z_video)
+    member = glitch | (purge & lone) | fall
     g = events.loc[member].assign(n=1, fall=fall[member]).sort_values(["video_id", "start"])
     # a flicker is the video's own, also where the panel found it (an old app: a wave), and
     # so are its falls
     g["own"] = g["wave"].isna() | (g["detail"] == "flicker") | g["fall"]
-    if not (g["cause"] == "glitch").any():
-        return events
     gap = options.gap
     episode = _episodes(g, gap)
     has_glitch = (g["cause"] == "glitch").groupby(episode).transform("any")
@@ -209,7 +210,12 @@ def merge_glitches(
 
 
 def _jumped_back(
-    events: pd.DataFrame, which: np.ndarray, inc: pd.DataFrame, found: Falls, z: float
+    events: pd.DataFrame,
+    which: np.ndarray,
+    inc: pd.DataFrame,
+    times: _Stamps,
+    found: Falls,
+    z: float,
 ) -> np.ndarray:
     """Per event: one of ``which`` that starts at a fall of its video's shown count
     (:attr:`Falls.back`) that a single jump brought back to where it stood within
@@ -220,7 +226,8 @@ def _jumped_back(
     increments at least), the falls of :attr:`Falls.back` and the increments right after
     them left out (the flicker would inflate it). An app that shows the count in full
     again makes it up at once; a purge's likes come back only as new ones arrive, and a
-    count hovering at a plateau moves back by a like or two by itself."""
+    count hovering at a plateau moves back by a like or two by itself. ``times``: the
+    increments' times, as :func:`merge_glitches` reads them."""
     out = np.zeros(len(events), dtype=bool)
     at = np.flatnonzero(which)
     if not len(at):
@@ -229,7 +236,7 @@ def _jumped_back(
     ids = inc["video_id"].iloc[edges[:-1]].to_numpy(dtype=object)
     spans = zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
     bounds = dict(zip(ids, spans, strict=True))
-    ts = inc["timestamp"].dt.tz_convert(None).to_numpy().astype("datetime64[us]")
+    ts = times.naive.astype("datetime64[us]", copy=False)
     likes, before = inc["likes"].to_numpy(float), inc["prev_likes"].to_numpy(float)
     delta, gap = inc["delta"].to_numpy(float), inc["gap"].to_numpy(float)
     moves = np.abs(delta) / gap

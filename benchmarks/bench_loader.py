@@ -125,7 +125,7 @@ def _csv_rows(folder: Path, n_rows: int) -> list[Row]:
     name = "pandas.read_csv, numeric counts"
     medians = _batch_ratios(times[:, 1], times[:, 0], np.median)
     bests = _batch_ratios(times[:, 1], times[:, 0], np.min)
-    best_rows = [
+    spread_rows = [
         Row(f"{label}, batches of {BATCH} turns (x)", value, unit="x")
         for label, value in [
             ("display ratio of medians, lowest", medians.min()),
@@ -165,7 +165,7 @@ def _csv_rows(folder: Path, n_rows: int) -> list[Row]:
             name,
             "s",
         ),
-        *best_rows,
+        *spread_rows,
         Row("machine load (1-minute average) before timing", load),
     ]
 

@@ -3,6 +3,8 @@ speed-ups and display flicker, purges hidden under a glitch, and what a table ca
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -309,3 +311,26 @@ def test_a_purge_under_a_glitch_beats_the_noise_of_the_rate_it_falls_short_of(
         )
         assert near.any(), (e.video_id, e.start, e.likes_delta)
     assert len(hidden) >= found
+
+
+def test_an_outage_on_videos_whose_snapshots_end_before_its_catch_up_is_not_measured_there():
+    """Hourly: an outage shows seven videos 300 likes short for six hours and three 25
+    short (too faint to be an event alone); those three stop being tracked before the
+    counts come back. They fell with the others (counted in the wave) but no catch-up of
+    theirs was seen: no event of theirs is measured at it (each was "-0 likes (nanx
+    noise)", with a 0/0 warning)."""
+    likes, keys = hourly_panel(seed=3)
+    shown = likes.astype(float)
+    shown[:, 200:206] -= 300
+    shown[:3, 200:206] += 300 - 25
+    shown[:3, 203:] = np.nan  # v00-v02 not tracked after hour 202
+    counts = keys.assign(likes=shown.ravel()).dropna()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 anywhere
+        diag = lk.diagnose(counts)
+    (wave,) = diag.waves.itertuples()
+    assert wave.cause == "glitch" and wave.recovered and wave.n_videos == 10
+    at_wave = diag.events.loc[diag.events["wave"] == wave.wave]
+    assert np.isfinite(at_wave[["likes_delta", "score"]].to_numpy(dtype=float)).all()
+    assert not at_wave["evidence"].str.contains("nan").any()
+    assert set(at_wave["video_id"]) == {f"v{i:02d}" for i in range(3, 10)}

@@ -471,7 +471,10 @@ class WaveReader:
         # named by its time, not its number: waves are renumbered in time order later
         what = f"{'outage' if wave.recovered else 'purge wave'} of {when(wave.time)}"
         start, end = grid.times[b0], grid.times[last]  # read once, not per video
-        for r in np.setdiff1d(np.flatnonzero(hit & followed), self.single_row[near]):
+        # a video the measure's bins did not see (its snapshots ended before a catch-up) has
+        # no size to give there: it is counted in the wave, not measured
+        measured = window_n2 > 0
+        for r in np.setdiff1d(np.flatnonzero(hit & followed & measured), self.single_row[near]):
             ex, sd = sign * window_ex[r], math.sqrt(window_n2[r])
             self.extra.append(
                 Event.measured(

@@ -130,14 +130,15 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
     for sets in (any_order, in_order):
         videos = [Grid.build(s, axis).videos for s in sets]
         stack = GridStack(axis, videos, len(inc), narrow=narrow)
-        for s in sets:
-            stack.add(Grid.build(s, axis))
+        added = [stack.add(s) for s in sets]
         for k, s in enumerate(sets):
             built = Grid.build(s, axis)
             part = stack.part(k, built.expected, built.noise)
-            assert part.span == built.span
-            for name in ["videos", *_DENSE, *_PER_INC, "expected", "noise"]:
-                np.testing.assert_array_equal(getattr(part, name), getattr(built, name), name)
+            for grid in (added[k], part):
+                assert grid.span == built.span
+                assert all(getattr(grid, name) is None for name in _PER_INC)
+                for name in ["videos", *_DENSE, "expected", "noise"]:
+                    np.testing.assert_array_equal(getattr(grid, name), getattr(built, name), name)
         got = stack.grid()
         assert got.expected is None and got.noise is None and got.span == whole.span
         np.testing.assert_array_equal(got.videos, whole.videos)
@@ -147,7 +148,7 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
     # a table without any increment: no bins, no rows
     empty = BinAxis.of(inc.iloc[:0])
     stack = GridStack(empty, [np.array([], dtype=object)], 0)
-    stack.add(Grid.build(inc.iloc[:0], empty))
+    stack.add(inc.iloc[:0])
     assert stack.grid().excess.shape == (0, 0)
 
 

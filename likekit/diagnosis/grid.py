@@ -100,15 +100,16 @@ class Grid(Measured):
     # increment (the z-score's unit): read by the scan only (None on a GridStack's grid)
     expected: np.ndarray | None
     noise: np.ndarray | None
-    # per increment, sorted by the bin it ends in (so that a run of bins is a slice):
-    row: np.ndarray  # its video row
-    col: np.ndarray  # the bin it ends in
-    start: np.ndarray  # the bin of the snapshot it starts from
-    inc_excess: np.ndarray
-    inc_noise2: np.ndarray
-    inc_delta: np.ndarray
-    inc_gap: np.ndarray
-    inc_step: np.ndarray  # display step beyond exact counts: max(r, r_prev) - 1
+    # per increment, sorted by the bin it ends in (so that a run of bins is a slice); None
+    # on a grid only the scan reads (Grid.unsorted):
+    row: np.ndarray | None  # its video row
+    col: np.ndarray | None  # the bin it ends in
+    start: np.ndarray | None  # the bin of the snapshot it starts from
+    inc_excess: np.ndarray | None
+    inc_noise2: np.ndarray | None
+    inc_delta: np.ndarray | None
+    inc_gap: np.ndarray | None
+    inc_step: np.ndarray | None  # display step beyond exact counts: max(r, r_prev) - 1
     span: int  # the most bins an increment spans
 
     def _ending(self, b0: int, b1: int) -> slice:
@@ -229,7 +230,15 @@ class Grid(Measured):
     @classmethod
     def build(cls, inc: pd.DataFrame, axis: BinAxis | None = None) -> Grid:
         """The grid of ``inc``'s videos on ``axis`` (by default, ``inc``'s own)."""
-        axis = BinAxis.of(inc) if axis is None else axis
+        grid, per_inc = cls.unsorted(inc, BinAxis.of(inc) if axis is None else axis)
+        by_col = np.argsort(per_inc["col"], kind="stable")
+        return replace(grid, **{name: values[by_col] for name, values in per_inc.items()})
+
+    @classmethod
+    def unsorted(cls, inc: pd.DataFrame, axis: BinAxis) -> tuple[Grid, dict[str, np.ndarray]]:
+        """The grid of ``inc``'s videos on ``axis`` without its per-increment arrays (None:
+        a grid the scan reads, which reads only the dense matrices), and those arrays in
+        ``inc``'s row order (:class:`GridStack` sorts a whole panel's by bin once)."""
         row, videos = video_rows(inc)
         col, start = axis.to_bin(inc["timestamp"]), axis.to_bin(inc["prev_timestamp"])
         n_bins = axis.n_bins
@@ -253,7 +262,6 @@ class Grid(Measured):
         fell = np.zeros(shape, dtype=bool)
         if "fell" in inc:
             fell[row, col] = inc["fell"].to_numpy(dtype=bool)
-        by_col = np.argsort(col, kind="stable")
         per_inc = {
             "row": row,
             "col": col,
@@ -262,7 +270,7 @@ class Grid(Measured):
             "inc_noise2": inc_noise2,
             **narrow,
         }
-        return cls(
+        grid = cls(
             videos=videos,
             axis=axis,
             times=axis.times,
@@ -275,8 +283,9 @@ class Grid(Measured):
             expected=expected,
             noise=noise,
             span=int((col - start).max()) if len(col) else 1,
-            **{name: values[by_col] for name, values in per_inc.items()},
+            **dict.fromkeys(_PER_INC),
         )
+        return grid, per_inc
 
 
 def video_rows(inc: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -368,26 +377,29 @@ class GridStack:
         self.parts: list[tuple[np.ndarray, slice, int]] = []
         self.n_incs = self.span = 0
 
-    def add(self, grid: Grid) -> None:
-        """Fill in the grid of one of the sets: its rows of the dense matrices, its
-        increments after those of the sets before it (as its grid holds them, rows its own,
-        until :meth:`grid` sorts them all)."""
+    def add(self, inc: pd.DataFrame) -> Grid:
+        """Build the grid of one of the sets, from its increments ``inc``, into the stack:
+        its rows of the dense matrices, its increments after those of the sets before it
+        (in ``inc``'s order, rows its own, until :meth:`grid` sorts them all). Returns the
+        set's grid for the scan (:meth:`Grid.unsorted`: without per-increment arrays)."""
+        grid, per_inc = Grid.unsorted(inc, self.axis)
         rows = np.searchsorted(self.videos, grid.videos)
         for k in _DENSE:
             self.dense[k][rows] = getattr(grid, k)
-        n = len(grid.row)
+        n = len(per_inc["row"])
         at = slice(self.n_incs, self.n_incs + n)
         for k in _PER_INC:
-            self.per_inc[k][at] = getattr(grid, k)
+            self.per_inc[k][at] = per_inc[k]
         self.parts.append((rows, at, grid.span))
         self.n_incs += n
         if n:
             self.span = max(self.span, grid.span)
+        return grid
 
     def part(self, k: int, expected: np.ndarray, noise: np.ndarray) -> Grid:
-        """The grid of the ``k``-th set added, with the scan's matrices given (its
-        per-increment arrays in the stack's dtypes: the same values)."""
-        rows, at, span = self.parts[k]
+        """The grid of the ``k``-th set added, as :meth:`add` returned it, with the scan's
+        matrices given."""
+        rows, _, span = self.parts[k]
         return Grid(
             videos=self.videos[rows],
             axis=self.axis,
@@ -396,7 +408,7 @@ class GridStack:
             noise=noise,
             span=span,
             **{name: m[rows] for name, m in self.dense.items()},
-            **{name: a[at] for name, a in self.per_inc.items()},
+            **dict.fromkeys(_PER_INC),
         )
 
     def grid(self) -> Grid:
@@ -408,7 +420,8 @@ class GridStack:
             row[at] = rows[row[at]]
         every = np.concatenate([rows for rows, _, _ in self.parts] or [np.zeros(0, int)])
         if np.all(np.diff(every) > 0):
-            # sets in video order: each bin's increments are already in video order
+            # sets in video order: the increments are in the order of the panel's table
+            # (as Grid.build sorts them)
             order = np.argsort(col, kind="stable")
         else:
             order = np.lexsort((row, col))

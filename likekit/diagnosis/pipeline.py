@@ -293,8 +293,7 @@ class _Chunks:
     def __call__(self, fn, args: tuple, splits: list[tuple], add: bool):
         for k, split in enumerate(splits):
             if self.passes == 0:
-                grid = Grid.build(self.spill.get(k), self.stack.axis)
-                self.stack.add(grid)
+                grid = self.stack.add(self.spill.get(k))
                 self.spill.put_arrays(f"scan-{k}", grid.expected, grid.noise)
             else:
                 grid = self.stack.part(k, *self.spill.get_arrays(f"scan-{k}"))

@@ -2,8 +2,9 @@
 per-video sums over bins that the wave reader (:mod:`likekit.diagnosis.waves`) and the
 evidence of removal (:mod:`likekit.diagnosis.removal`) ask of it.
 
-A large panel is built a chunk of videos at a time (:class:`GridStack`): the scan reads each
-chunk's full grid, the reader one grid of the whole panel holding only what it reads.
+A large panel is built a chunk of videos at a time (:class:`GridStack`), each chunk's grid
+once: the scan reads each chunk's dense matrices, the reader one grid of the whole panel
+holding only what it reads.
 """
 
 from __future__ import annotations

@@ -95,8 +95,17 @@ def test_chunks_by_video_of_a_shuffled_table_hold_whole_videos_in_row_order():
 
 def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
     """The reader's grid built a set of videos at a time (chunks, or Dask partitions in any
-    order) is Grid.build on every increment at once, without the scan's matrices."""
-    from likekit.diagnosis.grid import _DENSE, _PER_INC, BinAxis, Grid, GridStack, exact_in_32_bits
+    order) is Grid.build on every increment at once, without the scan's matrices; until
+    then each set's grid reads back from the stack as it was built."""
+    from likekit.diagnosis.grid import (
+        _DENSE,
+        _PER_INC,
+        BinAxis,
+        Grid,
+        GridStack,
+        exact_in_32_bits,
+        narrowable,
+    )
     from likekit.diagnosis.increments import increments
 
     counts = lk.simulate("mixed", n_videos=12, days=6, seed=21, progress=False).counts
@@ -110,17 +119,26 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
     axis = BinAxis.of(inc)
     whole = Grid.build(inc, axis)
     any_order = [inc.loc[inc["video_id"].isin(whole.videos[k::3])] for k in (2, 0, 1)]
-    # chunks in video order, the number of increments ending in each bin known up front
+    # chunks in video order
     in_order = [inc.loc[inc["video_id"].isin(whole.videos[k : k + 5])] for k in (0, 5, 10)]
-    per_bin = np.bincount(whole.col, minlength=axis.n_bins)
     # whole counts and display steps are exact in 32 bits
     narrow = set.intersection(*(exact_in_32_bits(Grid.build(s, axis)) for s in in_order))
     assert narrow == {"inc_delta", "inc_step"}
-    for sets, known in ((any_order, None), (in_order, per_bin)):
+    assert [narrowable(s) for s in in_order] == [
+        exact_in_32_bits(Grid.build(s, axis)) for s in in_order
+    ]
+    for sets in (any_order, in_order):
         videos = [Grid.build(s, axis).videos for s in sets]
-        stack = GridStack(axis, videos, len(inc), per_bin=known, narrow=narrow)
-        for s in sets:
-            stack.add(Grid.build(s, axis))
+        stack = GridStack(axis, videos, len(inc), narrow=narrow)
+        added = [stack.add(s) for s in sets]
+        for k, s in enumerate(sets):
+            built = Grid.build(s, axis)
+            part = stack.part(k, built.expected, built.noise)
+            for grid in (added[k], part):
+                assert grid.span == built.span
+                assert all(getattr(grid, name) is None for name in _PER_INC)
+                for name in ["videos", *_DENSE, "expected", "noise"]:
+                    np.testing.assert_array_equal(getattr(grid, name), getattr(built, name), name)
         got = stack.grid()
         assert got.expected is None and got.noise is None and got.span == whole.span
         np.testing.assert_array_equal(got.videos, whole.videos)
@@ -129,8 +147,8 @@ def test_grid_stacked_from_sets_of_videos_in_any_order_is_the_panels():
         assert {k for k in _PER_INC if getattr(got, k).dtype == np.float32} == narrow
     # a table without any increment: no bins, no rows
     empty = BinAxis.of(inc.iloc[:0])
-    stack = GridStack(empty, [np.array([], dtype=object)], 0, per_bin=np.zeros(0, dtype=int))
-    stack.add(Grid.build(inc.iloc[:0], empty))
+    stack = GridStack(empty, [np.array([], dtype=object)], 0)
+    stack.add(inc.iloc[:0])
     assert stack.grid().excess.shape == (0, 0)
 
 

@@ -2,8 +2,9 @@
 per-video sums over bins that the wave reader (:mod:`likekit.diagnosis.waves`) and the
 evidence of removal (:mod:`likekit.diagnosis.removal`) ask of it.
 
-A large panel is built a chunk of videos at a time (:class:`GridStack`): the scan reads each
-chunk's full grid, the reader one grid of the whole panel holding only what it reads.
+A large panel is built a chunk of videos at a time (:class:`GridStack`), each chunk's grid
+once: the scan reads each chunk's dense matrices, the reader one grid of the whole panel
+holding only what it reads.
 """
 
 from __future__ import annotations
@@ -100,15 +101,16 @@ class Grid(Measured):
     # increment (the z-score's unit): read by the scan only (None on a GridStack's grid)
     expected: np.ndarray | None
     noise: np.ndarray | None
-    # per increment, sorted by the bin it ends in (so that a run of bins is a slice):
-    row: np.ndarray  # its video row
-    col: np.ndarray  # the bin it ends in
-    start: np.ndarray  # the bin of the snapshot it starts from
-    inc_excess: np.ndarray
-    inc_noise2: np.ndarray
-    inc_delta: np.ndarray
-    inc_gap: np.ndarray
-    inc_step: np.ndarray  # display step beyond exact counts: max(r, r_prev) - 1
+    # per increment, sorted by the bin it ends in (so that a run of bins is a slice); None
+    # on a grid only the scan reads (Grid.unsorted):
+    row: np.ndarray | None  # its video row
+    col: np.ndarray | None  # the bin it ends in
+    start: np.ndarray | None  # the bin of the snapshot it starts from
+    inc_excess: np.ndarray | None
+    inc_noise2: np.ndarray | None
+    inc_delta: np.ndarray | None
+    inc_gap: np.ndarray | None
+    inc_step: np.ndarray | None  # display step beyond exact counts: max(r, r_prev) - 1
     span: int  # the most bins an increment spans
 
     def _ending(self, b0: int, b1: int) -> slice:
@@ -229,7 +231,15 @@ class Grid(Measured):
     @classmethod
     def build(cls, inc: pd.DataFrame, axis: BinAxis | None = None) -> Grid:
         """The grid of ``inc``'s videos on ``axis`` (by default, ``inc``'s own)."""
-        axis = BinAxis.of(inc) if axis is None else axis
+        grid, per_inc = cls.unsorted(inc, BinAxis.of(inc) if axis is None else axis)
+        by_col = np.argsort(per_inc["col"], kind="stable")
+        return replace(grid, **{name: values[by_col] for name, values in per_inc.items()})
+
+    @classmethod
+    def unsorted(cls, inc: pd.DataFrame, axis: BinAxis) -> tuple[Grid, dict[str, np.ndarray]]:
+        """The grid of ``inc``'s videos on ``axis`` without its per-increment arrays (None:
+        a grid the scan reads, which reads only the dense matrices), and those arrays in
+        ``inc``'s row order (:class:`GridStack` sorts a whole panel's by bin once)."""
         row, videos = video_rows(inc)
         col, start = axis.to_bin(inc["timestamp"]), axis.to_bin(inc["prev_timestamp"])
         n_bins = axis.n_bins
@@ -246,24 +256,22 @@ class Grid(Measured):
         inc_excess = inc["excess"].to_numpy(dtype=float)
         # a video tested at a known time: its counting noise (see increments.increments)
         inc_noise2 = inc["count_var"].to_numpy(dtype=float)
+        narrow = _narrow_values(inc)
         excess, noise2, seen = summed(inc["excess"]), summed(inc["count_var"]), summed()
         zsum, moved = summed(inc["z_scan"]), summed(inc["delta"].abs())
         expected, noise = summed(inc["delta"] - inc["excess"]), summed(inc["noise_det"])
         fell = np.zeros(shape, dtype=bool)
         if "fell" in inc:
             fell[row, col] = inc["fell"].to_numpy(dtype=bool)
-        by_col = np.argsort(col, kind="stable")
         per_inc = {
             "row": row,
             "col": col,
             "start": start,
             "inc_excess": inc_excess,
             "inc_noise2": inc_noise2,
-            "inc_delta": inc["delta"].to_numpy(dtype=float),
-            "inc_gap": inc["gap"].to_numpy(dtype=float),
-            "inc_step": np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float) - 1,
+            **narrow,
         }
-        return cls(
+        grid = cls(
             videos=videos,
             axis=axis,
             times=axis.times,
@@ -276,8 +284,9 @@ class Grid(Measured):
             expected=expected,
             noise=noise,
             span=int((col - start).max()) if len(col) else 1,
-            **{name: values[by_col] for name, values in per_inc.items()},
+            **dict.fromkeys(_PER_INC),
         )
+        return grid, per_inc
 
 
 def video_rows(inc: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -313,20 +322,39 @@ _PER_INC = {
 NARROW = ("inc_delta", "inc_gap", "inc_step")
 
 
+def _narrow_values(inc: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The :data:`NARROW` columns of the grid of ``inc``, in ``inc``'s row order."""
+    return {
+        "inc_delta": inc["delta"].to_numpy(dtype=float),
+        "inc_gap": inc["gap"].to_numpy(dtype=float),
+        "inc_step": np.maximum(inc["resolution"], inc["prev_resolution"]).to_numpy(float) - 1,
+    }
+
+
+def _exact(columns: dict[str, np.ndarray]) -> set[str]:
+    return {
+        k for k, v in columns.items() if np.array_equal(v.astype(np.float32), v, equal_nan=True)
+    }
+
+
 def exact_in_32_bits(grid: Grid) -> set[str]:
     """Which of :data:`NARROW` hold only values float32 keeps exactly in ``grid``."""
-    return {
-        k
-        for k in NARROW
-        if np.array_equal(getattr(grid, k).astype(np.float32), getattr(grid, k), equal_nan=True)
-    }
+    return _exact({k: getattr(grid, k) for k in NARROW})
+
+
+def narrowable(inc: pd.DataFrame) -> frozenset[str]:
+    """:func:`exact_in_32_bits` of the grid of ``inc``, read from the increments themselves
+    (so that a :class:`GridStack` can be sized before any grid is built)."""
+    return frozenset(_exact(_narrow_values(inc)))
 
 
 class GridStack:
     """The grid of a panel built from the grids of disjoint sets of its videos (chunks or
     partitions, on the panel's one axis), filled into arrays sized for the whole panel up
     front: equal to :meth:`Grid.build` on all the increments at once, without the scan's
-    matrices (``expected``, ``noise``: None), and never holding two copies of the panel."""
+    matrices (``expected``, ``noise``: None), and never holding two copies of the panel.
+    Until :meth:`grid` each set's own grid can be read back from it (:meth:`part`), so
+    that a second pass over the sets needs no grid built again."""
 
     def __init__(
         self,
@@ -334,13 +362,9 @@ class GridStack:
         videos: list[np.ndarray],
         n_incs: int,
         *,
-        per_bin: np.ndarray | None = None,
         narrow: set[str] | frozenset[str] = frozenset(),
     ):
         """``videos``: the video ids of each set; ``n_incs``: the increments of all.
-        ``per_bin``: how many increments end in each bin, when the sets come in video order
-        (chunks of a sorted table): each increment then goes straight to its place, sorted
-        by bin then video; else (sets in any order) they are sorted once all are in.
         ``narrow``: the columns of :data:`NARROW` exact in 32 bits in every set
         (:func:`exact_in_32_bits`), held in float32."""
         self.axis = axis
@@ -350,41 +374,62 @@ class GridStack:
         self.dense = {k: np.zeros(shape, dtype=t) for k, t in _DENSE.items()}
         dtypes = {k: np.float32 if k in narrow else t for k, t in _PER_INC.items()}
         self.per_inc = {k: np.zeros(n_incs, dtype=t) for k, t in dtypes.items()}
-        # per bin, where its next increment goes (None: appended, sorted at the end)
-        self.next = None if per_bin is None else np.cumsum(per_bin) - per_bin
+        # per set added: its rows in the panel, where its increments are, its span
+        self.parts: list[tuple[np.ndarray, slice, int]] = []
         self.n_incs = self.span = 0
 
-    def add(self, grid: Grid) -> None:
-        """Fill in the grid of one of the sets."""
+    def add(self, inc: pd.DataFrame) -> Grid:
+        """Build the grid of one of the sets, from its increments ``inc``, into the stack:
+        its rows of the dense matrices, its increments after those of the sets before it
+        (in ``inc``'s order, rows its own, until :meth:`grid` sorts them all). Returns the
+        set's grid for the scan (:meth:`Grid.unsorted`: without per-increment arrays)."""
+        grid, per_inc = Grid.unsorted(inc, self.axis)
         rows = np.searchsorted(self.videos, grid.videos)
         for k in _DENSE:
             self.dense[k][rows] = getattr(grid, k)
-        n = len(grid.row)
-        if self.next is None:
-            at = np.arange(self.n_incs, self.n_incs + n)
-        else:
-            # a grid's increments are sorted by bin (stably, from video order): those of a
-            # set after every earlier one's in video order go after theirs in each bin
-            counts = np.bincount(grid.col, minlength=self.axis.n_bins)
-            first = np.cumsum(counts) - counts
-            at = self.next[grid.col] + np.arange(n) - first[grid.col]
-            self.next += counts
+        n = len(per_inc["row"])
+        at = slice(self.n_incs, self.n_incs + n)
         for k in _PER_INC:
-            values = getattr(grid, k)
-            self.per_inc[k][at] = rows[values] if k == "row" else values
+            self.per_inc[k][at] = per_inc[k]
+        self.parts.append((rows, at, grid.span))
         self.n_incs += n
         if n:
             self.span = max(self.span, grid.span)
+        return grid
+
+    def part(self, k: int, expected: np.ndarray, noise: np.ndarray) -> Grid:
+        """The grid of the ``k``-th set added, as :meth:`add` returned it, with the scan's
+        matrices given."""
+        rows, _, span = self.parts[k]
+        return Grid(
+            videos=self.videos[rows],
+            axis=self.axis,
+            times=self.axis.times,
+            expected=expected,
+            noise=noise,
+            span=span,
+            **{name: m[rows] for name, m in self.dense.items()},
+            **dict.fromkeys(_PER_INC),
+        )
 
     def grid(self) -> Grid:
         """The panel's grid (the stack is used up). Its increments are sorted by bin, then
         video: within a set they come in time order (a grid's sort by bin is stable)."""
         per_inc = self.per_inc
-        if self.next is None:
-            order = np.lexsort((per_inc["row"], per_inc["col"]))
-            per_inc = {}
-            for k in list(self.per_inc):  # one array re-ordered at a time
-                per_inc[k] = self.per_inc.pop(k)[order]
+        row, col = per_inc["row"], per_inc["col"]
+        for rows, at, _ in self.parts:
+            row[at] = rows[row[at]]
+        every = np.concatenate([rows for rows, _, _ in self.parts] or [np.zeros(0, int)])
+        if np.all(np.diff(every) > 0):
+            # sets in video order: the increments are in the order of the panel's table
+            # (as Grid.build sorts them)
+            order = np.argsort(col, kind="stable")
+        else:
+            order = np.lexsort((row, col))
+        del row, col
+        per_inc = {}
+        for k in list(self.per_inc):  # one array re-ordered at a time
+            per_inc[k] = self.per_inc.pop(k)[order]
         return Grid(
             videos=self.videos,
             axis=self.axis,

@@ -78,26 +78,30 @@ class _Windows(BaseIndexer):
 
     ``DataFrame.groupby(...).rolling(...)`` gives the same windows, but checks each group's
     timestamps with a Python loop on every call (half the cost of :func:`increments`); the
-    bounds here come from one ``searchsorted`` per video and are reused for every column.
-    ``window`` is a time span (a string such as "1D") or a number of rows; ``center``: the
-    window centred on each row, both ends included, else the window before it (the row
+    bounds here are reused for every column: windows of a number of rows for every video
+    at once, time spans from one ``searchsorted`` per video (one over every video at once,
+    their times moved apart, is no faster: each row's search spans the whole table). ``window``
+    is a time span (a string such as "1D") or a number of rows; ``center``: the window
+    centred on each row, both ends included, else the window before it (the row
     excluded), as pandas' ``closed="both"`` / ``closed="left"``.
     """
 
     def __init__(self, stamps: np.ndarray, edges: np.ndarray, window: str | int, center: bool):
+        if not isinstance(window, str):  # pandas' fixed windows, clipped to the video
+            rows, sizes = np.arange(len(stamps)), np.diff(edges)
+            g0, g1 = np.repeat(edges[:-1], sizes), np.repeat(edges[1:], sizes)
+            last = rows + 1 + ((window - 1) // 2 if center else 0)
+            lo, hi = (last - window - 1, last) if center else (rows - window, rows)
+            super().__init__(window_size=0, start=np.clip(lo, g0, g1), end=np.clip(hi, g0, g1))
+            return
         start, end = np.empty(len(stamps), np.int64), np.empty(len(stamps), np.int64)
-        span = pd.Timedelta(window).value // 1000 if isinstance(window, str) else None
+        span = pd.Timedelta(window).value // 1000
+        half = span // 2 if center else span
         for g0, g1 in zip(edges[:-1], edges[1:], strict=True):
-            rows = np.arange(g0, g1)
-            if span is None:  # pandas' fixed windows, clipped to the video
-                last = rows + 1 + ((window - 1) // 2 if center else 0)
-                lo, hi = (last - window - 1, last) if center else (rows - window, rows)
-                start[g0:g1], end[g0:g1] = np.clip(lo, g0, g1), np.clip(hi, g0, g1)
-                continue
             t = stamps[g0:g1]
-            half = span // 2 if center else span
             start[g0:g1] = g0 + np.searchsorted(t, t - half, side="left")
-            end[g0:g1] = g0 + np.searchsorted(t, t + half, side="right") if center else rows
+            after = np.searchsorted(t, t + half, side="right") if center else np.arange(len(t))
+            end[g0:g1] = g0 + after
         super().__init__(window_size=0, start=start, end=end)
 
     def get_window_bounds(

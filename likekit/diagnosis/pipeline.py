@@ -67,12 +67,11 @@ from tqdm.auto import tqdm
 from likekit.data import load_counts
 from likekit.diagnosis.flicker import falls, flickers, merge_glitches
 from likekit.diagnosis.grid import (
-    NARROW,
     BinAxis,
     Grid,
     GridStack,
     ShardedGrid,
-    exact_in_32_bits,
+    narrowable,
     readable,
 )
 from likekit.diagnosis.helper import helper_if, on_two_cores
@@ -203,10 +202,13 @@ def diagnose(
         zero, blank = (np.concatenate([getattr(a, k) for a in alone]) for k in ("zero", "blank"))
         axis = BinAxis.covering([a.scan_steps for a in alone], [a.span for a in alone])
         ids, scanned = [a.videos.index for a in alone], [a.scanned for a in alone]
+        # the panel's grid in 32 bits where every chunk's is (grid.exact_in_32_bits)
+        narrow = frozenset.intersection(*(a.narrow for a in alone))
+        n_incs = sum(a.n_incs for a in alone)
         del alone
         release_memory()
         bar.set_postfix_str("wave scan")
-        scan, grid = scan_in_chunks(spill, axis, scanned, options.z_alarm)
+        scan, grid = scan_in_chunks(spill, axis, scanned, n_incs, narrow, options.z_alarm)
         read = WaveReader(grid, single, options=options, scan=scan).read()
         del grid, scan
         release_memory()  # the scan's working set
@@ -255,16 +257,22 @@ def _after_waves_of(
 
 
 def scan_in_chunks(
-    spill: Spill, axis: BinAxis, videos: list[np.ndarray], z_alarm: float
+    spill: Spill,
+    axis: BinAxis,
+    videos: list[np.ndarray],
+    n_incs: int,
+    narrow: frozenset[str],
+    z_alarm: float,
 ) -> tuple[tuple | None, Grid]:
     """The wave scan of a panel whose increments ``spill`` holds a chunk of videos at a
-    time (``videos``: each chunk's videos with increments), and the panel's grid for the
-    reader: the scan reads the chunks' grids as the parts of one grid
-    (:class:`~likekit.diagnosis.grid.ShardedGrid`: the Dask path's scan, on partitions),
-    the reader one grid of the panel stacked from them as they are built
-    (:class:`_Chunks`). The scan is None where the reader reads nothing (no bins, fewer
-    than two videos)."""
-    chunks = _Chunks(spill, axis, videos)
+    time (``videos``: each chunk's videos with increments; ``n_incs``: the increments of
+    all; ``narrow``: what their grids hold in 32 bits, :func:`~likekit.diagnosis.grid.
+    narrowable`), and the panel's grid for the reader: the scan reads the chunks' grids as
+    the parts of one grid (:class:`~likekit.diagnosis.grid.ShardedGrid`: the Dask path's
+    scan, on partitions), the reader one grid of the panel stacked from them as they are
+    built (:class:`_Chunks`). The scan is None where the reader reads nothing (no bins,
+    fewer than two videos)."""
+    chunks = _Chunks(spill, GridStack(axis, videos, n_incs, narrow=narrow))
     whole = ShardedGrid(axis, videos, chunks)
     scan = scan_panel(whole, z_alarm) if readable(axis, len(whole.videos)) else None
     return scan, chunks.grid()
@@ -272,38 +280,29 @@ def scan_in_chunks(
 
 class _Chunks:
     """The chunks' grids as the parts of a :class:`~likekit.diagnosis.grid.ShardedGrid`
-    (:data:`~likekit.diagnosis.grid.Each`): each chunk's grid is built from its increments
-    on every pass over the parts (the scan makes two), one at a time. The first pass also
-    measures the panel's grid for the reader (:class:`GridStack`), the second fills it, so
-    that no grid is built for it alone (unless the scan made no pass)."""
+    (:data:`~likekit.diagnosis.grid.Each`), one at a time. Each chunk's grid is built from
+    its increments once, on the first pass over the parts (the scan makes two), and goes
+    into the panel's grid for the reader (``stack``); later passes read it back from
+    there, with the two matrices only the scan reads (``expected``, ``noise``), which wait
+    in the spill meanwhile."""
 
-    def __init__(self, spill: Spill, axis: BinAxis, videos: list[np.ndarray]):
-        self.spill, self.axis, self.videos = spill, axis, videos
-        self.per_bin = np.zeros(axis.n_bins, dtype=np.int64)
-        self.narrow = set(NARROW)
+    def __init__(self, spill: Spill, stack: GridStack):
+        self.spill, self.stack = spill, stack
         self.passes = 0
-        self.stack: GridStack | None = None
 
     def __call__(self, fn, args: tuple, splits: list[tuple], add: bool):
-        if self.passes == 1:
-            # the chunks come in video order: each increment goes straight to its place
-            n = int(self.per_bin.sum())
-            self.stack = GridStack(
-                self.axis, self.videos, n, per_bin=self.per_bin, narrow=self.narrow
-            )
         for k, split in enumerate(splits):
-            grid = Grid.build(self.spill.get(k), self.axis)
             if self.passes == 0:
-                self.per_bin += np.bincount(grid.col, minlength=self.axis.n_bins)
-                self.narrow &= exact_in_32_bits(grid)
-            elif self.passes == 1:
-                self.stack.add(grid)
+                grid = self.stack.add(self.spill.get(k))
+                self.spill.put_arrays(f"scan-{k}", grid.expected, grid.noise)
+            else:
+                grid = self.stack.part(k, *self.spill.get_arrays(f"scan-{k}"))
             yield k, fn(grid, *args, *split)
         self.passes += 1
 
     def grid(self) -> Grid:
         """The panel's grid (the chunks' grids stacked)."""
-        while self.passes < 2:
+        if not self.passes:  # the scan read nothing
             for _ in self(lambda grid: None, (), [()] * len(self.spill), True):
                 pass
         return self.stack.grid()
@@ -323,6 +322,8 @@ class Alone(Measured):
     scan_steps: pd.Series  # ... of those in ``inc`` (the scan's time axis is their median)
     span: tuple | None  # the first and last time an increment in ``inc`` ends (None: none)
     scanned: np.ndarray  # the videos with increments in ``inc``, sorted (a grid's rows)
+    n_incs: int  # the increments in ``inc``
+    narrow: frozenset[str]  # what a grid of ``inc`` holds in 32 bits (grid.narrowable)
 
 
 def videos_alone(chunk: pd.DataFrame, *, options: Options) -> Alone:
@@ -335,7 +336,20 @@ def videos_alone(chunk: pd.DataFrame, *, options: Options) -> Alone:
     scan_steps = inc["step_h"].value_counts()
     scanned = np.sort(np.asarray(inc["video_id"].unique(), dtype=object))
     kept = inc[list(KEPT)]
-    return Alone(videos, zero, blank, status, single, kept, step_h, scan_steps, span, scanned)
+    return Alone(
+        videos,
+        zero,
+        blank,
+        status,
+        single,
+        kept,
+        step_h,
+        scan_steps,
+        span,
+        scanned,
+        len(kept),
+        narrowable(kept),
+    )
 
 
 def _usable_increments(chunk: pd.DataFrame, options: Options):

@@ -97,13 +97,16 @@ def by_chunk(events: pd.DataFrame, chunks: list[pd.Index]) -> Iterator[pd.DataFr
 
 
 class Spill:
-    """Frames set aside between stages, by number: on disk in a temporary directory (removed
-    on exit) unless ``in_memory``. A chunk's increments wait there while the wave scan runs
-    over the whole panel, so that memory holds one chunk's at a time, not the panel's."""
+    """Frames set aside between stages, by number, and arrays, by name: on disk in a
+    temporary directory (removed on exit) unless ``in_memory``. A chunk's increments wait
+    there while the wave scan runs over the whole panel, so that memory holds one chunk's
+    at a time, not the panel's."""
 
     def __init__(self, *, in_memory: bool = False):
         self.in_memory = in_memory
         self.frames: list[pd.DataFrame] = []
+        # by name: the arrays in memory, or how many there are in their file on disk
+        self.arrays: dict[str, tuple[np.ndarray, ...] | int] = {}
         self.n = 0
 
     def __enter__(self) -> Spill:
@@ -113,6 +116,7 @@ class Spill:
 
     def __exit__(self, *exc: object) -> None:
         self.frames.clear()
+        self.arrays.clear()
         if not self.in_memory:
             self._dir.cleanup()
 
@@ -144,6 +148,23 @@ class Spill:
     def get(self, k: int) -> pd.DataFrame:
         """Frame number ``k``, as it was put."""
         return read_frame(self.source(k))
+
+    def put_arrays(self, name: str, *arrays: np.ndarray) -> None:
+        """Arrays set aside under ``name`` (replacing what was there), for :meth:`get_arrays`."""
+        if self.in_memory:
+            self.arrays[name] = arrays
+            return
+        with open(Path(self._dir.name) / f"{name}.npy", "wb") as f:
+            for array in arrays:
+                np.save(f, array, allow_pickle=False)
+        self.arrays[name] = len(arrays)
+
+    def get_arrays(self, name: str) -> tuple[np.ndarray, ...]:
+        """The arrays put under ``name``, as they were put."""
+        if self.in_memory:
+            return self.arrays[name]
+        with open(Path(self._dir.name) / f"{name}.npy", "rb") as f:
+            return tuple(np.load(f, allow_pickle=False) for _ in range(self.arrays[name]))
 
 
 def write_frame(path: Path, frame: pd.DataFrame) -> None:

@@ -160,22 +160,24 @@ def _shifted(twice: np.ndarray, lag: np.ndarray) -> np.ndarray:
 
 def slowdown_counts(grid: Grid, lags: np.ndarray) -> np.ndarray:
     """Histograms of the relative excess of ``grid``'s videos per bin, ``[copy, bin,
-    bucket]``: copy 0 the data, copy k its k-th shifted panel (``lags[k - 1]``). They add up
+    bucket]`` (int32): copy 0 the data, copy k its k-th shifted panel (``lags[k - 1]``). They add up
     over disjoint sets of videos; :func:`likekit.diagnosis.rhythm.shared_share` reads the
     shared slowdown of each copy from the panel's."""
     bucket = rel_bucket(grid)
     n_bins = bucket.shape[1]
     n_buckets = len(REL_EDGES) + 1
     size = n_bins * n_buckets
-    out = np.zeros((1 + len(lags), n_bins, n_buckets))
+    out = np.zeros((1 + len(lags), n_bins, n_buckets), dtype=np.int32)
     row, col = np.nonzero(bucket >= 0)
-    cell = col * n_buckets + bucket[row, col]  # where each value lands in the data
     block = _Blocks.of(grid.videos).block[row]
+    by = np.argsort(block, kind="stable")  # (counts: in any order)
+    cell = (col * n_buckets + bucket[row, col])[by]  # where each value lands in the data
+    per_block = np.bincount(block, minlength=N_BLOCKS)
     out[0] = np.bincount(cell, minlength=size).reshape(n_bins, n_buckets)
 
     def shifted(k: int) -> None:
         # a shift by ``lag`` bins moves a value lag * n_buckets cells on, circularly
-        lands = cell + (lags[k] * n_buckets)[block]
+        lands = cell + np.repeat(lags[k] * n_buckets, per_block)
         lands[lands >= size] -= size
         out[k + 1] = np.bincount(lands, minlength=size).reshape(n_bins, n_buckets)
 

@@ -138,13 +138,17 @@ class _Blocks:
         return out
 
 
-def _each_copy(fn: Callable[[int], None], n: int) -> None:
-    """``fn(k)`` for k in 0..n - 1, each filling its own copy's rows of an array: on
-    SCAN_THREADS threads (numpy lets go of the GIL over whole arrays), with the same
-    result as one after the other."""
+def _each_copy(fn: Callable[[int], None], n: int, *also: Callable[[], None]) -> None:
+    """``fn(k)`` for k in 0..n - 1, each filling its own copy's rows of an array, and each
+    of ``also`` (work of its own, which runs beside the copies): on SCAN_THREADS threads
+    (numpy lets go of the GIL over whole arrays), with the same result as one after the
+    other."""
     with ThreadPoolExecutor(SCAN_THREADS) as pool:
+        beside = [pool.submit(f) for f in also]
         for _ in pool.map(fn, range(n)):  # (raises what a call raised)
             pass
+        for done in beside:
+            done.result()
 
 
 def _shifted(twice: np.ndarray, lag: np.ndarray) -> np.ndarray:
@@ -287,25 +291,28 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
     sd = np.sqrt(((clipped - mean) ** 2 * seen).sum(axis=1, keepdims=True) / n_seen)
     inv_sd = np.where(sd > 0, 1 / np.where(sd > 0, sd, 1.0), 0.0)  # a still video adds 0
     levels = np.array([*COUNT_LEVELS, z_alarm])
-    # a video's rate of passing each level (drops, then rises), from the data
-    rates = [
-        np.maximum((((sign * z_data >= lv) & seen).sum(axis=1) + 1) / (n_seen[:, 0] + 1), tail)
-        for sign in (-1, 1)
-        for lv, tail in zip(levels, stats.norm.sf(levels), strict=True)
-    ]
     code = _levels_passed(z, levels)
-    rate = np.stack(rates, axis=1)
-    # per block: the series of the videos' z-scores before any shared slowdown, the seen
-    # counts and those past each level (whole numbers: summed in any order, as integers;
-    # a bin not seen has z = 0, which passes no level), and the expected counts
-    stouffer = blocks.sums(np.clip(-z, -z_alarm, z_alarm) * inv_sd)
-    stouffer -= blocks.sums(mean * inv_sd * seen)
-    per_block[blocks.ids, STOUFFER] = stouffer
-    per_block[blocks.ids, SEEN:EXPECTED] = blocks.sums(lambda i: _counted(seen[i], code[i]))
-    per_block[blocks.ids, EXPECTED:] = blocks.sums(
-        lambda i: rate[i][:, :, None] * seen[i][:, None, :]
-    )
     moved = _Moved.of(z, ratio, inv_sd, code, blocks)
+
+    def block_sums() -> None:
+        # a video's rate of passing each level (drops, then rises), from the data
+        rates = [
+            np.maximum((((sign * z_data >= lv) & seen).sum(axis=1) + 1) / (n_seen[:, 0] + 1), t)
+            for sign in (-1, 1)
+            for lv, t in zip(levels, stats.norm.sf(levels), strict=True)
+        ]
+        rate = np.stack(rates, axis=1)
+        # per block: the series of the videos' z-scores before any shared slowdown, the
+        # seen counts and those past each level (whole numbers: summed in any order, as
+        # integers; a bin not seen has z = 0, which passes no level), and the expected
+        # counts
+        stouffer = blocks.sums(np.clip(-z, -z_alarm, z_alarm) * inv_sd)
+        stouffer -= blocks.sums(mean * inv_sd * seen)
+        per_block[blocks.ids, STOUFFER] = stouffer
+        per_block[blocks.ids, SEEN:EXPECTED] = blocks.sums(lambda i: _counted(seen[i], code[i]))
+        per_block[blocks.ids, EXPECTED:] = blocks.sums(
+            lambda i: rate[i][:, :, None] * seen[i][:, None, :]
+        )
 
     def copy_gains(k: int) -> None:
         at = np.flatnonzero(shares[k])
@@ -328,7 +335,7 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
         change = _count_change(moved.code[cell], _levels_passed(z_net, levels), col, len(at))
         gains[k, PASSES:EXPECTED, at] += change.T
 
-    _each_copy(copy_gains, 1 + len(lags))
+    _each_copy(copy_gains, 1 + len(lags), block_sums)  # (the blocks' sums beside the copies)
     return ScanSums(per_block, gains, lags)
 
 

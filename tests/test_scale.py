@@ -548,3 +548,20 @@ def test_the_scans_block_sums_are_numpys_reduceat_to_the_bit():
         np.testing.assert_array_equal(got, expected)
         assert (np.signbit(got) == np.signbit(expected)).all()
     assert min(sizes) < PAIRWISE < max(sizes)  # blocks of both kinds were summed
+
+
+def test_the_scans_column_sums_are_numpys_to_the_bit():
+    """The wave scan sums the few values of a [video, column] array that are not zero
+    (scan._column_sums): the same bits as numpy's sum over the videos of the whole array,
+    which adds the rows of two or more columns one after the other (as bincount adds its
+    weights) and the rows of one column in partial sums."""
+    from likekit.diagnosis.scan import _column_sums
+
+    rng = np.random.default_rng(6)
+    for n_rows, n_cols in ((1, 1), (9, 1), (348, 1), (348, 2), (348, 156), (5000, 3)):
+        whole = rng.standard_normal((n_rows, n_cols)) * 10.0 ** rng.uniform(-5, 5, (n_rows, 1))
+        whole[rng.random(whole.shape) < 0.7] = 0.0
+        row, col = np.nonzero(whole)
+        by = np.argsort(col, kind="stable")  # column by column, row by row within each
+        got = _column_sums(whole[row, col][by], col[by], n_cols, row, by, n_rows)
+        np.testing.assert_array_equal(got, whole.sum(axis=0))

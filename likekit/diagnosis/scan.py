@@ -116,32 +116,39 @@ class _Blocks:
         ids = block[order][change]
         return cls(block, order, np.flatnonzero(change), ids, np.cumsum(change) - 1)
 
-    def sums(self, x: np.ndarray) -> np.ndarray:
+    def sums(self, x: np.ndarray | Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """Per block present: the sum of the sorted rows of ``x``, to the bit as
         ``np.add.reduceat(x, self.first, axis=0)`` gives it (whose cost per block is many
         times that of the few rows each holds): a block's first row plus the sum of the
         others, which numpy adds one after the other when fewer than PAIRWISE (reduceat's
-        own for a block with more)."""
-        size = np.diff(np.r_[self.first, len(x)])
-        out = x[self.first]
+        own for a block with more). ``x`` may be a function giving the rows at the sorted
+        positions it is passed (the whole array is then never made)."""
+        rows = x.__getitem__ if isinstance(x, np.ndarray) else x
+        size = np.diff(np.r_[self.first, len(self.order)])
+        out = rows(self.first)
         two = np.flatnonzero(size > 1)
-        rest = x[self.first[two] + 1]
+        rest = rows(self.first[two] + 1)
         for i in range(2, min(int(size.max(initial=0)), PAIRWISE)):
             more = size[two] > i
-            rest[more] += x[self.first[two[more]] + i]
+            rest[more] += rows(self.first[two[more]] + i)
         out[two] += rest
         for g in np.flatnonzero(size > PAIRWISE):
-            out[g] = np.add.reduceat(x[self.first[g] : self.first[g] + size[g]], [0], axis=0)[0]
+            block = rows(np.arange(self.first[g], self.first[g] + size[g]))
+            out[g] = np.add.reduceat(block, [0], axis=0)[0]
         return out
 
 
-def _each_copy(fn: Callable[[int], None], n: int) -> None:
-    """``fn(k)`` for k in 0..n - 1, each filling its own copy's rows of an array: on
-    SCAN_THREADS threads (numpy lets go of the GIL over whole arrays), with the same
-    result as one after the other."""
+def _each_copy(fn: Callable[[int], None], n: int, *also: Callable[[], None]) -> None:
+    """``fn(k)`` for k in 0..n - 1, each filling its own copy's rows of an array, and each
+    of ``also`` (work of its own, which runs beside the copies): on SCAN_THREADS threads
+    (numpy lets go of the GIL over whole arrays), with the same result as one after the
+    other."""
     with ThreadPoolExecutor(SCAN_THREADS) as pool:
+        beside = [pool.submit(f) for f in also]
         for _ in pool.map(fn, range(n)):  # (raises what a call raised)
             pass
+        for done in beside:
+            done.result()
 
 
 def _shifted(twice: np.ndarray, lag: np.ndarray) -> np.ndarray:
@@ -157,22 +164,24 @@ def _shifted(twice: np.ndarray, lag: np.ndarray) -> np.ndarray:
 
 def slowdown_counts(grid: Grid, lags: np.ndarray) -> np.ndarray:
     """Histograms of the relative excess of ``grid``'s videos per bin, ``[copy, bin,
-    bucket]``: copy 0 the data, copy k its k-th shifted panel (``lags[k - 1]``). They add up
+    bucket]`` (int32): copy 0 the data, copy k its k-th shifted panel (``lags[k - 1]``). They add up
     over disjoint sets of videos; :func:`likekit.diagnosis.rhythm.shared_share` reads the
     shared slowdown of each copy from the panel's."""
     bucket = rel_bucket(grid)
     n_bins = bucket.shape[1]
     n_buckets = len(REL_EDGES) + 1
     size = n_bins * n_buckets
-    out = np.zeros((1 + len(lags), n_bins, n_buckets))
+    out = np.zeros((1 + len(lags), n_bins, n_buckets), dtype=np.int32)
     row, col = np.nonzero(bucket >= 0)
-    cell = col * n_buckets + bucket[row, col]  # where each value lands in the data
     block = _Blocks.of(grid.videos).block[row]
+    by = np.argsort(block, kind="stable")  # (counts: in any order)
+    cell = (col * n_buckets + bucket[row, col])[by]  # where each value lands in the data
+    per_block = np.bincount(block, minlength=N_BLOCKS)
     out[0] = np.bincount(cell, minlength=size).reshape(n_bins, n_buckets)
 
     def shifted(k: int) -> None:
         # a shift by ``lag`` bins moves a value lag * n_buckets cells on, circularly
-        lands = cell + (lags[k] * n_buckets)[block]
+        lands = cell + np.repeat(lags[k] * n_buckets, per_block)
         lands[lands >= size] -= size
         out[k + 1] = np.bincount(lands, minlength=size).reshape(n_bins, n_buckets)
 
@@ -212,6 +221,50 @@ class ScanSums:
         return out
 
 
+@dataclass(frozen=True)
+class _Moved:
+    """The cells of a grid's ``[video, bin]`` arrays (videos sorted by block) that a shared
+    slowdown moves, those with a ratio (:func:`~likekit.diagnosis.rhythm.slowdown_ratio`;
+    elsewhere a slowdown changes nothing), sorted by block, then bin, then video: their
+    video ``row``, z, ratio, video's ``inv_sd`` and level code; ``first`` and ``size``
+    say where the cells of each block and bin are, at ``block * 2 * n_bins + bin`` and
+    again at ``... + n_bins + bin`` (blocks by position; a circular shift reads no modulo)."""
+
+    row: np.ndarray
+    z: np.ndarray
+    ratio: np.ndarray
+    inv_sd: np.ndarray
+    code: np.ndarray
+    first: np.ndarray
+    size: np.ndarray
+
+    @classmethod
+    def of(
+        cls, z: np.ndarray, ratio: np.ndarray, inv_sd: np.ndarray, code: np.ndarray, blocks: _Blocks
+    ) -> _Moved:
+        row, col = np.nonzero(ratio)
+        n_bins = ratio.shape[1]
+        key = blocks.of_row[row] * n_bins + col
+        by = np.argsort(key, kind="stable")  # (videos stay in order within a block and bin)
+        row, col = row[by], col[by]
+        size = np.bincount(key, minlength=len(blocks.ids) * n_bins)
+        first = np.cumsum(size) - size
+        size, first = (np.tile(x.reshape(-1, n_bins), 2).ravel() for x in (size, first))
+        cells = row, z[row, col], ratio[row, col], inv_sd[row, 0], code[row, col]
+        return cls(*cells, first, size)
+
+    def at(self, at: np.ndarray, lag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The cells that land in bins ``at`` when each block present is shifted by its
+        ``lag`` (0 to n_bins - 1), block by block, each block's column (of ``at``) by
+        column (so each column's video by video), and the column of each."""
+        twice = len(self.first) // len(lag)
+        key = (np.arange(len(lag)) * twice - lag)[:, None] + (at + twice // 2)[None, :]
+        first, size = np.take(self.first, key).ravel(), np.take(self.size, key).ravel()
+        ends = np.cumsum(size)
+        cell = np.repeat(first - ends + size, size) + np.arange(ends[-1])
+        return cell, np.repeat(np.tile(np.arange(len(at)), len(lag)), size)
+
+
 def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) -> ScanSums:
     """The scan's per-bin sums of ``grid``'s videos in the data and in each shifted panel,
     given each copy's shared slowdown ``shares[copy, bin]``: per block, and the slowdowns'
@@ -238,21 +291,28 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
     sd = np.sqrt(((clipped - mean) ** 2 * seen).sum(axis=1, keepdims=True) / n_seen)
     inv_sd = np.where(sd > 0, 1 / np.where(sd > 0, sd, 1.0), 0.0)  # a still video adds 0
     levels = np.array([*COUNT_LEVELS, z_alarm])
-    # a video's rate of passing each level (drops, then rises), from the data
-    rates = [
-        np.maximum((((sign * z_data >= lv) & seen).sum(axis=1) + 1) / (n_seen[:, 0] + 1), tail)
-        for sign in (-1, 1)
-        for lv, tail in zip(levels, stats.norm.sf(levels), strict=True)
-    ]
-    # per block: the series of the videos' z-scores before any shared slowdown (a bin not
-    # seen has z = 0, which passes no level), and the seen and expected counts
-    base = np.stack([np.clip(-z, -z_alarm, z_alarm) * inv_sd, seen, *_passes(z, levels)], axis=1)
-    base = blocks.sums(base)
-    base[:, STOUFFER] -= blocks.sums(mean * inv_sd * seen)
-    base = np.concatenate([base, blocks.sums(np.stack([r[:, None] * seen for r in rates], 1))], 1)
-    per_block[blocks.ids] = base
     code = _levels_passed(z, levels)
-    row_start = (np.arange(n_videos) * n_bins)[:, None]
+    moved = _Moved.of(z, ratio, inv_sd, code, blocks)
+
+    def block_sums() -> None:
+        # a video's rate of passing each level (drops, then rises), from the data
+        rates = [
+            np.maximum((((sign * z_data >= lv) & seen).sum(axis=1) + 1) / (n_seen[:, 0] + 1), t)
+            for sign in (-1, 1)
+            for lv, t in zip(levels, stats.norm.sf(levels), strict=True)
+        ]
+        rate = np.stack(rates, axis=1)
+        # per block: the series of the videos' z-scores before any shared slowdown, the
+        # seen counts and those past each level (whole numbers: summed in any order, as
+        # integers; a bin not seen has z = 0, which passes no level), and the expected
+        # counts
+        stouffer = blocks.sums(np.clip(-z, -z_alarm, z_alarm) * inv_sd)
+        stouffer -= blocks.sums(mean * inv_sd * seen)
+        per_block[blocks.ids, STOUFFER] = stouffer
+        per_block[blocks.ids, SEEN:EXPECTED] = blocks.sums(lambda i: _counted(seen[i], code[i]))
+        per_block[blocks.ids, EXPECTED:] = blocks.sums(
+            lambda i: rate[i][:, :, None] * seen[i][:, None, :]
+        )
 
     def copy_gains(k: int) -> None:
         at = np.flatnonzero(shares[k])
@@ -261,36 +321,55 @@ def scan_sums(grid: Grid, shares: np.ndarray, lags: np.ndarray, z_alarm: float) 
         lag = lags[k - 1][blocks.ids] if k else np.zeros(len(blocks.ids), dtype=int)
         # where the copy shares a slowdown, each video's bin that lands there loses it:
         # bin ``at`` of the copy holds bin at - lag of each video (circularly; lags are
-        # 0 to n_bins - 1): the columns per block, then the cells of the (row-major)
-        # video x bin arrays
-        cell = at[None, :] - lag[:, None]
-        cell += n_bins * (cell < 0)
-        cell = cell[blocks.of_row]
-        cell += row_start
-        z_src = np.take(z, cell)
-        z_net = np.take(ratio, cell)
-        z_net *= shares[k, at]
+        # 0 to n_bins - 1); only the cells with a ratio move
+        cell, col = moved.at(at, lag)
+        z_src = moved.z[cell]
+        z_net = moved.ratio[cell]
+        z_net *= shares[k, at][col]
         np.subtract(z_src, z_net, out=z_net)
         # the drop direction's clipped z, net less before: clip(-x) is -clip(x) exactly
         gain = np.clip(z_src, -z_alarm, z_alarm)
         gain -= np.clip(z_net, -z_alarm, z_alarm)
-        gain *= inv_sd
-        gains[k, STOUFFER, at] += gain.sum(axis=0)
-        change = _count_change(np.take(code, cell), _levels_passed(z_net, levels), len(at))
+        gain *= moved.inv_sd[cell]
+        gains[k, STOUFFER, at] += _column_sums(gain, col, len(at), moved.row, cell, n_videos)
+        change = _count_change(moved.code[cell], _levels_passed(z_net, levels), col, len(at))
         gains[k, PASSES:EXPECTED, at] += change.T
 
-    _each_copy(copy_gains, 1 + len(lags))
+    _each_copy(copy_gains, 1 + len(lags), block_sums)  # (the blocks' sums beside the copies)
     return ScanSums(per_block, gains, lags)
 
 
-def _passes(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """Whether ``z`` passes each level: drops (z <= -level), then rises, on a first axis."""
-    return np.stack([-z >= lv for lv in levels] + [z >= lv for lv in levels]).astype(float)
+def _column_sums(
+    values: np.ndarray, col: np.ndarray, n_cols: int, row: np.ndarray, cell: np.ndarray, n_rows: int
+) -> np.ndarray:
+    """The column sums of the ``[row, column]`` array (n_rows, n_cols) that holds
+    ``values`` at (``row[cell]``, ``col``) and zeros elsewhere, to the bit as numpy's
+    ``sum(axis=0)`` of it gives them, given the values row by row within each column:
+    numpy adds the rows of two or more columns one after the other, as bincount adds its
+    weights (the zeros add nothing), but the rows of one column in partial sums."""
+    if n_cols > 1:
+        return np.bincount(col, weights=values, minlength=n_cols)
+    whole = np.zeros(n_rows)
+    whole[row[cell]] = values
+    return whole.sum(keepdims=True)
+
+
+def _counted(seen: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Per video (``[video, bin]`` arrays): whether seen, then whether past each level
+    (drops, then rises, from the codes of :func:`_levels_passed`), ``[video, 1 + 2 *
+    N_LEVELS, bin]`` as integers (whose sums are exact in any order). The levels are
+    ascending, as :func:`_levels_passed` reads them."""
+    j = np.arange(1, N_LEVELS + 1)[:, None]
+    out = np.empty((len(seen), 1 + 2 * N_LEVELS, seen.shape[1]), dtype=np.int32)
+    out[:, 0] = seen
+    out[:, 1 : 1 + N_LEVELS] = code[:, None, :] <= -j
+    out[:, 1 + N_LEVELS :] = code[:, None, :] >= j
+    return out
 
 
 def _levels_passed(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Per value of ``z``: how many levels it rises past less how many it drops past (as
-    :func:`_passes`; int8). A value passes levels on one side only, and those below the
+    :func:`_counted`; int8). A value passes levels on one side only, and those below the
     highest it passes (the levels are positive and ascending)."""
     code = np.zeros(z.shape, dtype=np.int8)
     for lv in levels:
@@ -299,17 +378,20 @@ def _levels_passed(z: np.ndarray, levels: np.ndarray) -> np.ndarray:
     return code
 
 
-def _count_change(before: np.ndarray, after: np.ndarray, n_cols: int) -> np.ndarray:
-    """Per column of ``[row, column]`` codes of :func:`_levels_passed`: how many more rows
-    pass each level (drops, then rises, as :func:`_passes`) in ``after`` than in
-    ``before``, ``[level, column]``: whole numbers, read from the few values that changed."""
+def _count_change(
+    before: np.ndarray, after: np.ndarray, col: np.ndarray, n_cols: int
+) -> np.ndarray:
+    """Per column (0 to n_cols - 1) of values in column ``col``, given their codes of
+    :func:`_levels_passed` ``before`` and ``after``: how many more values pass each level
+    (drops, then rises, as :func:`_counted`) after than before, ``[level, column]``: whole
+    numbers, read from the few values that changed."""
     changed = np.flatnonzero(before != after)
-    before, after = before.ravel()[changed], after.ravel()[changed]
+    before, after = before[changed], after[changed]
     j = np.arange(1, N_LEVELS + 1)[:, None]
     delta = np.concatenate(
         [(after <= -j).astype(int) - (before <= -j), (after >= j).astype(int) - (before >= j)]
     )
-    where = np.arange(2 * N_LEVELS)[:, None] * n_cols + changed % n_cols
+    where = np.arange(2 * N_LEVELS)[:, None] * n_cols + col[changed]
     size = 2 * N_LEVELS * n_cols
     return np.bincount(where.ravel(), weights=delta.ravel(), minlength=size).reshape(-1, n_cols)
 

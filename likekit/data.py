@@ -65,6 +65,10 @@ REQUIRED_COLUMNS = ("video_id", "timestamp", "likes")
 _SPLIT_ROWS = 1 << 17
 #: text values up to this many bytes are encoded as one machine word each
 _WORD = 8
+#: share of a long counter column's chunks coded as words on the ids' and times' thread: the
+#: coding takes ~35 ms CPU of 1M rows, the ids and times ~23-26 ms and the counter's work after
+#: the coding (joining the two codings, parse, gathers) ~20 ms: about even at this share (timed)
+_TAIL_SHARE = 0.4
 #: a video's counts are taken as displays rounded to three significant figures when the chance
 #: that exact counts all land on such steps is below this, shared out over the videos (Bonferroni)
 _INFER_FAMILY_CHANCE = 0.01
@@ -302,7 +306,7 @@ def _normalise(
 
     def ids_and_times() -> tuple[pd.Series, pd.DatetimeIndex, _Order]:
         if share is not None:
-            share.pad_tail()  # first: the counters' thread waits for it
+            share.code_tail()  # first: the counters' thread waits for it
         return _ids_and_times(
             id_column, time_column, src, dayfirst=dayfirst, date_format=date_format, tz=tz
         )
@@ -348,35 +352,43 @@ def _together(
 
 
 class _WordShare:
-    """A long counter column of displays padded to words (:func:`_padded_words`) on two
-    threads: the ids and times take about half as long as the counter, so their thread first
-    pads the second half of its chunks (:meth:`pad_tail`) while the counter's thread pads the
-    first half and then waits for the rest (:meth:`words`)."""
+    """A long counter column of displays coded as words (:func:`_coded_words`) on two threads:
+    the ids and times take less time than the rest of the counter's work, so their thread
+    first codes the last chunks (:meth:`code_tail`, a share :data:`_TAIL_SHARE` of them) while
+    the counter's thread codes the first ones and then joins the two codings (:meth:`coded`)."""
 
     def __init__(self, array: pa.ChunkedArray) -> None:
         self.array = array
         self.chunks = [chunk for chunk in array.chunks if len(chunk)]
-        self.half = len(self.chunks) // 2
-        self.tail: Future[list[pa.Array | None]] = Future()
+        self.split = min(max(round(len(self.chunks) * (1 - _TAIL_SHARE)), 1), len(self.chunks) - 1)
+        self.tail: Future[pa.ChunkedArray | None] = Future()
 
     @classmethod
     def of(cls, column: pd.Series) -> _WordShare | None:
         """A share for a column that will be coded as words; None for any other (exact counts
-        or nulls, read without words, or a column in one chunk)."""
+        or nulls, read without words, or a column in fewer than two chunks)."""
         array = _arrow_chunks(column)
-        if not isinstance(array, pa.ChunkedArray) or array.num_chunks < 2 or array.null_count:
+        if not isinstance(array, pa.ChunkedArray) or array.null_count:
+            return None
+        if sum(len(chunk) > 0 for chunk in array.chunks) < 2:
             return None
         return None if _digits_first(array) else cls(array)
 
-    def pad_tail(self) -> None:
+    def code_tail(self) -> None:
         try:
-            self.tail.set_result([_padded_words(c) for c in self.chunks[self.half :]])
+            self.tail.set_result(_coded_words(self.chunks[self.split :]))
         except BaseException as exc:  # the counter's thread raises it, as one thread would
             self.tail.set_exception(exc)
 
-    def words(self) -> list[pa.Array | None]:
-        head = [_padded_words(c) for c in self.chunks[: self.half]]
-        return head + self.tail.result()
+    def coded(self) -> pa.ChunkedArray | None:
+        """The whole column coded, one dictionary in order of first appearance (as one
+        thread's); None when a value is longer than a word."""
+        head = _coded_words(self.chunks[: self.split])
+        tail = self.tail.result()
+        if head is None or tail is None:
+            return None
+        # the tail's codes moved into the head's dictionary, extended by the tail's new values
+        return pa.chunked_array([*head.chunks, *tail.chunks]).unify_dictionaries()
 
 
 def _counters(
@@ -477,17 +489,16 @@ def _distinct_words(
     counter's displays): each value padded with spaces to one 8-byte word, and the words
     encoded as integers. On 1M displays that is ~20 ms CPU on one thread where hashing the
     strings took ~27 ms on two, which the ids and times need. A column in chunks (as a CSV
-    is read) is padded chunk by chunk, never copied whole; with a ``share`` of it, half of the
-    chunks on the ids' thread. The distinct values keep their padding (values that differ only
-    in trailing blanks share a code: both trim to one value). None for any other column."""
+    is read) is padded chunk by chunk, never copied whole; with a ``share`` of it, the last
+    chunks are padded and coded on the ids' thread. The distinct values keep their padding
+    (values that differ only in trailing blanks share a code: both trim to one value). None
+    for any other column."""
     chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
     if array.null_count or not len(array):
         return None
-    words = share.words() if share else [_padded_words(chunk) for chunk in chunks if len(chunk)]
-    if any(w is None for w in words):
+    encoded = share.coded() if share else _coded_words([chunk for chunk in chunks if len(chunk)])
+    if encoded is None:
         return None
-    # one dictionary across the chunks, in order of first appearance: as one array's would be
-    encoded = pc.dictionary_encode(pa.chunked_array(words))
     codes, start = np.empty(len(array), dtype=np.intp), 0
     for chunk in encoded.chunks:
         codes[start : start + len(chunk)] = chunk.indices.to_numpy()
@@ -498,6 +509,16 @@ def _distinct_words(
         pa.large_string(), len(distinct), [None, pa.py_buffer(offsets), pa.py_buffer(distinct)]
     )
     return codes, text
+
+
+def _coded_words(chunks: list[pa.Array]) -> pa.ChunkedArray | None:
+    """Chunks' values as words (:func:`_padded_words`), dictionary-encoded: one dictionary
+    across the chunks, in order of first appearance (as one array's would be); None when a
+    value is longer than a word."""
+    words = [_padded_words(chunk) for chunk in chunks]
+    if any(w is None for w in words):
+        return None
+    return pc.dictionary_encode(pa.chunked_array(words, pa.uint64()))
 
 
 def _padded_words(array: pa.Array) -> pa.Array | None:
@@ -661,10 +682,13 @@ def _parse_text_counts(
         first = _first(invalid)
         src.error(_not_a_count(values[first].as_py()), row=_first(codes == first), column=name)
     _not_absurd(lower, src, name, codes)
-    # code -1 (a null cell) takes the appended last entry: missing, step 1
+    # code -1 (a null cell) takes the appended last entry: missing, step 1 ("wrap" reads -1 so)
     lower = np.append(np.where(blank, 0, lower), 0)
     steps = np.append(np.where(blank, 1, steps), 1)
-    return np.take(lower, codes), np.take(steps, codes), missing
+    rows = np.take(lower, codes, mode="wrap")
+    # the steps into the codes' own memory (spent after this): 8 MB of 1M rows not taken
+    # fresh from the system, whose pages it would zero; "wrap" needs no buffered copy
+    return rows, np.take(steps, codes, out=codes, mode="wrap"), missing
 
 
 def _digits_first(text: pa.Array | pa.ChunkedArray) -> bool:

@@ -681,8 +681,8 @@ def test_columns_encoded_in_halves_read_as_when_whole(monkeypatch):
     ],
 )
 def test_counter_words_padded_on_two_threads_read_as_on_one(tmp_path, monkeypatch, cell, ending):
-    # a long CSV arrives in chunks; the ids' thread pads the second half of the displays'
-    # chunks while the counters' thread pads the first: each cell's value and each error as
+    # a long CSV arrives in chunks; the ids' thread codes the last of the displays' chunks
+    # while the counters' thread codes the first ones: each cell's value and each error as
     # one thread reads them, whatever the second half holds
     rng = np.random.default_rng(7)
     likes = [lk.format_count(int(v)) for v in rng.lognormal(9, 3, 60_000)]
@@ -705,10 +705,10 @@ def test_counter_words_padded_on_two_threads_read_as_on_one(tmp_path, monkeypatc
     monkeypatch.setattr(lk.data, "_SPLIT_ROWS", 2)
     shares = []
     monkeypatch.setattr(
-        lk.data._WordShare, "pad_tail", _recorded(shares, lk.data._WordShare.pad_tail)
+        lk.data._WordShare, "code_tail", _recorded(shares, lk.data._WordShare.code_tail)
     )
     two = outcome()
-    assert shares and shares[0].half >= 1  # the file was read in chunks, shared out
+    assert shares and shares[0].split >= 1  # the file was read in chunks, shared out
     if isinstance(one, str):
         assert two == one and one.endswith(ending)
     else:

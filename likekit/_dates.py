@@ -57,6 +57,9 @@ def timestamps(
     text = None
     if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "datetime":
         column = pd.Series(pd.DatetimeIndex(column))  # Excel date cells
+    arrow = column.dtype.pyarrow_dtype if isinstance(column.dtype, pd.ArrowDtype) else None
+    if arrow is not None and pa.types.is_timestamp(arrow):  # a CSV's times as Arrow read them
+        column = pa.array(column.array).to_pandas()  # at once: pandas would go cell by cell
     if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
         stamps = _to_utc(pd.DatetimeIndex(column), tz, src, None)
     elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):

@@ -66,9 +66,10 @@ _SPLIT_ROWS = 1 << 17
 #: text values up to this many bytes are encoded as one machine word each
 _WORD = 8
 #: share of a long counter column's chunks coded as words on the ids' and times' thread: the
-#: coding takes ~35 ms CPU of 1M rows, the ids and times ~23-26 ms and the counter's work after
-#: the coding (joining the two codings, parse, gathers) ~20 ms: about even at this share (timed)
-_TAIL_SHARE = 0.4
+#: coding takes ~35 ms CPU of 1M rows, the ids and times ~26 ms and the counter's work after
+#: the coding (joining the two codings, parse, gathers) ~15 ms; the two threads end together
+#: at 0.25-0.3 (timed: at 0.4 the ids' thread ended ~7 ms after the counter's)
+_TAIL_SHARE = 0.3
 #: a video's counts are taken as displays rounded to three significant figures when the chance
 #: that exact counts all land on such steps is below this, shared out over the videos (Bonferroni)
 _INFER_FAMILY_CHANCE = 0.01

@@ -70,6 +70,10 @@ _WORD = 8
 #: the coding (joining the two codings, parse, gathers) ~15 ms; the two threads end together
 #: at 0.25-0.3 (timed: at 0.4 the ids' thread ended ~7 ms after the counter's)
 _TAIL_SHARE = 0.3
+
+#: values whose lengths :func:`_widths` takes at a time (512 KB of int64 lengths: in cache)
+_WIDTH_BLOCK = 1 << 16
+
 #: a video's counts are taken as displays rounded to three significant figures when the chance
 #: that exact counts all land on such steps is below this, shared out over the videos (Bonferroni)
 _INFER_FAMILY_CHANCE = 0.01
@@ -268,7 +272,7 @@ def _in_contract(table: pd.DataFrame, src: Source, duplicates: str) -> bool:
         return False
     ids = pa.array(table["video_id"], type=pa.large_string())
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-    if ids.null_count or _may_be_blank(ids):
+    if ids.null_count or _may_be_blank(ids, _widths(ids)):
         return False
     return _sort_and_dedupe(table, src, duplicates) is table  # sorted, no repeated keys
 
@@ -419,11 +423,11 @@ def _ids_and_times(
     id_column: pd.Series, time_column: pd.Series, src: Source, **dates: Any
 ) -> tuple[pd.Series, pd.DatetimeIndex, _Order]:
     """Video ids and capture times, and how the rows stand to the contract's order."""
-    array = _video_ids(id_column, src)
+    array, widths = _video_ids(id_column, src)
     stamps = _dates.timestamps(time_column, src, **dates)
     # one contiguous Arrow array: sorting and comparing ids later need no copy
     ids = pd.Series(pd.array(array, dtype="str"), copy=False)
-    return ids, stamps, _order(array, stamps.asi8)
+    return ids, stamps, _order(array, stamps.asi8, widths)
 
 
 def _infer_resolution(frame: pd.DataFrame) -> list[str]:
@@ -559,27 +563,46 @@ def _first(mask: np.ndarray) -> int:
     return int(np.argmax(mask))
 
 
-def _video_ids(column: pd.Series, src: Source) -> pa.Array:
+def _video_ids(column: pd.Series, src: Source) -> tuple[pa.Array, tuple[int, int] | None]:
     # numeric ids from Excel or JSON read 12345, not 12345.0
     kind = pd.api.types.infer_dtype(column, skipna=True)
     if kind in ("floating", "mixed-integer-float", "mixed"):
         column = column.map(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
     ids = _arrow_text(column)
-    if ids.null_count or _may_be_blank(ids):  # the exact test only then
+    widths = None if ids.null_count else _widths(ids)
+    if widths is None or _may_be_blank(ids, widths):  # the exact test only then
         blank = pc.or_kleene(pc.equal(ids, ""), pc.utf8_is_space(ids))
         empty = pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
         if empty.any():
             src.error("missing video id", row=_first(empty), column="video_id")
-    return ids
+    return ids, widths
 
 
-def _may_be_blank(text: pa.Array) -> bool:
-    """Whether a value of ``text`` (no nulls) may be empty or blank, read from its buffers:
-    a blank value is empty or starts with a space or a non-ASCII byte (a no-break space),
-    a test of lengths and bytes only, ~5x faster than Arrow's string kernels."""
-    data, ends = text.buffers()[2], value_ends(text)
-    if len(text) == 0 or (ends[1:] == ends[:-1]).any():
+def _widths(text: pa.Array) -> tuple[int, int]:
+    """The shortest and the longest value of ``text`` in bytes (0, 0 when it has none), read
+    from its offsets a block at a time: the lengths of 1M values in one array would be 8 MB of
+    fresh pages (~3 ms under load, ~2 ms so)."""
+    ends, n = value_ends(text), len(text)
+    lengths = np.empty(min(_WIDTH_BLOCK, n), ends.dtype)
+    lows, highs = [0] if n == 0 else [], [0]
+    for start in range(0, n, _WIDTH_BLOCK):
+        stop = min(start + _WIDTH_BLOCK, n)
+        block = np.subtract(
+            ends[start + 1 : stop + 1], ends[start:stop], out=lengths[: stop - start]
+        )
+        lows.append(int(block.min()))
+        highs.append(int(block.max()))
+    return min(lows), max(highs)
+
+
+def _may_be_blank(text: pa.Array, widths: tuple[int, int]) -> bool:
+    """Whether a value of ``text`` (no nulls; ``widths`` its :func:`_widths`) may be empty or
+    blank, read from its buffers: a blank value is empty or starts with a space or a non-ASCII
+    byte (a no-break space), a test of lengths and bytes only, ~5x faster than Arrow's string
+    kernels."""
+    if widths[0] == 0:  # an empty value, or none at all
         return True
+    data, ends = text.buffers()[2], value_ends(text)
     text_bytes = np.frombuffer(data, np.uint8)
     if text_bytes.min() > 32 and text_bytes.max() < 128:  # none anywhere: no first byte needed
         return False
@@ -743,14 +766,33 @@ class _Order(NamedTuple):
     strictly: bool  #: ... and no two rows share a video and a time (the usual table)
 
 
-def _order(ids: pa.Array, times: np.ndarray) -> _Order:
-    differ = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+def _order(ids: pa.Array, times: np.ndarray, widths: tuple[int, int] | None = None) -> _Order:
+    """The order of rows of ``ids`` and ``times``; ``widths`` the ids' :func:`_widths`
+    when known."""
+    differ = _differ(ids, widths)
     # ids are in order when each change of id goes up: compared at the changes only
     change = np.flatnonzero(differ)
     later = pc.greater(ids.take(change + 1), ids.take(change)).to_numpy(zero_copy_only=False)
     strictly = bool(later.all() and (differ | (times[1:] > times[:-1])).all())
     ascending = strictly or bool(later.all() and (differ | (times[1:] >= times[:-1])).all())
     return _Order(differ, ascending, strictly)
+
+
+def _differ(ids: pa.Array, widths: tuple[int, int] | None) -> np.ndarray:
+    """Whether each id differs from the one before (rows 1 ...). Ids all of one width of 4 to
+    16 bytes (the usual) are compared as two overlapping 4- or 8-byte words read in place from
+    the data buffer, ~1.5x faster than Arrow's string comparison; others by Arrow."""
+    if not ids.null_count and len(ids) > 1:
+        shortest, longest = _widths(ids) if widths is None else widths
+        if shortest == longest and 4 <= shortest <= 16:
+            data, start, word = ids.buffers()[2], int(value_ends(ids)[0]), 8 if shortest >= 8 else 4
+            differ = None
+            for at in sorted({0, shortest - word}):
+                words = np.ndarray((len(ids),), f"<u{word}", data, start + at, (shortest,))
+                change = words[1:] != words[:-1]
+                differ = change if differ is None else np.logical_or(differ, change, out=differ)
+            return differ
+    return pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
 
 
 def _sort_and_dedupe(

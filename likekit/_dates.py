@@ -57,6 +57,9 @@ def timestamps(
     text = None
     if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "datetime":
         column = pd.Series(pd.DatetimeIndex(column))  # Excel date cells
+    kind = column.dtype.pyarrow_dtype if isinstance(column.dtype, pd.ArrowDtype) else None
+    if kind is not None and pa.types.is_timestamp(kind):  # a CSV's times as Arrow read them
+        column = _arrow_times(pa.array(column.array), kind)
     if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
         stamps = _to_utc(pd.DatetimeIndex(column), tz, src, None)
     elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
@@ -75,6 +78,17 @@ def timestamps(
             what = f"{_EXAMPLE}, got {value!r}{hint}"
         src.error(what, row=row, column="timestamp")
     return stamps if stamps.unit == "us" else stamps.as_unit("us")  # as_unit copies
+
+
+def _arrow_times(times: pa.ChunkedArray, kind: pa.TimestampType) -> pd.DatetimeIndex:
+    """Arrow's times as they are stored (instants in UTC where Arrow's have a zone, else the
+    clock's times), in one copy: pandas reads an Arrow column cell by cell (~2 s of 1M) and
+    Arrow's to_pandas localises aware times once more (~1 ms of 1M)."""
+    ticks = times.cast(pa.int64())
+    if ticks.null_count:
+        ticks = ticks.fill_null(np.iinfo(np.int64).min)  # NaT
+    values = ticks.to_numpy().view(f"datetime64[{kind.unit}]")
+    return pd.DatetimeIndex(values, dtype=pd.DatetimeTZDtype(kind.unit, "UTC") if kind.tz else None)
 
 
 def _text(column: pd.Series) -> pa.Array:

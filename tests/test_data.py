@@ -492,6 +492,30 @@ def test_a_pipe_is_read_like_a_file(tmp_path):
     assert counts[["likes", "resolution"]].iloc[0].tolist() == [1200, 100]
 
 
+@given(
+    width=st.integers(1, 18),
+    at=st.lists(st.integers(0, 17), min_size=3, max_size=3),
+    picks=st.lists(st.integers(0, 3), min_size=2, max_size=40),
+    skip=st.integers(0, 2),
+    shorter=st.booleans(),
+)
+def test_ids_differ_where_arrow_says_they_do(width, at, picks, skip, shorter):
+    # ids of one width (read in place as words) differing at one byte anywhere, in runs,
+    # maybe sliced (an offset into the buffers) or with one id shorter (read by Arrow)
+    import pyarrow.compute as pc
+
+    base = "abcdefghijklmnopqr"[:width]
+    ids = [base] + [base[: p % width] + "Z" + base[p % width + 1 :] for p in at]
+    if shorter:
+        ids[3] = base[:-1]
+    text = pa.array([ids[i] for i in picks], type=pa.large_string())[skip:]
+    if len(text) < 2:
+        return
+    expected = pc.not_equal(text[1:], text[:-1]).to_numpy(zero_copy_only=False)
+    assert (lk.data._differ(text, None) == expected).all()
+    assert (lk.data._differ(text, lk.data._widths(text)) == expected).all()
+
+
 def test_format_is_told_past_a_long_blank_start(tmp_path):
     # the first 64 KiB tell the format, unless they are blank
     path = tmp_path / "counts"
@@ -681,8 +705,8 @@ def test_columns_encoded_in_halves_read_as_when_whole(monkeypatch):
     ],
 )
 def test_counter_words_padded_on_two_threads_read_as_on_one(tmp_path, monkeypatch, cell, ending):
-    # a long CSV arrives in chunks; the ids' thread pads the second half of the displays'
-    # chunks while the counters' thread pads the first: each cell's value and each error as
+    # a long CSV arrives in chunks; the ids' thread codes the last of the displays' chunks
+    # while the counters' thread codes the first ones: each cell's value and each error as
     # one thread reads them, whatever the second half holds
     rng = np.random.default_rng(7)
     likes = [lk.format_count(int(v)) for v in rng.lognormal(9, 3, 60_000)]
@@ -705,10 +729,10 @@ def test_counter_words_padded_on_two_threads_read_as_on_one(tmp_path, monkeypatc
     monkeypatch.setattr(lk.data, "_SPLIT_ROWS", 2)
     shares = []
     monkeypatch.setattr(
-        lk.data._WordShare, "pad_tail", _recorded(shares, lk.data._WordShare.pad_tail)
+        lk.data._WordShare, "code_tail", _recorded(shares, lk.data._WordShare.code_tail)
     )
     two = outcome()
-    assert shares and shares[0].half >= 1  # the file was read in chunks, shared out
+    assert shares and shares[0].split >= 1  # the file was read in chunks, shared out
     if isinstance(one, str):
         assert two == one and one.endswith(ending)
     else:

@@ -236,8 +236,11 @@ class WaveReader:
             return
         comb = grid.bin_sums("excess", hit)
         still = self._standing_still(hit)
+        # a frozen count falls behind by the likes due in each bin, beyond the noise of
+        # the hit videos there (a bin short of its trend by chance is no part of it)
+        behind = comb <= -self.options.z_video * np.sqrt(grid.bin_sums("noise2", hit))
         k = c0
-        while k > 0 and (comb[k - 1] < 0 or still[k - 1]):
+        while k > 0 and (behind[k - 1] or still[k - 1]):
             k -= 1
         if k == c0 or (comb[k:c0].sum() > -ex[hit].sum() / 2 and not still[k:c0].all()):
             return  # a synchronized rise without a deficit before it: bought likes

@@ -314,7 +314,7 @@ def test_videos_hit_by_a_wave_keep_the_false_discovery_rate():
     for _ in range(2000):
         touched = rng.random(20) < 0.9
         move = rng.normal(size=20) + touched * rng.uniform(1.0, 2.5, size=20)
-        hit = _hit_by_wave(move, np.ones(20), np.ones(20, dtype=bool), z_video)
+        hit = _hit_by_wave(move, np.ones(20, dtype=bool), z_video)
         false_calls += (hit & ~touched).sum()
         calls += hit.sum()
         found += (hit & touched).sum()
@@ -322,6 +322,47 @@ def test_videos_hit_by_a_wave_keep_the_false_discovery_rate():
         n_hit += touched.sum()
     assert false_calls / calls <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / calls)
     assert found >= 1.01 * found_fixed
+
+
+def test_a_wave_member_shown_rounded_is_tested_by_the_exact_chance_of_its_increment():
+    """A rounded count ("597.3K") rising by a few display steps a snapshot shows one step
+    less than usual in some snapshots by rounding alone: a wave's member test gives the
+    exact chance of so low a shown increment (Monte Carlo), keeps its level over counts
+    anywhere within their step, and still calls a loss of a few steps hit; the normal
+    noise of rounding called a count one step short by chance hit."""
+    from likekit.diagnosis.removal import loss_z
+
+    class Rounded:  # what loss_z reads of a grid: the display step of each video
+        def __init__(self, step: np.ndarray):
+            self.steps = step
+
+        def step(self, b0: int, b1: int) -> np.ndarray:
+            return self.steps
+
+    def shown(start, rate, sd, r, rng):
+        true = start + rng.normal(rate, sd, size=len(start))
+        return np.floor(true / r) * r - np.floor(start / r) * r
+
+    rng = np.random.default_rng(23)
+    n, r, z_video = 20_000, 100.0, float(stats.norm.isf(0.05))
+    # one count: +380 a snapshot (sd 19.5) shown in steps of 100, +300 in a snapshot
+    ex, n2 = np.array([300.0 - 380.0]), np.array([380.0 + r**2 / 6])
+    (z,) = loss_z(Rounded(np.array([r - 1])), 0, 0, (ex, n2))
+    drawn = shown(rng.uniform(0, 1e7, n), 380.0, np.sqrt(380.0), r, rng) <= 300
+    chance = float(stats.norm.sf(z))
+    assert abs(drawn.mean() - chance) <= 3 * np.sqrt(chance * (1 - chance) / n)
+    assert z < z_video <= -ex[0] / np.sqrt(n2[0])  # the normal called it hit
+    # counts anywhere within their step, rising by 0.5-6 steps: the level is kept (shown
+    # increments are whole steps: the exact test of a discrete count is at or below it)
+    rate, sd = rng.uniform(0.5, 6.0, n) * r, rng.uniform(0.05, 0.5, n) * r
+    ex, n2 = shown(rng.uniform(0, 1e7, n), rate, sd, r, rng) - rate, sd**2 + r**2 / 6
+    called = loss_z(Rounded(np.full(n, r - 1)), 0, 0, (ex, n2)) >= z_video
+    assert called.mean() <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / n)
+    lost = loss_z(Rounded(np.full(n, r - 1)), 0, 0, (ex - 3 * r, n2)) >= z_video
+    assert lost[sd <= 0.3 * r].mean() >= 0.99
+    # an exact count keeps the normal test of its excess
+    exact = loss_z(Rounded(np.zeros(3)), 0, 0, (np.array([-4.0, 0.0, 2.0]), np.full(3, 4.0)))
+    np.testing.assert_allclose(exact, [2.0, 0.0, -1.0])
 
 
 def test_rounded_falls_are_scored_by_their_exact_chance():

@@ -85,3 +85,15 @@ def test_plateau_counts_crossing_a_step_up_together_are_no_freeze():
     # step more at 09:00; counts cross up that often around it
     sim = _panel("plateau_flicker", 2063549306, 1.0, 30, 0.39403985095468486)
     assert _false_and_missed(sim, cause="glitch") == ([], [])
+
+
+def test_an_outage_that_froze_the_counts_begins_where_they_fell_behind():
+    # hourly: a stale outage from 09:00; the hit videos' summed excess was below their
+    # trend by chance at 06:00-08:00, within noise, which set the wave's start there
+    sim = _panel("server_glitch", 751833372, 1.0, 30, 0.5113443318379182, 502.12922767264286)
+    assert _false_and_missed(sim, cause="glitch") == ([], [])
+    diag = lk.diagnose(sim.counts)
+    truth = sim.events.loc[sim.events["cause"] == "glitch"].groupby("wave")["start"].min()
+    freeze = diag.waves.loc[diag.waves["cause"] == "glitch", "time"]
+    for start in truth:
+        assert (abs(freeze - start) <= pd.Timedelta("2h")).any(), start

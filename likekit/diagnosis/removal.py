@@ -66,6 +66,37 @@ def loss_evidence(grid, b0: int, b1: int, hit: np.ndarray, z: float, after: int)
     return hit & (fell_here | (seen_before & np.isfinite(rate_after))) & ~goes_on
 
 
+def loss_z(grid, b0: int, b1: int, window: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Per video: its loss over bins b0..b1 as a z-score of its noise (positive: a loss),
+    as a wave's members are tested (``window``: the excess and noise variance of
+    :meth:`Grid.window` over b0..b1). An exact count: its excess against its counting
+    noise. A rounded count ("597.3K"): the exact chance of a shown increment as low as its
+    own under its trend and counting noise, the true count's place within its display step
+    being unknown (uniform). A count rising by 3.8 steps a snapshot shows +3 steps in one
+    snapshot of five by rounding alone: the normal noise of rounding scores that as a loss
+    of a whole step beyond noise."""
+    ex, n2 = window
+    exact = -ex / np.sqrt(np.where(n2 > 0, n2, np.inf))
+    r = grid.step(b0, b1) + 1.0  # the display step (1: an exact count)
+    # the counting noise of the true increment: the variance less the rounding of the two
+    # counts at the window's ends (of every increment in it: a wider sd, a smaller z)
+    sd = np.sqrt(np.maximum(n2 - r**2 / 6, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # P(shown <= its own) = E_u Phi((ex + r - u) / sd), u uniform on [0, r)
+        chance = np.where(
+            sd > 0,
+            sd / r * (_phi_integral((ex + r) / sd) - _phi_integral(ex / sd)),
+            (ex + r) / r,
+        )
+    rounded = stats.norm.isf(np.clip(chance, 1e-300, 1 - 1e-16))
+    return np.where(r > 1, rounded, exact)
+
+
+def _phi_integral(x: np.ndarray) -> np.ndarray:
+    """An antiderivative of the standard normal CDF: x Phi(x) + phi(x)."""
+    return x * stats.norm.cdf(x) + stats.norm.pdf(x)
+
+
 def glitch_evidence(grid, b0: int, b1: int, hit: np.ndarray) -> np.ndarray:
     """The videos of ``hit`` whose count fell or stood still in bins b0..b1."""
     span = slice(b0, b1 + 1)

@@ -42,6 +42,7 @@ from likekit.diagnosis.removal import (
     decline_bins,
     glitch_evidence,
     loss_evidence,
+    loss_z,
     made_up,
     resumed,
     wave_one_off,
@@ -55,9 +56,10 @@ from likekit.schema import Event, Wave
 COMPENSATE = 2
 
 
-def hit_by_wave(move: np.ndarray, var: np.ndarray, seen: np.ndarray, z_video: float) -> np.ndarray:
+def hit_by_wave(z: np.ndarray, seen: np.ndarray, z_video: float) -> np.ndarray:
     """The videos a wave moved: each video's move (its excess over its local trend, signed
-    so that the wave's direction is positive) tested one-sided against its counting noise.
+    so that the wave's direction is positive) as a z-score of its counting noise
+    (:func:`~likekit.diagnosis.removal.loss_z`), tested one-sided.
 
     A video is hit at level ``z_video``, or where the false discovery rate among the videos
     called hit stays at the same level: the two-stage adaptive Benjamini-Hochberg procedure
@@ -65,7 +67,7 @@ def hit_by_wave(move: np.ndarray, var: np.ndarray, seen: np.ndarray, z_video: fl
     the wave left alone. When the panel shows that most videos moved, a smaller move of one
     of them is more likely part of the wave than chance.
     """
-    z = np.where(seen & (var > 0), move / np.sqrt(np.where(var > 0, var, 1.0)), 0.0)
+    z = np.where(seen, z, 0.0)
     hit = seen & (z >= z_video)
     if seen.sum() < 2:
         return hit
@@ -163,7 +165,7 @@ class WaveReader:
             return  # the videos slowed down together and stayed slow: no likes removed
         # a permanent wave: once it is known, the videos it took a little from too (not
         # those that made it up at once: an old app's flicker)
-        hit = hit_by_wave(-ex, n2, seen, z_video)
+        hit = hit_by_wave(loss_z(self.grid, b0, b1, (ex, n2)), seen, z_video)
         hit = loss_evidence(self.grid, b0, b1, hit, z_video, COMPENSATE)
         hit &= ~made_up(self.grid, b0, hit, FLICKER_BACK, self.options.z_alarm)
         if hit.sum() < 2:
@@ -234,8 +236,11 @@ class WaveReader:
             return
         comb = grid.bin_sums("excess", hit)
         still = self._standing_still(hit)
+        # a frozen count falls behind by the likes due in each bin, beyond the noise of
+        # the hit videos there (a bin short of its trend by chance is no part of it)
+        behind = comb <= -self.options.z_video * np.sqrt(grid.bin_sums("noise2", hit))
         k = c0
-        while k > 0 and (comb[k - 1] < 0 or still[k - 1]):
+        while k > 0 and (behind[k - 1] or still[k - 1]):
             k -= 1
         if k == c0 or (comb[k:c0].sum() > -ex[hit].sum() / 2 and not still[k:c0].all()):
             return  # a synchronized rise without a deficit before it: bought likes
@@ -364,7 +369,7 @@ class WaveReader:
                 continue
             grid.prefetch(self._anchored_wave_reads(b))
             ex, n2, seen = grid.window(b, b)
-            hit = hit_by_wave(-ex, n2, seen, o.z_video)
+            hit = hit_by_wave(loss_z(grid, b, b, (ex, n2)), seen, o.z_video)
             hit = loss_evidence(grid, b, b, hit, o.z_video, COMPENSATE)
             hit[anchor] = True
             hit &= ~made_up(grid, b, hit, FLICKER_BACK, o.z_video)

@@ -300,10 +300,10 @@ def _read_csv(data: bytes | mmap.mmap, bom: int, src: Source, choose: Chooser) -
         src.error("has a header but no data rows")
     # times stay Arrow's, uncopied: likekit._dates converts them on the ids' thread, beside
     # the counters' work (~3 ms of 1M rows that held up both threads)
-    return table.to_pandas(types_mapper=_arrow_times)
+    return table.to_pandas(types_mapper=_times_kept_in_arrow)
 
 
-def _arrow_times(kind: pa.DataType) -> pd.ArrowDtype | None:
+def _times_kept_in_arrow(kind: pa.DataType) -> pd.ArrowDtype | None:
     return pd.ArrowDtype(kind) if pa.types.is_timestamp(kind) else None
 
 
